@@ -1,0 +1,251 @@
+"""Settings from `config/partners.toml`: dataclasses, validation, secrets from the environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from automations.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config/partners.toml")
+
+
+@dataclass(frozen=True)
+class Tabs:
+    """Tab names in the sheet."""
+
+    partners: str = "Partners"
+    referrals: str = "Referrals"
+    touches: str = "Touches"
+    survey: str = "Survey"
+    health: str = "Health"
+    log: str = "Log"
+
+
+@dataclass(frozen=True)
+class SheetSettings:
+    """Where the sheet lives and how its text values are read."""
+
+    backend: str = "xlsx"
+    path: str = "data/partners.xlsx"
+    spreadsheet: str = ""
+    credentials: str = ""
+    date_order: str = ""
+    tabs: Tabs = field(default_factory=Tabs)
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """How email leaves the machine."""
+
+    backend: str = "outbox"
+    outbox_dir: str = "outbox"
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    timeout: float = 30.0
+    max_per_minute: int = 20
+    max_per_run: int = 100
+    max_per_day: int = 450
+    unsubscribe_url: str = ""
+
+
+@dataclass(frozen=True)
+class SenderSettings:
+    """Who the email is from."""
+
+    name: str = "Your Name"
+    email: str = "you@example.com"
+    reply_to: str = ""
+    signature: str = ""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Every threshold of RULES.md, with its default."""
+
+    escalate_within_days: int = 60
+    stale_referral_days: int = 14
+    low_rating: int = 3
+    low_average: float = 5.0
+    thank_within_days: int = 30
+    outcome_within_days: int = 30
+    follow_up_after_days: int = 6
+    follow_up_within_days: int = 30
+    max_follow_ups: int = 1
+    fade_after_days: int = 365
+    fade_after_unanswered: int = 2
+    survey_min_age_days: int = 90
+    survey_min_days_between: int = 60
+    survey_escalate_within_days: int = 90
+    min_days_between_emails: int = 7
+    tier_a_score: float = 60.0
+    tier_b_score: float = 30.0
+    cadence_a_days: int = 45
+    cadence_b_days: int = 90
+    cadence_c_days: int = 180
+
+
+@dataclass(frozen=True)
+class SurveySettings:
+    """The partnership survey form and how its columns map to items."""
+
+    form_url: str = ""
+    email_field: str = ""
+    respondent_field: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    """The inbox read for replies and bounces (optional)."""
+
+    host: str = ""
+    port: int = 993
+    username: str = ""
+    folder: str = "INBOX"
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """Jobs for `partners schedule` and `partners cron`: job name -> HH:MM or weekday HH:MM."""
+
+    timezone: str = ""
+    jobs: dict[str, str] = field(default_factory=lambda: {"nurture": "09:00"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration, with paths resolved against the project folder."""
+
+    base_dir: Path = Path(".")
+    timezone: str = ""
+    sheet: SheetSettings = field(default_factory=SheetSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    sender: SenderSettings = field(default_factory=SenderSettings)
+    rules: Rules = field(default_factory=Rules)
+    survey: SurveySettings = field(default_factory=SurveySettings)
+    imap: ImapSettings = field(default_factory=ImapSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+
+    def resolve(self, path: str) -> Path:
+        """A config path made absolute against the project folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def zone(self) -> ZoneInfo | None:
+        """The configured time zone, or None for the system's."""
+        return ZoneInfo(self.timezone) if self.timezone else None
+
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "sheet.backend": ("xlsx", "google"),
+    "sheet.date_order": ("", "MDY", "DMY", "YMD"),
+    "mail.backend": ("outbox", "smtp"),
+    "mail.security": ("starttls", "ssl", "none"),
+}
+
+
+def _type_name(tp: Any) -> str:
+    names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+    if tp in names:
+        return names[tp]
+    if get_origin(tp) is dict:
+        return "a table of strings"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    """Build dataclass `cls` from TOML data, naming the key of every mistake."""
+    hints = get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if f.init and f.name != "base_dir"}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{where}.{key}" if where else key
+        if key not in known:
+            allowed = ", ".join(sorted(known))
+            raise ConfigError(f"config key {dotted!r} is not known (allowed here: {allowed})")
+        kwargs[key] = _coerce(hints[key], value, dotted)
+        if dotted in CHOICES and kwargs[key] not in CHOICES[dotted]:
+            options = ", ".join(repr(c) for c in CHOICES[dotted])
+            raise ConfigError(f"config key {dotted!r} is {value!r}; expected one of {options}")
+    return cls(**kwargs)
+
+
+def _coerce(tp: Any, value: Any, dotted: str) -> Any:
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"config key {dotted!r} must be a [section]")
+        return _build(tp, value, dotted)  # type: ignore[arg-type]
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        tp = next(a for a in get_args(tp) if a is not type(None))
+        origin = get_origin(tp)
+    if origin is dict:
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise ConfigError(f"config key {dotted!r} must be {_type_name(tp)}")
+        return dict(value)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, bool):
+        raise ConfigError(f"config key {dotted!r} must be {_type_name(tp)}, not {value!r}")
+    if not isinstance(value, tp):
+        raise ConfigError(f"config key {dotted!r} must be {_type_name(tp)}, not {value!r}")
+    if tp in (int, float) and value < 0:
+        raise ConfigError(f"config key {dotted!r} must not be negative")
+    return value
+
+
+def base_dir_for(config_path: Path) -> Path:
+    """The project folder: the parent of `config/`, else the config file's own folder."""
+    folder = config_path.resolve().parent
+    return folder.parent if folder.name == "config" else folder
+
+
+def parse_settings(data: dict[str, Any], base_dir: Path) -> Settings:
+    """Settings from already-parsed TOML data (validated)."""
+    settings: Settings = _build(Settings, data, "")
+    settings = dataclasses.replace(settings, base_dir=base_dir)
+    for name in (settings.timezone, settings.schedule.timezone):
+        if name:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ConfigError(f"config key 'timezone' names an unknown zone {name!r}") from exc
+    return settings
+
+
+def config_path_from(arg: str | None) -> Path:
+    """The config path: `--config`, else PARTNERS_CONFIG, else config/partners.toml."""
+    if arg:
+        return Path(arg)
+    env = os.environ.get("PARTNERS_CONFIG")
+    return Path(env) if env else DEFAULT_CONFIG_PATH
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate the TOML config at `path`."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"config file {path} not found (run `partners init` to create one)"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    return parse_settings(data, base_dir_for(path))

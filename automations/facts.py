@@ -1,0 +1,172 @@
+"""Per-partner facts gathered from whole tables at once (vectorised, no row loops).
+
+Every fact is a numpy array aligned with the Partners table. Days are whole
+day numbers (days since 1970-01-01) as floats, NaN where there is none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from automations.tables import SURVEY_ITEMS
+
+PARTNER_FACING = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
+NAT = np.iinfo("int64").min
+
+
+def day_numbers(s: pd.Series) -> np.ndarray:
+    """A datetime Series as float day numbers (NaN for blank)."""
+    ints = s.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").view("int64")
+    out = ints.astype("float64")
+    out[ints == NAT] = np.nan
+    return out
+
+
+def day_number(day: dt.date) -> int:
+    """A date as a day number."""
+    return (day - dt.date(1970, 1, 1)).days
+
+
+def iso_dates(days: np.ndarray) -> np.ndarray:
+    """Day numbers as ISO date strings (empty string for NaN)."""
+    out = np.full(len(days), "", dtype=object)
+    ok = ~np.isnan(days)
+    if ok.any():
+        as_dates = days[ok].astype("int64").astype("datetime64[D]")
+        out[ok] = np.datetime_as_string(as_dates, unit="D").astype(object)
+    return out
+
+
+def group_max(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per-partner maximum of `values` (NaN where a partner has none)."""
+    out = np.full(n, -np.inf)
+    ok = ~np.isnan(values)
+    np.maximum.at(out, codes[ok], values[ok])
+    out[np.isneginf(out)] = np.nan
+    return out
+
+
+def group_min(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per-partner minimum of `values` (NaN where a partner has none)."""
+    out = np.full(n, np.inf)
+    ok = ~np.isnan(values)
+    np.minimum.at(out, codes[ok], values[ok])
+    out[np.isposinf(out)] = np.nan
+    return out
+
+
+def group_sum(codes: np.ndarray, weights: np.ndarray | None, n: int) -> np.ndarray:
+    """Per-partner sum (or count when `weights` is None)."""
+    return np.bincount(codes, weights=weights, minlength=n).astype("float64")
+
+
+def nanmax(*arrays: np.ndarray) -> np.ndarray:
+    """Element-wise maximum ignoring NaN (NaN only where all are NaN)."""
+    stacked = np.vstack(arrays)
+    out = np.full(stacked.shape[1], np.nan)
+    ok = ~np.all(np.isnan(stacked), axis=0)
+    out[ok] = np.nanmax(stacked[:, ok], axis=0)
+    return out
+
+
+def nanmin(*arrays: np.ndarray) -> np.ndarray:
+    """Element-wise minimum ignoring NaN (NaN only where all are NaN)."""
+    stacked = np.vstack(arrays)
+    out = np.full(stacked.shape[1], np.nan)
+    ok = ~np.all(np.isnan(stacked), axis=0)
+    out[ok] = np.nanmin(stacked[:, ok], axis=0)
+    return out
+
+
+@dataclass
+class LogView:
+    """The log, reduced to what decisions need, with partner codes."""
+
+    code: np.ndarray
+    day: np.ndarray
+    action: np.ndarray
+    status: np.ndarray
+    key: pd.Series
+    message_id: np.ndarray
+    subject: np.ndarray
+    detail: np.ndarray
+    handled_keys: pd.Index
+    sent_mask: np.ndarray  # emails the partner received (or may have)
+    handled_mask: np.ndarray
+
+
+def log_view(log: pd.DataFrame, emails: pd.Index, count_written: bool) -> LogView:
+    """Index the log by partner and work out which keys are handled."""
+    sent_statuses = ["sent", "uncertain", *(["written"] if count_written else [])]
+    handled_statuses = [*sent_statuses, "skipped"]
+    status = log["status"].to_numpy(dtype=object)
+    sent = np.isin(status, sent_statuses)
+    handled = np.isin(status, handled_statuses)
+    keys = log["key"].astype(object)
+    return LogView(
+        code=emails.get_indexer(log["partner_email"]),
+        day=day_numbers(log["timestamp"]),
+        action=log["action"].to_numpy(dtype=object),
+        status=status,
+        key=keys,
+        message_id=log["message_id"].to_numpy(dtype=object),
+        subject=log["subject"].to_numpy(dtype=object),
+        detail=log["detail"].to_numpy(dtype=object),
+        handled_keys=pd.Index(keys[handled].unique()),
+        sent_mask=sent,
+        handled_mask=handled,
+    )
+
+
+def survey_table(
+    survey: pd.DataFrame, emails: pd.Index, owners: np.ndarray, sender_email: str, today: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The partner's view and the self-assessments, with average, minimum and age per response."""
+    code = emails.get_indexer(survey["partner_email"])
+    items = survey[list(SURVEY_ITEMS)].to_numpy(dtype="float64")
+    answered = ~np.isnan(items).all(axis=1)
+    with np.errstate(all="ignore"):
+        avg = np.where(answered, np.nanmean(np.where(answered[:, None], items, 0), axis=1), np.nan)
+        low = np.where(answered, np.nanmin(np.where(answered[:, None], items, 0), axis=1), np.nan)
+    respondent = survey["respondent"].to_numpy(dtype=object)
+    owner_of_row = owners[code] if len(code) else np.array([], dtype=object)
+    is_self = (respondent != "") & ((respondent == owner_of_row) | (respondent == sender_email))
+    frame = pd.DataFrame(
+        {
+            "code": code,
+            "day": day_numbers(survey["timestamp"]),
+            "moment": survey["timestamp"].to_numpy(),
+            "avg": avg,
+            "low": low,
+            "answered": answered,
+            "self": is_self,
+        }
+    )
+    frame["age"] = today - frame["day"]
+    for item in SURVEY_ITEMS:
+        frame[item] = survey[item].to_numpy(dtype="float64")
+    frame = frame[frame["answered"] & (frame["code"] >= 0)]
+    return frame[~frame["self"]], frame[frame["self"]]
+
+
+def latest_per_partner(frame: pd.DataFrame, order_by: str) -> pd.DataFrame:
+    """The last row of each partner by `order_by`, indexed by partner code."""
+    if frame.empty:
+        return frame.set_index("code")
+    ordered = frame.sort_values(["code", order_by], kind="stable")
+    return ordered.drop_duplicates("code", keep="last").set_index("code")
+
+
+def quarter_label(day: dt.date) -> str:
+    """`2026Q4` for a day in October–December 2026."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def next_quarter_start(day: dt.date) -> dt.date:
+    """The first day of the calendar quarter after `day`'s."""
+    q = (day.month - 1) // 3
+    return dt.date(day.year + 1, 1, 1) if q == 3 else dt.date(day.year, 3 * (q + 1) + 1, 1)

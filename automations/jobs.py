@@ -1,0 +1,140 @@
+"""Jobs: wire a sheet backend, the tables, the rules and (later) mail together."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from automations.config import Settings
+from automations.errors import ConfigError
+from automations.rules import HEALTH_COLUMNS, DecideOptions, Decisions, decide
+from automations.sample import sample_sheet
+from automations.sheet import SheetBackend
+from automations.tables import Problem, Tables, build_tables
+
+
+@dataclass
+class HealthResult:
+    """What a health run found: decisions, problems, and whether Health was written."""
+
+    tables: Tables
+    decisions: Decisions
+    wrote: bool
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every row or tab problem found while reading the sheet."""
+        return self.tables.problems
+
+
+def open_backend(settings: Settings) -> SheetBackend:
+    """The sheet backend named in the config."""
+    if settings.sheet.backend == "xlsx":
+        from automations.sheet.xlsx import XlsxBackend
+
+        return XlsxBackend(settings.resolve(settings.sheet.path), settings.sheet.tabs)
+    raise ConfigError(f"sheet backend {settings.sheet.backend!r} is not available yet")
+
+
+def tab_titles(settings: Settings) -> dict[str, str]:
+    """Table name -> tab title in the sheet."""
+    t = settings.sheet.tabs
+    return {"partners": t.partners, "referrals": t.referrals, "touches": t.touches, "survey": t.survey, "log": t.log}
+
+
+def read_tables(settings: Settings, backend: SheetBackend, today: dt.date) -> Tables:
+    """Read the sheet once and turn it into typed tables."""
+    raw = backend.read()
+    return build_tables(
+        raw,
+        today,
+        tab_titles(settings),
+        date_order=settings.sheet.date_order,
+        zone=settings.zone,
+        survey_columns=settings.survey.columns,
+    )
+
+
+def decide_options(settings: Settings) -> DecideOptions:
+    """The options of `decide` that come from the config."""
+    return DecideOptions(
+        sender_email=settings.sender.email.lower(),
+        survey_enabled=bool(settings.survey.form_url),
+        count_written=settings.mail.backend == "outbox",
+    )
+
+
+def health_rows(health: pd.DataFrame) -> list[list[Any]]:
+    """The Health tab as rows of plain values, header first."""
+    rows: list[list[Any]] = [list(HEALTH_COLUMNS)]
+    frame = health[list(HEALTH_COLUMNS)].astype(object)
+    frame = frame.where(pd.notna(frame), None)
+    for record in frame.itertuples(index=False):
+        rows.append([_plain(v) for v in record])
+    return rows
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def run_health(settings: Settings, today: dt.date, write: bool = True) -> HealthResult:
+    """Read, decide, and (unless `write` is False) replace the Health tab."""
+    backend = open_backend(settings)
+    tables = read_tables(settings, backend, today)
+    decisions = decide(tables, today, settings.rules, decide_options(settings))
+    if write:
+        backend.write(health_rows(decisions.health), [])
+    return HealthResult(tables, decisions, write)
+
+
+@dataclass
+class InitResult:
+    """Files `partners init` created, and those it kept as they were."""
+
+    created: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)
+
+
+def run_init(folder: Path, today: dt.date) -> InitResult:
+    """Write config, templates and a sample workbook into `folder`; never overwrite."""
+    from automations.sheet.xlsx import write_workbook
+
+    result = InitResult()
+    defaults = resources.files("automations") / "defaults"
+    config = folder / "config" / "partners.toml"
+    if config.exists():
+        result.kept.append(config)
+    else:
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text((defaults / "partners.toml").read_text(encoding="utf-8"), encoding="utf-8")
+        result.created.append(config)
+    templates = folder / "templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    source = defaults / "templates"
+    if source.is_dir():
+        for item in source.iterdir():
+            target = templates / item.name
+            if target.exists():
+                result.kept.append(target)
+            else:
+                with resources.as_file(item) as path:
+                    shutil.copyfile(path, target)
+                result.created.append(target)
+    workbook = folder / "data" / "partners.xlsx"
+    if workbook.exists():
+        result.kept.append(workbook)
+    else:
+        write_workbook(workbook, sample_sheet(today))
+        result.created.append(workbook)
+    return result

@@ -1,0 +1,454 @@
+"""`decide`: from typed tables, today and the rules to one decision per partner.
+
+Pure and vectorised: whole-table numpy/pandas steps, no per-row loop over
+referrals, touches or the log, no clock and no I/O. See RULES.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from automations import facts as f
+from automations.config import Rules
+from automations.reasons import explain
+from automations.tables import Tables
+
+ACTION_ORDER = (
+    "escalate",
+    "thank",
+    "outcome",
+    "follow_up",
+    "fade",
+    "survey",
+    "nurture",
+    "none",
+    "blocked",
+)
+HEALTH_COLUMNS = (
+    "name",
+    "email",
+    "company",
+    "type",
+    "status",
+    "owner",
+    "tier",
+    "score",
+    "received_12m",
+    "given_12m",
+    "won_value_12m",
+    "last_touch",
+    "days_since_touch",
+    "survey_avg",
+    "action",
+    "reason",
+    "next_due",
+    "fee_owed",
+)
+EMAIL_PRIORITY = {"escalation": 0, "thank": 1, "outcome": 2, "follow_up": 3, "survey": 5, "nurture": 6}
+
+
+@dataclass(frozen=True)
+class DecideOptions:
+    """What the decision needs to know beyond the sheet and the rules."""
+
+    sender_email: str = ""
+    survey_enabled: bool = False
+    count_written: bool = True  # outbox backend: `written` stops a rewrite and spaces emails
+
+
+@dataclass
+class Decisions:
+    """One Health row per valid partner (sorted) and the emails that are due now."""
+
+    health: pd.DataFrame
+    emails: pd.DataFrame
+
+
+def score_parts(r: np.ndarray, g: np.ndarray, inbound_age: np.ndarray, survey_avg: np.ndarray) -> np.ndarray:
+    """The score of RULES.md from weighted referral sums, inbound age and survey average."""
+    big_r = 1 - np.exp(-r / 3)
+    big_g = 1 - np.exp(-g / 3)
+    total = r + g
+    with np.errstate(all="ignore"):
+        balance = np.where(total > 0, 1 - np.abs(r - g) / total, 0.0)
+    engagement = np.where(np.isnan(inbound_age), 0.0, 0.5 ** (inbound_age / 90))
+    survey = np.where(np.isnan(survey_avg), 0.5, (survey_avg - 1) / 8)
+    raw = 100 * (0.45 * big_r + 0.15 * big_g + 0.15 * balance + 0.15 * engagement + 0.10 * survey)
+    return np.round(raw, 1)
+
+
+def _keys(prefix: str, emails: np.ndarray, *parts: np.ndarray | str) -> np.ndarray:
+    out = np.char.add(prefix, emails.astype(str))
+    for part in parts:
+        out = np.char.add(np.char.add(out, ":"), np.asarray(part).astype(str))
+    return out.astype(object)
+
+
+def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions) -> Decisions:
+    """Decide what each relationship needs today. Same input, same output."""
+    T = f.day_number(today)
+    P = tables.partners.reset_index(drop=True)
+    n = len(P)
+    emails = pd.Index(P["email"])
+    email_arr = P["email"].to_numpy(dtype=object)
+    sender = options.sender_email.lower()
+    owners = np.where(P["owner"].to_numpy(dtype=object) == "", sender, P["owner"].to_numpy(dtype=object))
+    status = P["status"].to_numpy(dtype=object)
+    first_contact = f.day_numbers(P["first_contact"])
+    cadence_set = P["cadence_days"].to_numpy(dtype="float64")
+    F: dict[str, np.ndarray] = {"T": np.full(n, T, dtype="float64")}
+
+    # Referrals: weights, 12-month counts, fees, and which ones are due for an email.
+    R = tables.referrals
+    rc = emails.get_indexer(R["partner_email"])
+    rday = f.day_numbers(R["date"])
+    rage = T - rday
+    received = (R["direction"] == "received").to_numpy()
+    won = (R["status"] == "won").to_numpy()
+    weight = 0.5 ** (rage / 180)
+    r = f.group_sum(rc[received], (weight * np.where(won, 2, 1))[received], n)
+    g = f.group_sum(rc[~received], weight[~received], n)
+    recent = rage < 365
+    F["received_12m"] = f.group_sum(rc[received & recent], None, n)
+    F["given_12m"] = f.group_sum(rc[~received & recent], None, n)
+    value = np.nan_to_num(R["value"].to_numpy(dtype="float64"))
+    F["won_value_12m"] = f.group_sum(rc[received & recent & won], value[received & recent & won], n)
+    pct = P["referral_fee_pct"].to_numpy(dtype="float64")[rc] if len(rc) else np.zeros(0)
+    owed = np.where(np.isnan(pct), 0.0, value * np.nan_to_num(pct) / 100 - np.nan_to_num(R["fee_paid"].to_numpy(dtype="float64")))
+    F["fee_owed"] = np.round(f.group_sum(rc[received & won], owed[received & won], n), 2)
+    F["last_referral"] = f.group_max(rc, rday, n)
+
+    # The log: handled keys, emails sent, replies, bounces.
+    L = f.log_view(tables.log, emails, options.count_written)
+    lc, lday = L.code, L.day
+    known = lc >= 0
+    facing = np.isin(L.action, f.PARTNER_FACING)
+    sent_to_partner = known & L.sent_mask & facing
+    reply = known & (L.status == "reply")
+    refused = known & (
+        np.isin(L.status, ["bounce", "unsubscribe"])
+        | ((L.status == "failed") & pd.Series(L.detail, dtype=object).astype(str).str.match(r"5\d\d").to_numpy())
+    )
+    F["blocked_day"] = f.group_max(lc[refused], lday[refused], n)
+    F["blocked_status"] = np.full(n, "", dtype=object)
+    if refused.any():
+        last_refusal = pd.DataFrame({"c": lc[refused], "d": lday[refused], "s": L.status[refused]})
+        last_refusal = last_refusal.sort_values(["c", "d"]).drop_duplicates("c", keep="last")
+        F["blocked_status"][last_refusal["c"].to_numpy()] = last_refusal["s"].to_numpy()
+
+    # Touches and inbound.
+    Tch = tables.touches
+    tc = emails.get_indexer(Tch["partner_email"])
+    tday = f.day_numbers(Tch["date"])
+    tin = (Tch["direction"] == "in").to_numpy()
+    F["last_inbound"] = f.nanmax(
+        f.group_max(rc[received], rday[received], n),
+        f.group_max(tc[tin], tday[tin], n),
+        f.group_max(lc[reply], lday[reply], n),
+    )
+    F["last_email"] = f.group_max(lc[sent_to_partner], lday[sent_to_partner], n)
+    F["last_touch"] = f.nanmax(
+        F["last_inbound"], f.group_max(rc, rday, n), f.group_max(tc, tday, n), F["last_email"]
+    )
+    first_touch = f.nanmin(
+        f.group_min(rc, rday, n), f.group_min(tc, tday, n), f.group_min(lc[sent_to_partner], lday[sent_to_partner], n)
+    )
+    since = np.where(np.isnan(F["last_touch"]), first_contact, F["last_touch"])
+    F["days_since_touch"] = T - since
+    F["age"] = T - np.where(np.isnan(first_contact), first_touch, first_contact)
+
+    # Survey: the partner's latest view scores; a low one escalates.
+    partner_view, _ = f.survey_table(tables.survey, emails, owners, sender, T)
+    latest = f.latest_per_partner(partner_view[partner_view["age"] <= 365], "moment")
+    F["survey_avg"] = np.full(n, np.nan)
+    F["survey_avg"][latest.index.to_numpy()] = latest["avg"].to_numpy()
+    F["survey_day"] = np.full(n, np.nan)
+    F["survey_day"][latest.index.to_numpy()] = latest["day"].to_numpy()
+    F["survey_low"] = np.full(n, np.nan)
+    F["survey_low"][latest.index.to_numpy()] = latest["low"].to_numpy()
+
+    # Score and tier.
+    F["score"] = score_parts(r, g, T - F["last_inbound"], F["survey_avg"])
+    tier = np.where(F["score"] >= rules.tier_a_score, "A", np.where(F["score"] >= rules.tier_b_score, "B", "C"))
+    tier_cadence = np.select([tier == "A", tier == "B"], [rules.cadence_a_days, rules.cadence_b_days], rules.cadence_c_days)
+    F["cadence"] = np.where(np.isnan(cadence_set), tier_cadence, cadence_set)
+    F["tier"] = tier.astype(object)
+
+    handled = L.handled_keys
+    iso_today = today.isoformat()
+
+    # Escalations: stale referrals (either direction) and a low recent survey.
+    stale = (rage <= rules.escalate_within_days) & (rage > rules.stale_referral_days) & R["status"].isin(["new", "contacted"]).to_numpy()
+    rdir = R["direction"].to_numpy(dtype=object)
+    riso = f.iso_dates(rday)
+    esc_keys = _keys("escalation:", email_arr[rc[stale]] if stale.any() else np.array([], dtype=object), rdir[stale], riso[stale])
+    esc_new = ~pd.Index(esc_keys).isin(handled) if len(esc_keys) else np.zeros(0, dtype=bool)
+    esc_ref = pd.DataFrame({"code": rc[stale][esc_new], "key": esc_keys[esc_new], "day": rday[stale][esc_new], "idx": np.flatnonzero(stale)[esc_new]})
+    low = (T - F["survey_day"] <= rules.survey_escalate_within_days) & (
+        (F["survey_low"] <= rules.low_rating) | (F["survey_avg"] < rules.low_average)
+    )
+    s_codes = np.flatnonzero(low)
+    s_keys = _keys("escalation:", email_arr[s_codes], "survey", f.iso_dates(F["survey_day"][s_codes]))
+    s_new = ~pd.Index(s_keys).isin(handled) if len(s_keys) else np.zeros(0, dtype=bool)
+    F["esc_survey"] = np.zeros(n, dtype=bool)
+    F["esc_survey"][s_codes[s_new]] = True
+    F["esc_referrals"] = f.group_sum(esc_ref["code"].to_numpy(), None, n)
+    escalate = (F["esc_referrals"] > 0) | F["esc_survey"]
+
+    # Thanks and outcomes for received referrals, matched by (partner, date).
+    thank_rows = received & (rage >= 0) & (rage <= rules.thank_within_days)
+    thank_keys = _keys("thank:", email_arr[rc[thank_rows]] if thank_rows.any() else np.array([], dtype=object), riso[thank_rows])
+    t_new = ~pd.Index(thank_keys).isin(handled) if len(thank_keys) else np.zeros(0, dtype=bool)
+    thanks = pd.DataFrame({"code": rc[thank_rows][t_new], "key": thank_keys[t_new], "day": rday[thank_rows][t_new], "idx": np.flatnonzero(thank_rows)[t_new]})
+    closed = f.day_numbers(R["closed_on"])
+    out_rows = received & R["status"].isin(["won", "lost"]).to_numpy() & (T - closed >= 0) & (T - closed <= rules.outcome_within_days)
+    out_keys = _keys("outcome:", email_arr[rc[out_rows]] if out_rows.any() else np.array([], dtype=object), riso[out_rows])
+    o_new = ~pd.Index(out_keys).isin(handled) if len(out_keys) else np.zeros(0, dtype=bool)
+    outcomes = pd.DataFrame({"code": rc[out_rows][o_new], "key": out_keys[o_new], "day": rday[out_rows][o_new], "idx": np.flatnonzero(out_rows)[o_new]})
+    F["thank_n"] = f.group_sum(thanks["code"].to_numpy(), None, n)
+    F["outcome_n"] = f.group_sum(outcomes["code"].to_numpy(), None, n)
+
+    # Follow-ups: the latest outreach, follow-ups since, inbound since.
+    outreach = known & (L.action == "outreach") & L.sent_mask
+    F["outreach_day"] = f.group_max(lc[outreach], lday[outreach], n)
+    thread = pd.DataFrame({"c": lc[outreach], "d": lday[outreach], "m": L.message_id[outreach], "s": L.subject[outreach]})
+    thread = thread.sort_values(["c", "d"], kind="stable").drop_duplicates("c", keep="last").set_index("c")
+    fu = known & (L.action == "follow_up") & L.handled_mask
+    fu_after = fu & (lday >= np.nan_to_num(F["outreach_day"][np.where(known, lc, 0)], nan=np.inf))
+    F["fu_n"] = f.group_sum(lc[fu_after], None, n)
+    F["last_fu"] = f.group_max(lc[fu_after], lday[fu_after], n)
+    has_outreach = ~np.isnan(F["outreach_day"])
+    inbound_since = has_outreach & (F["last_inbound"] >= F["outreach_day"])
+    since_out = T - F["outreach_day"]
+    follow_up = (
+        np.isin(status, ["prospect", "contacted"])
+        & has_outreach
+        & (since_out >= rules.follow_up_after_days)
+        & (since_out <= rules.follow_up_within_days)
+        & ~inbound_since
+        & (F["fu_n"] < rules.max_follow_ups)
+        & ~(T - F["last_fu"] < rules.follow_up_after_days)
+    )
+    fu_keys = _keys("follow_up:", email_arr, f.iso_dates(F["outreach_day"]), (F["fu_n"] + 1).astype(int))
+    follow_up &= ~pd.Index(fu_keys).isin(handled)
+    F["fu_key"] = fu_keys
+
+    # Fade: long quiet, check-ins unanswered, no explicit cadence.
+    chasers = known & np.isin(L.action, ["nurture", "follow_up"]) & L.sent_mask
+    unanswered = chasers & ~(lday <= np.nan_to_num(F["last_inbound"][np.where(known, lc, 0)], nan=-np.inf))
+    F["unanswered"] = f.group_sum(lc[unanswered], None, n)
+    fade = (
+        np.isin(status, ["active", "contacted"])
+        & (F["age"] >= rules.fade_after_days)
+        & ~(T - F["last_referral"] < rules.fade_after_days)
+        & (F["unanswered"] >= rules.fade_after_unanswered)
+        & np.isnan(cadence_set)
+    )
+
+    # Survey and nurture, and the spacing that holds them back.
+    quarter = f.quarter_label(today)
+    survey_keys = _keys("survey:", email_arr, quarter)
+    surveyed = known & (L.action == "survey")
+    F["last_survey"] = f.group_max(lc[surveyed & L.sent_mask], lday[surveyed & L.sent_mask], n)
+    quarter_done = pd.Index(survey_keys).isin(handled)
+    survey_open = (options.survey_enabled & (status == "active")) if n else np.zeros(0, dtype=bool)
+    survey = (
+        survey_open
+        & (F["age"] >= rules.survey_min_age_days)
+        & ~quarter_done
+        & ~(T - F["last_survey"] < rules.survey_min_days_between)
+    )
+    skipped_nurture = known & (L.action == "nurture") & (L.status == "skipped")
+    cadence_base = f.nanmax(F["last_touch"], f.group_max(lc[skipped_nurture], lday[skipped_nurture], n))
+    F["nurture_base"] = cadence_base
+    exhausted = ~has_outreach | (F["fu_n"] >= rules.max_follow_ups)
+    quiet = np.where(has_outreach, ~inbound_since, np.isnan(F["last_inbound"]))
+    nurture_open = (status == "active") | ((status == "contacted") & exhausted & quiet)
+    base = np.where(np.isnan(cadence_base), first_contact, cadence_base)
+    nurture_keys = _keys("nurture:", email_arr, np.where(np.isnan(cadence_base), "never", f.iso_dates(cadence_base)))
+    nurture = nurture_open & ~(T - base < F["cadence"]) & ~pd.Index(nurture_keys).isin(handled)
+    held = T - F["last_email"] < rules.min_days_between_emails
+    F["replied"] = (status == "contacted") & np.where(has_outreach, inbound_since, ~np.isnan(F["last_inbound"]))
+
+    # One partner-facing action per partner, in priority order.
+    dne = P["do_not_email"].to_numpy(dtype=bool)
+    refused_addr = ~np.isnan(F["blocked_day"])
+    error_blocked = emails.isin(list(tables.blocked))
+    hard = dne | refused_addr | error_blocked
+    soft = np.isin(status, ["paused", "faded", "declined"])
+    thank = (F["thank_n"] > 0) & ~hard
+    outcome = (F["outcome_n"] > 0) & ~hard
+    open_ = ~hard & ~soft
+    conditions = [thank, outcome, hard | soft, open_ & follow_up, open_ & fade, open_ & survey & ~held, open_ & nurture & ~held]
+    choices = ["thank", "outcome", "blocked", "follow_up", "fade", "survey", "nurture"]
+    partner_action = np.select(conditions, choices, "none").astype(object)
+    F["waiting"] = np.where(
+        (partner_action == "none") & open_ & survey & held, "survey",
+        np.where((partner_action == "none") & open_ & nurture & held, "check-in", ""),
+    ).astype(object)
+    action = np.where(escalate, "escalate", partner_action).astype(object)
+    F["partner_action"] = partner_action
+
+    # When something will next fall due if nothing changes.
+    spacing_until = F["last_email"] + rules.min_days_between_emails
+    nurture_next = np.where(nurture_open & ~soft & ~hard, f.nanmax(base + F["cadence"], spacing_until), np.nan)
+    q_next = f.day_number(f.next_quarter_start(today))
+    survey_next = np.where(
+        survey_open & ~soft & ~hard,
+        f.nanmax(
+            T - F["age"] + rules.survey_min_age_days,
+            F["last_survey"] + rules.survey_min_days_between,
+            np.where(quarter_done, q_next, np.nan),
+            spacing_until,
+        ),
+        np.nan,
+    )
+    fu_next = np.where(
+        np.isin(status, ["prospect", "contacted"]) & has_outreach & ~inbound_since & (F["fu_n"] < rules.max_follow_ups) & ~hard,
+        f.nanmax(F["outreach_day"] + rules.follow_up_after_days, F["last_fu"] + rules.follow_up_after_days),
+        np.nan,
+    )
+    fu_next = np.where(fu_next <= F["outreach_day"] + rules.follow_up_within_days, fu_next, np.nan)
+    pending_ref = R["status"].isin(["new", "contacted"]).to_numpy() & (rage <= rules.stale_referral_days)
+    esc_next = f.group_min(rc[pending_ref], rday[pending_ref] + rules.stale_referral_days + 1, n)
+    soonest = f.nanmin(nurture_next, survey_next, fu_next, esc_next)
+    upcoming = np.where(np.isnan(soonest), np.nan, np.maximum(soonest, T + 1))
+    due_now = np.isin(action, ["escalate", "thank", "outcome", "follow_up", "survey", "nurture"])
+    next_due = np.where(due_now, T, np.where(np.isin(action, ["fade", "blocked"]), esc_next, upcoming))
+    F["next_due"] = next_due
+    F["next_kind"] = np.select(
+        [next_due == esc_next, next_due == fu_next, next_due == survey_next, next_due == nurture_next],
+        ["escalation", "follow-up", "survey", "check-in"],
+        "",
+    ).astype(object)
+
+    reasons = explain(
+        P, F, action, partner_action, R, thanks, outcomes, esc_ref, dne, refused_addr, tables.blocked, rules
+    )
+
+    health = pd.DataFrame(
+        {
+            "name": P["name"],
+            "email": P["email"],
+            "company": P["company"],
+            "type": P["type"],
+            "status": status,
+            "owner": owners,
+            "tier": F["tier"],
+            "score": F["score"],
+            "received_12m": F["received_12m"].astype("int64"),
+            "given_12m": F["given_12m"].astype("int64"),
+            "won_value_12m": np.round(F["won_value_12m"], 2),
+            "last_touch": _dates(F["last_touch"]),
+            "days_since_touch": pd.array(np.where(np.isnan(F["last_touch"]), np.nan, T - F["last_touch"]), dtype="Int64"),
+            "survey_avg": np.round(F["survey_avg"], 2),
+            "action": action,
+            "reason": reasons,
+            "next_due": _dates(next_due),
+            "fee_owed": F["fee_owed"],
+        }
+    )
+    rank = pd.Series(action).map({a: i for i, a in enumerate(ACTION_ORDER)})
+    health = health.assign(_rank=rank.to_numpy(), _neg=-health["score"])
+    health = health.sort_values(["_rank", "_neg", "email"], kind="stable").drop(columns=["_rank", "_neg"])
+    health = health.reset_index(drop=True)
+
+    due = _due_emails(
+        email_arr, owners, partner_action, thanks, outcomes, esc_ref, s_codes[s_new], s_keys[s_new],
+        fu_keys, survey_keys, nurture_keys, thread, F, riso, iso_today,
+    )
+    return Decisions(health=health, emails=due)
+
+
+def _dates(days: np.ndarray) -> pd.Series:
+    out = pd.Series(np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    ok = ~np.isnan(days)
+    out[ok] = days[ok].astype("int64").astype("datetime64[D]").astype("datetime64[ns]")
+    return out
+
+
+def _grouped(frame: pd.DataFrame, riso: np.ndarray) -> pd.DataFrame:
+    if frame.empty:
+        return pd.DataFrame({"keys": [], "dates": [], "rows": []})
+    frame = frame.assign(iso=riso[frame["idx"].to_numpy()]).sort_values(["code", "day"])
+    grouped = frame.groupby("code", sort=True)
+    return pd.DataFrame(
+        {
+            "keys": grouped["key"].agg(lambda s: tuple(dict.fromkeys(s))),
+            "dates": grouped["iso"].agg(lambda s: tuple(dict.fromkeys(s))),
+            "rows": grouped["idx"].agg(tuple),
+        }
+    )
+
+
+def _due_emails(
+    email_arr: np.ndarray,
+    owners: np.ndarray,
+    partner_action: np.ndarray,
+    thanks: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    esc_ref: pd.DataFrame,
+    s_codes: np.ndarray,
+    s_keys: np.ndarray,
+    fu_keys: np.ndarray,
+    survey_keys: np.ndarray,
+    nurture_keys: np.ndarray,
+    thread: pd.DataFrame,
+    F: dict[str, np.ndarray],
+    riso: np.ndarray,
+    iso_today: str,
+) -> pd.DataFrame:
+    """The due emails: one partner-facing per partner at most, escalations to owners."""
+    parts: list[pd.DataFrame] = []
+
+    def add(kind: str, codes: np.ndarray, keys: list[tuple[str, ...]], to: np.ndarray, rows: list[tuple[int, ...]]) -> None:
+        if len(codes) == 0:
+            return
+        parts.append(
+            pd.DataFrame(
+                {
+                    "kind": kind,
+                    "partner_email": email_arr[codes],
+                    "to": to,
+                    "keys": keys,
+                    "referral_rows": rows,
+                    "priority": EMAIL_PRIORITY[kind],
+                    "score": F["score"][codes],
+                    "thread_message_id": "",
+                    "thread_subject": "",
+                }
+            )
+        )
+
+    for kind, frame in (("thank", thanks), ("outcome", outcomes)):
+        g = _grouped(frame, riso)
+        codes = g.index.to_numpy(dtype="int64")
+        chosen = partner_action[codes] == kind
+        add(kind, codes[chosen], list(g["keys"][chosen]), email_arr[codes[chosen]], list(g["rows"][chosen]))
+
+    esc = _grouped(esc_ref, riso)
+    survey_esc = pd.Series([(k,) for k in s_keys], index=s_codes, dtype=object)
+    all_codes = np.union1d(esc.index.to_numpy(dtype="int64"), s_codes).astype("int64")
+    if len(all_codes):
+        keys = [esc["keys"].get(c, ()) + survey_esc.get(c, ()) for c in all_codes]
+        rows = [esc["rows"].get(c, ()) for c in all_codes]
+        add("escalation", all_codes, keys, owners[all_codes], rows)
+
+    for kind, keys_arr in (("follow_up", fu_keys), ("survey", survey_keys), ("nurture", nurture_keys)):
+        codes = np.flatnonzero(partner_action == kind)
+        add(kind, codes, [(k,) for k in keys_arr[codes]], email_arr[codes], [() for _ in codes])
+        if kind == "follow_up" and len(codes):
+            parts[-1]["thread_message_id"] = thread["m"].reindex(codes).fillna("").to_numpy()
+            parts[-1]["thread_subject"] = thread["s"].reindex(codes).fillna("").to_numpy()
+
+    if not parts:
+        return pd.DataFrame(
+            columns=["kind", "partner_email", "to", "keys", "referral_rows", "priority", "score", "thread_message_id", "thread_subject"]
+        )
+    due = pd.concat(parts, ignore_index=True)
+    due["score"] = due["score"].astype("float64")
+    return due.sort_values(["priority", "score", "partner_email"], ascending=[True, False, True], kind="stable").reset_index(drop=True)

@@ -1,0 +1,19 @@
+"""Sheet backends: read every tab at once, write the toolkit's tabs at once."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from automations.tables import RawSheet
+
+
+class SheetBackend(Protocol):
+    """What every sheet backend (xlsx, Google Sheets) does."""
+
+    def read(self) -> RawSheet:
+        """Every tab the toolkit reads, in one go."""
+        ...
+
+    def write(self, health: list[list[Any]], log_rows: list[list[Any]]) -> None:
+        """Replace Health with `health` (header first) and append `log_rows` to Log."""
+        ...

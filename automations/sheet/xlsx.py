@@ -1,0 +1,133 @@
+"""The local workbook backend (openpyxl): reads the user's workbook, never writes it.
+
+Health and Log go to the sibling `<name>.toolkit.xlsx`, written whole to a
+temporary file and renamed over the old one, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from automations.config import Tabs
+from automations.errors import SheetError
+from automations.tables import LOG_COLUMNS, RawSheet, normalise_header
+
+
+def toolkit_path(path: Path) -> Path:
+    """`data/partners.xlsx` -> `data/partners.toolkit.xlsx`."""
+    return path.with_name(path.stem + ".toolkit" + path.suffix)
+
+
+def _open(path: Path) -> Any:
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError as exc:
+        raise SheetError(f"workbook {path} not found (run `partners init` for a sample)") from exc
+    except PermissionError as exc:
+        raise SheetError(f"workbook {path} cannot be read: permission denied") from exc
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise SheetError(f"{path} is not a readable .xlsx workbook ({exc})") from exc
+
+
+def _rows(workbook: Any, title: str) -> list[list[Any]] | None:
+    names = {n.lower(): n for n in workbook.sheetnames}
+    name = title if title in workbook.sheetnames else names.get(title.lower())
+    if name is None:
+        return None
+    return [list(r) for r in workbook[name].iter_rows(values_only=True)]
+
+
+def _log_records(rows: list[list[Any]] | None) -> list[list[Any]]:
+    """Log rows reordered to the toolkit's columns (a hand-made Log may order them otherwise)."""
+    if not rows:
+        return []
+    header = [normalise_header(h) for h in rows[0]]
+    where = [header.index(c) if c in header else None for c in LOG_COLUMNS]
+    return [[r[i] if i is not None and i < len(r) else None for i in where] for r in rows[1:]]
+
+
+class XlsxBackend:
+    """Reads `path`; writes Health and Log to its `.toolkit.xlsx` sibling."""
+
+    def __init__(self, path: Path, tabs: Tabs) -> None:
+        self.path = path
+        self.tabs = tabs
+        self.toolkit = toolkit_path(path)
+
+    def read(self) -> RawSheet:
+        """Every user tab, plus the Log rows of both files."""
+        workbook = _open(self.path)
+        try:
+            found = {
+                title: _rows(workbook, title)
+                for title in (self.tabs.partners, self.tabs.referrals, self.tabs.touches, self.tabs.survey)
+            }
+            user_log = _rows(workbook, self.tabs.log)
+        finally:
+            workbook.close()
+        log = _log_records(user_log) + self._toolkit_log()
+        found[self.tabs.log] = [list(LOG_COLUMNS), *log]
+        return RawSheet(found)
+
+    def _toolkit_log(self) -> list[list[Any]]:
+        if not self.toolkit.exists():
+            return []
+        workbook = _open(self.toolkit)
+        try:
+            return _log_records(_rows(workbook, self.tabs.log))
+        finally:
+            workbook.close()
+
+    def write(self, health: list[list[Any]], log_rows: list[list[Any]]) -> None:
+        """Rewrite the toolkit file: Health replaced, Log appended."""
+        old_log = self._toolkit_log()
+        workbook = Workbook(write_only=True)
+        _fill(workbook.create_sheet(self.tabs.health), health)
+        _fill(workbook.create_sheet(self.tabs.log), [list(LOG_COLUMNS), *old_log, *log_rows])
+        _save_atomically(workbook, self.toolkit)
+
+
+def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # a value like "=HYPERLINK(...)" stays text, never a formula
+    elif isinstance(value, dt.datetime):
+        cell.number_format = "yyyy-mm-dd hh:mm:ss"
+    elif isinstance(value, dt.date):
+        cell.number_format = "yyyy-mm-dd"
+    return cell
+
+
+def _fill(sheet: WriteOnlyWorksheet, rows: list[list[Any]]) -> None:
+    for row in rows:
+        sheet.append([_cell(sheet, v) for v in row])
+
+
+def _save_atomically(workbook: Workbook, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + target.name, suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        workbook.save(tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise SheetError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+def write_workbook(path: Path, tabs: dict[str, list[list[Any]]]) -> None:
+    """Write a whole workbook (the sample, or test data), atomically."""
+    workbook = Workbook(write_only=True)
+    for title, rows in tabs.items():
+        _fill(workbook.create_sheet(title), rows)
+    _save_atomically(workbook, path)

@@ -1,0 +1,522 @@
+"""From raw tabs (rows of cells) to typed tables and a list of row problems.
+
+Header matching and value normalisation follow SHEET.md. A row with an error
+is skipped and reported once as `Tab!row column: message`; the partner it
+belongs to is blocked for the run with a reason that names the row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automations import values as v
+from automations.errors import SheetStructureError
+
+SURVEY_ITEMS = (
+    "strategic_asset",
+    "transparency",
+    "incentives",
+    "relationship_owner",
+    "shared_goals",
+    "pilot",
+    "protocol",
+    "feedback",
+    "quarterly_review",
+    "problem_response",
+)
+PARTNER_TYPES = ("complementary", "agency", "platform", "vendor", "community", "other")
+PARTNER_STATUSES = ("prospect", "contacted", "active", "paused", "faded", "declined")
+REFERRAL_STATUSES = ("new", "contacted", "qualified", "won", "lost")
+TOUCH_KINDS = ("call", "meeting", "email", "event", "reply", "other")
+LOG_STATUSES = (
+    "sent",
+    "written",
+    "failed",
+    "skipped",
+    "uncertain",
+    "reply",
+    "bounce",
+    "unsubscribe",
+)
+LOG_COLUMNS = (
+    "timestamp",
+    "run_id",
+    "action",
+    "partner_email",
+    "key",
+    "template",
+    "subject",
+    "message_id",
+    "status",
+    "detail",
+)
+DAY_ZERO = np.datetime64("1970-01-01", "D")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One known column of a tab: its kind, whether the tab needs it, its default."""
+
+    name: str
+    kind: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    default: str | None = None
+
+
+def _items() -> list[Column]:
+    return [Column(item, "rating", required=True) for item in SURVEY_ITEMS]
+
+
+SCHEMAS: dict[str, list[Column]] = {
+    "partners": [
+        Column("name", "text", required=True),
+        Column("email", "email", required=True),
+        Column("company", "text"),
+        Column("type", "enum", choices=PARTNER_TYPES, default=""),
+        Column("status", "enum", choices=PARTNER_STATUSES, default="prospect"),
+        Column("owner", "email"),
+        Column("first_contact", "date"),
+        Column("referral_fee_pct", "percent"),
+        Column("cadence_days", "whole"),
+        Column("do_not_email", "bool"),
+        Column("tags", "text"),
+        Column("notes", "text"),
+    ],
+    "referrals": [
+        Column("date", "date", required=True),
+        Column("direction", "enum", required=True, choices=("received", "given")),
+        Column("partner_email", "email", required=True),
+        Column("client", "text"),
+        Column("status", "enum", choices=REFERRAL_STATUSES, default="new"),
+        Column("value", "amount"),
+        Column("closed_on", "date"),
+        Column("fee_paid", "amount"),
+        Column("notes", "text"),
+    ],
+    "touches": [
+        Column("date", "date", required=True),
+        Column("partner_email", "email", required=True),
+        Column("kind", "enum", choices=TOUCH_KINDS, default="other"),
+        Column("direction", "enum", choices=("in", "out"), default="in"),
+        Column("notes", "text"),
+    ],
+    "survey": [
+        Column("timestamp", "timestamp", required=True),
+        Column("partner_email", "email", required=True),
+        Column("respondent", "email"),
+        *_items(),
+    ],
+    "log": [
+        Column("timestamp", "logtime", required=True),
+        Column("run_id", "text"),
+        Column("action", "text"),
+        Column("partner_email", "email"),
+        Column("key", "text"),
+        Column("template", "text"),
+        Column("subject", "text"),
+        Column("message_id", "text"),
+        Column("status", "enum", choices=LOG_STATUSES, required=True),
+        Column("detail", "text"),
+    ],
+}
+# Values in these columns must hold a value, not just the column.
+NOT_BLANK = {
+    "partners": ("name", "email"),
+    "referrals": ("date", "direction", "partner_email"),
+    "touches": ("date", "partner_email"),
+    "survey": ("timestamp", "partner_email"),
+    "log": ("timestamp", "status"),
+}
+STOP_IF_MISSING = ("partners", "referrals")
+DATE_KINDS = ("date", "timestamp", "logtime")
+NOT_IN_FUTURE = {
+    "partners": ("first_contact",),
+    "referrals": ("date", "closed_on"),
+    "touches": ("date",),
+    "survey": ("timestamp",),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem with one row (or a whole tab), as the user sees it in the sheet."""
+
+    tab: str
+    row: int | None
+    column: str | None
+    message: str
+    severity: str = "error"  # "error": row skipped; "warning": row kept or tab set aside
+    partner_email: str | None = None
+
+    def __str__(self) -> str:
+        where = self.tab if self.row is None else f"{self.tab}!{self.row}"
+        return f"{where} {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+
+    @property
+    def cell(self) -> str:
+        """`Tab!row column`, as a block reason says it: "fix Touches!14 date"."""
+        where = self.tab if self.row is None else f"{self.tab}!{self.row}"
+        return f"{where} {self.column}" if self.column else where
+
+
+@dataclass(frozen=True)
+class RawSheet:
+    """What a backend reads: each tab's rows of cells (None for a tab that is absent)."""
+
+    tabs: dict[str, list[list[Any]] | None]
+    date_order: str = ""
+
+
+@dataclass
+class Tables:
+    """The sheet as typed tables, plus the problems found and the partners they block."""
+
+    partners: pd.DataFrame
+    referrals: pd.DataFrame
+    touches: pd.DataFrame
+    survey: pd.DataFrame
+    log: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    blocked: dict[str, str] = field(default_factory=dict)
+
+
+def normalise_header(text: object) -> str:
+    """`Partner Email` -> `partner_email`: case, spaces, hyphens and underscores alike."""
+    s = v.parse_text(text).lower()
+    return re.sub(r"[\s\-_]+", "_", s).strip("_")
+
+
+def _parser(col: Column, order: str, zone: dt.tzinfo | None) -> Callable[[Any], Any]:
+    kind = col.kind
+    if kind == "text":
+        return v.parse_text
+    if kind == "email":
+        return v.parse_email
+    if kind == "date":
+        return lambda x: _ordinal(v.parse_date(x, order))
+    if kind == "timestamp":
+        return lambda x: v.parse_timestamp(x, order)
+    if kind == "logtime":
+        return lambda x: _local_date(v.parse_timestamp(x, "YMD"), zone)
+    if kind == "amount":
+        return v.parse_amount
+    if kind == "percent":
+        return v.parse_percent
+    if kind == "bool":
+        return v.parse_bool
+    if kind == "rating":
+        return v.parse_rating
+    if kind == "whole":
+        return v.parse_whole
+    if kind == "enum":
+        return lambda x: v.parse_enum(x, col.choices, col.default)
+    raise AssertionError(kind)
+
+
+def _ordinal(day: dt.date | None) -> int | None:
+    return None if day is None else day.toordinal()
+
+
+def _local_date(moment: dt.datetime | None, zone: dt.tzinfo | None) -> int | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(zone) if zone else moment.astimezone()
+    return moment.date().toordinal()
+
+
+def _parse_column(cells: Sequence[Any], parse: Callable[[Any], Any]) -> tuple[list[Any], dict[int, str]]:
+    """Parse each distinct value once (dates and statuses repeat a lot)."""
+    cache: dict[tuple[type, Any], tuple[Any, str | None]] = {}
+    out: list[Any] = []
+    errors: dict[int, str] = {}
+    for i, cell in enumerate(cells):
+        key = (type(cell), cell)
+        hit = cache.get(key)
+        if hit is None:
+            try:
+                hit = (parse(cell), None)
+            except v.ValueProblem as exc:
+                hit = (None, str(exc))
+            cache[key] = hit
+        out.append(hit[0])
+        if hit[1] is not None:
+            errors[i] = hit[1]
+    return out, errors
+
+
+def ordinals_to_datetimes(ords: Sequence[int | None]) -> pd.Series:
+    """Date ordinals (None for blank) as a datetime64 Series."""
+    arr = np.array([np.nan if o is None else o for o in ords], dtype="float64")
+    days = arr - dt.date(1970, 1, 1).toordinal()
+    out = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[ns]")
+    ok = ~np.isnan(days)
+    out[ok] = (DAY_ZERO + days[ok].astype("int64")).astype("datetime64[ns]")
+    return pd.Series(out)
+
+
+def empty_table(tab: str) -> pd.DataFrame:
+    """A typed table of `tab` with no rows."""
+    return _typed_frame(tab, {c.name: [] for c in SCHEMAS[tab]}, [])
+
+
+def _typed_frame(tab: str, data: dict[str, list[Any]], rows: list[int]) -> pd.DataFrame:
+    cols: dict[str, Any] = {}
+    kinds = {c.name: c.kind for c in SCHEMAS[tab]}
+    for name, values in data.items():
+        kind = kinds.get(name, "text")
+        if kind in ("date", "logtime"):
+            cols[name] = ordinals_to_datetimes(values)
+        elif kind == "timestamp":
+            cols[name] = pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[ns]")
+        elif kind in ("amount", "percent", "rating", "whole"):
+            cols[name] = pd.Series(values, dtype="float64")
+        elif kind == "bool":
+            cols[name] = pd.Series(values, dtype="bool")
+        else:
+            cols[name] = pd.Series(["" if x is None else x for x in values], dtype=object)
+    frame = pd.DataFrame(cols)
+    frame.insert(0, "row", pd.Series(rows, dtype="int64"))
+    return frame
+
+
+@dataclass
+class _TabResult:
+    frame: pd.DataFrame
+    problems: list[Problem]
+    error_rows: dict[int, str | None]  # sheet row -> partner email of that row (if readable)
+
+
+def _read_tab(
+    tab: str,
+    title: str,
+    rows: list[list[Any]] | None,
+    order: str,
+    zone: dt.tzinfo | None,
+    renames: dict[str, str],
+) -> _TabResult:
+    schema = SCHEMAS[tab]
+    if not rows or all(all(v.is_blank(c) for c in r) for r in rows[:1]):
+        return _TabResult(empty_table(tab), [], {})
+    headers = [renames.get(normalise_header(h), normalise_header(h)) for h in rows[0]]
+    positions: dict[str, int] = {}
+    for i, h in enumerate(headers):
+        if h and h not in positions:
+            positions[h] = i
+    missing = [c.name for c in schema if c.required and c.name not in positions]
+    if missing:
+        names = ", ".join(missing)
+        message = f"required column {names} is missing (the header row is row 1)"
+        if tab in STOP_IF_MISSING:
+            raise SheetStructureError(f"{title}: {message}")
+        return _TabResult(
+            empty_table(tab),
+            [Problem(title, None, names, message + "; tab set aside", "warning")],
+            {},
+        )
+
+    width = len(headers)
+    body: list[list[Any]] = []
+    sheet_rows: list[int] = []
+    for n, raw in enumerate(rows[1:], start=2):
+        if all(v.is_blank(c) for c in raw):
+            continue
+        padded = list(raw[:width]) + [None] * (width - len(raw))
+        body.append(padded)
+        sheet_rows.append(n)
+
+    problems: list[Problem] = []
+    row_errors: dict[int, list[tuple[str, str]]] = {}
+    data: dict[str, list[Any]] = {}
+    known = {c.name for c in schema}
+    for col in schema:
+        if col.name not in positions:
+            data[col.name] = [None if col.kind != "enum" else col.default] * len(body)
+            if col.kind == "bool":
+                data[col.name] = [False] * len(body)
+            continue
+        pos = positions[col.name]
+        cells = [r[pos] for r in body]
+        parsed, errors = _parse_column(cells, _parser(col, order, zone))
+        data[col.name] = parsed
+        for i, msg in errors.items():
+            row_errors.setdefault(i, []).append((col.name, msg))
+    for name in NOT_BLANK[tab]:
+        if name in positions:
+            for i, value in enumerate(data[name]):
+                if value is None or value == "":
+                    if not any(c == name for c, _ in row_errors.get(i, [])):
+                        row_errors.setdefault(i, []).append((name, "is blank; it is required"))
+    for name, pos in positions.items():
+        if name not in known:
+            data[name] = [v.parse_text(r[pos]) for r in body]
+
+    email_col = "email" if tab == "partners" else "partner_email"
+    error_rows: dict[int, str | None] = {}
+    for i in sorted(row_errors):
+        email = data[email_col][i] if data[email_col][i] else None
+        for column, msg in row_errors[i]:
+            problems.append(Problem(title, sheet_rows[i], column, msg, "error", email))
+        error_rows[sheet_rows[i]] = email
+    keep = [i for i in range(len(body)) if i not in row_errors]
+    kept = {name: [vals[i] for i in keep] for name, vals in data.items()}
+    frame = _typed_frame(tab, kept, [sheet_rows[i] for i in keep])
+    return _TabResult(frame, problems, error_rows)
+
+
+def _drop(result: _TabResult, mask: pd.Series, problems: list[Problem]) -> None:
+    """Skip the rows in `mask`, recording each one's problem."""
+    for p in problems:
+        result.problems.append(p)
+        result.error_rows[p.row or 0] = p.partner_email
+    result.frame = result.frame.loc[~mask].reset_index(drop=True)
+
+
+def _check_future(result: _TabResult, tab: str, title: str, today: dt.date) -> None:
+    frame = result.frame
+    limit = pd.Timestamp(today) + pd.Timedelta(days=1)
+    email_col = "email" if tab == "partners" else "partner_email"
+    bad = pd.Series(False, index=frame.index)
+    problems = []
+    for name in NOT_IN_FUTURE.get(tab, ()):
+        late = frame[name] >= limit
+        for idx in frame.index[late & ~bad]:
+            when = frame.at[idx, name].date().isoformat()
+            problems.append(
+                Problem(
+                    title,
+                    int(frame.at[idx, "row"]),
+                    name,
+                    f"{when} is in the future (today is {today.isoformat()})",
+                    "error",
+                    frame.at[idx, email_col] or None,
+                )
+            )
+        bad |= late
+    if problems:
+        _drop(result, bad, problems)
+
+
+def _check_partner_duplicates(result: _TabResult, title: str) -> None:
+    frame = result.frame
+    dup = frame["email"].duplicated(keep="first")
+    if not dup.any():
+        return
+    first_row = frame.drop_duplicates("email").set_index("email")["row"]
+    problems = [
+        Problem(
+            title,
+            int(frame.at[i, "row"]),
+            "email",
+            f"{frame.at[i, 'email']} is already on row {int(first_row[frame.at[i, 'email']])} "
+            "(the first row wins; this row is skipped)",
+            "error",
+            None,  # the first row stands, so the partner is not blocked
+        )
+        for i in frame.index[dup]
+    ]
+    _drop(result, dup, problems)
+
+
+def _check_known_partner(
+    result: _TabResult, title: str, known: pd.Index, skipped: set[str]
+) -> None:
+    frame = result.frame
+    unknown = ~frame["partner_email"].isin(known)
+    if not unknown.any():
+        return
+    problems = []
+    silent = unknown & frame["partner_email"].isin(list(skipped))
+    for i in frame.index[unknown & ~silent]:
+        email = frame.at[i, "partner_email"]
+        problems.append(
+            Problem(
+                title,
+                int(frame.at[i, "row"]),
+                "partner_email",
+                f"no partner with email {email} on the Partners tab (add them there first)",
+                "error",
+                None,
+            )
+        )
+    _drop(result, unknown, problems)
+
+
+def _warn_closed_on(result: _TabResult, title: str) -> None:
+    frame = result.frame
+    closed = (
+        (frame["direction"] == "received")
+        & frame["status"].isin(["won", "lost"])
+        & frame["closed_on"].isna()
+    )
+    for i in frame.index[closed]:
+        result.problems.append(
+            Problem(
+                title,
+                int(frame.at[i, "row"]),
+                "closed_on",
+                f"referral is {frame.at[i, 'status']} but closed_on is blank: add the date "
+                "it closed so its outcome can be shared",
+                "warning",
+                frame.at[i, "partner_email"],
+            )
+        )
+
+
+def build_tables(
+    raw: RawSheet,
+    today: dt.date,
+    tab_titles: dict[str, str],
+    date_order: str = "",
+    zone: dt.tzinfo | None = None,
+    survey_columns: dict[str, str] | None = None,
+) -> Tables:
+    """Typed tables and problems from a raw sheet, as of `today`."""
+    order = date_order or raw.date_order or "MDY"
+    renames = {normalise_header(k): normalise_header(val) for k, val in (survey_columns or {}).items()}
+    results: dict[str, _TabResult] = {}
+    for tab in ("partners", "referrals", "touches", "survey", "log"):
+        title = tab_titles[tab]
+        rows = raw.tabs.get(title)
+        results[tab] = _read_tab(tab, title, rows, order, zone, renames if tab == "survey" else {})
+        if tab != "log":
+            _check_future(results[tab], tab, title, today)
+
+    partners = results["partners"]
+    _check_partner_duplicates(partners, tab_titles["partners"])
+    known = pd.Index(partners.frame["email"])
+    skipped = {e for e in partners.error_rows.values() if e} - set(known)
+    for tab in ("referrals", "touches", "survey"):
+        _check_known_partner(results[tab], tab_titles[tab], known, skipped)
+    _warn_closed_on(results["referrals"], tab_titles["referrals"])
+
+    problems: list[Problem] = []
+    blocked: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for tab in ("partners", "referrals", "touches", "survey", "log"):
+        for p in results[tab].problems:
+            problems.append(p)
+            if p.severity == "error" and p.partner_email and tab != "log":
+                counts[p.partner_email] = counts.get(p.partner_email, 0) + 1
+                blocked.setdefault(p.partner_email, f"fix {p.cell}")
+    for email, n in counts.items():
+        if n > 1:
+            blocked[email] += f" (and {n - 1} more)"
+    log = results["log"].frame
+    return Tables(
+        partners=partners.frame,
+        referrals=results["referrals"].frame,
+        touches=results["touches"].frame,
+        survey=results["survey"].frame,
+        log=log,
+        problems=problems,
+        blocked={e: r for e, r in blocked.items() if e in set(known)},
+    )

@@ -1,0 +1,399 @@
+"""The decision engine: every action at its edges, windows, priority, spacing, score, reasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from automations.config import Rules
+from tests.conftest import Sheet, ago
+
+P = "pat@partner.example"
+
+
+def action(s: Sheet, **kwargs: object) -> str:
+    return str(s.row(**kwargs)["action"])
+
+
+# --- thank -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("days", "due"), [(0, True), (30, True), (31, False)])
+def test_thank_is_due_for_a_received_referral_inside_the_window(days: int, due: bool) -> None:
+    s = Sheet().partner().referral(days, status="qualified")
+    assert (action(s) == "thank") is due
+
+
+def test_thank_is_not_sent_twice_for_the_same_partner_and_date() -> None:
+    s = Sheet().partner().referral(3, status="qualified")
+    s.sent(2, "thank", f"thank:{P}:{ago(3)}")
+    assert action(s) != "thank"
+
+
+def test_thank_key_survives_an_edit_of_client_and_value() -> None:
+    s = Sheet().partner().referral(3, client="Renamed Client Ltd", value="9,999")
+    s.sent(2, "thank", f"thank:{P}:{ago(3)}")
+    assert action(s) != "thank"
+
+
+def test_one_thank_covers_every_unthanked_referral_with_one_key_each() -> None:
+    s = Sheet().partner().referral(3).referral(5).referral(5, client="Other")
+    emails = s.emails()
+    thank = emails[emails["kind"] == "thank"].iloc[0]
+    assert thank["keys"] == (f"thank:{P}:{ago(5)}", f"thank:{P}:{ago(3)}")
+    assert thank["to"] == P
+
+
+def test_given_referrals_are_not_thanked() -> None:
+    s = Sheet().partner().referral(3, direction="given", status="qualified").touch(1)
+    assert action(s) == "none"
+
+
+@pytest.mark.parametrize("status", ["paused", "faded", "declined"])
+def test_paused_and_faded_partners_are_still_thanked(status: str) -> None:
+    s = Sheet().partner(status=status).referral(2, status="qualified")
+    assert action(s) == "thank"
+
+
+def test_do_not_email_blocks_a_thank() -> None:
+    s = Sheet().partner(do_not_email="x").referral(2, status="qualified")
+    row = s.row()
+    assert row["action"] == "blocked"
+    assert row["reason"] == "do_not_email is set: no email to this partner"
+    assert s.emails().empty
+
+
+def test_a_bounced_address_blocks_every_partner_email() -> None:
+    s = Sheet().partner().referral(2, status="qualified").sent(10, "bounce", "", status="bounce")
+    row = s.row()
+    assert (row["action"], row["reason"]) == ("blocked", f"address bounced on {ago(10)}")
+
+
+def test_a_5xx_refusal_blocks_the_address_like_a_bounce() -> None:
+    s = Sheet().partner().referral(2, status="qualified")
+    s.sent(4, "nurture", f"nurture:{P}:x", status="failed", detail="550 5.1.1 no such user")
+    assert s.row()["reason"] == f"address refused by the mail server on {ago(4)}"
+
+
+# --- outcome -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("closed", "due"), [(0, True), (30, True), (31, False)])
+def test_outcome_is_due_when_closed_inside_the_window(closed: int, due: bool) -> None:
+    s = Sheet().partner().referral(60, status="won", closed=closed, value=1000).touch(1)
+    assert (action(s) == "outcome") is due
+
+
+def test_outcome_reason_names_client_result_and_day() -> None:
+    s = Sheet().partner().referral(60, status="lost", client="Vela Foods", closed=4).touch(1)
+    assert s.row()["reason"] == f"referral ({ago(60)}, Vela Foods) lost on {ago(4)}: outcome not shared yet"
+
+
+def test_thank_comes_before_outcome_and_outcome_waits_for_the_next_run() -> None:
+    s = Sheet().partner().referral(2).referral(60, status="won", closed=1)
+    assert [k for k in s.emails()["kind"]] == ["thank"]
+    s.sent(0, "thank", f"thank:{P}:{ago(2)}")
+    assert action(s) == "outcome"
+
+
+# --- escalate ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("days", "due"), [(14, False), (15, True), (60, True), (61, False)])
+def test_a_stale_referral_escalates_between_stale_and_window_days(days: int, due: bool) -> None:
+    s = Sheet().partner().referral(days, direction="given", status="contacted").touch(1)
+    assert (action(s) == "escalate") is due
+
+
+def test_escalation_goes_to_the_owner_and_does_not_block_the_thank() -> None:
+    s = Sheet().partner(owner="boss@consult.example").referral(20, client="Harbor Bakery")
+    row = s.row()
+    assert row["action"] == "escalate"
+    assert row["reason"] == (
+        f"referral from Pat Lee ({ago(20)}, Harbor Bakery) still new after 20 days; "
+        f"also thank: referral from Pat Lee ({ago(20)}, Harbor Bakery) not thanked yet"
+    )
+    emails = s.emails()
+    assert list(emails["kind"]) == ["escalation", "thank"]
+    assert list(emails["to"]) == ["boss@consult.example", P]
+    assert emails.iloc[0]["keys"] == (f"escalation:{P}:received:{ago(20)}",)
+
+
+def test_escalation_is_sent_once_per_referral() -> None:
+    s = Sheet().partner().referral(20, status="contacted").touch(1)
+    s.sent(5, "escalation", f"escalation:{P}:received:{ago(20)}")
+    s.sent(5, "thank", f"thank:{P}:{ago(20)}")
+    assert action(s) != "escalate"
+
+
+def test_escalations_go_for_blocked_partners_too() -> None:
+    s = Sheet().partner(do_not_email=True).referral(20, status="new")
+    assert action(s) == "escalate"
+    assert list(s.emails()["kind"]) == ["escalation"]
+
+
+@pytest.mark.parametrize(
+    ("ratings", "days", "due"),
+    [
+        ([3, 9, 9, 9, 9, 9, 9, 9, 9, 9], 10, True),  # one item at low_rating
+        ([4, 4, 5, 5, 5, 5, 5, 5, 5, 5], 10, True),  # average 4.8 < 5.0
+        ([4, 5, 5, 5, 5, 5, 5, 5, 5, 6], 10, False),  # average 5.0, no item <= 3
+        ([1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 90, True),
+        ([1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 91, False),
+    ],
+)
+def test_a_low_survey_escalates_within_90_days(ratings: list[int], days: int, due: bool) -> None:
+    s = Sheet().partner().touch(1).response(days, ratings)
+    assert (action(s) == "escalate") is due
+
+
+def test_a_low_self_assessment_does_not_escalate() -> None:
+    s = Sheet().partner().touch(1).response(5, [1] * 10, respondent="me@consult.example")
+    assert action(s) == "none"
+
+
+# --- follow_up ---------------------------------------------------------------------------------
+
+
+def _contacted(days: int) -> Sheet:
+    s = Sheet().partner(status="contacted", first_contact=days)
+    return s.sent(days, "outreach", f"campaign:intro:{P}", message_id="<m1@consult.example>", subject="Hello")
+
+
+@pytest.mark.parametrize(("days", "due"), [(5, False), (6, True), (30, True), (31, False)])
+def test_follow_up_is_due_between_6_and_30_days_after_the_outreach(days: int, due: bool) -> None:
+    assert (action(_contacted(days)) == "follow_up") is due
+
+
+def test_follow_up_threads_to_the_outreach_with_its_own_key() -> None:
+    emails = _contacted(8).emails()
+    fu = emails.iloc[0]
+    assert (fu["kind"], fu["keys"]) == ("follow_up", (f"follow_up:{P}:{ago(8)}:1",))
+    assert (fu["thread_message_id"], fu["thread_subject"]) == ("<m1@consult.example>", "Hello")
+
+
+def test_follow_up_is_not_sent_after_partner_replied() -> None:
+    s = _contacted(8).sent(3, "reply", "", status="reply")
+    row = s.row()
+    assert row["action"] == "none"
+    assert row["reason"] == f"replied on {ago(3)}: set status to active to start check-ins"
+
+
+def test_follow_up_is_not_sent_after_an_inbound_touch() -> None:
+    assert action(_contacted(8).touch(2, kind="meeting")) == "none"
+
+
+def test_follow_ups_stop_at_max_follow_ups() -> None:
+    s = _contacted(20).sent(12, "follow_up", f"follow_up:{P}:{ago(20)}:1")
+    assert action(s) != "follow_up"
+    assert action(s, rules=Rules(max_follow_ups=2)) == "follow_up"
+
+
+def test_a_second_follow_up_waits_6_days_after_the_first() -> None:
+    s = _contacted(20).sent(5, "follow_up", f"follow_up:{P}:{ago(20)}:1")
+    assert action(s, rules=Rules(max_follow_ups=2)) == "none"
+
+
+# --- fade --------------------------------------------------------------------------------------
+
+
+def _quiet(first: int = 400, last_referral: int = 370) -> Sheet:
+    s = Sheet().partner(first_contact=first).referral(last_referral, status="lost", closed=last_referral - 5)
+    s.sent(200, "nurture", f"nurture:{P}:a").sent(100, "nurture", f"nurture:{P}:b")
+    return s
+
+
+@pytest.mark.parametrize(("last_referral", "fades"), [(364, False), (365, True)])
+def test_fade_needs_a_year_without_referrals(last_referral: int, fades: bool) -> None:
+    assert (action(_quiet(400, last_referral)) == "fade") is fades
+
+
+def test_fade_needs_two_unanswered_check_ins() -> None:
+    s = Sheet().partner(first_contact=400).referral(370, status="lost", closed=360)
+    s.sent(100, "nurture", f"nurture:{P}:b")
+    assert action(s) != "fade"
+
+
+def test_a_reply_after_the_check_ins_stops_the_fade() -> None:
+    assert action(_quiet().sent(50, "reply", "", status="reply")) != "fade"
+
+
+def test_explicit_cadence_overrides_fade() -> None:
+    s = Sheet().partner(first_contact=400, cadence=30).referral(370, status="lost", closed=360)
+    s.sent(200, "nurture", f"nurture:{P}:a").sent(100, "nurture", f"nurture:{P}:b")
+    assert action(s) == "nurture"
+
+
+def test_fade_reason_counts_months_and_unanswered_check_ins() -> None:
+    assert _quiet(500, 430).row()["reason"] == (
+        "no referrals either way in 14 months; 2 check-ins unanswered: set status to faded"
+    )
+
+
+# --- survey ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("age", "due"), [(89, False), (90, True)])
+def test_survey_is_due_for_active_partners_older_than_90_days(age: int, due: bool) -> None:
+    s = Sheet().partner(first_contact=age).touch(1)
+    assert (action(s, survey=True) == "survey") is due
+
+
+def test_survey_needs_a_form_url() -> None:
+    assert action(Sheet().partner().touch(1), survey=False) == "none"
+
+
+def test_survey_goes_once_per_quarter() -> None:
+    s = Sheet().partner().touch(1).sent(70, "survey", f"survey:{P}:2026Q2")
+    assert action(s, survey=True) == "none"
+    emails = Sheet().partner().touch(1).emails(survey=True)
+    assert emails.iloc[0]["keys"] == (f"survey:{P}:2026Q2",)
+
+
+@pytest.mark.parametrize(("days", "due"), [(59, False), (60, True)])
+def test_survey_waits_60_days_after_the_last_one(days: int, due: bool) -> None:
+    s = Sheet(today=dt.date(2026, 7, 20)).partner().touch(1).sent(days, "survey", f"survey:{P}:2026Q2")
+    assert (action(s, survey=True) == "survey") is due
+
+
+# --- nurture and cadence -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("days", "due"), [(179, False), (180, True)])
+def test_nurture_is_due_after_the_tier_cadence(days: int, due: bool) -> None:
+    s = Sheet().partner().touch(days, direction="out")
+    assert s.row()["tier"] == "C"
+    assert (action(s) == "nurture") is due
+
+
+@pytest.mark.parametrize(("days", "due"), [(29, False), (30, True)])
+def test_explicit_cadence_days_overrides_the_tier(days: int, due: bool) -> None:
+    s = Sheet().partner(cadence="30").touch(days, direction="out")
+    assert (action(s) == "nurture") is due
+
+
+def test_nurture_key_names_the_last_touch() -> None:
+    s = Sheet().partner().touch(200, direction="out")
+    assert s.emails().iloc[0]["keys"] == (f"nurture:{P}:{ago(200)}",)
+    assert s.row()["reason"] == "no touch in 200 days (tier C check-in every 180)"
+
+
+def test_a_tier_a_partner_is_checked_in_with_every_45_days() -> None:
+    s = _strong_partner(dt.date(2026, 6, 15))
+    row = s.row("ally@partner.example")
+    assert row["tier"] == "A"
+    assert row["next_due"].date() == dt.date(2026, 5, 1) + dt.timedelta(days=45)
+
+
+def test_contacted_partner_without_outreach_or_reply_gets_check_ins() -> None:
+    s = Sheet().partner(status="contacted", first_contact=200).touch(190, direction="out")
+    assert action(s) == "nurture"
+
+
+def test_prospects_get_nothing_automatic() -> None:
+    row = Sheet().partner(status="prospect", first_contact=None).row()
+    assert (row["action"], row["reason"]) == ("none", "nothing due (prospects are emailed only by a campaign)")
+
+
+@pytest.mark.parametrize("status", ["paused", "faded", "declined"])
+def test_paused_faded_declined_partners_get_no_check_ins(status: str) -> None:
+    row = Sheet().partner(status=status).touch(300, direction="out").row()
+    assert (row["action"], row["reason"]) == ("blocked", f"status is {status}: no check-ins or surveys")
+
+
+# --- spacing and priority ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("days", "held"), [(6, True), (7, False)])
+def test_survey_waits_7_days_after_any_email(days: int, held: bool) -> None:
+    s = Sheet().partner().touch(1).referral(40, status="qualified")
+    s.sent(days, "thank", f"thank:{P}:{ago(40)}")
+    row = s.row(survey=True)
+    assert (row["action"] == "none") is held
+    if held:
+        due = ago(days - 7)
+        assert row["reason"] == f"survey waits: last email on {ago(days)}; due {due} (7 days between emails)"
+        assert row["next_due"].date().isoformat() == due
+
+
+def test_escalations_do_not_count_for_spacing() -> None:
+    s = Sheet().partner().touch(1).sent(1, "escalation", f"escalation:{P}:given:x")
+    assert action(s, survey=True) == "survey"
+
+
+def test_priority_order_in_health() -> None:
+    s = Sheet()
+    s.partner("a@p.example").referral(20, email="a@p.example")  # escalate
+    s.partner("b@p.example").referral(2, email="b@p.example", status="qualified")  # thank
+    s.partner("c@p.example").referral(50, email="c@p.example", status="won", closed=1).touch(1, email="c@p.example")
+    s.partner("d@p.example", status="contacted", first_contact=8).sent(8, "outreach", "campaign:x:d@p.example", email="d@p.example")
+    s.partner("e@p.example", status="paused")
+    s.partner("f@p.example").touch(200, direction="out", email="f@p.example")  # nurture
+    s.partner("g@p.example").touch(2, email="g@p.example")  # none
+    health = s.decide().health
+    assert list(health["action"]) == ["escalate", "thank", "outcome", "follow_up", "nurture", "none", "blocked"]
+
+
+def test_health_is_sorted_by_score_within_an_action() -> None:
+    s = Sheet()
+    s.partner("low@p.example").touch(2, email="low@p.example")
+    s.partner("high@p.example").touch(2, email="high@p.example").referral(100, email="high@p.example", status="qualified")
+    assert list(s.decide().health["email"]) == ["high@p.example", "low@p.example"]
+
+
+def test_at_most_one_partner_email_per_run() -> None:
+    s = Sheet().partner(status="contacted", first_contact=8).sent(8, "outreach", f"campaign:x:{P}")
+    s.referral(1, status="qualified").referral(70, status="won", closed=2)
+    assert list(s.emails()["kind"]) == ["thank"]
+
+
+# --- blocking by row errors --------------------------------------------------------------------
+
+
+def test_a_row_error_blocks_its_partner_with_a_reason_naming_the_row() -> None:
+    s = Sheet().partner().referral(2, status="qualified")
+    s.touches.append(["not a date", P, "call", "in"])
+    row = s.row()
+    assert (row["action"], row["reason"]) == ("blocked", "fix Touches!2 date")
+    assert s.emails().empty
+
+
+# --- score ---------------------------------------------------------------------------------------
+
+
+def _strong_partner(today: dt.date) -> Sheet:
+    s = Sheet(today=today).partner("ally@partner.example", first_contact=None)
+    for day in ("01-10", "01-25", "02-08", "02-20", "03-05", "03-20", "04-05", "04-20"):
+        s.referral(0, email="ally@partner.example", status="won", closed=None, date=f"2026-{day}")
+        s.referrals[-1][6] = f"2026-{day}"
+    for day in ("01-15", "02-01", "02-25", "03-10", "03-30", "04-15"):
+        s.referral(0, email="ally@partner.example", direction="given", status="qualified", date=f"2026-{day}")
+    s.touches.append(["2026-05-01", "ally@partner.example", "meeting", "in"])
+    s.survey.append(["2026-05-02", "ally@partner.example", "", 8, 9, 8, 9, 8, 9, 8, 9, 8, 9])
+    return s
+
+
+def test_score_of_the_strong_partner_in_rules_md_is_83() -> None:
+    row = _strong_partner(dt.date(2026, 6, 15)).row("ally@partner.example")
+    assert (row["score"], row["tier"]) == (83.0, "A")
+
+
+def test_a_partner_with_nothing_scores_5_in_tier_c() -> None:
+    row = Sheet().partner(first_contact=None).row()
+    assert (row["score"], row["tier"]) == (5.0, "C")
+
+
+def test_fee_owed_is_value_times_percent_minus_paid_for_won_received_referrals() -> None:
+    s = Sheet().partner(fee="10%").touch(1)
+    s.referral(100, status="won", value="$12,000", closed=90, fee_paid=200)
+    s.referral(100, status="won", value=5000, closed=90, direction="given")
+    s.referral(100, status="lost", value=5000, closed=90)
+    assert s.row()["fee_owed"] == 1000.0
+
+
+def test_same_input_same_output() -> None:
+    s = _strong_partner(dt.date(2026, 6, 15)).partner().referral(20)
+    first, second = s.decide(), s.decide()
+    assert first.health.equals(second.health)
+    assert first.emails.equals(second.emails)
