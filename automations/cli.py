@@ -26,11 +26,17 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _common() -> argparse.ArgumentParser:
+def _common() -> _Parser:
     # SUPPRESS keeps a value given before the command when the subparser sees none.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", default=argparse.SUPPRESS, help="config file (default config/partners.toml or $PARTNERS_CONFIG)")
-    common.add_argument("--today", default=argparse.SUPPRESS, help="decide as if it were this day (YYYY-MM-DD)")
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--config",
+        default=argparse.SUPPRESS,
+        help="config file (default config/partners.toml or $PARTNERS_CONFIG)",
+    )
+    common.add_argument(
+        "--today", default=argparse.SUPPRESS, help="decide as if it were this day (YYYY-MM-DD)"
+    )
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
     common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS)
     return common
@@ -41,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common()
     parser = _Parser(prog="partners", parents=[common], description="Referral-partner automations.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    init = sub.add_parser("init", parents=[common], help="write config, templates and a sample workbook")
+    init = sub.add_parser(
+        "init", parents=[common], help="write config, templates and a sample workbook"
+    )
     init.add_argument("folder", nargs="?", default=".")
     sub.add_parser("check", parents=[common], help="validate config and every tab")
     health = sub.add_parser("health", parents=[common], help="decide and write the Health tab")

@@ -108,7 +108,7 @@ def log_view(log: pd.DataFrame, emails: pd.Index, count_written: bool) -> LogVie
     handled = np.isin(status, handled_statuses)
     keys = log["key"].astype(object)
     return LogView(
-        code=emails.get_indexer(log["partner_email"]),
+        code=emails.get_indexer(pd.Index(log["partner_email"])),
         day=day_numbers(log["timestamp"]),
         action=log["action"].to_numpy(dtype=object),
         status=status,
@@ -126,7 +126,7 @@ def survey_table(
     survey: pd.DataFrame, emails: pd.Index, owners: np.ndarray, sender_email: str, today: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The partner's view and the self-assessments, with average, minimum and age per response."""
-    code = emails.get_indexer(survey["partner_email"])
+    code = emails.get_indexer(pd.Index(survey["partner_email"]))
     items = survey[list(SURVEY_ITEMS)].to_numpy(dtype="float64")
     answered = ~np.isnan(items).all(axis=1)
     with np.errstate(all="ignore"):

@@ -45,7 +45,13 @@ def open_backend(settings: Settings) -> SheetBackend:
 def tab_titles(settings: Settings) -> dict[str, str]:
     """Table name -> tab title in the sheet."""
     t = settings.sheet.tabs
-    return {"partners": t.partners, "referrals": t.referrals, "touches": t.touches, "survey": t.survey, "log": t.log}
+    return {
+        "partners": t.partners,
+        "referrals": t.referrals,
+        "touches": t.touches,
+        "survey": t.survey,
+        "log": t.log,
+    }
 
 
 def read_tables(settings: Settings, backend: SheetBackend, today: dt.date) -> Tables:
@@ -117,7 +123,9 @@ def run_init(folder: Path, today: dt.date) -> InitResult:
         result.kept.append(config)
     else:
         config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text((defaults / "partners.toml").read_text(encoding="utf-8"), encoding="utf-8")
+        config.write_text(
+            (defaults / "partners.toml").read_text(encoding="utf-8"), encoding="utf-8"
+        )
         result.created.append(config)
     templates = folder / "templates"
     templates.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ def _json_ready(health: pd.DataFrame) -> list[dict[str, object]]:
     for record in records:
         for key, value in record.items():
             if hasattr(value, "item"):
-                record[key] = value.item()  # type: ignore[union-attr]
+                record[key] = value.item()
     return records
 
 

@@ -48,7 +48,14 @@ HEALTH_COLUMNS = (
     "next_due",
     "fee_owed",
 )
-EMAIL_PRIORITY = {"escalation": 0, "thank": 1, "outcome": 2, "follow_up": 3, "survey": 5, "nurture": 6}
+EMAIL_PRIORITY = {
+    "escalation": 0,
+    "thank": 1,
+    "outcome": 2,
+    "follow_up": 3,
+    "survey": 5,
+    "nurture": 6,
+}
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,9 @@ class Decisions:
     emails: pd.DataFrame
 
 
-def score_parts(r: np.ndarray, g: np.ndarray, inbound_age: np.ndarray, survey_avg: np.ndarray) -> np.ndarray:
+def score_parts(
+    r: np.ndarray, g: np.ndarray, inbound_age: np.ndarray, survey_avg: np.ndarray
+) -> np.ndarray:
     """The score of RULES.md from weighted referral sums, inbound age and survey average."""
     big_r = 1 - np.exp(-r / 3)
     big_g = 1 - np.exp(-g / 3)
@@ -96,7 +105,9 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     emails = pd.Index(P["email"])
     email_arr = P["email"].to_numpy(dtype=object)
     sender = options.sender_email.lower()
-    owners = np.where(P["owner"].to_numpy(dtype=object) == "", sender, P["owner"].to_numpy(dtype=object))
+    owners = np.where(
+        P["owner"].to_numpy(dtype=object) == "", sender, P["owner"].to_numpy(dtype=object)
+    )
     status = P["status"].to_numpy(dtype=object)
     first_contact = f.day_numbers(P["first_contact"])
     cadence_set = P["cadence_days"].to_numpy(dtype="float64")
@@ -104,7 +115,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
 
     # Referrals: weights, 12-month counts, fees, and which ones are due for an email.
     R = tables.referrals
-    rc = emails.get_indexer(R["partner_email"])
+    rc = emails.get_indexer(pd.Index(R["partner_email"]))
     rday = f.day_numbers(R["date"])
     rage = T - rday
     received = (R["direction"] == "received").to_numpy()
@@ -118,7 +129,11 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     value = np.nan_to_num(R["value"].to_numpy(dtype="float64"))
     F["won_value_12m"] = f.group_sum(rc[received & recent & won], value[received & recent & won], n)
     pct = P["referral_fee_pct"].to_numpy(dtype="float64")[rc] if len(rc) else np.zeros(0)
-    owed = np.where(np.isnan(pct), 0.0, value * np.nan_to_num(pct) / 100 - np.nan_to_num(R["fee_paid"].to_numpy(dtype="float64")))
+    owed = np.where(
+        np.isnan(pct),
+        0.0,
+        value * np.nan_to_num(pct) / 100 - np.nan_to_num(R["fee_paid"].to_numpy(dtype="float64")),
+    )
     F["fee_owed"] = np.round(f.group_sum(rc[received & won], owed[received & won], n), 2)
     F["last_referral"] = f.group_max(rc, rday, n)
 
@@ -131,7 +146,10 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     reply = known & (L.status == "reply")
     refused = known & (
         np.isin(L.status, ["bounce", "unsubscribe"])
-        | ((L.status == "failed") & pd.Series(L.detail, dtype=object).astype(str).str.match(r"5\d\d").to_numpy())
+        | (
+            (L.status == "failed")
+            & pd.Series(L.detail, dtype=object).astype(str).str.match(r"5\d\d").to_numpy()
+        )
     )
     F["blocked_day"] = f.group_max(lc[refused], lday[refused], n)
     F["blocked_status"] = np.full(n, "", dtype=object)
@@ -142,7 +160,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
 
     # Touches and inbound.
     Tch = tables.touches
-    tc = emails.get_indexer(Tch["partner_email"])
+    tc = emails.get_indexer(pd.Index(Tch["partner_email"]))
     tday = f.day_numbers(Tch["date"])
     tin = (Tch["direction"] == "in").to_numpy()
     F["last_inbound"] = f.nanmax(
@@ -155,7 +173,9 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
         F["last_inbound"], f.group_max(rc, rday, n), f.group_max(tc, tday, n), F["last_email"]
     )
     first_touch = f.nanmin(
-        f.group_min(rc, rday, n), f.group_min(tc, tday, n), f.group_min(lc[sent_to_partner], lday[sent_to_partner], n)
+        f.group_min(rc, rday, n),
+        f.group_min(tc, tday, n),
+        f.group_min(lc[sent_to_partner], lday[sent_to_partner], n),
     )
     since = np.where(np.isnan(F["last_touch"]), first_contact, F["last_touch"])
     F["days_since_touch"] = T - since
@@ -173,8 +193,14 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
 
     # Score and tier.
     F["score"] = score_parts(r, g, T - F["last_inbound"], F["survey_avg"])
-    tier = np.where(F["score"] >= rules.tier_a_score, "A", np.where(F["score"] >= rules.tier_b_score, "B", "C"))
-    tier_cadence = np.select([tier == "A", tier == "B"], [rules.cadence_a_days, rules.cadence_b_days], rules.cadence_c_days)
+    tier = np.where(
+        F["score"] >= rules.tier_a_score, "A", np.where(F["score"] >= rules.tier_b_score, "B", "C")
+    )
+    tier_cadence = np.select(
+        [tier == "A", tier == "B"],
+        [rules.cadence_a_days, rules.cadence_b_days],
+        rules.cadence_c_days,
+    )
     F["cadence"] = np.where(np.isnan(cadence_set), tier_cadence, cadence_set)
     F["tier"] = tier.astype(object)
 
@@ -182,17 +208,35 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     iso_today = today.isoformat()
 
     # Escalations: stale referrals (either direction) and a low recent survey.
-    stale = (rage <= rules.escalate_within_days) & (rage > rules.stale_referral_days) & R["status"].isin(["new", "contacted"]).to_numpy()
+    stale = (
+        (rage <= rules.escalate_within_days)
+        & (rage > rules.stale_referral_days)
+        & R["status"].isin(["new", "contacted"]).to_numpy()
+    )
     rdir = R["direction"].to_numpy(dtype=object)
     riso = f.iso_dates(rday)
-    esc_keys = _keys("escalation:", email_arr[rc[stale]] if stale.any() else np.array([], dtype=object), rdir[stale], riso[stale])
+    esc_keys = _keys(
+        "escalation:",
+        email_arr[rc[stale]] if stale.any() else np.array([], dtype=object),
+        rdir[stale],
+        riso[stale],
+    )
     esc_new = ~pd.Index(esc_keys).isin(handled) if len(esc_keys) else np.zeros(0, dtype=bool)
-    esc_ref = pd.DataFrame({"code": rc[stale][esc_new], "key": esc_keys[esc_new], "day": rday[stale][esc_new], "idx": np.flatnonzero(stale)[esc_new]})
+    esc_ref = pd.DataFrame(
+        {
+            "code": rc[stale][esc_new],
+            "key": esc_keys[esc_new],
+            "day": rday[stale][esc_new],
+            "idx": np.flatnonzero(stale)[esc_new],
+        }
+    )
     low = (T - F["survey_day"] <= rules.survey_escalate_within_days) & (
         (F["survey_low"] <= rules.low_rating) | (F["survey_avg"] < rules.low_average)
     )
     s_codes = np.flatnonzero(low)
-    s_keys = _keys("escalation:", email_arr[s_codes], "survey", f.iso_dates(F["survey_day"][s_codes]))
+    s_keys = _keys(
+        "escalation:", email_arr[s_codes], "survey", f.iso_dates(F["survey_day"][s_codes])
+    )
     s_new = ~pd.Index(s_keys).isin(handled) if len(s_keys) else np.zeros(0, dtype=bool)
     F["esc_survey"] = np.zeros(n, dtype=bool)
     F["esc_survey"][s_codes[s_new]] = True
@@ -201,22 +245,60 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
 
     # Thanks and outcomes for received referrals, matched by (partner, date).
     thank_rows = received & (rage >= 0) & (rage <= rules.thank_within_days)
-    thank_keys = _keys("thank:", email_arr[rc[thank_rows]] if thank_rows.any() else np.array([], dtype=object), riso[thank_rows])
+    thank_keys = _keys(
+        "thank:",
+        email_arr[rc[thank_rows]] if thank_rows.any() else np.array([], dtype=object),
+        riso[thank_rows],
+    )
     t_new = ~pd.Index(thank_keys).isin(handled) if len(thank_keys) else np.zeros(0, dtype=bool)
-    thanks = pd.DataFrame({"code": rc[thank_rows][t_new], "key": thank_keys[t_new], "day": rday[thank_rows][t_new], "idx": np.flatnonzero(thank_rows)[t_new]})
+    thanks = pd.DataFrame(
+        {
+            "code": rc[thank_rows][t_new],
+            "key": thank_keys[t_new],
+            "day": rday[thank_rows][t_new],
+            "idx": np.flatnonzero(thank_rows)[t_new],
+        }
+    )
     closed = f.day_numbers(R["closed_on"])
-    out_rows = received & R["status"].isin(["won", "lost"]).to_numpy() & (T - closed >= 0) & (T - closed <= rules.outcome_within_days)
-    out_keys = _keys("outcome:", email_arr[rc[out_rows]] if out_rows.any() else np.array([], dtype=object), riso[out_rows])
+    out_rows = (
+        received
+        & R["status"].isin(["won", "lost"]).to_numpy()
+        & (T - closed >= 0)
+        & (T - closed <= rules.outcome_within_days)
+    )
+    out_keys = _keys(
+        "outcome:",
+        email_arr[rc[out_rows]] if out_rows.any() else np.array([], dtype=object),
+        riso[out_rows],
+    )
     o_new = ~pd.Index(out_keys).isin(handled) if len(out_keys) else np.zeros(0, dtype=bool)
-    outcomes = pd.DataFrame({"code": rc[out_rows][o_new], "key": out_keys[o_new], "day": rday[out_rows][o_new], "idx": np.flatnonzero(out_rows)[o_new]})
+    outcomes = pd.DataFrame(
+        {
+            "code": rc[out_rows][o_new],
+            "key": out_keys[o_new],
+            "day": rday[out_rows][o_new],
+            "idx": np.flatnonzero(out_rows)[o_new],
+        }
+    )
     F["thank_n"] = f.group_sum(thanks["code"].to_numpy(), None, n)
     F["outcome_n"] = f.group_sum(outcomes["code"].to_numpy(), None, n)
 
     # Follow-ups: the latest outreach, follow-ups since, inbound since.
     outreach = known & (L.action == "outreach") & L.sent_mask
     F["outreach_day"] = f.group_max(lc[outreach], lday[outreach], n)
-    thread = pd.DataFrame({"c": lc[outreach], "d": lday[outreach], "m": L.message_id[outreach], "s": L.subject[outreach]})
-    thread = thread.sort_values(["c", "d"], kind="stable").drop_duplicates("c", keep="last").set_index("c")
+    thread = pd.DataFrame(
+        {
+            "c": lc[outreach],
+            "d": lday[outreach],
+            "m": L.message_id[outreach],
+            "s": L.subject[outreach],
+        }
+    )
+    thread = (
+        thread.sort_values(["c", "d"], kind="stable")
+        .drop_duplicates("c", keep="last")
+        .set_index("c")
+    )
     fu = known & (L.action == "follow_up") & L.handled_mask
     fu_after = fu & (lday >= np.nan_to_num(F["outreach_day"][np.where(known, lc, 0)], nan=np.inf))
     F["fu_n"] = f.group_sum(lc[fu_after], None, n)
@@ -233,13 +315,17 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
         & (F["fu_n"] < rules.max_follow_ups)
         & ~(T - F["last_fu"] < rules.follow_up_after_days)
     )
-    fu_keys = _keys("follow_up:", email_arr, f.iso_dates(F["outreach_day"]), (F["fu_n"] + 1).astype(int))
+    fu_keys = _keys(
+        "follow_up:", email_arr, f.iso_dates(F["outreach_day"]), (F["fu_n"] + 1).astype(int)
+    )
     follow_up &= ~pd.Index(fu_keys).isin(handled)
     F["fu_key"] = fu_keys
 
     # Fade: long quiet, check-ins unanswered, no explicit cadence.
     chasers = known & np.isin(L.action, ["nurture", "follow_up"]) & L.sent_mask
-    unanswered = chasers & ~(lday <= np.nan_to_num(F["last_inbound"][np.where(known, lc, 0)], nan=-np.inf))
+    unanswered = chasers & ~(
+        lday <= np.nan_to_num(F["last_inbound"][np.where(known, lc, 0)], nan=-np.inf)
+    )
     F["unanswered"] = f.group_sum(lc[unanswered], None, n)
     fade = (
         np.isin(status, ["active", "contacted"])
@@ -263,16 +349,22 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
         & ~(T - F["last_survey"] < rules.survey_min_days_between)
     )
     skipped_nurture = known & (L.action == "nurture") & (L.status == "skipped")
-    cadence_base = f.nanmax(F["last_touch"], f.group_max(lc[skipped_nurture], lday[skipped_nurture], n))
+    cadence_base = f.nanmax(
+        F["last_touch"], f.group_max(lc[skipped_nurture], lday[skipped_nurture], n)
+    )
     F["nurture_base"] = cadence_base
     exhausted = ~has_outreach | (F["fu_n"] >= rules.max_follow_ups)
     quiet = np.where(has_outreach, ~inbound_since, np.isnan(F["last_inbound"]))
     nurture_open = (status == "active") | ((status == "contacted") & exhausted & quiet)
     base = np.where(np.isnan(cadence_base), first_contact, cadence_base)
-    nurture_keys = _keys("nurture:", email_arr, np.where(np.isnan(cadence_base), "never", f.iso_dates(cadence_base)))
+    nurture_keys = _keys(
+        "nurture:", email_arr, np.where(np.isnan(cadence_base), "never", f.iso_dates(cadence_base))
+    )
     nurture = nurture_open & ~(T - base < F["cadence"]) & ~pd.Index(nurture_keys).isin(handled)
     held = T - F["last_email"] < rules.min_days_between_emails
-    F["replied"] = (status == "contacted") & np.where(has_outreach, inbound_since, ~np.isnan(F["last_inbound"]))
+    F["replied"] = (status == "contacted") & np.where(
+        has_outreach, inbound_since, ~np.isnan(F["last_inbound"])
+    )
 
     # One partner-facing action per partner, in priority order.
     dne = P["do_not_email"].to_numpy(dtype=bool)
@@ -283,11 +375,20 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     thank = (F["thank_n"] > 0) & ~hard
     outcome = (F["outcome_n"] > 0) & ~hard
     open_ = ~hard & ~soft
-    conditions = [thank, outcome, hard | soft, open_ & follow_up, open_ & fade, open_ & survey & ~held, open_ & nurture & ~held]
+    conditions = [
+        thank,
+        outcome,
+        hard | soft,
+        open_ & follow_up,
+        open_ & fade,
+        open_ & survey & ~held,
+        open_ & nurture & ~held,
+    ]
     choices = ["thank", "outcome", "blocked", "follow_up", "fade", "survey", "nurture"]
     partner_action = np.select(conditions, choices, "none").astype(object)
     F["waiting"] = np.where(
-        (partner_action == "none") & open_ & survey & held, "survey",
+        (partner_action == "none") & open_ & survey & held,
+        "survey",
         np.where((partner_action == "none") & open_ & nurture & held, "check-in", ""),
     ).astype(object)
     action = np.where(escalate, "escalate", partner_action).astype(object)
@@ -295,7 +396,9 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
 
     # When something will next fall due if nothing changes.
     spacing_until = F["last_email"] + rules.min_days_between_emails
-    nurture_next = np.where(nurture_open & ~soft & ~hard, f.nanmax(base + F["cadence"], spacing_until), np.nan)
+    nurture_next = np.where(
+        nurture_open & ~soft & ~hard, f.nanmax(base + F["cadence"], spacing_until), np.nan
+    )
     q_next = f.day_number(f.next_quarter_start(today))
     survey_next = np.where(
         survey_open & ~soft & ~hard,
@@ -308,26 +411,53 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
         np.nan,
     )
     fu_next = np.where(
-        np.isin(status, ["prospect", "contacted"]) & has_outreach & ~inbound_since & (F["fu_n"] < rules.max_follow_ups) & ~hard,
-        f.nanmax(F["outreach_day"] + rules.follow_up_after_days, F["last_fu"] + rules.follow_up_after_days),
+        np.isin(status, ["prospect", "contacted"])
+        & has_outreach
+        & ~inbound_since
+        & (F["fu_n"] < rules.max_follow_ups)
+        & ~hard,
+        f.nanmax(
+            F["outreach_day"] + rules.follow_up_after_days,
+            F["last_fu"] + rules.follow_up_after_days,
+        ),
         np.nan,
     )
     fu_next = np.where(fu_next <= F["outreach_day"] + rules.follow_up_within_days, fu_next, np.nan)
-    pending_ref = R["status"].isin(["new", "contacted"]).to_numpy() & (rage <= rules.stale_referral_days)
+    pending_ref = R["status"].isin(["new", "contacted"]).to_numpy() & (
+        rage <= rules.stale_referral_days
+    )
     esc_next = f.group_min(rc[pending_ref], rday[pending_ref] + rules.stale_referral_days + 1, n)
     soonest = f.nanmin(nurture_next, survey_next, fu_next, esc_next)
     upcoming = np.where(np.isnan(soonest), np.nan, np.maximum(soonest, T + 1))
     due_now = np.isin(action, ["escalate", "thank", "outcome", "follow_up", "survey", "nurture"])
-    next_due = np.where(due_now, T, np.where(np.isin(action, ["fade", "blocked"]), esc_next, upcoming))
+    next_due = np.where(
+        due_now, T, np.where(np.isin(action, ["fade", "blocked"]), esc_next, upcoming)
+    )
     F["next_due"] = next_due
     F["next_kind"] = np.select(
-        [next_due == esc_next, next_due == fu_next, next_due == survey_next, next_due == nurture_next],
+        [
+            next_due == esc_next,
+            next_due == fu_next,
+            next_due == survey_next,
+            next_due == nurture_next,
+        ],
         ["escalation", "follow-up", "survey", "check-in"],
         "",
     ).astype(object)
 
     reasons = explain(
-        P, F, action, partner_action, R, thanks, outcomes, esc_ref, dne, refused_addr, tables.blocked, rules
+        P,
+        F,
+        action,
+        partner_action,
+        R,
+        thanks,
+        outcomes,
+        esc_ref,
+        dne,
+        refused_addr,
+        tables.blocked,
+        rules,
     )
 
     health = pd.DataFrame(
@@ -344,7 +474,9 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
             "given_12m": F["given_12m"].astype("int64"),
             "won_value_12m": np.round(F["won_value_12m"], 2),
             "last_touch": _dates(F["last_touch"]),
-            "days_since_touch": pd.array(np.where(np.isnan(F["last_touch"]), np.nan, T - F["last_touch"]), dtype="Int64"),
+            "days_since_touch": pd.array(
+                np.where(np.isnan(F["last_touch"]), np.nan, T - F["last_touch"]), dtype="Int64"
+            ),
             "survey_avg": np.round(F["survey_avg"], 2),
             "action": action,
             "reason": reasons,
@@ -354,12 +486,27 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     )
     rank = pd.Series(action).map({a: i for i, a in enumerate(ACTION_ORDER)})
     health = health.assign(_rank=rank.to_numpy(), _neg=-health["score"])
-    health = health.sort_values(["_rank", "_neg", "email"], kind="stable").drop(columns=["_rank", "_neg"])
+    health = health.sort_values(["_rank", "_neg", "email"], kind="stable").drop(
+        columns=["_rank", "_neg"]
+    )
     health = health.reset_index(drop=True)
 
     due = _due_emails(
-        email_arr, owners, partner_action, thanks, outcomes, esc_ref, s_codes[s_new], s_keys[s_new],
-        fu_keys, survey_keys, nurture_keys, thread, F, riso, iso_today,
+        email_arr,
+        owners,
+        partner_action,
+        thanks,
+        outcomes,
+        esc_ref,
+        s_codes[s_new],
+        s_keys[s_new],
+        fu_keys,
+        survey_keys,
+        nurture_keys,
+        thread,
+        F,
+        riso,
+        iso_today,
     )
     return Decisions(health=health, emails=due)
 
@@ -378,8 +525,8 @@ def _grouped(frame: pd.DataFrame, riso: np.ndarray) -> pd.DataFrame:
     grouped = frame.groupby("code", sort=True)
     return pd.DataFrame(
         {
-            "keys": grouped["key"].agg(lambda s: tuple(dict.fromkeys(s))),
-            "dates": grouped["iso"].agg(lambda s: tuple(dict.fromkeys(s))),
+            "keys": grouped["key"].agg(lambda s: tuple(dict.fromkeys(s))),  # type: ignore[type-var]
+            "dates": grouped["iso"].agg(lambda s: tuple(dict.fromkeys(s))),  # type: ignore[type-var]
             "rows": grouped["idx"].agg(tuple),
         }
     )
@@ -405,7 +552,13 @@ def _due_emails(
     """The due emails: one partner-facing per partner at most, escalations to owners."""
     parts: list[pd.DataFrame] = []
 
-    def add(kind: str, codes: np.ndarray, keys: list[tuple[str, ...]], to: np.ndarray, rows: list[tuple[int, ...]]) -> None:
+    def add(
+        kind: str,
+        codes: np.ndarray,
+        keys: list[tuple[str, ...]],
+        to: np.ndarray,
+        rows: list[tuple[int, ...]],
+    ) -> None:
         if len(codes) == 0:
             return
         parts.append(
@@ -428,7 +581,13 @@ def _due_emails(
         g = _grouped(frame, riso)
         codes = g.index.to_numpy(dtype="int64")
         chosen = partner_action[codes] == kind
-        add(kind, codes[chosen], list(g["keys"][chosen]), email_arr[codes[chosen]], list(g["rows"][chosen]))
+        add(
+            kind,
+            codes[chosen],
+            list(g["keys"][chosen]),
+            email_arr[codes[chosen]],
+            list(g["rows"][chosen]),
+        )
 
     esc = _grouped(esc_ref, riso)
     survey_esc = pd.Series([(k,) for k in s_keys], index=s_codes, dtype=object)
@@ -438,7 +597,11 @@ def _due_emails(
         rows = [esc["rows"].get(c, ()) for c in all_codes]
         add("escalation", all_codes, keys, owners[all_codes], rows)
 
-    for kind, keys_arr in (("follow_up", fu_keys), ("survey", survey_keys), ("nurture", nurture_keys)):
+    for kind, keys_arr in (
+        ("follow_up", fu_keys),
+        ("survey", survey_keys),
+        ("nurture", nurture_keys),
+    ):
         codes = np.flatnonzero(partner_action == kind)
         add(kind, codes, [(k,) for k in keys_arr[codes]], email_arr[codes], [() for _ in codes])
         if kind == "follow_up" and len(codes):
@@ -447,8 +610,20 @@ def _due_emails(
 
     if not parts:
         return pd.DataFrame(
-            columns=["kind", "partner_email", "to", "keys", "referral_rows", "priority", "score", "thread_message_id", "thread_subject"]
+            columns=[
+                "kind",
+                "partner_email",
+                "to",
+                "keys",
+                "referral_rows",
+                "priority",
+                "score",
+                "thread_message_id",
+                "thread_subject",
+            ]
         )
     due = pd.concat(parts, ignore_index=True)
     due["score"] = due["score"].astype("float64")
-    return due.sort_values(["priority", "score", "partner_email"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+    return due.sort_values(
+        ["priority", "score", "partner_email"], ascending=[True, False, True], kind="stable"
+    ).reset_index(drop=True)

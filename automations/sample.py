@@ -15,34 +15,221 @@ SENDER = "alex@rivera-consulting.example"
 
 # name, company, type, status, first_contact (days ago), fee %, cadence, do_not_email, tags, notes
 PARTNERS: list[tuple[Any, ...]] = [
-    ("Dana Whitfield", "Northwind Design", "agency", "active", 420, 10, None, False, "design", "Prefers calls on Tuesdays"),
-    ("Marcus Oyelaran", "Brightpath Dev", "complementary", "active", 380, None, None, False, "dev", ""),
-    ("Zoë Ñúñez", "Ñúñez Consulting", "complementary", "active", 300, 10, None, False, "strategy", "Met at the Lisbon meetup"),
+    (
+        "Dana Whitfield",
+        "Northwind Design",
+        "agency",
+        "active",
+        420,
+        10,
+        None,
+        False,
+        "design",
+        "Prefers calls on Tuesdays",
+    ),
+    (
+        "Marcus Oyelaran",
+        "Brightpath Dev",
+        "complementary",
+        "active",
+        380,
+        None,
+        None,
+        False,
+        "dev",
+        "",
+    ),
+    (
+        "Zoë Ñúñez",
+        "Ñúñez Consulting",
+        "complementary",
+        "active",
+        300,
+        10,
+        None,
+        False,
+        "strategy",
+        "Met at the Lisbon meetup",
+    ),
     ("Priya Raman", "Stackwise", "platform", "contacted", 9, None, None, False, "marketplace", ""),
     ("Tom Becker", "Becker & Co", "vendor", "active", 700, None, None, False, "hosting", ""),
     ("Aiko Tanaka", "Kumo Studio", "agency", "active", 300, 5, None, False, "branding", ""),
-    ("Lena Fischer", "Fischer Copy", "complementary", "active", 80, None, 30, False, "copywriting", "Asked for monthly check-ins"),
-    ("Rafael Costa", "Costa Analytics", "complementary", "contacted", 200, None, None, False, "data", ""),
+    (
+        "Lena Fischer",
+        "Fischer Copy",
+        "complementary",
+        "active",
+        80,
+        None,
+        30,
+        False,
+        "copywriting",
+        "Asked for monthly check-ins",
+    ),
+    (
+        "Rafael Costa",
+        "Costa Analytics",
+        "complementary",
+        "contacted",
+        200,
+        None,
+        None,
+        False,
+        "data",
+        "",
+    ),
     ("Sofia Marín", "Marín Legal", "vendor", "active", 400, None, None, False, "legal", ""),
-    ("Jonas Weber", "Weber Ops", "agency", "paused", 500, None, None, False, "ops", "On sabbatical until spring"),
-    ("Hannah Cole", "Cole Creative", "agency", "active", 350, None, None, True, "video", "Asked not to get automated email"),
+    (
+        "Jonas Weber",
+        "Weber Ops",
+        "agency",
+        "paused",
+        500,
+        None,
+        None,
+        False,
+        "ops",
+        "On sabbatical until spring",
+    ),
+    (
+        "Hannah Cole",
+        "Cole Creative",
+        "agency",
+        "active",
+        350,
+        None,
+        None,
+        True,
+        "video",
+        "Asked not to get automated email",
+    ),
     ("Omar Haddad", "Haddad Systems", "platform", "active", 260, None, None, False, "erp", ""),
-    ("Grace Liu", "Liu Research", "complementary", "contacted", 14, None, None, False, "ux research", ""),
-    ("Ben Adler", "Adler Labs", "other", "prospect", None, None, None, False, "ai", "Intro via Dana"),
+    (
+        "Grace Liu",
+        "Liu Research",
+        "complementary",
+        "contacted",
+        14,
+        None,
+        None,
+        False,
+        "ux research",
+        "",
+    ),
+    (
+        "Ben Adler",
+        "Adler Labs",
+        "other",
+        "prospect",
+        None,
+        None,
+        None,
+        False,
+        "ai",
+        "Intro via Dana",
+    ),
     ("Chloé Dubois", "Dubois Events", "community", "active", 240, None, None, False, "events", ""),
     ("Ivan Petrov", "Petrov Cloud", "vendor", "active", 500, None, None, False, "cloud", ""),
     ("Maya Goldberg", "Goldberg PR", "agency", "active", 400, None, None, False, "pr", ""),
-    ("Samuel Okafor", "Okafor Finance", "complementary", "active", 330, 8, None, False, "finance", ""),
-    ("Elena Rossi", "Rossi Digital", "agency", "active", 600, 10, None, False, "seo", "Top partner 2025"),
+    (
+        "Samuel Okafor",
+        "Okafor Finance",
+        "complementary",
+        "active",
+        330,
+        8,
+        None,
+        False,
+        "finance",
+        "",
+    ),
+    (
+        "Elena Rossi",
+        "Rossi Digital",
+        "agency",
+        "active",
+        600,
+        10,
+        None,
+        False,
+        "seo",
+        "Top partner 2025",
+    ),
     ("Lucas Martin", "Martin Dev Shop", "agency", "active", 450, None, None, False, "dev", ""),
-    ("Fatima Zahra", "Atlas Freelance Network", "platform", "active", 520, 12.5, None, False, "network", ""),
+    (
+        "Fatima Zahra",
+        "Atlas Freelance Network",
+        "platform",
+        "active",
+        520,
+        12.5,
+        None,
+        False,
+        "network",
+        "",
+    ),
     ("Noah Kim", "Kim Photo", "complementary", "faded", 900, None, None, False, "photo", ""),
-    ("Isabel Torres", "Torres Translation", "vendor", "declined", 120, None, None, False, "translation", ""),
-    ("Kwame Mensah", "Mensah Mobile", "complementary", "active", 280, None, None, False, "mobile", ""),
-    ("Olivia Brandt", "Brandt Consulting", "complementary", "prospect", None, None, None, False, "ops", ""),
+    (
+        "Isabel Torres",
+        "Torres Translation",
+        "vendor",
+        "declined",
+        120,
+        None,
+        None,
+        False,
+        "translation",
+        "",
+    ),
+    (
+        "Kwame Mensah",
+        "Mensah Mobile",
+        "complementary",
+        "active",
+        280,
+        None,
+        None,
+        False,
+        "mobile",
+        "",
+    ),
+    (
+        "Olivia Brandt",
+        "Brandt Consulting",
+        "complementary",
+        "prospect",
+        None,
+        None,
+        None,
+        False,
+        "ops",
+        "",
+    ),
     ("Yusuf Demir", "Demir Security", "vendor", "active", 380, None, None, False, "security", ""),
-    ("Clara Nilsson", "Nordic Freelancers", "community", "active", 200, None, None, False, "community", ""),
-    ("Diego Alvarez", "Alvarez Automation", "complementary", "contacted", 40, None, None, False, "automation", ""),
+    (
+        "Clara Nilsson",
+        "Nordic Freelancers",
+        "community",
+        "active",
+        200,
+        None,
+        None,
+        False,
+        "community",
+        "",
+    ),
+    (
+        "Diego Alvarez",
+        "Alvarez Automation",
+        "complementary",
+        "contacted",
+        40,
+        None,
+        None,
+        False,
+        "automation",
+        "",
+    ),
 ]
 
 # partner index, days ago, direction, client, status, value, closed (days ago), fee_paid
@@ -104,7 +291,9 @@ TOUCHES: list[tuple[Any, ...]] = [
 ]
 
 
-def _survey(partner: int, days_ago: int, ratings: list[int], respondent: str = "") -> tuple[Any, ...]:
+def _survey(
+    partner: int, days_ago: int, ratings: list[int], respondent: str = ""
+) -> tuple[Any, ...]:
     return (partner, days_ago, respondent, ratings)
 
 
@@ -117,9 +306,26 @@ SURVEY: list[tuple[Any, ...]] = [
 ]
 
 
-def _log(when: dt.datetime, action: str, email: str, key: str, status: str, detail: str = "") -> list[Any]:
-    template = action if action in ("outreach", "follow_up", "nurture", "thank", "outcome", "survey") else ""
-    return [when.strftime("%Y-%m-%d %H:%M:%S"), "history", action, email, key, template, "", "", status, detail]
+def _log(
+    when: dt.datetime, action: str, email: str, key: str, status: str, detail: str = ""
+) -> list[Any]:
+    template = (
+        action
+        if action in ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
+        else ""
+    )
+    return [
+        when.strftime("%Y-%m-%d %H:%M:%S"),
+        "history",
+        action,
+        email,
+        key,
+        template,
+        "",
+        "",
+        status,
+        detail,
+    ]
 
 
 def sample_sheet(today: dt.date) -> dict[str, list[list[Any]]]:
@@ -132,33 +338,80 @@ def sample_sheet(today: dt.date) -> dict[str, list[list[Any]]]:
         return dt.datetime.combine(ago(n) or today, dt.time(9, 0))
 
     emails = [f"{p[0].split()[0].lower()}@{p[1].split()[0].lower()}.example" for p in PARTNERS]
-    emails = [e.replace("ë", "e").replace("ñ", "n").replace("é", "e").replace("í", "i").replace("ú", "u") for e in emails]
-    partners = [
-        ["Name", "Email", "Company", "Type", "Status", "Owner", "First contact", "Referral fee %",
-         "Cadence days", "Do not email", "Tags", "Notes"]
+    emails = [
+        e.replace("ë", "e").replace("ñ", "n").replace("é", "e").replace("í", "i").replace("ú", "u")
+        for e in emails
+    ]
+    partners: list[list[Any]] = [
+        [
+            "Name",
+            "Email",
+            "Company",
+            "Type",
+            "Status",
+            "Owner",
+            "First contact",
+            "Referral fee %",
+            "Cadence days",
+            "Do not email",
+            "Tags",
+            "Notes",
+        ]
     ]
     for p, email in zip(PARTNERS, emails, strict=True):
         name, company, kind, status, first, fee, cadence, dne, tags, notes = p
-        partners.append([name, email, company, kind, status, "", ago(first), fee, cadence, dne, tags, notes])
+        partners.append(
+            [name, email, company, kind, status, "", ago(first), fee, cadence, dne, tags, notes]
+        )
 
-    referrals = [["Date", "Direction", "Partner email", "Client", "Status", "Value", "Closed on", "Fee paid", "Notes"]]
-    log = [list(LOG_COLUMNS)]
+    referrals: list[list[Any]] = [
+        [
+            "Date",
+            "Direction",
+            "Partner email",
+            "Client",
+            "Status",
+            "Value",
+            "Closed on",
+            "Fee paid",
+            "Notes",
+        ]
+    ]
+    log: list[list[Any]] = [list(LOG_COLUMNS)]
     for i, days, direction, client, status, value, closed, paid in REFERRALS:
-        referrals.append([ago(days), direction, emails[i], client, status, value, ago(closed), paid, ""])
+        referrals.append(
+            [ago(days), direction, emails[i], client, status, value, ago(closed), paid, ""]
+        )
         date = (ago(days) or today).isoformat()
         # History: the thank-yous and outcomes the user already sent for older referrals.
         if direction == "received" and 3 < days <= 30 and i not in (0,):
             log.append(_log(at(days - 1), "thank", emails[i], f"thank:{emails[i]}:{date}", "sent"))
-        if direction == "received" and status in ("won", "lost") and closed is not None and closed <= 30 and i != 2:
-            log.append(_log(at(closed - 1), "outcome", emails[i], f"outcome:{emails[i]}:{date}", "sent"))
+        if (
+            direction == "received"
+            and status in ("won", "lost")
+            and closed is not None
+            and closed <= 30
+            and i != 2
+        ):
+            log.append(
+                _log(at(closed - 1), "outcome", emails[i], f"outcome:{emails[i]}:{date}", "sent")
+            )
         if status in ("new", "contacted") and 14 < days <= 60 and i != 0:
-            log.append(_log(at(days - 15), "escalation", emails[i], f"escalation:{emails[i]}:{direction}:{date}", "sent"))
+            log.append(
+                _log(
+                    at(days - 15),
+                    "escalation",
+                    emails[i],
+                    f"escalation:{emails[i]}:{direction}:{date}",
+                    "sent",
+                )
+            )
 
-    touches = [["Date", "Partner email", "Kind", "Direction", "Notes"]]
+    touches: list[list[Any]] = [["Date", "Partner email", "Kind", "Direction", "Notes"]]
     for i, days, kind, direction, notes in TOUCHES:
         touches.append([ago(days), emails[i], kind, direction, notes])
 
-    survey = [["Timestamp", "Partner email", "Respondent", *SURVEY_ITEMS]]
+    survey: list[list[Any]] = [["Timestamp", "Partner email", "Respondent", *SURVEY_ITEMS]]
     for i, days, respondent, ratings in SURVEY:
         survey.append([at(days), emails[i], respondent, *ratings])
 
@@ -166,7 +419,9 @@ def sample_sheet(today: dt.date) -> dict[str, list[list[Any]]]:
     q_start = _quarter_start(today)
     q_at = dt.datetime.combine(q_start, dt.time(9, 0))
     history = [
-        _log(at(8), "outreach", emails[3], f"campaign:platforms-2026:{emails[3]}", "sent"),  # follow-up due
+        _log(
+            at(8), "outreach", emails[3], f"campaign:platforms-2026:{emails[3]}", "sent"
+        ),  # follow-up due
         _log(at(250), "nurture", emails[4], f"nurture:{emails[4]}:{ago(420)}", "sent"),  # fade
         _log(at(120), "nurture", emails[4], f"nurture:{emails[4]}:{ago(250)}", "sent"),
         _log(at(30), "bounce", emails[11], "", "bounce", "550 5.1.1 mailbox unavailable"),
@@ -178,9 +433,17 @@ def sample_sheet(today: dt.date) -> dict[str, list[list[Any]]]:
     ]
     # Surveys already handled this quarter, so these partners get check-ins instead.
     for i in (15, 16, 17, 18, 19, 23, 25, 26):
-        history.append(_log(q_at, "survey", emails[i], f"survey:{emails[i]}:{quarter}", "skipped", "baseline"))
+        history.append(
+            _log(q_at, "survey", emails[i], f"survey:{emails[i]}:{quarter}", "skipped", "baseline")
+        )
     log.extend(history)
-    return {"Partners": partners, "Referrals": referrals, "Touches": touches, "Survey": survey, "Log": log}
+    return {
+        "Partners": partners,
+        "Referrals": referrals,
+        "Touches": touches,
+        "Survey": survey,
+        "Log": log,
+    }
 
 
 def _quarter_start(day: dt.date) -> dt.date:

@@ -158,7 +158,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.tab if self.row is None else f"{self.tab}!{self.row}"
-        return f"{where} {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        return (
+            f"{where} {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        )
 
     @property
     def cell(self) -> str:
@@ -233,7 +235,9 @@ def _local_date(moment: dt.datetime | None, zone: dt.tzinfo | None) -> int | Non
     return moment.date().toordinal()
 
 
-def _parse_column(cells: Sequence[Any], parse: Callable[[Any], Any]) -> tuple[list[Any], dict[int, str]]:
+def _parse_column(
+    cells: Sequence[Any], parse: Callable[[Any], Any]
+) -> tuple[list[Any], dict[int, str]]:
     """Parse each distinct value once (dates and statuses repeat a lot)."""
     cache: dict[tuple[type, Any], tuple[Any, str | None]] = {}
     out: list[Any] = []
@@ -276,7 +280,9 @@ def _typed_frame(tab: str, data: dict[str, list[Any]], rows: list[int]) -> pd.Da
         if kind in ("date", "logtime"):
             cols[name] = ordinals_to_datetimes(values)
         elif kind == "timestamp":
-            cols[name] = pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[ns]")
+            cols[name] = pd.Series(
+                pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[ns]"
+            )
         elif kind in ("amount", "percent", "rating", "whole"):
             cols[name] = pd.Series(values, dtype="float64")
         elif kind == "bool":
@@ -352,9 +358,9 @@ def _read_tab(
     for name in NOT_BLANK[tab]:
         if name in positions:
             for i, value in enumerate(data[name]):
-                if value is None or value == "":
-                    if not any(c == name for c, _ in row_errors.get(i, [])):
-                        row_errors.setdefault(i, []).append((name, "is blank; it is required"))
+                already = any(c == name for c, _ in row_errors.get(i, []))
+                if (value is None or value == "") and not already:
+                    row_errors.setdefault(i, []).append((name, "is blank; it is required"))
     for name, pos in positions.items():
         if name not in known:
             data[name] = [v.parse_text(r[pos]) for r in body]
@@ -380,6 +386,12 @@ def _drop(result: _TabResult, mask: pd.Series, problems: list[Problem]) -> None:
     result.frame = result.frame.loc[~mask].reset_index(drop=True)
 
 
+def _records(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> list[dict[str, Any]]:
+    """The chosen rows as plain dicts (only rows with a problem: a handful)."""
+    rows: list[dict[str, Any]] = frame.loc[mask, columns].to_dict("records")  # type: ignore[assignment]
+    return rows
+
+
 def _check_future(result: _TabResult, tab: str, title: str, today: dt.date) -> None:
     frame = result.frame
     limit = pd.Timestamp(today) + pd.Timedelta(days=1)
@@ -388,17 +400,11 @@ def _check_future(result: _TabResult, tab: str, title: str, today: dt.date) -> N
     problems = []
     for name in NOT_IN_FUTURE.get(tab, ()):
         late = frame[name] >= limit
-        for idx in frame.index[late & ~bad]:
-            when = frame.at[idx, name].date().isoformat()
+        for rec in _records(frame, late & ~bad, ["row", name, email_col]):
+            when = rec[name].date().isoformat()
+            message = f"{when} is in the future (today is {today.isoformat()})"
             problems.append(
-                Problem(
-                    title,
-                    int(frame.at[idx, "row"]),
-                    name,
-                    f"{when} is in the future (today is {today.isoformat()})",
-                    "error",
-                    frame.at[idx, email_col] or None,
-                )
+                Problem(title, int(rec["row"]), name, message, "error", rec[email_col] or None)
             )
         bad |= late
     if problems:
@@ -410,18 +416,17 @@ def _check_partner_duplicates(result: _TabResult, title: str) -> None:
     dup = frame["email"].duplicated(keep="first")
     if not dup.any():
         return
-    first_row = frame.drop_duplicates("email").set_index("email")["row"]
+    first_row = dict(zip(frame["email"][~dup], frame["row"][~dup], strict=True))
     problems = [
         Problem(
             title,
-            int(frame.at[i, "row"]),
+            int(rec["row"]),
             "email",
-            f"{frame.at[i, 'email']} is already on row {int(first_row[frame.at[i, 'email']])} "
-            "(the first row wins; this row is skipped)",
+            f"{rec['email']} is already on row {int(first_row[rec['email']])} (the first row wins)",
             "error",
             None,  # the first row stands, so the partner is not blocked
         )
-        for i in frame.index[dup]
+        for rec in _records(frame, dup, ["row", "email"])
     ]
     _drop(result, dup, problems)
 
@@ -433,20 +438,19 @@ def _check_known_partner(
     unknown = ~frame["partner_email"].isin(known)
     if not unknown.any():
         return
-    problems = []
     silent = unknown & frame["partner_email"].isin(list(skipped))
-    for i in frame.index[unknown & ~silent]:
-        email = frame.at[i, "partner_email"]
-        problems.append(
-            Problem(
-                title,
-                int(frame.at[i, "row"]),
-                "partner_email",
-                f"no partner with email {email} on the Partners tab (add them there first)",
-                "error",
-                None,
-            )
+    problems = [
+        Problem(
+            title,
+            int(rec["row"]),
+            "partner_email",
+            f"no partner with email {rec['partner_email']} on the Partners tab "
+            "(add them there first)",
+            "error",
+            None,
         )
+        for rec in _records(frame, unknown & ~silent, ["row", "partner_email"])
+    ]
     _drop(result, unknown, problems)
 
 
@@ -457,16 +461,16 @@ def _warn_closed_on(result: _TabResult, title: str) -> None:
         & frame["status"].isin(["won", "lost"])
         & frame["closed_on"].isna()
     )
-    for i in frame.index[closed]:
+    for rec in _records(frame, closed, ["row", "status", "partner_email"]):
         result.problems.append(
             Problem(
                 title,
-                int(frame.at[i, "row"]),
+                int(rec["row"]),
                 "closed_on",
-                f"referral is {frame.at[i, 'status']} but closed_on is blank: add the date "
+                f"referral is {rec['status']} but closed_on is blank: add the date "
                 "it closed so its outcome can be shared",
                 "warning",
-                frame.at[i, "partner_email"],
+                rec["partner_email"],
             )
         )
 
@@ -481,7 +485,9 @@ def build_tables(
 ) -> Tables:
     """Typed tables and problems from a raw sheet, as of `today`."""
     order = date_order or raw.date_order or "MDY"
-    renames = {normalise_header(k): normalise_header(val) for k, val in (survey_columns or {}).items()}
+    renames = {
+        normalise_header(k): normalise_header(val) for k, val in (survey_columns or {}).items()
+    }
     results: dict[str, _TabResult] = {}
     for tab in ("partners", "referrals", "touches", "survey", "log"):
         title = tab_titles[tab]

@@ -61,7 +61,9 @@ def _shown(value: object) -> str:
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _NUMERIC = re.compile(r"^(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})(?:,?\s+\d{1,2}:\d{2}(?::\d{2})?)?")
-_WORDY = re.compile(r"^(?:(\d{1,2})\s+([a-z]+)\.?,?\s+(\d{4})|([a-z]+)\.?\s+(\d{1,2}),?\s+(\d{4}))$")
+_WORDY = re.compile(
+    r"^(?:(\d{1,2})\s+([a-z]+)\.?,?\s+(\d{4})|([a-z]+)\.?\s+(\d{1,2}),?\s+(\d{4}))$"
+)
 
 
 def _from_serial(serial: float) -> dt.date:
@@ -82,9 +84,9 @@ def _make(year: int, month: int, day: int, text: str) -> dt.date:
 @lru_cache(maxsize=65536)
 def _parse_date_text(text: str, order: str) -> dt.date:
     s = text.strip()
-    if m := _ISO.match(s):
-        if m.end() == len(s) or s[m.end() :].strip().startswith(("+", "Z", "-")):
-            return _make(int(m[1]), int(m[2]), int(m[3]), s)
+    m = _ISO.match(s)
+    if m and (m.end() == len(s) or s[m.end() :].strip().startswith(("+", "Z", "-"))):
+        return _make(int(m[1]), int(m[2]), int(m[3]), s)
     if re.fullmatch(r"\d+(\.\d+)?", s):
         return _from_serial(float(s))
     if (m := _NUMERIC.match(s)) and m.end() == len(s):
@@ -139,16 +141,16 @@ def parse_timestamp(value: object, order: str = "MDY") -> dt.datetime | None:
         except ValueError:
             pass
         time_match = re.search(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$", s)
-        day = parse_date(s, order)
-        assert day is not None
-        moment = dt.datetime.combine(day, dt.time())
+        parsed = parse_date(s, order)
+        assert parsed is not None
+        moment = dt.datetime.combine(parsed, dt.time())
         if time_match:
             h, mi, sec = int(time_match[1]), int(time_match[2]), int(time_match[3] or 0)
             if h < 24 and mi < 60 and sec < 60:
                 moment = moment.replace(hour=h, minute=mi, second=sec)
         return moment
-    day = parse_date(value, order)
-    return None if day is None else dt.datetime.combine(day, dt.time())
+    plain = parse_date(value, order)
+    return None if plain is None else dt.datetime.combine(plain, dt.time())
 
 
 _CURRENCY = re.compile(r"[$€£¥₹]|\b(?:USD|EUR|GBP|CHF|CAD|AUD)\b", re.IGNORECASE)

@@ -16,7 +16,13 @@ from automations.tables import LOG_COLUMNS, SURVEY_ITEMS, RawSheet, Tables, buil
 
 TODAY = dt.date(2026, 6, 15)
 SENDER = "me@consult.example"
-TITLES = {"partners": "Partners", "referrals": "Referrals", "touches": "Touches", "survey": "Survey", "log": "Log"}
+TITLES = {
+    "partners": "Partners",
+    "referrals": "Referrals",
+    "touches": "Touches",
+    "survey": "Survey",
+    "log": "Log",
+}
 
 
 def ago(days: int | None, today: dt.date = TODAY) -> str | None:
@@ -35,50 +41,161 @@ class Sheet:
     survey: list[list[Any]] = field(default_factory=list)
     log: list[list[Any]] = field(default_factory=list)
 
-    def partner(self, email: str = "pat@partner.example", *, name: str = "Pat Lee", status: str = "active",
-                first_contact: int | None = 400, company: str = "Acme", cadence: Any = None,
-                do_not_email: Any = False, fee: Any = None, owner: str = "") -> Sheet:
-        self.partners.append([name, email, company, "agency", status, owner, ago(first_contact, self.today),
-                              fee, cadence, do_not_email])
+    def partner(
+        self,
+        email: str = "pat@partner.example",
+        *,
+        name: str = "Pat Lee",
+        status: str = "active",
+        first_contact: int | None = 400,
+        company: str = "Acme",
+        cadence: Any = None,
+        do_not_email: Any = False,
+        fee: Any = None,
+        owner: str = "",
+    ) -> Sheet:
+        self.partners.append(
+            [
+                name,
+                email,
+                company,
+                "agency",
+                status,
+                owner,
+                ago(first_contact, self.today),
+                fee,
+                cadence,
+                do_not_email,
+            ]
+        )
         return self
 
-    def referral(self, days: int, *, email: str = "pat@partner.example", direction: str = "received",
-                 status: str = "new", client: str = "Client Co", value: Any = None,
-                 closed: int | None = None, fee_paid: Any = None, date: str | None = None) -> Sheet:
-        self.referrals.append([date or ago(days, self.today), direction, email, client, status, value,
-                               ago(closed, self.today), fee_paid])
+    def referral(
+        self,
+        days: int,
+        *,
+        email: str = "pat@partner.example",
+        direction: str = "received",
+        status: str = "new",
+        client: str = "Client Co",
+        value: Any = None,
+        closed: int | None = None,
+        fee_paid: Any = None,
+        date: str | None = None,
+    ) -> Sheet:
+        self.referrals.append(
+            [
+                date or ago(days, self.today),
+                direction,
+                email,
+                client,
+                status,
+                value,
+                ago(closed, self.today),
+                fee_paid,
+            ]
+        )
         return self
 
-    def touch(self, days: int, *, email: str = "pat@partner.example", direction: str = "in", kind: str = "call") -> Sheet:
+    def touch(
+        self,
+        days: int,
+        *,
+        email: str = "pat@partner.example",
+        direction: str = "in",
+        kind: str = "call",
+    ) -> Sheet:
         self.touches.append([ago(days, self.today), email, kind, direction])
         return self
 
-    def response(self, days: int, ratings: list[Any], *, email: str = "pat@partner.example", respondent: str = "") -> Sheet:
+    def response(
+        self,
+        days: int,
+        ratings: list[Any],
+        *,
+        email: str = "pat@partner.example",
+        respondent: str = "",
+    ) -> Sheet:
         self.survey.append([ago(days, self.today) + " 10:00:00", email, respondent, *ratings])
         return self
 
-    def sent(self, days: int, action: str, key: str, *, email: str = "pat@partner.example", status: str = "sent",
-             message_id: str = "", detail: str = "", subject: str = "") -> Sheet:
-        self.log.append([ago(days, self.today) + "T09:00:00+00:00", "run", action, email, key, action, subject,
-                         message_id, status, detail])
+    def sent(
+        self,
+        days: int,
+        action: str,
+        key: str,
+        *,
+        email: str = "pat@partner.example",
+        status: str = "sent",
+        message_id: str = "",
+        detail: str = "",
+        subject: str = "",
+    ) -> Sheet:
+        self.log.append(
+            [
+                ago(days, self.today) + "T09:00:00+00:00",
+                "run",
+                action,
+                email,
+                key,
+                action,
+                subject,
+                message_id,
+                status,
+                detail,
+            ]
+        )
         return self
 
     def raw(self) -> RawSheet:
-        return RawSheet({
-            "Partners": [["name", "email", "company", "type", "status", "owner", "first_contact",
-                          "referral_fee_pct", "cadence_days", "do_not_email"], *self.partners],
-            "Referrals": [["date", "direction", "partner_email", "client", "status", "value", "closed_on",
-                           "fee_paid"], *self.referrals],
-            "Touches": [["date", "partner_email", "kind", "direction"], *self.touches],
-            "Survey": [["timestamp", "partner_email", "respondent", *SURVEY_ITEMS], *self.survey],
-            "Log": [list(LOG_COLUMNS), *self.log],
-        })
+        return RawSheet(
+            {
+                "Partners": [
+                    [
+                        "name",
+                        "email",
+                        "company",
+                        "type",
+                        "status",
+                        "owner",
+                        "first_contact",
+                        "referral_fee_pct",
+                        "cadence_days",
+                        "do_not_email",
+                    ],
+                    *self.partners,
+                ],
+                "Referrals": [
+                    [
+                        "date",
+                        "direction",
+                        "partner_email",
+                        "client",
+                        "status",
+                        "value",
+                        "closed_on",
+                        "fee_paid",
+                    ],
+                    *self.referrals,
+                ],
+                "Touches": [["date", "partner_email", "kind", "direction"], *self.touches],
+                "Survey": [
+                    ["timestamp", "partner_email", "respondent", *SURVEY_ITEMS],
+                    *self.survey,
+                ],
+                "Log": [list(LOG_COLUMNS), *self.log],
+            }
+        )
 
     def tables(self) -> Tables:
         return build_tables(self.raw(), self.today, TITLES, zone=dt.UTC)
 
-    def decide(self, rules: Rules | None = None, *, survey: bool = False, count_written: bool = True) -> Decisions:
-        options = DecideOptions(sender_email=SENDER, survey_enabled=survey, count_written=count_written)
+    def decide(
+        self, rules: Rules | None = None, *, survey: bool = False, count_written: bool = True
+    ) -> Decisions:
+        options = DecideOptions(
+            sender_email=SENDER, survey_enabled=survey, count_written=count_written
+        )
         return decide(self.tables(), self.today, rules or Rules(), options)
 
     def row(self, email: str = "pat@partner.example", **kwargs: Any) -> dict[str, Any]:

@@ -87,7 +87,10 @@ def test_outcome_is_due_when_closed_inside_the_window(closed: int, due: bool) ->
 
 def test_outcome_reason_names_client_result_and_day() -> None:
     s = Sheet().partner().referral(60, status="lost", client="Vela Foods", closed=4).touch(1)
-    assert s.row()["reason"] == f"referral ({ago(60)}, Vela Foods) lost on {ago(4)}: outcome not shared yet"
+    assert (
+        s.row()["reason"]
+        == f"referral ({ago(60)}, Vela Foods) lost on {ago(4)}: outcome not shared yet"
+    )
 
 
 def test_thank_comes_before_outcome_and_outcome_waits_for_the_next_run() -> None:
@@ -158,7 +161,9 @@ def test_a_low_self_assessment_does_not_escalate() -> None:
 
 def _contacted(days: int) -> Sheet:
     s = Sheet().partner(status="contacted", first_contact=days)
-    return s.sent(days, "outreach", f"campaign:intro:{P}", message_id="<m1@consult.example>", subject="Hello")
+    return s.sent(
+        days, "outreach", f"campaign:intro:{P}", message_id="<m1@consult.example>", subject="Hello"
+    )
 
 
 @pytest.mark.parametrize(("days", "due"), [(5, False), (6, True), (30, True), (31, False)])
@@ -199,7 +204,11 @@ def test_a_second_follow_up_waits_6_days_after_the_first() -> None:
 
 
 def _quiet(first: int = 400, last_referral: int = 370) -> Sheet:
-    s = Sheet().partner(first_contact=first).referral(last_referral, status="lost", closed=last_referral - 5)
+    s = (
+        Sheet()
+        .partner(first_contact=first)
+        .referral(last_referral, status="lost", closed=last_referral - 5)
+    )
     s.sent(200, "nurture", f"nurture:{P}:a").sent(100, "nurture", f"nurture:{P}:b")
     return s
 
@@ -253,7 +262,12 @@ def test_survey_goes_once_per_quarter() -> None:
 
 @pytest.mark.parametrize(("days", "due"), [(59, False), (60, True)])
 def test_survey_waits_60_days_after_the_last_one(days: int, due: bool) -> None:
-    s = Sheet(today=dt.date(2026, 7, 20)).partner().touch(1).sent(days, "survey", f"survey:{P}:2026Q2")
+    s = (
+        Sheet(today=dt.date(2026, 7, 20))
+        .partner()
+        .touch(1)
+        .sent(days, "survey", f"survey:{P}:2026Q2")
+    )
     assert (action(s, survey=True) == "survey") is due
 
 
@@ -293,13 +307,19 @@ def test_contacted_partner_without_outreach_or_reply_gets_check_ins() -> None:
 
 def test_prospects_get_nothing_automatic() -> None:
     row = Sheet().partner(status="prospect", first_contact=None).row()
-    assert (row["action"], row["reason"]) == ("none", "nothing due (prospects are emailed only by a campaign)")
+    assert (row["action"], row["reason"]) == (
+        "none",
+        "nothing due (prospects are emailed only by a campaign)",
+    )
 
 
 @pytest.mark.parametrize("status", ["paused", "faded", "declined"])
 def test_paused_faded_declined_partners_get_no_check_ins(status: str) -> None:
     row = Sheet().partner(status=status).touch(300, direction="out").row()
-    assert (row["action"], row["reason"]) == ("blocked", f"status is {status}: no check-ins or surveys")
+    assert (row["action"], row["reason"]) == (
+        "blocked",
+        f"status is {status}: no check-ins or surveys",
+    )
 
 
 # --- spacing and priority ----------------------------------------------------------------------
@@ -313,7 +333,10 @@ def test_survey_waits_7_days_after_any_email(days: int, held: bool) -> None:
     assert (row["action"] == "none") is held
     if held:
         due = ago(days - 7)
-        assert row["reason"] == f"survey waits: last email on {ago(days)}; due {due} (7 days between emails)"
+        assert (
+            row["reason"]
+            == f"survey waits: last email on {ago(days)}; due {due} (7 days between emails)"
+        )
         assert row["next_due"].date().isoformat() == due
 
 
@@ -326,19 +349,33 @@ def test_priority_order_in_health() -> None:
     s = Sheet()
     s.partner("a@p.example").referral(20, email="a@p.example")  # escalate
     s.partner("b@p.example").referral(2, email="b@p.example", status="qualified")  # thank
-    s.partner("c@p.example").referral(50, email="c@p.example", status="won", closed=1).touch(1, email="c@p.example")
-    s.partner("d@p.example", status="contacted", first_contact=8).sent(8, "outreach", "campaign:x:d@p.example", email="d@p.example")
+    s.partner("c@p.example").referral(50, email="c@p.example", status="won", closed=1).touch(
+        1, email="c@p.example"
+    )
+    s.partner("d@p.example", status="contacted", first_contact=8).sent(
+        8, "outreach", "campaign:x:d@p.example", email="d@p.example"
+    )
     s.partner("e@p.example", status="paused")
     s.partner("f@p.example").touch(200, direction="out", email="f@p.example")  # nurture
     s.partner("g@p.example").touch(2, email="g@p.example")  # none
     health = s.decide().health
-    assert list(health["action"]) == ["escalate", "thank", "outcome", "follow_up", "nurture", "none", "blocked"]
+    assert list(health["action"]) == [
+        "escalate",
+        "thank",
+        "outcome",
+        "follow_up",
+        "nurture",
+        "none",
+        "blocked",
+    ]
 
 
 def test_health_is_sorted_by_score_within_an_action() -> None:
     s = Sheet()
     s.partner("low@p.example").touch(2, email="low@p.example")
-    s.partner("high@p.example").touch(2, email="high@p.example").referral(100, email="high@p.example", status="qualified")
+    s.partner("high@p.example").touch(2, email="high@p.example").referral(
+        100, email="high@p.example", status="qualified"
+    )
     assert list(s.decide().health["email"]) == ["high@p.example", "low@p.example"]
 
 
@@ -368,7 +405,13 @@ def _strong_partner(today: dt.date) -> Sheet:
         s.referral(0, email="ally@partner.example", status="won", closed=None, date=f"2026-{day}")
         s.referrals[-1][6] = f"2026-{day}"
     for day in ("01-15", "02-01", "02-25", "03-10", "03-30", "04-15"):
-        s.referral(0, email="ally@partner.example", direction="given", status="qualified", date=f"2026-{day}")
+        s.referral(
+            0,
+            email="ally@partner.example",
+            direction="given",
+            status="qualified",
+            date=f"2026-{day}",
+        )
     s.touches.append(["2026-05-01", "ally@partner.example", "meeting", "in"])
     s.survey.append(["2026-05-02", "ally@partner.example", "", 8, 9, 8, 9, 8, 9, 8, 9, 8, 9])
     return s

@@ -70,7 +70,12 @@ class XlsxBackend:
         try:
             found = {
                 title: _rows(workbook, title)
-                for title in (self.tabs.partners, self.tabs.referrals, self.tabs.touches, self.tabs.survey)
+                for title in (
+                    self.tabs.partners,
+                    self.tabs.referrals,
+                    self.tabs.touches,
+                    self.tabs.survey,
+                )
             }
             user_log = _rows(workbook, self.tabs.log)
         finally:

@@ -1,0 +1,290 @@
+"""The `partners` command as a user runs it: messages, exit codes, files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from automations.cli import main
+from automations.rules import ACTION_ORDER, HEALTH_COLUMNS
+from automations.tables import SURVEY_ITEMS
+
+TODAY = "2026-06-15"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def messy_project(folder: Path) -> Path:
+    (folder / "config").mkdir(parents=True)
+    (folder / "config" / "partners.toml").write_text('[sheet]\npath = "data/messy.xlsx"\n')
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Partners"
+    ws.append(["Name", "Email", "Company", "Status", "First contact", "Notes"])
+    ws.append(
+        [
+            "Dana Whitfield",
+            "dana@p.example",
+            "Northwind",
+            "active",
+            "2025-01-05",
+            '=HYPERLINK("http://x.example","x")',
+        ]
+    )
+    ws.append(["Lee Park", "lee@p.example"])  # ragged: trailing cells missing
+    ws.append(["Dana Again", "DANA@p.example", "Dup Co", "active"])  # duplicate email
+    ws.append(["Sam Ode", "sam@p.example", "=1+1", "Active", "3/1/2025"])
+    ws.append(
+        ["Kim Bo", "kim@p.example", "Kim Co", "active", "2025-02-01", '=IMPORTXML("http://x")']
+    )
+    ws["C6"].data_type = "s"
+    ws["F6"].data_type = "s"
+    ref = wb.create_sheet("Referrals")
+    ref.append(["Date", "Direction", "Partner Email", "Client", "Status"])
+    ref.append(["2026-06-01", "received", "dana@p.example", "Harbor", "new"])
+    ref.append(["someday", "received", "lee@p.example", "Nope", "new"])  # unparseable date
+    ref.append(["2026-06-02", "received", "ghost@p.example", "Who", "new"])  # unknown partner
+    survey = wb.create_sheet("Survey")
+    survey.append(["Timestamp", "Partner email", *SURVEY_ITEMS])
+    survey.append(
+        ["2026-06-01 10:00", "sam@p.example", 5, 12, 5, 5, 5, 5, 5, 5, 5, 5]
+    )  # rating of 12
+    wb.create_sheet("Touches")  # empty tab
+    log = wb.create_sheet("Log")
+    log.append(
+        [
+            "timestamp",
+            "run_id",
+            "action",
+            "partner_email",
+            "key",
+            "template",
+            "subject",
+            "message_id",
+            "status",
+            "detail",
+        ]
+    )
+    (folder / "data").mkdir()
+    wb.save(folder / "data" / "messy.xlsx")
+    return folder / "config" / "partners.toml"
+
+
+def test_a_messy_workbook_gives_one_message_per_problem_and_decides_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = messy_project(tmp_path)
+    code, out, err = run(
+        capsys, "health", "--format", "json", "--config", str(config), "--today", TODAY
+    )
+    assert code == 1
+    assert err.splitlines() == [
+        "Partners!4 email: dana@p.example is already on row 2 (the first row wins) (row skipped)",
+        "Referrals!3 date: 'someday' is not a date (write 2026-11-24 or 11/24/2026) (row skipped)",
+        "Referrals!4 partner_email: no partner with email ghost@p.example on the Partners tab "
+        "(add them there first) (row skipped)",
+        "Survey!2 transparency: rating 12 is outside 1–9 (row skipped)",
+    ]
+    rows = {r["email"]: r for r in json.loads(out)}
+    assert sorted(rows) == ["dana@p.example", "kim@p.example", "lee@p.example", "sam@p.example"]
+    assert rows["lee@p.example"]["reason"] == "fix Referrals!3 date"
+    assert rows["sam@p.example"]["reason"] == "fix Survey!2 transparency"
+    assert rows["dana@p.example"]["action"] == "thank"
+    health = load_workbook(tmp_path / "data" / "messy.toolkit.xlsx")["Health"]
+    companies = {r[1].value: r[2] for r in health.iter_rows(min_row=2)}
+    assert (companies["kim@p.example"].value, companies["kim@p.example"].data_type) == (
+        "Kim Co",
+        "s",
+    )
+    assert "Traceback" not in err
+
+
+def test_a_missing_required_column_exits_2_and_names_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = messy_project(tmp_path)
+    wb = load_workbook(tmp_path / "data" / "messy.xlsx")
+    wb["Referrals"]["B1"] = "Which way"
+    wb.save(tmp_path / "data" / "messy.xlsx")
+    code, _out, err = run(capsys, "health", "--config", str(config), "--today", TODAY)
+    assert code == 2
+    assert (
+        err
+        == "partners: Referrals: required column direction is missing (the header row is row 1)\n"
+    )
+
+
+def test_health_leaves_the_workbook_unchanged_and_is_the_same_when_run_twice(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(project / "config" / "partners.toml")
+    book = project / "data" / "partners.xlsx"
+    before = hashlib.sha256(book.read_bytes()).hexdigest()
+    today = dt.date.today().isoformat()
+    run(capsys, "health", "--config", config, "--today", today)
+    first = [
+        list(r)
+        for r in load_workbook(project / "data" / "partners.toolkit.xlsx")["Health"].iter_rows(
+            values_only=True
+        )
+    ]
+    run(capsys, "health", "--config", config, "--today", today)
+    second = [
+        list(r)
+        for r in load_workbook(project / "data" / "partners.toolkit.xlsx")["Health"].iter_rows(
+            values_only=True
+        )
+    ]
+    assert hashlib.sha256(book.read_bytes()).hexdigest() == before
+    assert first == second
+    assert tuple(first[0]) == HEALTH_COLUMNS
+    emails = [r[1] for r in first[1:]]
+    assert len(emails) == len(set(emails)) == 28
+    ranks = [ACTION_ORDER.index(r[14]) for r in first[1:]]
+    assert ranks == sorted(ranks)
+
+
+def test_the_sample_shows_every_action_on_the_day_it_is_made(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "health",
+        "--no-write",
+        "--format",
+        "json",
+        "--config",
+        str(project / "config" / "partners.toml"),
+        "--today",
+        dt.date.today().isoformat(),
+    )
+    assert code == 0
+    actions = {r["action"] for r in json.loads(out)}
+    assert actions == set(ACTION_ORDER)
+    assert not (project / "data" / "partners.toolkit.xlsx").exists()
+
+
+@pytest.mark.parametrize("day", ["2026-01-01", "2026-03-31", "2026-07-02", "2026-12-31"])
+def test_the_sample_shows_every_action_whatever_the_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], day: str
+) -> None:
+    run(capsys, "init", str(tmp_path), "--today", day)
+    _code, out, _ = run(
+        capsys,
+        "health",
+        "--no-write",
+        "--format",
+        "json",
+        "--config",
+        str(tmp_path / "config" / "partners.toml"),
+        "--today",
+        day,
+    )
+    assert {r["action"] for r in json.loads(out)} == set(ACTION_ORDER)
+
+
+def test_init_never_overwrites(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = project / "config" / "partners.toml"
+    config.write_text("# mine\n")
+    code, out, _ = run(capsys, "init", str(project))
+    assert code == 0
+    assert config.read_text() == "# mine\n"
+    assert f"kept    {config} (already there)" in out
+
+
+def test_csv_has_the_health_columns(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _code, out, _ = run(
+        capsys,
+        "health",
+        "--no-write",
+        "--format",
+        "csv",
+        "--config",
+        str(project / "config" / "partners.toml"),
+    )
+    assert out.splitlines()[0] == ",".join(HEALTH_COLUMNS)
+    assert len(out.splitlines()) == 29
+
+
+def test_check_reports_counts_and_exit_code(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "check", "--config", str(project / "config" / "partners.toml"))
+    assert code == 0
+    assert out.startswith("28 partners, ")
+    assert err == ""
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[rules]\nthank_within_dayz = 3\n", "config key 'rules.thank_within_dayz' is not known"),
+        (
+            '[rules]\nthank_within_days = "30"\n',
+            "config key 'rules.thank_within_days' must be a whole number, not '30'",
+        ),
+        (
+            '[mail]\nbackend = "pigeon"\n',
+            "config key 'mail.backend' is 'pigeon'; expected one of 'outbox', 'smtp'",
+        ),
+        (
+            'timezone = "Mars/Olympus"\n',
+            "config key 'timezone' names an unknown zone 'Mars/Olympus'",
+        ),
+        ("[sheet\n", "is not valid TOML"),
+    ],
+)
+def test_config_mistakes_exit_2_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], toml: str, message: str
+) -> None:
+    (tmp_path / "bad.toml").write_text(toml)
+    code, _, err = run(capsys, "check", "--config", str(tmp_path / "bad.toml"))
+    assert code == 2
+    assert message in err
+
+
+def test_config_comes_from_partners_config_when_no_flag(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARTNERS_CONFIG", str(project / "config" / "partners.toml"))
+    monkeypatch.chdir(project.parent)
+    code, out, _ = run(capsys, "check")
+    assert (code, out[:11]) == (0, "28 partners")
+
+
+def test_a_bad_today_is_a_usage_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(
+        capsys,
+        "health",
+        "--today",
+        "tomorrow",
+        "--config",
+        str(project / "config" / "partners.toml"),
+    )
+    assert (code, err) == (2, "partners: --today 'tomorrow' is not a date (write YYYY-MM-DD)\n")
+
+
+def test_python_dash_m_runs_without_traceback_for_a_missing_config(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "automations", "health"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr
+        == "partners: config file config/partners.toml not found (run `partners init` to create one)\n"
+    )

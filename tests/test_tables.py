@@ -1,0 +1,147 @@
+"""Header matching, value normalisation in tables, and row validation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from automations.errors import SheetStructureError
+from automations.tables import SURVEY_ITEMS, RawSheet, build_tables, normalise_header
+from tests.conftest import TITLES, TODAY, Sheet
+
+
+def test_headers_match_case_spaces_hyphens_and_underscores_alike() -> None:
+    assert {
+        normalise_header(h)
+        for h in ("Partner Email", "partner_email", " PARTNER-EMAIL ", "Partner  _Email")
+    } == {"partner_email"}
+
+
+def _raw(**tabs: list[list[object]] | None) -> RawSheet:
+    base: dict[str, list[list[object]] | None] = {
+        "Partners": [["Name", "Email"], ["Dana", "dana@p.example"]],
+        "Referrals": [["Date", "Direction", "Partner Email"]],
+        "Touches": None,
+        "Survey": None,
+        "Log": None,
+    }
+    base.update({k.title(): v for k, v in tabs.items()})
+    return RawSheet(base)  # type: ignore[arg-type]
+
+
+def test_empty_and_header_only_tabs_mean_no_rows() -> None:
+    header_only = [["Timestamp", "Partner email", *SURVEY_ITEMS]]
+    tables = build_tables(_raw(touches=[], survey=header_only, log=[[]]), TODAY, TITLES)
+    assert (len(tables.touches), len(tables.survey), len(tables.log)) == (0, 0, 0)
+    assert tables.problems == []
+
+
+def test_a_missing_required_column_of_partners_stops_the_run() -> None:
+    with pytest.raises(SheetStructureError, match="Partners: required column email is missing"):
+        build_tables(_raw(partners=[["Name"], ["Dana"]]), TODAY, TITLES)
+
+
+def test_a_missing_required_column_of_touches_sets_the_tab_aside() -> None:
+    tables = build_tables(_raw(touches=[["date"], ["2026-06-01"]]), TODAY, TITLES)
+    assert [str(p) for p in tables.problems] == [
+        "Touches partner_email: required column partner_email is missing (the header row is row 1); tab set aside"
+    ]
+    assert tables.problems[0].severity == "warning"
+
+
+def test_ragged_rows_are_padded_and_extra_columns_kept_under_their_normalised_name() -> None:
+    raw = _raw(
+        partners=[
+            ["Name", "Email", "Status", "Favourite Snack"],
+            ["Dana", "dana@p.example"],
+            ["Lee", "lee@p.example", "Active", "Pretzels"],
+        ]
+    )
+    tables = build_tables(raw, TODAY, TITLES)
+    assert tables.problems == []
+    assert list(tables.partners["status"]) == ["prospect", "active"]
+    assert list(tables.partners["favourite_snack"]) == ["", "Pretzels"]
+    assert list(tables.partners["row"]) == [2, 3]
+
+
+def test_blank_rows_in_the_middle_are_skipped_but_row_numbers_stay_true() -> None:
+    raw = _raw(
+        partners=[
+            ["Name", "Email"],
+            ["Dana", "dana@p.example"],
+            [],
+            [None, "  "],
+            ["Lee", "bad-email"],
+        ]
+    )
+    tables = build_tables(raw, TODAY, TITLES)
+    assert next(str(p) for p in tables.problems).startswith(
+        "Partners!5 email: 'bad-email' is not an email address"
+    )
+
+
+def test_survey_columns_map_form_questions_to_items() -> None:
+    s = Sheet().partner()
+    raw = s.raw()
+    header = raw.tabs["Survey"][0]  # type: ignore[index]
+    header[4] = "Are they open about pricing, updates and bad news?"
+    raw.tabs["Survey"].append(["2026-06-01", "pat@partner.example", "", *[5] * 10])  # type: ignore[union-attr]
+    tables = build_tables(
+        raw,
+        TODAY,
+        TITLES,
+        survey_columns={"Are they open about pricing, updates and bad news?": "transparency"},
+    )
+    assert tables.problems == []
+    assert tables.survey["transparency"].tolist() == [5.0]
+
+
+def test_text_dates_follow_the_sheet_date_order() -> None:
+    s = Sheet().partner()
+    s.referrals.append(
+        ["03/04/2026", "received", "pat@partner.example", "", "won", "", "05/04/2026", ""]
+    )
+    mdy = build_tables(s.raw(), TODAY, TITLES, date_order="MDY").referrals
+    dmy = build_tables(s.raw(), TODAY, TITLES, date_order="DMY").referrals
+    assert mdy["date"][0].date() == dt.date(2026, 3, 4)
+    assert dmy["date"][0].date() == dt.date(2026, 4, 3)
+
+
+@given(st.integers(min_value=1, max_value=3000))
+def test_a_date_in_the_future_is_a_row_error(days_ahead: int) -> None:
+    s = Sheet().partner()
+    when = TODAY + dt.timedelta(days=days_ahead)
+    s.touches.append([when.isoformat(), "pat@partner.example", "call", "in"])
+    tables = s.tables()
+    assert [str(p) for p in tables.problems] == [
+        f"Touches!2 date: {when.isoformat()} is in the future (today is {TODAY.isoformat()})"
+    ]
+    assert tables.blocked == {"pat@partner.example": "fix Touches!2 date"}
+
+
+@given(
+    st.text(alphabet=st.characters(categories=["L"]), min_size=1, max_size=12).filter(
+        lambda t: t.strip().lower() not in ("call", "meeting", "email", "event", "reply", "other")
+    )
+)
+def test_an_unknown_enumeration_is_a_row_error_naming_the_allowed_ones(kind: str) -> None:
+    s = Sheet().partner()
+    s.touches.append(["2026-06-01", "pat@partner.example", kind, "in"])
+    problems = s.tables().problems
+    assert len(problems) == 1
+    assert str(problems[0]).startswith("Touches!2 kind: ")
+    assert str(problems[0]).endswith("is not one of call, meeting, email, event, reply, other")
+
+
+def test_a_won_received_referral_without_closed_on_is_a_warning_and_kept() -> None:
+    s = Sheet().partner().referral(40, status="won")
+    tables = s.tables()
+    assert [p.severity for p in tables.problems] == ["warning"]
+    assert str(tables.problems[0]) == (
+        "Referrals!2 closed_on: referral is won but closed_on is blank: add the date it closed so its "
+        "outcome can be shared"
+    )
+    assert len(tables.referrals) == 1
