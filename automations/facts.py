@@ -36,8 +36,10 @@ def iso_dates(days: np.ndarray) -> np.ndarray:
     out = np.full(len(days), "", dtype=object)
     ok = ~np.isnan(days)
     if ok.any():
-        as_dates = days[ok].astype("int64").astype("datetime64[D]")
-        out[ok] = np.datetime_as_string(as_dates, unit="D").astype(object)
+        # Few distinct days in many rows: format each distinct day once.
+        unique, inverse = np.unique(days[ok].astype("int64"), return_inverse=True)
+        text = np.datetime_as_string(unique.astype("datetime64[D]"), unit="D").astype(object)
+        out[ok] = text[inverse]
     return out
 
 

@@ -1,4 +1,8 @@
-"""One plain sentence per partner with the facts behind its action (vectorised)."""
+"""One plain sentence per partner with the facts behind its action.
+
+The facts are computed whole-table in `rules`; here each sentence is only
+formatted, for the partners whose action needs it.
+"""
 
 from __future__ import annotations
 
@@ -9,36 +13,36 @@ from automations import facts as f
 from automations.config import Rules
 
 
-def _s(values: object) -> pd.Series:
-    return pd.Series(np.asarray(values, dtype=object)).astype(str)
-
-
-def _int(values: np.ndarray) -> pd.Series:
-    return _s(np.where(np.isnan(values), 0, values).astype("int64"))
-
-
 def _first_per_partner(frame: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(row index into Referrals of each partner's earliest item, count) aligned to partners."""
     first = np.full(n, -1, dtype="int64")
-    count = np.zeros(n)
+    count = np.zeros(n, dtype="int64")
     if not frame.empty:
-        ordered = frame.sort_values(["code", "day"], kind="stable")
-        head = ordered.drop_duplicates("code")
+        head = frame.sort_values(["code", "day"], kind="stable").drop_duplicates("code")
         first[head["code"].to_numpy()] = head["idx"].to_numpy()
-        count = np.bincount(frame["code"].to_numpy(), minlength=n).astype("float64")
+        count = np.bincount(frame["code"].to_numpy(), minlength=n)
     return first, count
 
 
-def _referral_text(R: pd.DataFrame, idx: np.ndarray) -> tuple[pd.Series, pd.Series]:
-    """`(2026-11-02, Acme)` and the referral's date for the chosen rows (blank where -1)."""
-    n = len(idx)
-    if len(R) == 0:
-        return pd.Series([""] * n), pd.Series([""] * n)
-    safe = np.where(idx >= 0, idx, 0)
-    dates = _s(f.iso_dates(f.day_numbers(R["date"]))[safe])
-    client = _s(R["client"].to_numpy(dtype=object)[safe])
-    inside = dates.where(client == "", dates + ", " + client)
-    return "(" + inside + ")", dates
+def _n(x: float) -> int:
+    return int(x)
+
+
+class _Referrals:
+    """Referral cells looked up by row index, formatted for a sentence."""
+
+    def __init__(self, R: pd.DataFrame) -> None:
+        self.date = f.iso_dates(f.day_numbers(R["date"]))
+        self.closed = f.iso_dates(f.day_numbers(R["closed_on"]))
+        self.client = R["client"].to_numpy(dtype=object)
+        self.status = R["status"].to_numpy(dtype=object)
+        self.direction = R["direction"].to_numpy(dtype=object)
+        self.day = f.day_numbers(R["date"])
+
+    def label(self, i: int) -> str:
+        """`(2026-11-02, Acme)`, or `(2026-11-02)` when the client is blank."""
+        client = self.client[i]
+        return f"({self.date[i]}, {client})" if client else f"({self.date[i]})"
 
 
 def explain(
@@ -57,190 +61,119 @@ def explain(
 ) -> np.ndarray:
     """The reason column of Health."""
     n = len(P)
-    name = _s(P["name"].to_numpy(dtype=object))
-    T = F["T"]
-    out = pd.Series([""] * n, dtype=object)
+    T = int(F["T"][0]) if n else 0
+    name = P["name"].to_numpy(dtype=object)
+    email = P["email"].to_numpy(dtype=object)
+    status = P["status"].to_numpy(dtype=object)
+    explicit = ~np.isnan(P["cadence_days"].to_numpy(dtype="float64"))
+    ref = _Referrals(R)
+    out = np.full(n, "", dtype=object)
+
+    def where(kind: str, actions: np.ndarray = partner_action) -> list[int]:
+        return np.flatnonzero(actions == kind).tolist()
 
     first, count = _first_per_partner(thanks, n)
-    text, date = _referral_text(R, first)
-    thank = ("referral from " + name + " " + text + " not thanked yet").where(
-        count <= 1, _int(count) + " referrals from " + name + " since " + date + " not thanked yet"
-    )
+    for i in where("thank"):
+        j = first[i]
+        out[i] = (
+            f"referral from {name[i]} {ref.label(j)} not thanked yet"
+            if count[i] == 1
+            else f"{count[i]} referrals from {name[i]} since {ref.date[j]} not thanked yet"
+        )
 
     first, count = _first_per_partner(outcomes, n)
-    text, _ = _referral_text(R, first)
-    safe = np.where(first >= 0, first, 0)
-    r_status = _s(R["status"].to_numpy(dtype=object)[safe]) if len(R) else _s([""] * n)
-    closed = _s(f.iso_dates(f.day_numbers(R["closed_on"]))[safe]) if len(R) else _s([""] * n)
-    outcome = (
-        "referral " + text + " " + r_status + " on " + closed + ": outcome not shared yet"
-    ).where(count <= 1, _int(count) + " referral outcomes not shared yet")
+    for i in where("outcome"):
+        j = first[i]
+        out[i] = (
+            f"referral {ref.label(j)} {ref.status[j]} on {ref.closed[j]}: outcome not shared yet"
+            if count[i] == 1
+            else f"{count[i]} referral outcomes not shared yet"
+        )
+
+    outreach = f.iso_dates(F["outreach_day"])
+    for i in where("follow_up"):
+        out[i] = (
+            f"outreach on {outreach[i]} unanswered for {_n(T - F['outreach_day'][i])} days "
+            f"(follow-up {_n(F['fu_n'][i]) + 1} of {rules.max_follow_ups})"
+        )
+
+    for i in where("fade"):
+        quiet = (
+            "no referrals either way yet"
+            if np.isnan(F["last_referral"][i])
+            else f"no referrals either way in {_n((T - F['last_referral'][i]) // 30.44)} months"
+        )
+        out[i] = f"{quiet}; {_n(F['unanswered'][i])} check-ins unanswered: set status to faded"
+
+    for i in where("survey"):
+        out[i] = f"active partner for {_n(F['age'][i])} days; no survey yet this quarter"
+
+    base = F["nurture_base"]
+    for i in where("nurture"):
+        cadence = _n(F["cadence"][i])
+        every = (
+            f"(check-in every {cadence} days, set on the partner)"
+            if explicit[i]
+            else f"(tier {F['tier'][i]} check-in every {cadence})"
+        )
+        out[i] = (
+            f"never checked in with {every}"
+            if np.isnan(base[i])
+            else f"no touch in {_n(T - base[i])} days {every}"
+        )
+
+    last_email = f.iso_dates(F["last_email"])
+    next_due = f.iso_dates(F["next_due"])
+    last_inbound = f.iso_dates(F["last_inbound"])
+    for i in where("none"):
+        if F["waiting"][i]:
+            out[i] = (
+                f"{F['waiting'][i]} waits: last email on {last_email[i]}; due {next_due[i]} "
+                f"({rules.min_days_between_emails} days between emails)"
+            )
+        elif F["replied"][i]:
+            out[i] = f"replied on {last_inbound[i]}: set status to active to start check-ins"
+        elif F["next_kind"][i]:
+            out[i] = f"next {F['next_kind'][i]} due {next_due[i]}"
+        elif status[i] == "prospect":
+            out[i] = "nothing due (prospects are emailed only by a campaign)"
+        else:
+            out[i] = "nothing due"
+
+    refusal_day = f.iso_dates(F["blocked_day"])
+    refusal_words = {"bounce": "address bounced on", "unsubscribe": "unsubscribed on"}
+    for i in where("blocked"):
+        if email[i] in blocked_rows:
+            out[i] = blocked_rows[email[i]]
+        elif do_not_email[i]:
+            out[i] = "do_not_email is set: no email to this partner"
+        elif refused[i]:
+            words = refusal_words.get(
+                F["blocked_status"][i], "address refused by the mail server on"
+            )
+            out[i] = f"{words} {refusal_day[i]}"
+        else:
+            out[i] = f"status is {status[i]}: no check-ins or surveys"
 
     first, count = _first_per_partner(escalations, n)
-    text, date = _referral_text(R, first)
-    direction = (
-        _s(
-            R["direction"].to_numpy(dtype=object)[
-                safe if len(R) == 0 else np.where(first >= 0, first, 0)
-            ]
-        )
-        if len(R)
-        else _s([""] * n)
-    )
-    r_status = (
-        _s(R["status"].to_numpy(dtype=object)[np.where(first >= 0, first, 0)])
-        if len(R)
-        else _s([""] * n)
-    )
-    age = (
-        _int(T - f.day_numbers(R["date"])[np.where(first >= 0, first, 0)])
-        if len(R)
-        else _s([""] * n)
-    )
-    word = direction.map({"received": "from", "given": "to"}).fillna("")
-    more = _s(np.where(count > 1, " (and " + _int(count - 1) + " more)", ""))
-    esc = (
-        "referral "
-        + word
-        + " "
-        + name
-        + " "
-        + text
-        + " still "
-        + r_status
-        + " after "
-        + age
-        + " days"
-        + more
-    )
-    survey_esc = (
-        "survey of "
-        + _s(f.iso_dates(F["survey_day"]))
-        + " rated the partnership low (lowest "
-        + _s(np.char.mod("%g", np.nan_to_num(F["survey_low"])))
-        + ", average "
-        + _s(np.char.mod("%.1f", np.nan_to_num(F["survey_avg"])))
-        + ")"
-    )
-    esc = esc.where(count > 0, survey_esc).where(
-        ~((count > 0) & F["esc_survey"]), esc + "; " + survey_esc
-    )
-
-    follow_up = (
-        "outreach on "
-        + _s(f.iso_dates(F["outreach_day"]))
-        + " unanswered for "
-        + _int(T - F["outreach_day"])
-        + " days (follow-up "
-        + _int(F["fu_n"] + 1)
-        + " of "
-        + str(rules.max_follow_ups)
-        + ")"
-    )
-    months = _int(np.floor((T - F["last_referral"]) / 30.44))
-    fade = (
-        _s(
-            np.where(
-                np.isnan(F["last_referral"]),
-                "no referrals either way yet",
-                "no referrals either way in " + months + " months",
+    survey_day = f.iso_dates(F["survey_day"])
+    for i in where("escalate", action):
+        parts = []
+        j = first[i]
+        if count[i]:
+            word = "from" if ref.direction[j] == "received" else "to"
+            more = f" (and {count[i] - 1} more)" if count[i] > 1 else ""
+            parts.append(
+                f"referral {word} {name[i]} {ref.label(j)} still {ref.status[j]} after "
+                f"{_n(T - ref.day[j])} days{more}"
             )
-        )
-        + "; "
-        + _int(F["unanswered"])
-        + " check-ins unanswered: set status to faded"
-    )
-    survey = "active partner for " + _int(F["age"]) + " days; no survey yet this quarter"
-    explicit = ~np.isnan(P["cadence_days"].to_numpy(dtype="float64"))
-    cadence = _int(F["cadence"])
-    every = _s(
-        np.where(
-            explicit,
-            "(check-in every " + cadence + " days, set on the partner)",
-            "(tier " + _s(F["tier"]) + " check-in every " + cadence + ")",
-        )
-    )
-    since = F["nurture_base"]
-    nurture = _s(
-        np.where(
-            np.isnan(since),
-            "never checked in with " + every,
-            "no touch in " + _int(T - since) + " days " + every,
-        )
-    )
-
-    last_email = _s(f.iso_dates(F["last_email"]))
-    next_due = _s(f.iso_dates(F["next_due"]))
-    waiting = (
-        _s(F["waiting"])
-        + " waits: last email on "
-        + last_email
-        + "; due "
-        + next_due
-        + " ("
-        + str(rules.min_days_between_emails)
-        + " days between emails)"
-    )
-    replied = (
-        "replied on "
-        + _s(f.iso_dates(F["last_inbound"]))
-        + ": set status to active to start check-ins"
-    )
-    upcoming = "next " + _s(F["next_kind"]) + " due " + next_due
-    status = _s(P["status"].to_numpy(dtype=object))
-    nothing = _s(
-        np.where(
-            status == "prospect",
-            "nothing due (prospects are emailed only by a campaign)",
-            "nothing due",
-        )
-    )
-    none = _s(
-        np.select(
-            [F["waiting"] != "", F["replied"], F["next_kind"] != ""],
-            [waiting, replied, upcoming],
-            nothing,
-        )
-    )
-
-    emails = P["email"].to_numpy(dtype=object)
-    fix = _s([blocked_rows.get(e, "") for e in emails]) if blocked_rows else _s([""] * n)
-    refusal = F["blocked_status"]
-    refused_text = _s(
-        np.select(
-            [refusal == "bounce", refusal == "unsubscribe"],
-            ["address bounced on ", "unsubscribed on "],
-            "address refused by the mail server on ",
-        )
-    ) + _s(f.iso_dates(F["blocked_day"]))
-    blocked = _s(
-        np.select(
-            [fix != "", do_not_email, refused],
-            [fix, "do_not_email is set: no email to this partner", refused_text],
-            "status is " + status + ": no check-ins or surveys",
-        )
-    )
-
-    by_action = {
-        "thank": thank,
-        "outcome": outcome,
-        "follow_up": follow_up,
-        "fade": fade,
-        "survey": survey,
-        "nurture": nurture,
-        "none": none,
-        "blocked": blocked,
-    }
-    partner_reason = pd.Series(
-        np.select([partner_action == a for a in by_action], list(by_action.values()), ""),
-        dtype=object,
-    )
-    also = _s(
-        np.where(
-            np.isin(partner_action, ["thank", "outcome", "follow_up", "survey", "nurture"]),
-            "; also " + _s(partner_action) + ": " + partner_reason,
-            "",
-        )
-    )
-    out = pd.Series(np.where(action == "escalate", esc + also, partner_reason), dtype=object)
-    return out.to_numpy(dtype=object)
+        if F["esc_survey"][i]:
+            parts.append(
+                f"survey of {survey_day[i]} rated the partnership low "
+                f"(lowest {F['survey_low'][i]:g}, average {F['survey_avg'][i]:.1f})"
+            )
+        also = partner_action[i]
+        if also in ("thank", "outcome", "follow_up", "survey", "nurture"):
+            parts.append(f"also {also}: {out[i]}")
+        out[i] = "; ".join(parts)
+    return out

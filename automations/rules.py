@@ -205,7 +205,6 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     F["tier"] = tier.astype(object)
 
     handled = L.handled_keys
-    iso_today = today.isoformat()
 
     # Escalations: stale referrals (either direction) and a low recent survey.
     stale = (
@@ -505,8 +504,6 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
         nurture_keys,
         thread,
         F,
-        riso,
-        iso_today,
     )
     return Decisions(health=health, emails=due)
 
@@ -518,18 +515,20 @@ def _dates(days: np.ndarray) -> pd.Series:
     return out
 
 
-def _grouped(frame: pd.DataFrame, riso: np.ndarray) -> pd.DataFrame:
+def _grouped(frame: pd.DataFrame) -> dict[int, tuple[tuple[str, ...], tuple[int, ...]]]:
+    """Partner code -> (distinct keys by date, referral rows) for the due items in `frame`."""
     if frame.empty:
-        return pd.DataFrame({"keys": [], "dates": [], "rows": []})
-    frame = frame.assign(iso=riso[frame["idx"].to_numpy()]).sort_values(["code", "day"])
-    grouped = frame.groupby("code", sort=True)
-    return pd.DataFrame(
-        {
-            "keys": grouped["key"].agg(lambda s: tuple(dict.fromkeys(s))),  # type: ignore[type-var]
-            "dates": grouped["iso"].agg(lambda s: tuple(dict.fromkeys(s))),  # type: ignore[type-var]
-            "rows": grouped["idx"].agg(tuple),
-        }
-    )
+        return {}
+    ordered = frame.sort_values(["code", "day"], kind="stable")
+    codes = ordered["code"].to_numpy()
+    keys = ordered["key"].tolist()
+    rows = ordered["idx"].tolist()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    return {
+        int(codes[a]): (tuple(dict.fromkeys(keys[a:b])), tuple(rows[a:b]))
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+    }
 
 
 def _due_emails(
@@ -546,8 +545,6 @@ def _due_emails(
     nurture_keys: np.ndarray,
     thread: pd.DataFrame,
     F: dict[str, np.ndarray],
-    riso: np.ndarray,
-    iso_today: str,
 ) -> pd.DataFrame:
     """The due emails: one partner-facing per partner at most, escalations to owners."""
     parts: list[pd.DataFrame] = []
@@ -578,24 +575,25 @@ def _due_emails(
         )
 
     for kind, frame in (("thank", thanks), ("outcome", outcomes)):
-        g = _grouped(frame, riso)
-        codes = g.index.to_numpy(dtype="int64")
-        chosen = partner_action[codes] == kind
+        grouped = _grouped(frame)
+        chosen = [c for c in grouped if partner_action[c] == kind]
+        codes = np.array(chosen, dtype="int64")
         add(
             kind,
-            codes[chosen],
-            list(g["keys"][chosen]),
-            email_arr[codes[chosen]],
-            list(g["rows"][chosen]),
+            codes,
+            [grouped[c][0] for c in chosen],
+            email_arr[codes],
+            [grouped[c][1] for c in chosen],
         )
 
-    esc = _grouped(esc_ref, riso)
-    survey_esc = pd.Series([(k,) for k in s_keys], index=s_codes, dtype=object)
-    all_codes = np.union1d(esc.index.to_numpy(dtype="int64"), s_codes).astype("int64")
-    if len(all_codes):
-        keys = [esc["keys"].get(c, ()) + survey_esc.get(c, ()) for c in all_codes]
-        rows = [esc["rows"].get(c, ()) for c in all_codes]
-        add("escalation", all_codes, keys, owners[all_codes], rows)
+    esc = _grouped(esc_ref)
+    survey_esc = {int(c): (str(k),) for c, k in zip(s_codes, s_keys, strict=True)}
+    all_codes = sorted(set(esc) | set(survey_esc))
+    if all_codes:
+        keys = [esc.get(c, ((), ()))[0] + survey_esc.get(c, ()) for c in all_codes]
+        rows = [esc.get(c, ((), ()))[1] for c in all_codes]
+        codes = np.array(all_codes, dtype="int64")
+        add("escalation", codes, keys, owners[codes], rows)
 
     for kind, keys_arr in (
         ("follow_up", fu_keys),
