@@ -488,6 +488,8 @@ def build_tables(
     renames = {
         normalise_header(k): normalise_header(val) for k, val in (survey_columns or {}).items()
     }
+    if raw.tabs.get(tab_titles["partners"]) is None:
+        raise SheetStructureError(f"tab {tab_titles['partners']!r} not found in the sheet")
     results: dict[str, _TabResult] = {}
     for tab in ("partners", "referrals", "touches", "survey", "log"):
         title = tab_titles[tab]

@@ -145,3 +145,8 @@ def test_a_won_received_referral_without_closed_on_is_a_warning_and_kept() -> No
         "outcome can be shared"
     )
     assert len(tables.referrals) == 1
+
+
+def test_a_sheet_without_a_partners_tab_stops_the_run() -> None:
+    with pytest.raises(SheetStructureError, match="tab 'Partners' not found in the sheet"):
+        build_tables(_raw(partners=None), TODAY, TITLES)
