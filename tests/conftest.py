@@ -218,3 +218,10 @@ def project(tmp_path: Path) -> Path:
 
     run_init(tmp_path, dt.date.today())
     return tmp_path
+
+
+from hypothesis import settings  # noqa: E402
+
+# CI machines are shared: judge correctness, not the speed of a first example.
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
