@@ -14,6 +14,7 @@ import pandas as pd
 
 from automations import facts as f
 from automations.config import Rules
+from automations.due import due_emails
 from automations.reasons import explain
 from automations.tables import Tables
 
@@ -48,14 +49,6 @@ HEALTH_COLUMNS = (
     "next_due",
     "fee_owed",
 )
-EMAIL_PRIORITY = {
-    "escalation": 0,
-    "thank": 1,
-    "outcome": 2,
-    "follow_up": 3,
-    "survey": 5,
-    "nurture": 6,
-}
 
 
 @dataclass(frozen=True)
@@ -95,6 +88,28 @@ def _keys(prefix: str, emails: np.ndarray, *parts: np.ndarray | str) -> np.ndarr
     for part in parts:
         out = np.char.add(np.char.add(out, ":"), np.asarray(part).astype(str))
     return out.astype(object)
+
+
+def _unhandled(
+    rows: np.ndarray,
+    prefix: str,
+    parts: list[np.ndarray],
+    codes: np.ndarray,
+    days: np.ndarray,
+    emails: np.ndarray,
+    handled: pd.Index,
+) -> pd.DataFrame:
+    """The referral rows in `rows` whose key is not handled yet: code, key, day, row index."""
+    idx = np.flatnonzero(rows)
+    if len(idx) == 0:
+        return pd.DataFrame(
+            {"code": idx, "key": np.array([], dtype=object), "day": days[idx], "idx": idx}
+        )
+    keys = _keys(prefix, emails[codes[idx]], *(part[idx] for part in parts))
+    new = ~pd.Index(keys).isin(handled)
+    return pd.DataFrame(
+        {"code": codes[idx][new], "key": keys[new], "day": days[idx][new], "idx": idx[new]}
+    )
 
 
 def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions) -> Decisions:
@@ -214,21 +229,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     )
     rdir = R["direction"].to_numpy(dtype=object)
     riso = f.iso_dates(rday)
-    esc_keys = _keys(
-        "escalation:",
-        email_arr[rc[stale]] if stale.any() else np.array([], dtype=object),
-        rdir[stale],
-        riso[stale],
-    )
-    esc_new = ~pd.Index(esc_keys).isin(handled) if len(esc_keys) else np.zeros(0, dtype=bool)
-    esc_ref = pd.DataFrame(
-        {
-            "code": rc[stale][esc_new],
-            "key": esc_keys[esc_new],
-            "day": rday[stale][esc_new],
-            "idx": np.flatnonzero(stale)[esc_new],
-        }
-    )
+    esc_ref = _unhandled(stale, "escalation:", [rdir, riso], rc, rday, email_arr, handled)
     low = (T - F["survey_day"] <= rules.survey_escalate_within_days) & (
         (F["survey_low"] <= rules.low_rating) | (F["survey_avg"] < rules.low_average)
     )
@@ -244,20 +245,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
 
     # Thanks and outcomes for received referrals, matched by (partner, date).
     thank_rows = received & (rage >= 0) & (rage <= rules.thank_within_days)
-    thank_keys = _keys(
-        "thank:",
-        email_arr[rc[thank_rows]] if thank_rows.any() else np.array([], dtype=object),
-        riso[thank_rows],
-    )
-    t_new = ~pd.Index(thank_keys).isin(handled) if len(thank_keys) else np.zeros(0, dtype=bool)
-    thanks = pd.DataFrame(
-        {
-            "code": rc[thank_rows][t_new],
-            "key": thank_keys[t_new],
-            "day": rday[thank_rows][t_new],
-            "idx": np.flatnonzero(thank_rows)[t_new],
-        }
-    )
+    thanks = _unhandled(thank_rows, "thank:", [riso], rc, rday, email_arr, handled)
     closed = f.day_numbers(R["closed_on"])
     out_rows = (
         received
@@ -265,20 +253,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
         & (T - closed >= 0)
         & (T - closed <= rules.outcome_within_days)
     )
-    out_keys = _keys(
-        "outcome:",
-        email_arr[rc[out_rows]] if out_rows.any() else np.array([], dtype=object),
-        riso[out_rows],
-    )
-    o_new = ~pd.Index(out_keys).isin(handled) if len(out_keys) else np.zeros(0, dtype=bool)
-    outcomes = pd.DataFrame(
-        {
-            "code": rc[out_rows][o_new],
-            "key": out_keys[o_new],
-            "day": rday[out_rows][o_new],
-            "idx": np.flatnonzero(out_rows)[o_new],
-        }
-    )
+    outcomes = _unhandled(out_rows, "outcome:", [riso], rc, rday, email_arr, handled)
     F["thank_n"] = f.group_sum(thanks["code"].to_numpy(), None, n)
     F["outcome_n"] = f.group_sum(outcomes["code"].to_numpy(), None, n)
 
@@ -490,7 +465,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     )
     health = health.reset_index(drop=True)
 
-    due = _due_emails(
+    due = due_emails(
         email_arr,
         owners,
         partner_action,
@@ -513,115 +488,3 @@ def _dates(days: np.ndarray) -> pd.Series:
     ok = ~np.isnan(days)
     out[ok] = days[ok].astype("int64").astype("datetime64[D]").astype("datetime64[ns]")
     return out
-
-
-def _grouped(frame: pd.DataFrame) -> dict[int, tuple[tuple[str, ...], tuple[int, ...]]]:
-    """Partner code -> (distinct keys by date, referral rows) for the due items in `frame`."""
-    if frame.empty:
-        return {}
-    ordered = frame.sort_values(["code", "day"], kind="stable")
-    codes = ordered["code"].to_numpy()
-    keys = ordered["key"].tolist()
-    rows = ordered["idx"].tolist()
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    ends = np.r_[starts[1:], len(codes)]
-    return {
-        int(codes[a]): (tuple(dict.fromkeys(keys[a:b])), tuple(rows[a:b]))
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
-    }
-
-
-def _due_emails(
-    email_arr: np.ndarray,
-    owners: np.ndarray,
-    partner_action: np.ndarray,
-    thanks: pd.DataFrame,
-    outcomes: pd.DataFrame,
-    esc_ref: pd.DataFrame,
-    s_codes: np.ndarray,
-    s_keys: np.ndarray,
-    fu_keys: np.ndarray,
-    survey_keys: np.ndarray,
-    nurture_keys: np.ndarray,
-    thread: pd.DataFrame,
-    F: dict[str, np.ndarray],
-) -> pd.DataFrame:
-    """The due emails: one partner-facing per partner at most, escalations to owners."""
-    parts: list[pd.DataFrame] = []
-
-    def add(
-        kind: str,
-        codes: np.ndarray,
-        keys: list[tuple[str, ...]],
-        to: np.ndarray,
-        rows: list[tuple[int, ...]],
-    ) -> None:
-        if len(codes) == 0:
-            return
-        parts.append(
-            pd.DataFrame(
-                {
-                    "kind": kind,
-                    "partner_email": email_arr[codes],
-                    "to": to,
-                    "keys": keys,
-                    "referral_rows": rows,
-                    "priority": EMAIL_PRIORITY[kind],
-                    "score": F["score"][codes],
-                    "thread_message_id": "",
-                    "thread_subject": "",
-                }
-            )
-        )
-
-    for kind, frame in (("thank", thanks), ("outcome", outcomes)):
-        grouped = _grouped(frame)
-        chosen = [c for c in grouped if partner_action[c] == kind]
-        codes = np.array(chosen, dtype="int64")
-        add(
-            kind,
-            codes,
-            [grouped[c][0] for c in chosen],
-            email_arr[codes],
-            [grouped[c][1] for c in chosen],
-        )
-
-    esc = _grouped(esc_ref)
-    survey_esc = {int(c): (str(k),) for c, k in zip(s_codes, s_keys, strict=True)}
-    all_codes = sorted(set(esc) | set(survey_esc))
-    if all_codes:
-        keys = [esc.get(c, ((), ()))[0] + survey_esc.get(c, ()) for c in all_codes]
-        rows = [esc.get(c, ((), ()))[1] for c in all_codes]
-        codes = np.array(all_codes, dtype="int64")
-        add("escalation", codes, keys, owners[codes], rows)
-
-    for kind, keys_arr in (
-        ("follow_up", fu_keys),
-        ("survey", survey_keys),
-        ("nurture", nurture_keys),
-    ):
-        codes = np.flatnonzero(partner_action == kind)
-        add(kind, codes, [(k,) for k in keys_arr[codes]], email_arr[codes], [() for _ in codes])
-        if kind == "follow_up" and len(codes):
-            parts[-1]["thread_message_id"] = thread["m"].reindex(codes).fillna("").to_numpy()
-            parts[-1]["thread_subject"] = thread["s"].reindex(codes).fillna("").to_numpy()
-
-    if not parts:
-        return pd.DataFrame(
-            columns=[
-                "kind",
-                "partner_email",
-                "to",
-                "keys",
-                "referral_rows",
-                "priority",
-                "score",
-                "thread_message_id",
-                "thread_subject",
-            ]
-        )
-    due = pd.concat(parts, ignore_index=True)
-    due["score"] = due["score"].astype("float64")
-    return due.sort_values(
-        ["priority", "score", "partner_email"], ascending=[True, False, True], kind="stable"
-    ).reset_index(drop=True)
