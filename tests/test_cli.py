@@ -14,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 
 from automations.cli import main
 from automations.rules import ACTION_ORDER, HEALTH_COLUMNS
-from automations.tables import SURVEY_ITEMS
+from automations.tables import LOG_COLUMNS, SURVEY_ITEMS
 
 TODAY = "2026-06-15"
 
@@ -63,20 +63,7 @@ def messy_project(folder: Path) -> Path:
     )  # rating of 12
     wb.create_sheet("Touches")  # empty tab
     log = wb.create_sheet("Log")
-    log.append(
-        [
-            "timestamp",
-            "run_id",
-            "action",
-            "partner_email",
-            "key",
-            "template",
-            "subject",
-            "message_id",
-            "status",
-            "detail",
-        ]
-    )
+    log.append(list(LOG_COLUMNS))
     (folder / "data").mkdir()
     wb.save(folder / "data" / "messy.xlsx")
     return folder / "config" / "partners.toml"
