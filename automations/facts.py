@@ -168,6 +168,11 @@ def quarter_label(day: dt.date) -> str:
     return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 
 
+def quarter_start(day: dt.date) -> dt.date:
+    """The first day of `day`'s calendar quarter."""
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
 def next_quarter_start(day: dt.date) -> dt.date:
     """The first day of the calendar quarter after `day`'s."""
     q = (day.month - 1) // 3

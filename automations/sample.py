@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from automations.facts import quarter_label
+from automations.facts import quarter_label, quarter_start
 from automations.tables import LOG_COLUMNS, SURVEY_ITEMS
 
 SENDER = "alex@rivera-consulting.example"
@@ -416,7 +416,7 @@ def sample_sheet(today: dt.date) -> dict[str, list[list[Any]]]:
         survey.append([at(days), emails[i], respondent, *ratings])
 
     quarter = quarter_label(today)
-    q_start = _quarter_start(today)
+    q_start = quarter_start(today)
     q_at = dt.datetime.combine(q_start, dt.time(9, 0))
     history = [
         _log(
@@ -444,7 +444,3 @@ def sample_sheet(today: dt.date) -> dict[str, list[list[Any]]]:
         "Survey": survey,
         "Log": log,
     }
-
-
-def _quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)

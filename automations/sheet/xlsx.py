@@ -63,6 +63,7 @@ class XlsxBackend:
         self.path = path
         self.tabs = tabs
         self.toolkit = toolkit_path(path)
+        self._kept_log: list[list[Any]] | None = None  # the toolkit's Log as last read
 
     def read(self) -> RawSheet:
         """Every user tab, plus the Log rows of both files."""
@@ -80,7 +81,8 @@ class XlsxBackend:
             user_log = _rows(workbook, self.tabs.log)
         finally:
             workbook.close()
-        log = _log_records(user_log) + self._toolkit_log()
+        self._kept_log = self._toolkit_log()
+        log = _log_records(user_log) + self._kept_log
         found[self.tabs.log] = [list(LOG_COLUMNS), *log]
         return RawSheet(found)
 
@@ -95,7 +97,9 @@ class XlsxBackend:
 
     def write(self, health: list[list[Any]], log_rows: list[list[Any]]) -> None:
         """Rewrite the toolkit file: Health replaced, Log appended."""
-        old_log = self._toolkit_log()
+        # A run reads before it writes: reuse that read instead of opening the file again.
+        old_log = self._kept_log if self._kept_log is not None else self._toolkit_log()
+        self._kept_log = [*old_log, *log_rows]
         workbook = Workbook(write_only=True)
         _fill(workbook.create_sheet(self.tabs.health), health)
         _fill(workbook.create_sheet(self.tabs.log), [list(LOG_COLUMNS), *old_log, *log_rows])
