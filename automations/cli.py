@@ -6,15 +6,18 @@ import argparse
 import datetime as dt
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from automations import jobs, report
+from automations import nurture as nurture_job
 from automations.config import Settings, config_path_from, load_settings
 from automations.errors import ToolkitError
 from automations.tables import Problem
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_FATAL = 0, 1, 2
+ONLY_CHOICES = (*nurture_job.KINDS, "escalate")
+PROGRESS_FROM = 6  # show progress when sending more than a handful
 
 
 class UsageError(ToolkitError):
@@ -55,6 +58,31 @@ def build_parser() -> argparse.ArgumentParser:
     health = sub.add_parser("health", parents=[common], help="decide and write the Health tab")
     health.add_argument("--no-write", action="store_true", help="print only; leave Health as it is")
     health.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    nurture = sub.add_parser(
+        "nurture", parents=[common], help="Health and every due email (dry run unless --send)"
+    )
+    mode = nurture.add_mutually_exclusive_group()
+    mode.add_argument("--send", action="store_true", help="send (or write to the outbox)")
+    mode.add_argument(
+        "--baseline",
+        action="store_true",
+        help="record everything due now as handled and send nothing (first run on a sheet)",
+    )
+    nurture.add_argument(
+        "--only", nargs="+", metavar="ACTION", choices=ONLY_CHOICES, help="only these kinds"
+    )
+    nurture.add_argument("--limit", type=int, metavar="N", help="send at most N emails this run")
+    preview = sub.add_parser(
+        "preview", parents=[common], help="render one email exactly as it would be sent"
+    )
+    preview.add_argument("template", help="template name, e.g. thank (templates/thank.md)")
+    preview.add_argument("--partner", required=True, metavar="EMAIL")
+    preview.add_argument("--html", action="store_true", help="print the HTML part instead")
+    resolve = sub.add_parser("resolve", parents=[common], help="settle an uncertain send")
+    resolve.add_argument("key")
+    settle = resolve.add_mutually_exclusive_group(required=True)
+    settle.add_argument("--sent", action="store_true", help="it did arrive: never send it again")
+    settle.add_argument("--retry", action="store_true", help="it did not: send it on the next run")
     return parser
 
 
@@ -67,6 +95,14 @@ def _today(args: argparse.Namespace, settings: Settings | None) -> dt.date:
             raise UsageError(f"--today {text!r} is not a date (write YYYY-MM-DD)") from exc
     zone = settings.zone if settings else None
     return dt.datetime.now(zone).date()
+
+
+def _clock(settings: Settings) -> Callable[[], dt.datetime]:
+    """The real time in the configured zone (the Log records it even with --today)."""
+    zone = settings.zone
+    return lambda: (
+        dt.datetime.now(dt.UTC).astimezone(zone) if zone else dt.datetime.now().astimezone()
+    )
 
 
 def _print_problems(problems: Sequence[Problem]) -> None:
@@ -90,15 +126,32 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
-    result = jobs.run_health(settings, _today(args, settings), write=False)
+    today = _today(args, settings)
+    clock = _clock(settings)
+    result = nurture_job.run_nurture(settings, today, clock, nurture_job.NurtureOptions())
     _print_problems(result.problems)
+    for fault in result.faults:
+        print(f"partners: {fault}", file=sys.stderr)
+    template_faults = nurture_job.check_templates(settings, today, clock())
+    for fault in template_faults:
+        print(f"partners: {fault}", file=sys.stderr)
+    for key in result.uncertain:
+        print(
+            f"uncertain: {key} (may or may not have arrived; settle it with "
+            f"`partners resolve {key} --sent` or `--retry`)",
+            file=sys.stderr,
+        )
     t = result.tables
     print(
         f"{len(t.partners)} partners, {len(t.referrals)} referrals, {len(t.touches)} touches, "
         f"{len(t.survey)} survey responses, {len(t.log)} log rows read; "
         f"{len(result.problems)} problem(s)"
     )
-    return _code(result.problems)
+    login = nurture_job.check_mail(settings)
+    if login:
+        print(login)
+    troubled = result.problems or result.faults or template_faults or result.uncertain
+    return EXIT_PROBLEMS if troubled else EXIT_OK
 
 
 def _health(args: argparse.Namespace, settings: Settings) -> int:
@@ -116,6 +169,51 @@ def _health(args: argparse.Namespace, settings: Settings) -> int:
     return _code(result.problems)
 
 
+def _progress(quiet: bool) -> nurture_job.Progress:
+    def show(done: int, total: int, prepared: nurture_job.Prepared, delivery: object) -> None:
+        if not quiet and total >= PROGRESS_FROM and (done % 10 == 0 or done == total):
+            print(f"  {done}/{total} done", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _nurture(args: argparse.Namespace, settings: Settings) -> int:
+    only = tuple("escalation" if a == "escalate" else a for a in (args.only or ()))
+    if args.limit is not None and args.limit < 0:
+        raise UsageError("partners nurture: --limit must be 0 or more")
+    options = nurture_job.NurtureOptions(
+        send=args.send, baseline=args.baseline, only=only, limit=args.limit
+    )
+    quiet = bool(getattr(args, "quiet", False))
+    result = nurture_job.run_nurture(
+        settings, _today(args, settings), _clock(settings), options, _progress(quiet)
+    )
+    _print_problems(result.problems)
+    for line in report.nurture_lines(result, settings, quiet):
+        print(line)
+    for line in report.nurture_warnings(result):
+        print(f"partners: {line}", file=sys.stderr)
+    return result.exit_code
+
+
+def _preview(args: argparse.Namespace, settings: Settings) -> int:
+    prepared = nurture_job.run_preview(
+        settings, _today(args, settings), _clock(settings)(), args.template, args.partner
+    )
+    print(report.preview_text(prepared, html=args.html))
+    return EXIT_OK
+
+
+def _resolve(args: argparse.Namespace, settings: Settings) -> int:
+    done = nurture_job.run_resolve(settings, args.key, args.sent, _clock(settings))
+    what = "sent: it will not be sent again" if args.sent else "due again on the next run"
+    print(f"{done.key}: recorded as {what}.")
+    if done.write_error:
+        print(f"partners: {done.write_error}", file=sys.stderr)
+        return EXIT_FATAL
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args: argparse.Namespace | None = None
@@ -124,9 +222,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "init":
             return _init(args)
         settings = load_settings(config_path_from(getattr(args, "config", None)))
-        if args.command == "check":
-            return _check(args, settings)
-        return _health(args, settings)
+        command = {
+            "check": _check,
+            "health": _health,
+            "nurture": _nurture,
+            "preview": _preview,
+            "resolve": _resolve,
+        }[args.command]
+        return command(args, settings)
     except ToolkitError as exc:
         print(f"partners: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -51,6 +51,9 @@ class MailSettings:
     security: str = "starttls"
     username: str = ""
     timeout: float = 30.0
+    ca_file: str = ""
+    retry_attempts: int = 3
+    retry_backoff: float = 2.0
     max_per_minute: int = 20
     max_per_run: int = 100
     max_per_day: int = 450
@@ -232,6 +235,19 @@ def config_path_from(arg: str | None) -> Path:
         return Path(arg)
     env = os.environ.get("PARTNERS_CONFIG")
     return Path(env) if env else DEFAULT_CONFIG_PATH
+
+
+def secret(name: str, settings: Settings) -> str:
+    """A secret from the environment, else from the project's `.env` file; "" if neither."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    env_file = settings.base_dir / ".env"
+    if env_file.is_file():
+        from dotenv import dotenv_values
+
+        return dotenv_values(env_file).get(name) or ""
+    return ""
 
 
 def load_settings(path: Path) -> Settings:

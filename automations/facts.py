@@ -84,6 +84,9 @@ def nanmin(*arrays: np.ndarray) -> np.ndarray:
     return out
 
 
+SEND_OUTCOMES = ("sent", "written", "failed", "skipped", "uncertain")
+
+
 @dataclass
 class LogView:
     """The log, reduced to what decisions need, with partner codes."""
@@ -106,9 +109,16 @@ def log_view(log: pd.DataFrame, emails: pd.Index, count_written: bool) -> LogVie
     sent_statuses = ["sent", "uncertain", *(["written"] if count_written else [])]
     handled_statuses = [*sent_statuses, "skipped"]
     status = log["status"].to_numpy(dtype=object)
-    sent = np.isin(status, sent_statuses)
-    handled = np.isin(status, handled_statuses)
     keys = log["key"].astype(object)
+    # The latest outcome of a key is its state: `partners resolve KEY --retry` appends a
+    # `failed` row after the `uncertain` one, and an smtp `sent` follows an outbox `written`.
+    outcome = np.isin(status, SEND_OUTCOMES) & (keys.to_numpy(dtype=object) != "")
+    superseded = np.zeros(len(status), dtype=bool)
+    if outcome.any():
+        later = pd.Series(keys[outcome].to_numpy(dtype=object)).duplicated(keep="last")
+        superseded[np.flatnonzero(outcome)[later.to_numpy()]] = True
+    sent = np.isin(status, sent_statuses) & ~superseded
+    handled = np.isin(status, handled_statuses) & ~superseded
     return LogView(
         code=emails.get_indexer(pd.Index(log["partner_email"])),
         day=day_numbers(log["timestamp"]),
@@ -177,3 +187,10 @@ def next_quarter_start(day: dt.date) -> dt.date:
     """The first day of the calendar quarter after `day`'s."""
     q = (day.month - 1) // 3
     return dt.date(day.year + 1, 1, 1) if q == 3 else dt.date(day.year, 3 * (q + 1) + 1, 1)
+
+
+def uncertain_keys(log: pd.DataFrame) -> list[str]:
+    """Keys whose latest outcome in the log is `uncertain` (waiting for `partners resolve`)."""
+    outcome = log[log["status"].isin(SEND_OUTCOMES) & (log["key"] != "")]
+    latest = outcome.drop_duplicates("key", keep="last")
+    return latest.loc[latest["status"] == "uncertain", "key"].tolist()

@@ -11,8 +11,10 @@ from typing import Any
 
 import pandas as pd
 
-from automations.config import Settings
+from automations.config import Settings, secret
 from automations.errors import ConfigError
+from automations.mail import Mailer
+from automations.render import TEMPLATE_SUFFIX, Templates, TemplateSource
 from automations.rules import HEALTH_COLUMNS, DecideOptions, Decisions, decide
 from automations.sample import sample_sheet
 from automations.sheet import SheetBackend
@@ -40,6 +42,64 @@ def open_backend(settings: Settings) -> SheetBackend:
 
         return XlsxBackend(settings.resolve(settings.sheet.path), settings.sheet.tabs)
     raise ConfigError(f"sheet backend {settings.sheet.backend!r} is not available yet")
+
+
+def open_mailer(settings: Settings) -> Mailer:
+    """The mail backend named in the config (the outbox folder, or an SMTP server)."""
+    mail = settings.mail
+    if mail.backend == "outbox":
+        from automations.mail.outbox import OutboxMailer
+
+        return OutboxMailer(settings.resolve(mail.outbox_dir))
+    from automations.mail.smtp import SmtpMailer
+
+    if not mail.host:
+        raise ConfigError('[mail] backend is "smtp" but [mail] host is empty')
+    password = secret("PARTNERS_SMTP_PASSWORD", settings)
+    if mail.username and not password:
+        raise ConfigError(
+            "[mail] username is set but PARTNERS_SMTP_PASSWORD is not "
+            "(set it in the environment or in a .env file next to config/)"
+        )
+    return SmtpMailer(
+        host=mail.host,
+        port=mail.port,
+        security=mail.security,
+        username=mail.username,
+        password=password,
+        timeout=mail.timeout,
+        ca_file=str(settings.resolve(mail.ca_file)) if mail.ca_file else "",
+        attempts=mail.retry_attempts,
+        backoff=mail.retry_backoff,
+        max_per_minute=mail.max_per_minute,
+    )
+
+
+def state_dir(settings: Settings) -> Path:
+    """`state/` in the project folder: the journal and the run lock."""
+    return settings.resolve("state")
+
+
+def load_templates(settings: Settings) -> Templates:
+    """The project's `templates/*.md`, with the shipped ones for any kind it lacks."""
+    sources: dict[str, TemplateSource] = {}
+    shipped = resources.files("automations") / "defaults" / "templates"
+    if shipped.is_dir():
+        for item in shipped.iterdir():
+            if item.name.endswith(TEMPLATE_SUFFIX):
+                name = item.name.removesuffix(TEMPLATE_SUFFIX)
+                text = item.read_text(encoding="utf-8")
+                sources[name] = TemplateSource(name, f"(shipped) {item.name}", text)
+    folder = settings.resolve("templates")
+    if folder.is_dir():
+        for path in sorted(folder.glob("*" + TEMPLATE_SUFFIX)):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"template {path} cannot be read: {exc}") from exc
+            name = path.name.removesuffix(TEMPLATE_SUFFIX)
+            sources[name] = TemplateSource(name, f"templates/{path.name}", text)
+    return Templates(sources)
 
 
 def tab_titles(settings: Settings) -> dict[str, str]:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from automations.rules import HEALTH_COLUMNS
 from automations.tables import Problem
+
+if TYPE_CHECKING:
+    from automations.config import Settings
+    from automations.nurture import NurtureResult
+    from automations.outgoing import Prepared
 
 
 def _json_ready(health: pd.DataFrame) -> list[dict[str, object]]:
@@ -72,3 +78,114 @@ def problem_line(problem: Problem) -> str:
     if problem.severity == "error" and problem.row is not None:
         return f"{problem} (row skipped)"
     return str(problem)
+
+
+def columns(headers: list[str], rows: list[list[str]], width: int | None = None) -> str:
+    """Rows as aligned columns; the last column is cut to fit the terminal."""
+    width = width or shutil.get_terminal_size((160, 24)).columns
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    fixed = sum(widths[:-1]) + 2 * (len(headers) - 1)
+    last = max(30, width - fixed)
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for r in rows:
+        cells = [c.ljust(w) for c, w in zip(r[:-1], widths[:-1], strict=True)]
+        tail = r[-1] if len(r[-1]) <= last else r[-1][: last - 1] + "…"
+        lines.append("  ".join([*cells, tail]).rstrip())
+    return "\n".join(lines)
+
+
+def _count_by_kind(items: list[Prepared]) -> str:
+    kinds: dict[str, int] = {}
+    for p in items:
+        kinds[p.draft.kind] = kinds.get(p.draft.kind, 0) + 1
+    return ", ".join(f"{n} {k}" for k, n in kinds.items())
+
+
+def plan_table(items: list[Prepared]) -> str:
+    """What goes (or would go): kind, to, subject and why."""
+    rows = [[p.draft.kind, p.draft.to_email, p.subject, p.draft.why or "-"] for p in items]
+    return columns(["kind", "to", "subject", "why"], rows)
+
+
+def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False) -> list[str]:
+    """What a nurture run did, for people (standard output)."""
+    lines: list[str] = []
+    opts = result.options
+    if opts.baseline:
+        keys = len(result.baseline)
+        lines.append(
+            f"Baseline: {keys} due item(s) recorded as handled without sending; from now on "
+            "only new ones are emailed."
+        )
+    elif not opts.send:
+        if result.to_send:
+            lines.append(plan_table(result.to_send))
+            lines.append("")
+        backend = "written to the outbox" if settings.mail.backend == "outbox" else "sent"
+        lines.append(
+            f"Dry run: {len(result.to_send)} email(s) would be {backend}"
+            + (f" ({_count_by_kind(result.to_send)})" if result.to_send else "")
+            + ". Nothing was sent or written; add --send to do it."
+        )
+    else:
+        outcomes = result.report.outcomes if result.report else []
+        done = [p for p, d in outcomes if d.status in ("sent", "written")]
+        if done and not quiet:
+            lines.append(plan_table(done))
+            lines.append("")
+        if settings.mail.backend == "outbox":
+            lines.append(
+                f"Wrote {len(done)} email(s) to {settings.mail.outbox_dir}/"
+                + (f" ({_count_by_kind(done)})" if done else "")
+                + ": nothing left this machine."
+            )
+            for _p, d in outcomes:
+                if d.status == "written" and not quiet:
+                    lines.append(f"  {d.detail}")
+        else:
+            lines.append(
+                f"Sent {len(done)} email(s)" + (f" ({_count_by_kind(done)})" if done else "") + "."
+            )
+    if result.held:
+        lines.append(
+            f"{len(result.held)} more email(s) are due and wait for the next run "
+            f"({result.held_by})."
+        )
+    if result.wrote:
+        lines.append(f"Health written ({len(result.decisions.health)} rows).")
+    return lines
+
+
+def nurture_warnings(result: NurtureResult) -> list[str]:
+    """What needs a person's attention (standard error)."""
+    lines = list(result.faults)
+    for e in result.recovered:
+        lines.append(f"uncertain: {e.key} ({e.detail})")
+    if result.report:
+        for p, d in result.report.outcomes:
+            if d.status == "failed":
+                lines.append(f"failed: {p.draft.kind} to {p.draft.to_email}: {d.detail}")
+            elif d.status == "uncertain":
+                keys = ", ".join(p.draft.keys)
+                lines.append(
+                    f"uncertain: {p.draft.kind} to {p.draft.to_email} ({keys}): {d.detail}; "
+                    "settle it with `partners resolve KEY --sent` or `--retry`"
+                )
+        for p in result.report.refused_again:
+            lines.append(
+                f"not sent again: {p.draft.kind} to {p.draft.to_email}: the journal already "
+                "records it as sent, pending or uncertain"
+            )
+        if result.report.fatal:
+            lines.append(f"stopped: {result.report.fatal}; the rest stays due for the next run")
+    if result.write_error:
+        lines.append(result.write_error)
+    return lines
+
+
+def preview_text(prepared: Prepared, html: bool = False) -> str:
+    """Headers and one body part of a message, as a person reads it."""
+    msg = prepared.message
+    head = [f"{name}: {value}" for name, value in msg.items()]
+    body = prepared.rendered.html if html else prepared.rendered.text
+    return "\n".join(head) + "\n\n" + body

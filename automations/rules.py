@@ -316,11 +316,19 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     F["last_survey"] = f.group_max(lc[surveyed & L.sent_mask], lday[surveyed & L.sent_mask], n)
     quarter_done = pd.Index(survey_keys).isin(handled)
     survey_open = (options.survey_enabled & (status == "active")) if n else np.zeros(0, dtype=bool)
+    # A partner who answered (even unprompted) this quarter or lately is not asked again.
+    answered = partner_view["code"].to_numpy() >= 0
+    F["last_answer"] = f.group_max(
+        partner_view["code"].to_numpy()[answered], partner_view["day"].to_numpy()[answered], n
+    )
+    q_first = f.day_number(f.quarter_start(today))
     survey = (
         survey_open
         & (F["age"] >= rules.survey_min_age_days)
         & ~quarter_done
         & ~(T - F["last_survey"] < rules.survey_min_days_between)
+        & ~(F["last_answer"] >= q_first)
+        & ~(T - F["last_answer"] < rules.survey_min_days_between)
     )
     skipped_nurture = known & (L.action == "nurture") & (L.status == "skipped")
     cadence_base = f.nanmax(
@@ -379,7 +387,8 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
         f.nanmax(
             T - F["age"] + rules.survey_min_age_days,
             F["last_survey"] + rules.survey_min_days_between,
-            np.where(quarter_done, q_next, np.nan),
+            F["last_answer"] + rules.survey_min_days_between,
+            np.where(quarter_done | (F["last_answer"] >= q_first), q_next, np.nan),
             spacing_until,
         ),
         np.nan,

@@ -9,9 +9,11 @@ import datetime as dt
 from typing import Any
 
 from automations.facts import quarter_label, quarter_start
+from automations.messages import message_id
 from automations.tables import LOG_COLUMNS, SURVEY_ITEMS
 
 SENDER = "alex@rivera-consulting.example"
+SENDER_NAME = "Alex Rivera"
 
 # name, company, type, status, first_contact (days ago), fee %, cadence, do_not_email, tags, notes
 PARTNERS: list[tuple[Any, ...]] = [
@@ -307,7 +309,13 @@ SURVEY: list[tuple[Any, ...]] = [
 
 
 def _log(
-    when: dt.datetime, action: str, email: str, key: str, status: str, detail: str = ""
+    when: dt.datetime,
+    action: str,
+    email: str,
+    key: str,
+    status: str,
+    detail: str = "",
+    subject: str = "",
 ) -> list[Any]:
     template = (
         action
@@ -321,8 +329,8 @@ def _log(
         email,
         key,
         template,
-        "",
-        "",
+        subject,
+        message_id((key,), SENDER) if key and status == "sent" else "",
         status,
         detail,
     ]
@@ -420,7 +428,12 @@ def sample_sheet(today: dt.date) -> dict[str, list[list[Any]]]:
     q_at = dt.datetime.combine(q_start, dt.time(9, 0))
     history = [
         _log(
-            at(8), "outreach", emails[3], f"campaign:platforms-2026:{emails[3]}", "sent"
+            at(8),
+            "outreach",
+            emails[3],
+            f"campaign:platforms-2026:{emails[3]}",
+            "sent",
+            subject=f"Quick hello from {SENDER_NAME}",
         ),  # follow-up due
         _log(at(250), "nurture", emails[4], f"nurture:{emails[4]}:{ago(420)}", "sent"),  # fade
         _log(at(120), "nurture", emails[4], f"nurture:{emails[4]}:{ago(250)}", "sent"),

@@ -191,8 +191,8 @@ class Tables:
 
 
 def normalise_header(text: object) -> str:
-    """`Partner Email` -> `partner_email`: case, spaces, hyphens and underscores alike."""
-    s = v.parse_text(text).lower()
+    """`Partner Email` -> `partner_email`, `Referral fee %` -> `referral_fee_pct`."""
+    s = v.parse_text(text).lower().replace("%", " pct")
     return re.sub(r"[\s\-_]+", "_", s).strip("_")
 
 

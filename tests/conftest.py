@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from automations.config import Rules
 from automations.rules import DecideOptions, Decisions, decide
 from automations.tables import LOG_COLUMNS, SURVEY_ITEMS, RawSheet, Tables, build_tables
+from tests.smtp_server import CERT, USER, SmtpServer
 
 TODAY = dt.date(2026, 6, 15)
 SENDER = "me@consult.example"
@@ -218,6 +220,75 @@ def project(tmp_path: Path) -> Path:
 
     run_init(tmp_path, dt.date.today())
     return tmp_path
+
+
+def set_keys(config: Path, section: str, **values: Any) -> None:
+    """Change keys of one [section] of a config file written by `partners init`."""
+    lines = config.read_text(encoding="utf-8").splitlines()
+    current = ""
+    seen: set[str] = set()
+    out: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            if current == section:
+                out.extend(_toml(k, v) for k, v in values.items() if k not in seen)
+                seen.update(values)
+            current = stripped.strip("[]")
+        key = stripped.split("=", 1)[0].strip() if "=" in stripped else ""
+        if current == section and key in values:
+            out.append(_toml(key, values[key]))
+            seen.add(key)
+            continue
+        out.append(line)
+    if current == section:
+        out.extend(_toml(k, v) for k, v in values.items() if k not in seen)
+    config.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def _toml(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{key} = {'true' if value else 'false'}"
+    if isinstance(value, int | float):
+        return f"{key} = {value}"
+    return f'{key} = "{value}"'
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A plain SMTP server on 127.0.0.1 that records every message."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tls_smtp_server() -> Iterator[SmtpServer]:
+    """An SMTP server on 127.0.0.1 that requires STARTTLS and a login."""
+    server = SmtpServer(tls=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+def use_smtp(project: Path, server: SmtpServer, **extra: Any) -> Path:
+    """Point the project's config at `server`; return the config path."""
+    config = project / "config" / "partners.toml"
+    keys: dict[str, Any] = {
+        "backend": "smtp",
+        "host": "127.0.0.1",
+        "port": server.port,
+        "security": "none",
+        "max_per_minute": 0,
+        "retry_backoff": 0.01,
+        "timeout": 5.0,
+    }
+    if server.tls:
+        keys.update(security="starttls", username=USER, ca_file=str(CERT))
+    keys.update(extra)
+    set_keys(config, "mail", **keys)
+    return config
 
 
 from hypothesis import settings  # noqa: E402

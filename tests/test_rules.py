@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from automations.config import Rules
@@ -269,6 +270,41 @@ def test_survey_waits_60_days_after_the_last_one(days: int, due: bool) -> None:
         .sent(days, "survey", f"survey:{P}:2026Q2")
     )
     assert (action(s, survey=True) == "survey") is due
+
+
+def test_survey_is_not_sent_to_a_partner_who_answered_this_quarter_unprompted() -> None:
+    s = Sheet().partner().touch(1).response(3, [8] * 10)
+    assert action(s, survey=True) == "none"
+    assert s.row(survey=True)["next_due"] == pd.Timestamp("2026-08-11")  # 60 days after
+
+
+@pytest.mark.parametrize(("days", "due"), [(59, False), (60, True)])
+def test_survey_waits_60_days_after_the_last_answer(days: int, due: bool) -> None:
+    s = Sheet(today=dt.date(2026, 7, 20)).partner().touch(1).response(days, [8] * 10)
+    assert (action(s, survey=True) == "survey") is due
+
+
+# --- the log: the latest outcome of a key is its state -------------------------------------------
+
+
+def test_an_uncertain_key_settled_for_retry_is_due_again() -> None:
+    key = f"thank:{P}:{ago(3)}"
+    s = Sheet().partner().referral(3).sent(1, "thank", key, status="uncertain")
+    assert s.emails().empty
+    s.sent(0, "thank", key, status="failed", detail="settled by hand: due again")
+    assert s.emails()["keys"].tolist() == [(key,)]
+
+
+def test_a_written_key_followed_by_sent_counts_once_as_sent() -> None:
+    key = f"thank:{P}:{ago(3)}"
+    s = (
+        Sheet()
+        .partner()
+        .referral(3)
+        .sent(2, "thank", key, status="written")
+        .sent(1, "thank", key, status="sent")
+    )
+    assert s.emails(count_written=False).empty
 
 
 # --- nurture and cadence -----------------------------------------------------------------------

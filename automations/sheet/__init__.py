@@ -14,6 +14,6 @@ class SheetBackend(Protocol):
         """Every tab the toolkit reads, in one go."""
         ...
 
-    def write(self, health: list[list[Any]], log_rows: list[list[Any]]) -> None:
-        """Replace Health with `health` (header first) and append `log_rows` to Log."""
+    def write(self, health: list[list[Any]] | None, log_rows: list[list[Any]]) -> None:
+        """Replace Health with `health` (header first; None keeps it) and append `log_rows`."""
         ...

@@ -86,6 +86,15 @@ class XlsxBackend:
         found[self.tabs.log] = [list(LOG_COLUMNS), *log]
         return RawSheet(found)
 
+    def _toolkit_health(self) -> list[list[Any]]:
+        if not self.toolkit.exists():
+            return []
+        workbook = _open(self.toolkit)
+        try:
+            return _rows(workbook, self.tabs.health) or []
+        finally:
+            workbook.close()
+
     def _toolkit_log(self) -> list[list[Any]]:
         if not self.toolkit.exists():
             return []
@@ -95,10 +104,12 @@ class XlsxBackend:
         finally:
             workbook.close()
 
-    def write(self, health: list[list[Any]], log_rows: list[list[Any]]) -> None:
-        """Rewrite the toolkit file: Health replaced, Log appended."""
+    def write(self, health: list[list[Any]] | None, log_rows: list[list[Any]]) -> None:
+        """Rewrite the toolkit file: Health replaced (None keeps it), Log appended."""
         # A run reads before it writes: reuse that read instead of opening the file again.
         old_log = self._kept_log if self._kept_log is not None else self._toolkit_log()
+        if health is None:
+            health = self._toolkit_health()
         self._kept_log = [*old_log, *log_rows]
         workbook = Workbook(write_only=True)
         _fill(workbook.create_sheet(self.tabs.health), health)

@@ -1,0 +1,281 @@
+"""Due emails -> drafts: who gets which template, with which keys and template context.
+
+Pure: takes the tables, the decisions and the settings, returns plain dataclasses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import pandas as pd
+
+from automations.config import Settings
+from automations.rules import Decisions
+from automations.tables import Tables
+
+INTERNAL_KINDS = ("escalation", "digest")
+PARTNER_KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One email to send: recipient, template, idempotency keys and what the template sees."""
+
+    kind: str
+    template: str
+    to_email: str
+    to_name: str
+    keys: tuple[str, ...]
+    key_partners: tuple[str, ...]  # the partner each key is about (Log `partner_email`)
+    context: Mapping[str, Any]
+    priority: int = 9
+    score: float = 0.0
+    why: str = ""
+    partner_row: int | None = None  # Partners row (as the user sees it) of the addressee
+    thread_message_id: str = ""
+    thread_subject: str = ""
+    subject: str = ""  # overrides the template's subject (campaign files)
+
+    @property
+    def internal(self) -> bool:
+        """Escalations and digests go to owners, not partners."""
+        return self.kind in INTERNAL_KINDS
+
+    @property
+    def partner_email(self) -> str:
+        """The partner this email is about (the first, for an owner's escalations)."""
+        return self.key_partners[0] if self.key_partners else self.to_email
+
+
+def cell(value: Any) -> Any:
+    """A table cell as templates see it: blanks are "", dates are dates, 12.0 is 12."""
+    if value is None or value is pd.NaT:
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return int(value) if value.is_integer() else value
+    if hasattr(value, "item"):  # numpy scalars
+        return cell(value.item())
+    return value
+
+
+def record(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A table row as a template context dict (without the sheet row number)."""
+    return {str(k): cell(v) for k, v in row.items() if k != "row"}
+
+
+@dataclass
+class Lookup:
+    """Rows by partner email, read once per run."""
+
+    partners: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    health: dict[str, dict[str, Any]] = field(default_factory=dict)
+    referrals: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, tables: Tables, health: pd.DataFrame) -> Lookup:
+        """Index partners, Health rows and referrals for drafting."""
+        partners = tables.partners
+        return cls(
+            partners={str(r["email"]): record(r) for r in partners.to_dict(orient="records")},
+            rows=dict(zip(partners["email"], partners["row"].astype(int), strict=True)),
+            health={str(r["email"]): record(r) for r in health.to_dict(orient="records")},
+            referrals=[record(r) for r in tables.referrals.to_dict(orient="records")],
+        )
+
+
+def survey_link(form_url: str, email_field: str, email: str) -> str:
+    """The survey form's URL with the partner's email pre-filled."""
+    if not form_url:
+        return ""
+    if not email_field:
+        return form_url
+    joiner = "&" if "?" in form_url else "?"
+    return f"{form_url}{joiner}{urlencode({'usp': 'pp_url', email_field: email})}"
+
+
+def unsubscribe_info(settings: Settings) -> dict[str, str]:
+    """The unsubscribe address and URL, for templates and the List-Unsubscribe header."""
+    address = settings.sender.reply_to or settings.sender.email
+    return {
+        "address": address,
+        "mailto": f"mailto:{address}?subject=unsubscribe",
+        "url": settings.mail.unsubscribe_url,
+    }
+
+
+def base_context(settings: Settings, today: dt.date) -> dict[str, Any]:
+    """What every template sees: sender, today and the unsubscribe details."""
+    sender = settings.sender
+    return {
+        "sender": {
+            "name": sender.name,
+            "email": sender.email,
+            "reply_to": sender.reply_to,
+            "signature": sender.signature,
+        },
+        "today": today,
+        "unsubscribe": unsubscribe_info(settings),
+    }
+
+
+def owner_of(partner: Mapping[str, Any], settings: Settings) -> dict[str, str]:
+    """The partner's owner on our side (the sender when the Owner cell is blank)."""
+    email = str(partner.get("owner") or settings.sender.email).lower()
+    name = settings.sender.name if email == settings.sender.email.lower() else ""
+    return {"email": email, "name": name}
+
+
+def partner_context(
+    email: str, look: Lookup, settings: Settings, today: dt.date, referral_rows: Iterable[int]
+) -> dict[str, Any]:
+    """The context of one partner-facing email."""
+    partner = look.partners[email]
+    referrals = [look.referrals[i] for i in referral_rows]
+    return {
+        **base_context(settings, today),
+        "partner": partner,
+        "health": look.health.get(email, {}),
+        "owner": owner_of(partner, settings),
+        "referrals": referrals,
+        "referral": referrals[-1] if referrals else {},
+        "survey_url": survey_link(settings.survey.form_url, settings.survey.email_field, email),
+    }
+
+
+def drafts(tables: Tables, decisions: Decisions, settings: Settings, today: dt.date) -> list[Draft]:
+    """One draft per due email, in sending order; an owner's escalations in one email."""
+    look = Lookup.build(tables, decisions.health)
+    out: list[Draft] = []
+    escalations: dict[str, list[Mapping[Any, Any]]] = {}
+    for due in decisions.emails.to_dict(orient="records"):
+        if due["kind"] == "escalation":
+            escalations.setdefault(str(due["to"]), []).append(due)
+            continue
+        email = str(due["partner_email"])
+        context = partner_context(email, look, settings, today, due["referral_rows"])
+        out.append(
+            Draft(
+                kind=str(due["kind"]),
+                template=str(due["kind"]),
+                to_email=email,
+                to_name=str(look.partners[email].get("name", "")),
+                keys=tuple(due["keys"]),
+                key_partners=tuple(email for _ in due["keys"]),
+                context=context,
+                priority=int(due["priority"]),
+                score=float(due["score"]),
+                why=str(look.health.get(email, {}).get("reason", "")),
+                partner_row=look.rows.get(email),
+                thread_message_id=str(due["thread_message_id"] or ""),
+                thread_subject=str(due["thread_subject"] or ""),
+            )
+        )
+    grouped = [
+        escalation_draft(owner, items, look, settings, today)
+        for owner, items in escalations.items()
+    ]
+    return sorted(grouped, key=lambda d: d.to_email) + out
+
+
+def escalation_draft(
+    owner: str,
+    items: list[Mapping[Any, Any]],
+    look: Lookup,
+    settings: Settings,
+    today: dt.date,
+) -> Draft:
+    """All of one owner's escalations of this run, as one internal email."""
+    entries = []
+    keys: list[str] = []
+    key_partners: list[str] = []
+    for due in items:
+        email = str(due["partner_email"])
+        referrals = [look.referrals[i] for i in due["referral_rows"]]
+        survey_keys = [k for k in due["keys"] if ":survey:" in k]
+        entries.append(
+            {
+                "partner": look.partners[email],
+                "health": look.health.get(email, {}),
+                "referrals": referrals,
+                "survey": bool(survey_keys),
+                "survey_avg": look.health.get(email, {}).get("survey_avg", ""),
+                "reason": look.health.get(email, {}).get("reason", ""),
+            }
+        )
+        keys.extend(due["keys"])
+        key_partners.extend(email for _ in due["keys"])
+    first = entries[0]
+    owner_name = settings.sender.name if owner == settings.sender.email.lower() else ""
+    context = {
+        **base_context(settings, today),
+        "owner": {"email": owner, "name": owner_name},
+        "items": entries,
+        "partner": first["partner"],
+        "referral": first["referrals"][-1] if first["referrals"] else {},
+        "referrals": first["referrals"],
+        "survey_url": "",
+    }
+    return Draft(
+        kind="escalation",
+        template="escalation",
+        to_email=owner,
+        to_name=owner_name,
+        keys=tuple(keys),
+        key_partners=tuple(key_partners),
+        context=context,
+        priority=0,
+        score=max(float(d["score"]) for d in items),
+        why="; ".join(f"{e['partner'].get('name', '')}: {e['reason']}" for e in entries),
+    )
+
+
+def preview_draft(
+    template: str,
+    email: str,
+    tables: Tables,
+    decisions: Decisions,
+    settings: Settings,
+    today: dt.date,
+) -> Draft | None:
+    """The draft for `email` with `template`: the due one if any, else one made up for a look.
+
+    None when the partner is not in the Partners tab.
+    """
+    email = email.strip().lower()
+    for draft in drafts(tables, decisions, settings, today):
+        if draft.template == template and email in draft.key_partners:
+            return draft
+    look = Lookup.build(tables, decisions.health)
+    if email not in look.partners:
+        return None
+    referrals = tables.referrals.reset_index(drop=True)
+    mine = referrals.index[
+        (referrals["partner_email"] == email).to_numpy()
+        & (referrals["direction"] == "received").to_numpy()
+    ].tolist()[-1:]
+    key = f"preview:{template}:{email}"
+    if template == "escalation":
+        owner = owner_of(look.partners[email], settings)["email"]
+        due = {"partner_email": email, "referral_rows": mine, "keys": (key,), "score": 0.0}
+        return escalation_draft(owner, [due], look, settings, today)
+    return Draft(
+        kind=template if template in PARTNER_KINDS else "outreach",
+        template=template,
+        to_email=email,
+        to_name=str(look.partners[email].get("name", "")),
+        keys=(key,),
+        key_partners=(email,),
+        context=partner_context(email, look, settings, today, mine),
+        why="preview (not due now)",
+        partner_row=look.rows.get(email),
+    )

@@ -1,0 +1,179 @@
+"""The at-most-once record (SQLite under `state/`) and the run lock.
+
+A key is written `pending` (and committed) before its SMTP transaction and
+`sent` after the 250, so a crash in between leaves `pending`, which the next run
+turns into `uncertain`: never resent without a person saying so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import astuple, dataclass, fields, replace
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from automations.errors import LockHeldError, ToolkitError
+
+# A key in one of these states is never sent again (`written` only stops the outbox).
+NEVER_AGAIN = ("sent", "pending", "uncertain", "skipped")
+
+
+class JournalError(ToolkitError):
+    """The journal database cannot be opened or written."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One key's outcome: a journal row and a Log row (same columns as the Log tab)."""
+
+    timestamp: str  # ISO 8601 with offset
+    run_id: str
+    action: str
+    partner_email: str
+    key: str
+    template: str
+    subject: str
+    message_id: str
+    status: str
+    detail: str
+
+    def as_row(self) -> list[str]:
+        """The Log row, in LOG_COLUMNS order."""
+        return list(astuple(self))
+
+    def moved(self, status: str, detail: str, timestamp: str) -> Entry:
+        """The same key in a new state."""
+        return replace(self, status=status, detail=detail, timestamp=timestamp)
+
+
+_COLUMNS = [f.name for f in fields(Entry)]
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS sends (
+    {", ".join(f"{c} TEXT NOT NULL" for c in _COLUMNS)},
+    PRIMARY KEY (key)
+)
+"""
+
+
+class Journal:
+    """One row per idempotency key: its latest state."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=10)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")  # `pending` must be on disk before SMTP
+            self.db.execute(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise JournalError(f"journal {path} cannot be opened: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def record(self, entries: Iterable[Entry]) -> None:
+        """Store each entry as its key's state, all in one transaction."""
+        rows = [e.as_row() for e in entries]
+        if not rows:
+            return
+        marks = ", ".join("?" for _ in _COLUMNS)
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.executemany(
+                    f"INSERT OR REPLACE INTO sends ({', '.join(_COLUMNS)}) VALUES ({marks})", rows
+                )
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
+
+    def entries(self) -> list[Entry]:
+        """Every key's state, oldest first."""
+        try:
+            cursor = self.db.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM sends ORDER BY timestamp, rowid"
+            )
+            return [Entry(*row) for row in cursor.fetchall()]
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
+
+    def states(self, keys: Iterable[str]) -> dict[str, str]:
+        """key -> status for the keys the journal knows."""
+        wanted = list(keys)
+        found: dict[str, str] = {}
+        try:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                cursor = self.db.execute(
+                    f"SELECT key, status FROM sends WHERE key IN ({marks})", chunk
+                )
+                found.update(dict(cursor.fetchall()))
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
+        return found
+
+    def recover(self, timestamp: str, detail: str) -> list[Entry]:
+        """Keys a crashed run left `pending` become `uncertain`; return them."""
+        stuck = [e for e in self.entries() if e.status == "pending"]
+        moved = [e.moved("uncertain", detail, e.timestamp) for e in stuck]
+        self.record(moved)
+        return moved
+
+    def sent_since(self, moment: dt.datetime) -> int:
+        """Messages that left (or may have left) through SMTP since `moment`."""
+        try:
+            cursor = self.db.execute(
+                "SELECT timestamp, message_id FROM sends "
+                "WHERE status IN ('sent', 'uncertain', 'pending')"
+            )
+            ids = {mid for ts, mid in cursor.fetchall() if dt.datetime.fromisoformat(ts) >= moment}
+        except (sqlite3.Error, ValueError) as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
+        return len(ids)
+
+
+class RunLock:
+    """An exclusive lock on the project's state folder: one run at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] | None = None
+
+    def __enter__(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.seek(0)
+            holder = handle.read().strip()
+            handle.close()
+            who = f" (process {holder})" if holder else ""
+            raise LockHeldError(
+                f"another partners run is working on this sheet{who}; "
+                f"this one stops without doing anything (lock: {self.path})"
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._file = handle
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None

@@ -1,0 +1,44 @@
+"""The outbox backend: each message becomes an `.eml` file; nothing leaves the machine."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from email.message import EmailMessage
+from pathlib import Path
+
+from automations.mail import Delivery, MailError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
+
+
+class OutboxMailer:
+    """Writes `<folder>/<kind>-<recipient>-<id>.eml` atomically."""
+
+    backend = "outbox"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.written: list[Path] = []
+
+    def send(self, message: EmailMessage, sender: str, recipient: str, label: str) -> Delivery:
+        """Write the message as a file; its name says what and to whom."""
+        ident = str(message["Message-ID"]).strip("<>").split("@")[0].removeprefix("pa.")[:12]
+        name = _UNSAFE.sub("_", f"{label}-{recipient}-{ident}") + ".eml"
+        target = self.folder / name
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.folder)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(message.as_bytes())
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise MailError(
+                f"cannot write to the outbox {self.folder}: {exc.strerror or exc}"
+            ) from exc
+        self.written.append(target)
+        return Delivery("written", f"{self.folder.name}/{name}")
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,272 @@
+"""The SMTP backend (smtplib): one connection per run, retries, pacing, honest outcomes.
+
+What a reply means for the message:
+- 250 after the end of DATA: `sent`.
+- 4xx anywhere, 421, or a connection lost before the end of DATA: retried with
+  backoff on a fresh connection (the server cannot have accepted the message).
+- a connection lost or timed out after the end of DATA: `uncertain` (the server may
+  have accepted it; it is never retried blindly).
+- 5xx for the recipient: `failed`, detail starting with the code (blocks the address).
+- 5xx for the message itself: `failed`, detail "message refused: ..." (address kept).
+- the server cannot be reached, TLS fails, login or the sender is refused: MailError.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import smtplib
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+from typing import Any
+
+from automations.mail import Delivery, MailError
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+_LINE_END = re.compile(rb"\r\n|\n|\r(?!\n)")
+
+
+class _Retry(Exception):
+    """A temporary failure: try this message again on a fresh connection."""
+
+    def __init__(self, reason: str, connecting: bool = False) -> None:
+        super().__init__(reason)
+        self.connecting = connecting
+
+
+class _TrackedData:
+    """smtplib's DATA, remembering whether the final "." left this machine."""
+
+    end_of_data_sent = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        conn: Any = self
+        self.end_of_data_sent = False
+        conn.putcmd("data")
+        code, reply = conn.getreply()
+        if code != 354:
+            return code, reply
+        body = _LEADING_DOT.sub(b"..", _LINE_END.sub(b"\r\n", msg))
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        conn.send(body + b".\r\n")
+        self.end_of_data_sent = True
+        code, reply = conn.getreply()
+        return code, reply
+
+
+class _Plain(_TrackedData, smtplib.SMTP):
+    pass
+
+
+class _Ssl(_TrackedData, smtplib.SMTP_SSL):
+    pass
+
+
+def _text(reply: bytes | str) -> str:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    return " ".join(text.split())
+
+
+class SmtpMailer:
+    """Sends over one reused SMTP connection; see the module docstring for outcomes."""
+
+    backend = "smtp"
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        security: str = "starttls",
+        username: str = "",
+        password: str = "",
+        timeout: float = 30.0,
+        ca_file: str = "",
+        attempts: int = 3,
+        backoff: float = 2.0,
+        max_per_minute: int = 0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.host, self.port, self.security = host, port, security
+        self.username, self._password = username, password
+        self.timeout, self.ca_file = timeout, ca_file
+        self.attempts, self.backoff = max(1, attempts), backoff
+        self.interval = 60.0 / max_per_minute if max_per_minute > 0 else 0.0
+        self.sleep, self.clock = sleep, clock
+        self._conn: _Plain | _Ssl | None = None
+        self._last_start: float | None = None
+        self.connections = 0  # how many times a connection was opened (for tests and reports)
+
+    @property
+    def where(self) -> str:
+        """host:port, for messages."""
+        return f"{self.host}:{self.port}"
+
+    def open(self) -> None:
+        """Connect and log in now (for `partners check`); raise MailError if that fails."""
+        try:
+            self._ready()
+        except _Retry as exc:
+            raise MailError(f"cannot connect to the SMTP server {self.where}: {exc}") from exc
+
+    def close(self) -> None:
+        """Say QUIT and close the connection."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.quit()
+            except (smtplib.SMTPException, OSError):
+                conn.close()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def _connect(self) -> _Plain | _Ssl:
+        context = ssl.create_default_context(cafile=self.ca_file or None)
+        conn: _Plain | _Ssl | None = None
+        try:
+            if self.security == "ssl":
+                conn = _Ssl(self.host, self.port, timeout=self.timeout, context=context)
+            else:
+                conn = _Plain(self.host, self.port, timeout=self.timeout)
+                if self.security == "starttls":
+                    conn.starttls(context=context)
+            conn.ehlo_or_helo_if_needed()
+            if self.username:
+                conn.login(self.username, self._password)
+        except smtplib.SMTPAuthenticationError as exc:
+            _close(conn)
+            raise MailError(
+                f"the SMTP server {self.where} refused the login of {self.username!r} "
+                f"({exc.smtp_code} {_text(exc.smtp_error)}); check [mail] username and "
+                "PARTNERS_SMTP_PASSWORD (Gmail and Workspace need an App Password)"
+            ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            _close(conn)
+            raise MailError(
+                f"the SMTP server {self.where} does not support {exc}; check [mail] security "
+                '("starttls" on port 587, "ssl" on 465) and username'
+            ) from None
+        except ssl.SSLCertVerificationError as exc:
+            _close(conn)
+            raise MailError(
+                f"the TLS certificate of {self.where} is not trusted ({exc.verify_message}); "
+                "check [mail] host, or set [mail] ca_file for a private certificate authority"
+            ) from None
+        except ssl.SSLError as exc:
+            _close(conn)
+            raise MailError(
+                f"TLS with {self.where} failed ({exc.reason or exc}); check [mail] security "
+                '("starttls" on port 587, "ssl" on 465)'
+            ) from None
+        except socket.gaierror:
+            _close(conn)
+            raise MailError(
+                f"the SMTP host {self.host!r} cannot be found; check [mail] host"
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            _close(conn)
+            if 400 <= exc.smtp_code < 500:
+                raise _Retry(f"{exc.smtp_code} {_text(exc.smtp_error)}", connecting=True) from None
+            raise MailError(
+                f"the SMTP server {self.where} refused the connection: "
+                f"{exc.smtp_code} {_text(exc.smtp_error)}"
+            ) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            _close(conn)
+            raise _Retry(str(exc) or type(exc).__name__, connecting=True) from None
+        self.connections += 1
+        return conn
+
+    def _ready(self) -> _Plain | _Ssl:
+        if self._conn is not None:
+            try:
+                code, _ = self._conn.noop()
+                if code == 250:
+                    return self._conn
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._drop()
+        self._conn = self._connect()
+        return self._conn
+
+    def _pace(self) -> None:
+        if self.interval and self._last_start is not None:
+            wait = self._last_start + self.interval - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+        self._last_start = self.clock()
+
+    def send(self, message: EmailMessage, sender: str, recipient: str, label: str) -> Delivery:
+        """One SMTP transaction for `message`, retried on temporary failures."""
+        data = message.as_bytes()
+        last = ""
+        for attempt in range(self.attempts):
+            if attempt:
+                self.sleep(self.backoff * 2 ** (attempt - 1))
+            try:
+                return self._transaction(data, sender, recipient)
+            except _Retry as exc:
+                last = str(exc)
+                self._drop()
+                if exc.connecting and attempt == self.attempts - 1:
+                    raise MailError(
+                        f"cannot connect to the SMTP server {self.where}: {last}"
+                    ) from None
+        return Delivery("failed", f"temporary failure, gave up after {self.attempts} tries: {last}")
+
+    def _transaction(self, data: bytes, sender: str, recipient: str) -> Delivery:
+        conn = self._ready()
+        conn.end_of_data_sent = False
+        self._pace()
+        try:
+            code, reply = conn.mail(sender)
+            if code != 250:
+                self._refused("MAIL FROM", code, reply, conn)
+                raise MailError(
+                    f"the SMTP server {self.where} refused the sender {sender}: "
+                    f"{code} {_text(reply)}; check [sender] email and [mail] username"
+                )
+            code, reply = conn.rcpt(recipient)
+            if code not in (250, 251):
+                self._refused("RCPT TO", code, reply, conn)
+                return Delivery("failed", f"{code} {_text(reply)}")
+            code, reply = conn.data(data)
+            if code == 250:
+                return Delivery("sent", f"{code} {_text(reply)}")
+            if conn.end_of_data_sent:
+                self._refused("the message", code, reply, conn)
+            else:
+                self._refused("DATA", code, reply, conn)
+            return Delivery("failed", f"message refused: {code} {_text(reply)}")
+        except smtplib.SMTPServerDisconnected as exc:
+            if conn.end_of_data_sent:
+                self._drop()
+                return Delivery(
+                    "uncertain",
+                    f"the connection to {self.where} was lost after the message was sent and "
+                    f"before the server confirmed it ({exc})",
+                )
+            raise _Retry(f"connection lost ({exc})") from None
+
+    def _refused(self, step: str, code: int, reply: bytes, conn: _Plain | _Ssl) -> None:
+        """Raise _Retry for 4xx; otherwise reset the transaction so the next one is clean."""
+        if 400 <= code < 500 or code == -1:
+            raise _Retry(f"{step}: {code} {_text(reply)}")
+        try:
+            conn.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+
+def _close(conn: smtplib.SMTP | None) -> None:
+    if conn is not None:
+        with contextlib.suppress(OSError):
+            conn.close()

@@ -1,0 +1,314 @@
+"""The main job (`partners nurture`), `partners preview` and `partners resolve`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from automations import compose, facts
+from automations.config import Settings
+from automations.errors import SheetError, ToolkitError
+from automations.jobs import (
+    decide_options,
+    health_rows,
+    load_templates,
+    open_backend,
+    open_mailer,
+    state_dir,
+    tab_titles,
+)
+from automations.journal import Entry, Journal, RunLock
+from automations.mail import Mailer
+from automations.outgoing import (
+    UNCERTAIN_DETAIL,
+    Caps,
+    Clock,
+    DeliveryReport,
+    Prepared,
+    Progress,
+    as_logged,
+    deliver,
+    draft_entries,
+    prepare,
+    stamp,
+    unlogged,
+    with_log_rows,
+)
+from automations.rules import Decisions, decide
+from automations.sheet import SheetBackend
+from automations.tables import Problem, Tables, build_tables
+
+KINDS = ("escalation", "thank", "outcome", "follow_up", "survey", "nurture")
+BASELINE_DETAIL = "baseline: recorded as handled without sending"
+
+
+class ResolveError(ToolkitError):
+    """`partners resolve` was given a key it cannot settle."""
+
+
+@dataclass(frozen=True)
+class NurtureOptions:
+    """What `partners nurture` was asked to do."""
+
+    send: bool = False
+    baseline: bool = False
+    only: tuple[str, ...] = ()
+    limit: int | None = None
+
+
+@dataclass
+class Session:
+    """One run's view of the sheet: the backend, the journal and the tables they make."""
+
+    backend: SheetBackend
+    journal: Journal
+    tables: Tables
+    unlogged: list[Entry]
+    recovered: list[Entry]
+    run_id: str
+
+
+@dataclass
+class NurtureResult:
+    """What a nurture run decided, prepared, sent and recorded."""
+
+    tables: Tables
+    decisions: Decisions
+    options: NurtureOptions
+    to_send: list[Prepared] = field(default_factory=list)
+    held: list[Prepared] = field(default_factory=list)
+    held_by: str = ""
+    faults: list[str] = field(default_factory=list)
+    report: DeliveryReport | None = None
+    baseline: list[Entry] = field(default_factory=list)
+    recovered: list[Entry] = field(default_factory=list)
+    wrote: bool = False
+    write_error: str = ""
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Row and tab problems found while reading the sheet."""
+        return self.tables.problems
+
+    @property
+    def uncertain(self) -> list[str]:
+        """Keys waiting for `partners resolve`."""
+        return facts.uncertain_keys(self.tables.log)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all well, 1 something needs a look, 2 the run could not finish."""
+        if self.write_error or (self.report and self.report.fatal):
+            return 2
+        troubled = self.report is not None and (
+            self.report.count("failed")
+            or self.report.count("uncertain")
+            or self.report.refused_again
+        )
+        if self.problems or self.faults or troubled or self.recovered:
+            return 1
+        return 0
+
+
+def _run_id(now: dt.datetime) -> str:
+    return f"{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
+
+
+@contextmanager
+def session(
+    settings: Settings, today: dt.date, now: dt.datetime, writing: bool
+) -> Iterator[Session]:
+    """Lock (when writing), settle crashed sends, read the sheet with the journal merged in."""
+    state = state_dir(settings)
+    lock = RunLock(state / "run.lock")
+    if writing:
+        lock.__enter__()
+    try:
+        journal = Journal(state / "journal.sqlite3")
+        try:
+            recovered = journal.recover(stamp(now), UNCERTAIN_DETAIL) if writing else []
+            backend = open_backend(settings)
+            raw = backend.read()
+            log_title = settings.sheet.tabs.log
+            missing = unlogged(as_logged(journal.entries()), raw, log_title)
+            tables = build_tables(
+                with_log_rows(raw, log_title, missing),
+                today,
+                tab_titles(settings),
+                date_order=settings.sheet.date_order,
+                zone=settings.zone,
+                survey_columns=settings.survey.columns,
+            )
+            yield Session(backend, journal, tables, missing, recovered, _run_id(now))
+        finally:
+            journal.close()
+    finally:
+        if writing:
+            lock.__exit__(None, None, None)
+
+
+def _write(s: Session, health: list[list[object]] | None, entries: list[Entry]) -> str:
+    """Write Health and the Log rows; an error is returned, not raised (the journal has them)."""
+    try:
+        s.backend.write(health, [e.as_row() for e in [*s.unlogged, *entries]])
+    except SheetError as exc:
+        return f"{exc}; what was sent is in the journal and goes to the Log on the next run"
+    return ""
+
+
+def run_nurture(
+    settings: Settings,
+    today: dt.date,
+    clock: Clock,
+    options: NurtureOptions,
+    progress: Progress | None = None,
+    mailer: Mailer | None = None,
+) -> NurtureResult:
+    """Health and every due email: a dry run, `--baseline`, or `--send`."""
+    now = clock()
+    writing = options.send or options.baseline
+    templates = load_templates(settings)
+    with session(settings, today, now, writing) as s:
+        decisions = decide(s.tables, today, settings.rules, decide_options(settings))
+        result = NurtureResult(s.tables, decisions, options, recovered=s.recovered)
+        drafts = compose.drafts(s.tables, decisions, settings, today)
+        if options.only:
+            drafts = [d for d in drafts if d.kind in options.only]
+        health = health_rows(decisions.health)
+        if options.baseline:
+            result.baseline = draft_entries(
+                drafts, "skipped", BASELINE_DETAIL, stamp(now), s.run_id
+            )
+            s.journal.record(result.baseline)
+            result.write_error = _write(s, health, result.baseline)
+            result.wrote = not result.write_error
+            return result
+        prepared = prepare(drafts, templates, settings, now)
+        result.faults = prepared.faults
+        caps = Caps(limit=options.limit)
+        if settings.mail.backend == "smtp":
+            caps.per_run = settings.mail.max_per_run
+            sent_today = s.journal.sent_since(now - dt.timedelta(hours=24))
+            caps.day_room = settings.mail.max_per_day - sent_today
+        result.to_send, result.held, result.held_by = caps.split(prepared.ready)
+        if not options.send:
+            return result
+        active = mailer or open_mailer(settings)
+        try:
+            result.report = deliver(
+                result.to_send,
+                active,
+                s.journal,
+                sender=settings.sender.email,
+                run_id=s.run_id,
+                clock=clock,
+                progress=progress,
+            )
+        finally:
+            active.close()
+        result.write_error = _write(s, health, result.report.entries)
+        result.wrote = not result.write_error
+        return result
+
+
+@dataclass
+class Resolved:
+    """A settled uncertain key."""
+
+    key: str
+    entry: Entry
+    write_error: str = ""
+
+
+def run_resolve(settings: Settings, key: str, sent: bool, clock: Clock) -> Resolved:
+    """Settle an `uncertain` key: it was sent (never send again) or send it on the next run."""
+    now = clock()
+    with session(settings, now.date(), now, writing=True) as s:
+        if key not in facts.uncertain_keys(s.tables.log):
+            known = s.tables.log[s.tables.log["key"] == key]
+            state = known["status"].iloc[-1] if len(known) else "not in the Log or the journal"
+            raise ResolveError(
+                f"{key!r} is not uncertain (its state: {state}); `partners check` lists the "
+                "uncertain keys"
+            )
+        base = next((e for e in reversed(s.journal.entries()) if e.key == key), None)
+        if base is None:
+            row = s.tables.log[s.tables.log["key"] == key].iloc[-1]
+            base = Entry(
+                "",
+                "",
+                str(row["action"]),
+                str(row["partner_email"]),
+                key,
+                str(row["template"]),
+                str(row["subject"]),
+                str(row["message_id"]),
+                "uncertain",
+                "",
+            )
+        if sent:
+            entry = base.moved(
+                "sent", "confirmed sent by hand (partners resolve --sent)", stamp(now)
+            )
+        else:
+            entry = base.moved(
+                "failed",
+                "not sent, settled by hand: due again (partners resolve --retry)",
+                stamp(now),
+            )
+        entry = Entry(entry.timestamp, s.run_id, *entry.as_row()[2:])
+        s.journal.record([entry])
+        return Resolved(key, entry, _write(s, None, [entry]))
+
+
+class PreviewError(ToolkitError):
+    """The preview cannot be made (unknown partner, template error)."""
+
+    exit_code = 1
+
+
+def run_preview(
+    settings: Settings, today: dt.date, now: dt.datetime, template: str, email: str
+) -> Prepared:
+    """One email exactly as it would be sent (the due one, else made up for a look)."""
+    templates = load_templates(settings)
+    with session(settings, today, now, writing=False) as s:
+        decisions = decide(s.tables, today, settings.rules, decide_options(settings))
+        draft = compose.preview_draft(template, email, s.tables, decisions, settings, today)
+        if draft is None:
+            raise PreviewError(f"no partner with email {email!r} in the Partners tab")
+        prepared = prepare([draft], templates, settings, now)
+        if prepared.faults:
+            raise PreviewError(prepared.faults[0])
+        return prepared.ready[0]
+
+
+def check_templates(settings: Settings, today: dt.date, now: dt.datetime) -> list[str]:
+    """Compile every template; one line per template that cannot be used."""
+    from automations.render import TemplateFault
+
+    templates = load_templates(settings)
+    faults = []
+    for name in sorted(templates.sources):
+        try:
+            templates.check(name)
+        except TemplateFault as fault:
+            faults.append(f"template error: {fault}")
+    return faults
+
+
+def check_mail(settings: Settings) -> str:
+    """Log in to the SMTP server (and leave) to prove the settings work; a line saying so."""
+    mailer = open_mailer(settings)
+    if settings.mail.backend != "smtp":
+        return f"mail: outbox folder {settings.mail.outbox_dir}/ (nothing leaves this machine)"
+    from automations.mail.smtp import SmtpMailer
+
+    assert isinstance(mailer, SmtpMailer)
+    mailer.open()
+    mailer.close()
+    who = f" as {settings.mail.username}" if settings.mail.username else ""
+    return f"mail: connected to {mailer.where}{who} ({settings.mail.security}): OK"

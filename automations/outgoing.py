@@ -1,0 +1,248 @@
+"""Sending, shared by every job that emails: prepare, cap, deliver at most once, record.
+
+Order for each message: journal `pending` (committed) -> the mailer -> journal
+`sent`/`written`/`failed`/`uncertain`. The Log tab gets the same rows, batched,
+when the job writes the sheet at the end of the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from automations.compose import Draft, unsubscribe_info
+from automations.config import Settings
+from automations.journal import NEVER_AGAIN, Entry, Journal
+from automations.mail import Delivery, Mailer, MailError
+from automations.messages import HeaderProblem, build_message
+from automations.render import Rendered, TemplateFault, Templates
+from automations.tables import LOG_COLUMNS, RawSheet, normalise_header
+
+Clock = Callable[[], dt.datetime]
+Progress = Callable[[int, int, "Prepared", Delivery], None]
+
+UNCERTAIN_DETAIL = (
+    "the run sending this stopped before the server's answer was recorded; look in your Sent "
+    "folder or ask the partner, then run `partners resolve KEY --sent` or `--retry`"
+)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A draft rendered and built into the message that will be sent."""
+
+    draft: Draft
+    rendered: Rendered
+    message: EmailMessage
+
+    @property
+    def subject(self) -> str:
+        """The Subject header as sent."""
+        return str(self.message["Subject"])
+
+    @property
+    def message_id(self) -> str:
+        """The Message-ID header as sent."""
+        return str(self.message["Message-ID"])
+
+
+@dataclass
+class Preparation:
+    """What rendered, and what could not (once per template; once per bad email)."""
+
+    ready: list[Prepared] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+
+
+def prepare(
+    drafts: Sequence[Draft], templates: Templates, settings: Settings, now: dt.datetime
+) -> Preparation:
+    """Render and build every draft; a template that fails holds back all of its emails."""
+    out = Preparation()
+    broken: dict[str, TemplateFault] = {}
+    rendered: list[tuple[Draft, Rendered]] = []
+    for draft in drafts:
+        if draft.template in broken:
+            continue
+        try:
+            rendered.append((draft, templates.render(draft.template, draft.context)))
+        except TemplateFault as exc:
+            broken[draft.template] = exc
+    for name, fault in broken.items():
+        count = sum(1 for d in drafts if d.template == name)
+        out.faults.append(f"template error, no {name} email sent ({count} held back): {fault}")
+    unsubscribe = unsubscribe_info(settings)
+    for draft, result in rendered:
+        if draft.template in broken:
+            continue
+        try:
+            message = build_message(draft, result, settings.sender, unsubscribe, now)
+        except HeaderProblem as problem:
+            where = f" (Partners!{draft.partner_row})" if draft.partner_row else ""
+            out.faults.append(f"{draft.kind} to {draft.to_email} not sent{where}: {problem}")
+            continue
+        out.ready.append(Prepared(draft, result, message))
+    return out
+
+
+@dataclass
+class Caps:
+    """How many may go this run: --limit, max_per_run and what is left of max_per_day."""
+
+    limit: int | None = None
+    per_run: int | None = None
+    day_room: int | None = None
+
+    def split(self, ready: Sequence[Prepared]) -> tuple[list[Prepared], list[Prepared], str]:
+        """(to send now, held for the next run, which cap held them)."""
+        ordered = sorted(ready, key=lambda p: (p.draft.priority, -p.draft.score))
+        bounds = [
+            (self.limit, "--limit"),
+            (self.per_run, "max_per_run"),
+            (self.day_room, "max_per_day (rolling 24 hours)"),
+        ]
+        room, why = len(ordered), ""
+        for bound, name in bounds:
+            if bound is not None and max(bound, 0) < room:
+                room, why = max(bound, 0), name
+        return ordered[:room], ordered[room:], why
+
+
+def entries_for(p: Prepared, status: str, detail: str, timestamp: str, run_id: str) -> list[Entry]:
+    """One Log/journal entry per key of the message."""
+    d = p.draft
+    return [
+        Entry(
+            timestamp=timestamp,
+            run_id=run_id,
+            action=d.kind,
+            partner_email=partner,
+            key=key,
+            template=d.template,
+            subject=p.subject,
+            message_id=p.message_id,
+            status=status,
+            detail=detail,
+        )
+        for key, partner in zip(d.keys, d.key_partners, strict=True)
+    ]
+
+
+def draft_entries(
+    drafts: Iterable[Draft], status: str, detail: str, timestamp: str, run_id: str
+) -> list[Entry]:
+    """Entries for drafts that are recorded without being sent (`--baseline`)."""
+    return [
+        Entry(timestamp, run_id, d.kind, partner, key, d.template, d.subject, "", status, detail)
+        for d in drafts
+        for key, partner in zip(d.keys, d.key_partners, strict=True)
+    ]
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery pass did."""
+
+    entries: list[Entry] = field(default_factory=list)
+    outcomes: list[tuple[Prepared, Delivery]] = field(default_factory=list)
+    refused_again: list[Prepared] = field(default_factory=list)
+    fatal: MailError | None = None
+
+    def count(self, status: str) -> int:
+        """How many messages ended in `status`."""
+        return sum(1 for _, d in self.outcomes if d.status == status)
+
+
+def deliver(
+    ready: Sequence[Prepared],
+    mailer: Mailer,
+    journal: Journal,
+    *,
+    sender: str,
+    run_id: str,
+    clock: Clock,
+    progress: Progress | None = None,
+) -> DeliveryReport:
+    """Send each message at most once; stop (keeping what is done) if the mailer fails."""
+    report = DeliveryReport()
+    for done, p in enumerate(ready, start=1):
+        known = journal.states(p.draft.keys)
+        if any(known.get(k) in NEVER_AGAIN for k in p.draft.keys):
+            report.refused_again.append(p)  # the journal knows better than this run's reading
+            continue
+        pending = entries_for(p, "pending", "", stamp(clock()), run_id)
+        journal.record(pending)
+        try:
+            delivery = mailer.send(p.message, sender, p.draft.to_email, p.draft.kind)
+        except MailError as exc:
+            failed = [e.moved("failed", str(exc), stamp(clock())) for e in pending]
+            journal.record(failed)
+            report.entries.extend(failed)
+            report.outcomes.append((p, Delivery("failed", str(exc))))
+            report.fatal = exc
+            break
+        final = [e.moved(delivery.status, delivery.detail, stamp(clock())) for e in pending]
+        journal.record(final)
+        report.entries.extend(final)
+        report.outcomes.append((p, delivery))
+        if progress is not None:
+            progress(done, len(ready), p, delivery)
+    return report
+
+
+def stamp(moment: dt.datetime) -> str:
+    """A Log timestamp: ISO 8601 to the second, with the offset."""
+    return moment.isoformat(timespec="seconds")
+
+
+def logged_pairs(raw: RawSheet, log_title: str) -> set[tuple[str, str]]:
+    """(key, status) of every row already in the Log tab."""
+    rows = raw.tabs.get(log_title) or []
+    if not rows:
+        return set()
+    header = [normalise_header(h) for h in rows[0]]
+    if "key" not in header or "status" not in header:
+        return set()
+    k, s = header.index("key"), header.index("status")
+    return {
+        (str(r[k]).strip(), str(r[s]).strip().lower())
+        for r in rows[1:]
+        if len(r) > max(k, s) and r[k] is not None and r[s] is not None
+    }
+
+
+def unlogged(entries: Iterable[Entry], raw: RawSheet, log_title: str) -> list[Entry]:
+    """Journal entries the Log tab lacks (a run that stopped before writing it)."""
+    pairs = logged_pairs(raw, log_title)
+    return [e for e in entries if (e.key, e.status) not in pairs]
+
+
+def with_log_rows(raw: RawSheet, log_title: str, entries: Sequence[Entry]) -> RawSheet:
+    """`raw` with `entries` appended to its Log tab, so decisions count them."""
+    if not entries:
+        return raw
+    rows = [list(r) for r in (raw.tabs.get(log_title) or [])]
+    if not rows:
+        rows = [list(LOG_COLUMNS)]
+    header = [normalise_header(h) for h in rows[0]]
+    for column in LOG_COLUMNS:
+        if column not in header:
+            header.append(column)
+            rows[0].append(column)
+    for e in entries:
+        values: dict[str, Any] = dict(zip(LOG_COLUMNS, e.as_row(), strict=True))
+        rows.append([values.get(h) for h in header])
+    tabs = dict(raw.tabs)
+    tabs[log_title] = rows
+    return RawSheet(tabs, raw.date_order)
+
+
+def as_logged(entries: Iterable[Entry]) -> list[Entry]:
+    """Journal entries as the Log must read them: a `pending` key is `uncertain`."""
+    return [
+        e.moved("uncertain", UNCERTAIN_DETAIL, e.timestamp) if e.status == "pending" else e
+        for e in entries
+    ]

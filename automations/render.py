@@ -1,0 +1,233 @@
+"""Email templates: a Subject line and a Markdown body, rendered to text and HTML.
+
+Sheet values are data, never markup: every `{{ value }}` is replaced by a token
+while the template renders, the Markdown is converted with only the template's own
+text in it, and the tokens are then swapped for the values (HTML-escaped in the
+HTML part, as they are in the plain-text part and the subject).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import jinja2
+import markdown
+from markupsafe import Markup
+
+TEMPLATE_SUFFIX = ".md"
+_SUBJECT = re.compile(r"^subject:[ \t]*(.*)$", re.IGNORECASE)
+_TOKEN = re.compile(r"XPAVAL(\d{5})X")
+_LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
+_EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
+_FIELD = re.compile(r"has no attribute '([^']+)'|'([^']+)' is undefined")
+
+HTML_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"></head>
+<body style="font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; \
+font-size: 15px; line-height: 1.5; color: #222; max-width: 36em;">
+{body}
+</body></html>
+"""
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    """One template file's text, and the name to show in messages (`templates/thank.md`)."""
+
+    name: str
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered email: subject, plain-text body and HTML body."""
+
+    subject: str
+    text: str
+    html: str
+
+
+class TemplateFault(Exception):
+    """A template that cannot render: which file, which line, what is wrong."""
+
+    def __init__(self, label: str, line: int | None, message: str) -> None:
+        where = f"{label} line {line}" if line else label
+        super().__init__(f"{where}: {message}")
+        self.label = label
+        self.line = line
+        self.message = message
+
+
+def plain(value: Any) -> str:
+    """How a value reads in an email: blanks are empty, whole numbers have no `.0`."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    return "" if text in ("nan", "NaT", "None", "<NA>") else text
+
+
+def money(value: Any) -> str:
+    """1200.5 -> "1,200.50"; 1200 -> "1,200"; blank stays blank."""
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return plain(value)
+    return f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}"
+
+
+def first_name(value: Any) -> str:
+    """The first word of a name ("Zoë Ñúñez" -> "Zoë")."""
+    text = plain(value).strip()
+    return text.split()[0] if text else ""
+
+
+def long_date(value: Any) -> str:
+    """2026-11-24 -> "24 November 2026"; blank stays blank."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return f"{value.day} {value:%B %Y}"
+    return plain(value)
+
+
+def split_source(text: str) -> tuple[str, str, int]:
+    """(subject template, body template, line number of the body's first line)."""
+    lines = text.splitlines()
+    if not lines or not _SUBJECT.match(lines[0].lstrip("\ufeff")):
+        return "", text, 1
+    subject = _SUBJECT.match(lines[0].lstrip("\ufeff"))
+    assert subject is not None
+    start = 1
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    return subject.group(1).strip(), "\n".join(lines[start:]) + "\n", start + 1
+
+
+class _Values:
+    """The values of one render, each behind a token."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def token(self, value: Any) -> Markup:
+        if isinstance(value, Markup):  # literal template text passed through a filter
+            return value
+        self.items.append(plain(value))
+        return Markup(f"XPAVAL{len(self.items) - 1:05d}X")
+
+    def raw(self, text: str) -> str:
+        return _TOKEN.sub(lambda m: self.items[int(m.group(1))], text)
+
+    def escaped(self, text: str) -> str:
+        return _TOKEN.sub(
+            lambda m: html.escape(self.items[int(m.group(1))], quote=True).replace("\n", "<br>\n"),
+            text,
+        )
+
+
+class Templates:
+    """Compiled templates by name; `render` turns one into subject, text and HTML."""
+
+    def __init__(self, sources: Mapping[str, TemplateSource]) -> None:
+        self.sources = dict(sources)
+        self._values = _Values()
+        self.env = jinja2.Environment(
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            finalize=self._finalize,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            loader=jinja2.FunctionLoader(self._load),
+        )
+        self.env.filters.update(money=money, first_name=first_name, long_date=long_date)
+        self._compiled: dict[str, tuple[jinja2.Template, jinja2.Template]] = {}
+
+    def _finalize(self, value: Any) -> Markup:
+        return self._values.token(value)
+
+    def _load(self, key: str) -> tuple[str, str, Any]:
+        name, part = key.rsplit("#", 1)
+        source = self.sources[name]
+        subject, body, first = split_source(source.text)
+        text = subject if part == "subject" else "\n" * (first - 1) + body
+        return text, source.label, lambda: True
+
+    def check(self, name: str) -> None:
+        """Compile `name`; raise TemplateFault when it is missing or has a syntax error."""
+        if name in self._compiled:
+            return
+        source = self.sources.get(name)
+        if source is None:
+            raise TemplateFault(f"templates/{name}{TEMPLATE_SUFFIX}", None, "no such template")
+        if not split_source(source.text)[0]:
+            raise TemplateFault(source.label, 1, "the first line must be `Subject: ...`")
+        try:
+            subject = self.env.get_template(f"{name}#subject")
+            body = self.env.get_template(f"{name}#body")
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateFault(source.label, exc.lineno, exc.message or "syntax error") from exc
+        self._compiled[name] = (subject, body)
+
+    def render(self, name: str, context: Mapping[str, Any]) -> Rendered:
+        """Render template `name` with `context`; raise TemplateFault naming line and field."""
+        self.check(name)
+        subject_t, body_t = self._compiled[name]
+        label = self.sources[name].label
+        self._values = _Values()
+        try:
+            subject = subject_t.render(context)
+            body = body_t.render(context)
+        except Exception as exc:
+            raise _fault(label, exc) from exc
+        values = self._values
+        source = re.sub(r"\n{3,}", "\n\n", body.strip("\n")) + "\n"
+        text = values.raw(_LINK.sub(r"\1 (\2)", source))
+        page = _EMPTY_PARAGRAPH.sub(
+            "",
+            values.escaped(
+                markdown.markdown(source, extensions=["nl2br", "sane_lists"], output_format="html")
+            ),
+        )
+        return Rendered(
+            subject=values.raw(subject).strip(),
+            text=text,
+            html=HTML_PAGE.format(body=page),
+        )
+
+
+def _line_in(label: str, tb: TracebackType | None) -> int | None:
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == label:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _fault(label: str, exc: Exception) -> TemplateFault:
+    line = _line_in(label, exc.__traceback__)
+    if isinstance(exc, jinja2.UndefinedError):
+        found = _FIELD.search(str(exc))
+        field = next((g for g in found.groups() if g), None) if found else None
+        message = f"unknown field {field!r}" if field else str(exc)
+        return TemplateFault(label, line, message)
+    return TemplateFault(label, line, f"{type(exc).__name__}: {exc}")
