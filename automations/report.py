@@ -112,10 +112,9 @@ def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False
     lines: list[str] = []
     opts = result.options
     if opts.baseline:
-        keys = len(result.baseline)
         lines.append(
-            f"Baseline: {keys} due item(s) recorded as handled without sending; from now on "
-            "only new ones are emailed."
+            f"Baseline: {result.baseline_emails} due email(s) ({len(result.baseline)} item(s)) "
+            "recorded as handled without sending; from now on only new ones are emailed."
         )
     elif not opts.send:
         if result.to_send:
@@ -127,6 +126,9 @@ def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False
             + (f" ({_count_by_kind(result.to_send)})" if result.to_send else "")
             + ". Nothing was sent or written; add --send to do it."
         )
+    elif not (result.report and result.report.outcomes) and not result.faults:
+        verb = "written" if settings.mail.backend == "outbox" else "sent"
+        lines.append(f"Nothing is due: no email {verb}.")
     else:
         outcomes = result.report.outcomes if result.report else []
         done = [p for p, d in outcomes if d.status in ("sent", "written")]

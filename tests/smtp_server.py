@@ -8,7 +8,8 @@ Faults are planned before a run:
   end of DATA; a drop after the client sent the whole message is `after_data`);
 - `after_data`: actions for the next completed messages, in order: "drop" (record
   the message, then close without answering), "451" / "554" (answer with that code),
-  "hang" (record it, then never answer).
+  "hang" (record it, then never answer);
+- `delay`: seconds to wait before answering every message (a slow server).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Recorder:
     rcpt_replies: dict[str, list[str]] = field(default_factory=dict)
     drops_at_data: int = 0
     after_data: list[str] = field(default_factory=list)
+    delay: float = 0.0  # seconds before answering each completed message
     transactions: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -91,6 +93,8 @@ class Recorder:
             return "250 never seen"
         if action == "hang":
             await asyncio.sleep(3600)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if action:
             return (
                 f"{action} 4.0.0 planned fault" if action.startswith("4") else f"{action} 5.0.0 no"

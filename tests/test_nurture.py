@@ -1,0 +1,412 @@
+"""`partners nurture` end to end: the sample project, a real SMTP server, the journal, the Log."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from email.header import decode_header
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from automations.cli import main
+from automations.messages import message_id
+from automations.sample import SENDER
+from tests.conftest import set_keys, use_smtp
+from tests.smtp_server import PASSWORD, SmtpServer
+
+# What the sample project has due today (see automations/sample.py).
+DUE = {
+    ("escalation", SENDER),
+    ("thank", "dana@northwind.example"),
+    ("thank", "marcus@brightpath.example"),
+    ("outcome", "zoe@nunez.example"),
+    ("follow_up", "priya@stackwise.example"),
+    ("survey", "aiko@kumo.example"),
+    ("survey", "fatima@atlas.example"),
+    ("nurture", "maya@goldberg.example"),
+    ("nurture", "lena@fischer.example"),
+    ("nurture", "rafael@costa.example"),
+}
+KIND_OF = {to: kind for kind, to in DUE if kind != "escalation"}
+
+
+def run(project: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main([*args, "--config", str(project / "config" / "partners.toml")])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def log_rows(project: Path) -> list[dict[str, Any]]:
+    workbook = load_workbook(project / "data" / "partners.toolkit.xlsx", read_only=True)
+    rows = list(workbook["Log"].iter_rows(values_only=True))
+    workbook.close()
+    header = rows[0]
+    return [dict(zip(header, r, strict=True)) for r in rows[1:]]
+
+
+def health(project: Path) -> dict[str, dict[str, Any]]:
+    workbook = load_workbook(project / "data" / "partners.toolkit.xlsx", read_only=True)
+    rows = list(workbook["Health"].iter_rows(values_only=True))
+    workbook.close()
+    return {r[1]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+
+
+def received(server: SmtpServer) -> set[tuple[str, str]]:
+    return {
+        ("escalation" if r.rcpt_tos[0] == SENDER else KIND_OF[r.rcpt_tos[0]], r.rcpt_tos[0])
+        for r in server.recorder.received
+    }
+
+
+def journal(project: Path) -> dict[str, str]:
+    db = sqlite3.connect(project / "state" / "journal.sqlite3")
+    try:
+        return dict(db.execute("SELECT key, status FROM sends").fetchall())
+    finally:
+        db.close()
+
+
+def cli(project: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`partners ...` as its own process, as cron would start it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "automations", *args],
+        cwd=project,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+# --- outbox (the default) --------------------------------------------------------------------
+
+
+def test_send_on_the_outbox_writes_one_eml_per_due_email_and_a_rerun_writes_none(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0
+    files = sorted(p.name for p in (project / "outbox").glob("*.eml"))
+    assert len(files) == len(DUE)
+    assert "outbox/outcome-zoe@nunez.example-" in out
+    assert {r["status"] for r in log_rows(project) if r["run_id"] != "history"} == {"written"}
+    code, out, _ = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0
+    assert "Nothing is due" in out
+    assert len(list((project / "outbox").glob("*.eml"))) == len(DUE)
+
+
+def test_a_dry_run_prints_what_would_go_and_writes_nothing(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(project, "nurture", capsys=capsys)
+    assert code == 0
+    assert "Dry run: 10 email(s) would be written to the outbox" in out
+    assert "zoe@nunez.example" in out and "How it went with Vela Foods" in out
+    assert not (project / "outbox").exists()
+    assert not (project / "data" / "partners.toolkit.xlsx").exists()
+
+
+def test_baseline_records_everything_due_as_handled_and_sends_nothing(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(project, "nurture", "--baseline", capsys=capsys)
+    assert code == 0
+    assert "Baseline: 13 due email(s) (14 item(s)) recorded as handled" in out
+    assert not (project / "outbox").exists()
+    skipped = [r for r in log_rows(project) if r["run_id"] != "history"]
+    assert {r["status"] for r in skipped} == {"skipped"}
+    # What was due, and what one email per partner hid behind it (surveys behind thanks).
+    assert len(skipped) == 14
+    code, out, _ = run(project, "nurture", "--send", capsys=capsys)
+    assert "Nothing is due" in out
+
+
+def test_only_and_limit_choose_what_goes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        project, "nurture", "--send", "--only", "thank", "--limit", "1", capsys=capsys
+    )
+    assert code == 0
+    assert [p.name.split("-")[0] for p in (project / "outbox").glob("*.eml")] == ["thank"]
+    assert "1 more email(s) are due and wait for the next run (--limit)" in out
+
+
+# --- SMTP ------------------------------------------------------------------------------------
+
+
+def test_every_message_over_starttls_and_login_is_well_formed(
+    project: Path,
+    tls_smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_smtp(project, tls_smtp_server)
+    monkeypatch.setenv("PARTNERS_SMTP_PASSWORD", PASSWORD)
+    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0
+    assert "partners:" not in err
+    assert "Sent 10 email(s)" in out
+    assert received(tls_smtp_server) == DUE
+    by_to = {r.rcpt_tos[0]: r.message for r in tls_smtp_server.recorder.received}
+    for to, m in by_to.items():
+        assert m["From"].addresses[0].display_name == "Alex Rivera"
+        assert m["To"].addresses[0].addr_spec == to
+        assert m["Date"].datetime is not None
+        assert m["Message-ID"].endswith("@rivera-consulting.example>")
+        assert m.get_content_type() == "multipart/alternative"
+        assert m.get_body(("plain",)) and m.get_body(("html",))
+        if to == SENDER:
+            assert m["Auto-Submitted"] == "auto-generated"
+        else:
+            assert m["List-Unsubscribe"].startswith(f"<mailto:{SENDER}?subject=unsubscribe>")
+    follow_up = by_to["priya@stackwise.example"]
+    outreach_id = message_id(("campaign:platforms-2026:priya@stackwise.example",), SENDER)
+    assert follow_up["In-Reply-To"] == outreach_id
+    assert follow_up["References"] == outreach_id
+    assert follow_up["Subject"] == "Re: Quick hello from Alex Rivera"
+    zoe = tls_smtp_server.recorder.by_recipient("zoe@nunez.example")[0]
+    to_header = zoe.raw.split(b"\r\nTo: ", 1)[1].split(b"\r\n", 1)[0].decode()
+    assert "".join(
+        w.decode(c) if c else w.decode() for w, c in decode_header(to_header)
+    ).startswith("Zoë Ñúñez")
+    assert zoe.message.get_body(("plain",)).get_content().startswith("Hi Zoë,")
+    sent = [r for r in log_rows(project) if r["run_id"] != "history"]
+    assert {r["status"] for r in sent} == {"sent"}
+    assert {r["message_id"] for r in sent} == {m["Message-ID"] for m in by_to.values()}
+
+
+def test_a_second_run_on_the_same_day_sends_nothing(
+    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    code, out, _ = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0
+    assert "Nothing is due" in out
+    assert len(smtp_server.recorder.received) == len(DUE)
+
+
+def test_two_runs_started_at_once_one_sends_and_the_other_exits_2(
+    project: Path, smtp_server: SmtpServer
+) -> None:
+    use_smtp(project, smtp_server)
+    smtp_server.recorder.delay = 0.3  # keep the first run busy while the second starts
+    runs = [cli(project, "nurture", "--send") for _ in range(2)]
+    results = [(p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in runs]  # type: ignore[union-attr]
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0, 2], results
+    loser = next(r for r in results if r[0] == 2)
+    assert "another partners run is working on this sheet" in loser[2]
+    assert "Traceback" not in loser[2]
+    assert len(smtp_server.recorder.received) == len(DUE)
+
+
+# --- faults ----------------------------------------------------------------------------------
+
+
+def test_a_451_is_retried_and_the_email_is_sent_once(
+    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    smtp_server.recorder.rcpt_replies["zoe@nunez.example"] = ["451 4.3.0 greylisted"]
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    assert len(smtp_server.recorder.by_recipient("zoe@nunez.example")) == 1
+    zoe = [r for r in log_rows(project) if r["partner_email"] == "zoe@nunez.example"]
+    assert [r["status"] for r in zoe if r["run_id"] != "history"] == ["sent"]
+
+
+def test_a_550_fails_that_email_only_blocks_the_address_and_exits_1(
+    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    smtp_server.recorder.rcpt_replies["maya@goldberg.example"] = ["550 5.1.1 no such mailbox"]
+    code, _, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 1
+    assert "failed: nurture to maya@goldberg.example: 550 5.1.1 no such mailbox" in err
+    assert received(smtp_server) == DUE - {("nurture", "maya@goldberg.example")}
+    maya = [r for r in log_rows(project) if r["partner_email"] == "maya@goldberg.example"]
+    assert [(r["status"], r["detail"]) for r in maya] == [("failed", "550 5.1.1 no such mailbox")]
+    run(project, "health", capsys=capsys)
+    assert health(project)["maya@goldberg.example"]["action"] == "blocked"
+
+
+def test_a_drop_before_the_end_of_data_reconnects_and_sends_once(
+    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    smtp_server.recorder.drops_at_data = 1
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    assert len(smtp_server.recorder.received) == len(DUE)
+    assert received(smtp_server) == DUE
+
+
+def test_a_drop_after_data_is_uncertain_listed_by_check_and_never_resent(
+    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    smtp_server.recorder.after_data = ["drop"]  # the first email: the escalation
+    code, _, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 1
+    assert f"uncertain: escalation to {SENDER}" in err
+    assert len(smtp_server.recorder.received) == len(DUE)
+    code, out, _ = run(project, "nurture", "--send", capsys=capsys)
+    assert "Nothing is due" in out
+    assert len(smtp_server.recorder.received) == len(DUE)
+    code, _, err = run(project, "check", capsys=capsys)
+    assert code == 1
+    assert "uncertain: escalation:dana@northwind.example:received:" in err
+    key = next(k for k, s in journal(project).items() if s == "uncertain" and "dana" in k)
+    code, out, _ = run(project, "resolve", key, "--retry", capsys=capsys)
+    assert code == 0
+    code, out, _ = run(project, "nurture", "--send", capsys=capsys)
+    assert "Sent 1 email(s) (1 escalation)" in out
+    assert journal(project)[key] == "sent"
+
+
+def test_resolve_sent_settles_an_uncertain_key_for_good(
+    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    smtp_server.recorder.after_data = ["drop"]
+    run(project, "nurture", "--send", capsys=capsys)
+    uncertain = [k for k, s in journal(project).items() if s == "uncertain"]
+    for key in uncertain:
+        assert run(project, "resolve", key, "--sent", capsys=capsys)[0] == 0
+    code, _, err = run(project, "check", capsys=capsys)
+    assert "uncertain:" not in err
+    code, _, err = run(project, "resolve", uncertain[0], "--sent", capsys=capsys)
+    assert code == 2
+    assert "is not uncertain (its state: sent)" in err
+
+
+def test_a_run_killed_mid_send_never_sends_twice_and_reports_the_one_in_flight(
+    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    smtp_server.recorder.after_data = ["", "", "hang"]  # the third email never gets its 250
+    process = cli(project, "nurture", "--send")
+    deadline = time.monotonic() + 60
+    while smtp_server.recorder.transactions < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert smtp_server.recorder.transactions == 3
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    states = journal(project)
+    assert list(states.values()).count("pending") == 1  # the third email, in flight
+    code, _, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 1
+    in_flight = next(k for k, s in journal(project).items() if s == "uncertain")
+    assert f"uncertain: {in_flight}" in err
+    counts: dict[str, int] = {}
+    for r in smtp_server.recorder.received:
+        counts[r.message["Message-ID"]] = counts.get(r.message["Message-ID"], 0) + 1
+    assert set(counts.values()) == {1}
+    assert received(smtp_server) == DUE
+    logged = {(r["key"], r["status"]) for r in log_rows(project)}
+    assert (in_flight, "uncertain") in logged
+    assert sum(1 for _, s in logged if s == "sent") >= len(DUE) - 1
+
+
+def test_journal_rows_missing_from_the_log_are_appended_on_the_next_run(
+    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    toolkit = project / "data" / "partners.toolkit.xlsx"
+    run(project, "health", capsys=capsys)
+    before = toolkit.read_bytes()
+    run(project, "nurture", "--send", capsys=capsys)
+    toolkit.write_bytes(before)  # as if the Log write had been lost
+    code, out, _ = run(project, "nurture", "--send", capsys=capsys)
+    assert "Nothing is due" in out
+    assert len(smtp_server.recorder.received) == len(DUE)
+    assert (
+        sum(1 for r in log_rows(project) if r["status"] == "sent" and r["run_id"] != "history")
+        == 11
+    )
+
+
+# --- limits ----------------------------------------------------------------------------------
+
+
+def test_max_per_run_sends_the_highest_priority_first_and_leaves_the_rest_due(
+    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server, max_per_run=3)
+    code, out, _ = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0
+    assert received(smtp_server) == {
+        ("escalation", SENDER),
+        ("thank", "dana@northwind.example"),
+        ("thank", "marcus@brightpath.example"),
+    }
+    assert "7 more email(s) are due and wait for the next run (max_per_run)" in out
+    run(project, "nurture", "--send", capsys=capsys)
+    assert len(smtp_server.recorder.received) == 6
+
+
+def test_max_per_day_counts_the_last_24_hours_from_the_journal(
+    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server, max_per_run=4, max_per_day=6)
+    run(project, "nurture", "--send", capsys=capsys)
+    code, out, _ = run(project, "nurture", "--send", capsys=capsys)
+    assert len(smtp_server.recorder.received) == 6
+    assert "4 more email(s) are due and wait for the next run (max_per_day" in out
+
+
+# --- templates and secrets -------------------------------------------------------------------
+
+
+def test_a_template_naming_a_missing_field_holds_back_that_kind_only(
+    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    thank = project / "templates" / "thank.md"
+    thank.write_text(thank.read_text() + "\nP.S. {{ partner.nickname }}\n")
+    code, _, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 1
+    errors = [line for line in err.splitlines() if "template" in line]
+    assert len(errors) == 1
+    assert "no thank email sent (2 held back)" in errors[0]
+    assert "templates/thank.md line" in errors[0] and "'nickname'" in errors[0]
+    assert received(smtp_server) == {d for d in DUE if d[0] != "thank"}
+
+
+def test_the_password_never_appears_in_output_files_journal_or_log(
+    project: Path,
+    tls_smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = use_smtp(project, tls_smtp_server)
+    (project / ".env").write_text(f"PARTNERS_SMTP_PASSWORD={PASSWORD}\n")
+    monkeypatch.delenv("PARTNERS_SMTP_PASSWORD", raising=False)
+    outputs = []
+    for args in (["nurture", "--send", "-v"], ["check", "-v"], ["nurture", "--send", "-v"]):
+        outputs.append(run(project, *args, capsys=capsys))
+    assert outputs[0][0] == 0 and len(tls_smtp_server.recorder.received) == len(DUE)
+    (project / ".env").write_text("PARTNERS_SMTP_PASSWORD=not-the-password\n")
+    set_keys(config, "mail", username="alex")
+    outputs.append(run(project, "check", "-v", capsys=capsys))
+    assert outputs[-1][0] == 2
+    assert "refused the login" in outputs[-1][2]
+    texts = [out + err for _, out, err in outputs]
+    for path in project.rglob("*"):
+        if path.is_file() and path.name != ".env":
+            data = path.read_bytes()
+            texts.append(data.decode("latin-1"))
+            if zipfile.is_zipfile(path):
+                with zipfile.ZipFile(path) as z:
+                    texts.extend(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    for r in tls_smtp_server.recorder.received:
+        texts.append(r.raw.decode("latin-1"))
+    assert all(PASSWORD not in t for t in texts)
+    assert any("state" in str(p) for p in project.rglob("journal.sqlite3"))
