@@ -325,6 +325,7 @@ def test_journal_rows_missing_from_the_log_are_appended_on_the_next_run(
     run(project, "nurture", "--send", capsys=capsys)
     toolkit.write_bytes(before)  # as if the Log write had been lost
     code, out, _ = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0
     assert "Nothing is due" in out
     assert len(smtp_server.recorder.received) == len(DUE)
     assert (
@@ -358,6 +359,7 @@ def test_max_per_day_counts_the_last_24_hours_from_the_journal(
     use_smtp(project, smtp_server, max_per_run=4, max_per_day=6)
     run(project, "nurture", "--send", capsys=capsys)
     code, out, _ = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0
     assert len(smtp_server.recorder.received) == 6
     assert "4 more email(s) are due and wait for the next run (max_per_day" in out
 
