@@ -11,13 +11,20 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from functools import cached_property
 from typing import Any
 
 from automations.compose import Draft, unsubscribe_info
-from automations.config import Settings
+from automations.config import SenderSettings, Settings
 from automations.journal import NEVER_AGAIN, Entry, Journal
 from automations.mail import Delivery, Mailer, MailError
-from automations.messages import HeaderProblem, build_message
+from automations.messages import (
+    HeaderProblem,
+    build_message,
+    check_headers,
+    message_id,
+    subject_of,
+)
 from automations.render import Rendered, TemplateFault, Templates
 from automations.tables import LOG_COLUMNS, RawSheet, normalise_header
 
@@ -32,21 +39,27 @@ UNCERTAIN_DETAIL = (
 
 @dataclass(frozen=True)
 class Prepared:
-    """A draft rendered and built into the message that will be sent."""
+    """A rendered draft whose headers are known to be writable; the message is built when
+    it is sent (or shown), so a run holds drafts, not a thousand built messages."""
 
     draft: Draft
     rendered: Rendered
-    message: EmailMessage
+    subject: str
+    message_id: str
+    sender: SenderSettings
+    unsubscribe: dict[str, str]
+    now: dt.datetime
+
+    @cached_property
+    def message(self) -> EmailMessage:
+        """The message exactly as it is sent."""
+        return build_message(self.draft, self.rendered, self.sender, self.unsubscribe, self.now)
 
     @property
-    def subject(self) -> str:
-        """The Subject header as sent."""
-        return str(self.message["Subject"])
-
-    @property
-    def message_id(self) -> str:
-        """The Message-ID header as sent."""
-        return str(self.message["Message-ID"])
+    def name(self) -> str:
+        """kind-recipient-id: how the outbox names the file."""
+        ident = self.message_id.strip("<>").split("@")[0].removeprefix("pa.")[:12]
+        return f"{self.draft.kind}-{self.draft.to_email}-{ident}"
 
 
 @dataclass
@@ -79,12 +92,22 @@ def prepare(
         if draft.template in broken:
             continue
         try:
-            message = build_message(draft, result, settings.sender, unsubscribe, now)
+            check_headers(draft, result, settings.sender, unsubscribe)
         except HeaderProblem as problem:
             where = f" (Partners!{draft.partner_row})" if draft.partner_row else ""
             out.faults.append(f"{draft.kind} to {draft.to_email} not sent{where}: {problem}")
             continue
-        out.ready.append(Prepared(draft, result, message))
+        out.ready.append(
+            Prepared(
+                draft,
+                result,
+                subject_of(draft, result),
+                message_id(draft.keys, settings.sender.email),
+                settings.sender,
+                unsubscribe,
+                now,
+            )
+        )
     return out
 
 
@@ -168,28 +191,33 @@ def deliver(
 ) -> DeliveryReport:
     """Send each message at most once; stop (keeping what is done) if the mailer fails."""
     report = DeliveryReport()
-    for done, p in enumerate(ready, start=1):
-        known = journal.states(p.draft.keys)
-        if any(known.get(k) in NEVER_AGAIN for k in p.draft.keys):
-            report.refused_again.append(p)  # the journal knows better than this run's reading
-            continue
-        pending = entries_for(p, "pending", "", stamp(clock()), run_id)
-        journal.record(pending)
-        try:
-            delivery = mailer.send(p.message, sender, p.draft.to_email, p.draft.kind)
-        except MailError as exc:
-            failed = [e.moved("failed", str(exc), stamp(clock())) for e in pending]
-            journal.record(failed)
-            report.entries.extend(failed)
-            report.outcomes.append((p, Delivery("failed", str(exc))))
-            report.fatal = exc
-            break
-        final = [e.moved(delivery.status, delivery.detail, stamp(clock())) for e in pending]
-        journal.record(final)
-        report.entries.extend(final)
-        report.outcomes.append((p, delivery))
-        if progress is not None:
-            progress(done, len(ready), p, delivery)
+    # The lock is held, so the journal cannot change under us: one read for every key.
+    known = journal.states(k for p in ready for k in p.draft.keys)
+    done: list[Entry] = []  # outcomes not yet committed: they go with the next `pending`
+    try:
+        for count, p in enumerate(ready, start=1):
+            if any(known.get(k) in NEVER_AGAIN for k in p.draft.keys):
+                report.refused_again.append(p)  # the journal knows better than this run's read
+                continue
+            pending = entries_for(p, "pending", "", stamp(clock()), run_id)
+            journal.record([*done, *pending])  # committed before the SMTP transaction starts
+            done = []
+            try:
+                delivery = mailer.send(p.message.as_bytes(), sender, p.draft.to_email, p.name)
+            except MailError as exc:
+                failed = [e.moved("failed", str(exc), stamp(clock())) for e in pending]
+                done = failed
+                report.entries.extend(failed)
+                report.outcomes.append((p, Delivery("failed", str(exc))))
+                report.fatal = exc
+                break
+            done = [e.moved(delivery.status, delivery.detail, stamp(clock())) for e in pending]
+            report.entries.extend(done)
+            report.outcomes.append((p, delivery))
+            if progress is not None:
+                progress(count, len(ready), p, delivery)
+    finally:
+        journal.record(done)
     return report
 
 

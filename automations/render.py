@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import TracebackType
 from typing import Any
 
@@ -66,6 +67,13 @@ class TemplateFault(Exception):
         self.message = message
 
 
+@lru_cache(maxsize=256)
+def to_html(source: str) -> str:
+    """Markdown -> HTML. Values are still tokens here, so partners on the same path through
+    a template share one conversion (the Markdown library is the slow part of rendering)."""
+    return markdown.markdown(source, extensions=["nl2br", "sane_lists"], output_format="html")
+
+
 def plain(value: Any) -> str:
     """How a value reads in an email: blanks are empty, whole numbers have no `.0`."""
     if value is None:
@@ -78,8 +86,12 @@ def plain(value: Any) -> str:
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value)
-    return "" if text in ("nan", "NaT", "None", "<NA>") else text
+    return "" if _is_missing(value) else str(value)
+
+
+def _is_missing(value: Any) -> bool:
+    """pandas' NaT and NA print as text; in an email they are blanks."""
+    return type(value).__name__ in ("NaTType", "NAType")
 
 
 def money(value: Any) -> str:
@@ -201,12 +213,7 @@ class Templates:
         values = self._values
         source = re.sub(r"\n{3,}", "\n\n", body.strip("\n")) + "\n"
         text = values.raw(_LINK.sub(r"\1 (\2)", source))
-        page = _EMPTY_PARAGRAPH.sub(
-            "",
-            values.escaped(
-                markdown.markdown(source, extensions=["nl2br", "sane_lists"], output_format="html")
-            ),
-        )
+        page = _EMPTY_PARAGRAPH.sub("", values.escaped(to_html(source)))
         return Rendered(
             subject=values.raw(subject).strip(),
             text=text,

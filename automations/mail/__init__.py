@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Protocol
 
 from automations.errors import ToolkitError
@@ -26,8 +25,8 @@ class Mailer(Protocol):
 
     backend: str
 
-    def send(self, message: EmailMessage, sender: str, recipient: str, label: str) -> Delivery:
-        """Deliver one message to one recipient (`label` names it, e.g. `thank`).
+    def send(self, data: bytes, sender: str, recipient: str, name: str) -> Delivery:
+        """Deliver one message (its bytes) to one recipient; `name` says which, for files.
 
         Raises MailError only when the backend cannot be used at all.
         """

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from email.message import EmailMessage
 from pathlib import Path
 
 from automations.mail import Delivery, MailError
@@ -14,7 +13,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
 
 
 class OutboxMailer:
-    """Writes `<folder>/<kind>-<recipient>-<id>.eml` atomically."""
+    """Writes `<folder>/<name>.eml` (kind, recipient, id) atomically."""
 
     backend = "outbox"
 
@@ -22,16 +21,15 @@ class OutboxMailer:
         self.folder = folder
         self.written: list[Path] = []
 
-    def send(self, message: EmailMessage, sender: str, recipient: str, label: str) -> Delivery:
+    def send(self, data: bytes, sender: str, recipient: str, name: str) -> Delivery:
         """Write the message as a file; its name says what and to whom."""
-        ident = str(message["Message-ID"]).strip("<>").split("@")[0].removeprefix("pa.")[:12]
-        name = _UNSAFE.sub("_", f"{label}-{recipient}-{ident}") + ".eml"
+        name = _UNSAFE.sub("_", name) + ".eml"
         target = self.folder / name
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.folder)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(message.as_bytes())
+                handle.write(data)
             os.replace(tmp, target)
         except OSError as exc:
             raise MailError(

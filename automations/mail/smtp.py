@@ -20,11 +20,14 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from email.message import EmailMessage
 from typing import Any
 
 from automations.mail import Delivery, MailError
 
+# A connection idle longer than this gets a NOOP before reuse (servers drop idle clients;
+# with pacing every message waits this long). A drop found later, before the end of DATA,
+# is still retried safely on a new connection.
+IDLE_CHECK_SECONDS = 1.0
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 _LINE_END = re.compile(rb"\r\n|\n|\r(?!\n)")
 
@@ -100,6 +103,7 @@ class SmtpMailer:
         self.sleep, self.clock = sleep, clock
         self._conn: _Plain | _Ssl | None = None
         self._last_start: float | None = None
+        self._last_used = 0.0
         self.connections = 0  # how many times a connection was opened (for tests and reports)
 
     @property
@@ -186,6 +190,9 @@ class SmtpMailer:
         return conn
 
     def _ready(self) -> _Plain | _Ssl:
+        idle = self.clock() - self._last_used
+        if self._conn is not None and idle < IDLE_CHECK_SECONDS:
+            return self._conn
         if self._conn is not None:
             try:
                 code, _ = self._conn.noop()
@@ -204,9 +211,8 @@ class SmtpMailer:
                 self.sleep(wait)
         self._last_start = self.clock()
 
-    def send(self, message: EmailMessage, sender: str, recipient: str, label: str) -> Delivery:
-        """One SMTP transaction for `message`, retried on temporary failures."""
-        data = message.as_bytes()
+    def send(self, data: bytes, sender: str, recipient: str, name: str) -> Delivery:
+        """One SMTP transaction for the message `data`, retried on temporary failures."""
         last = ""
         for attempt in range(self.attempts):
             if attempt:
@@ -223,9 +229,9 @@ class SmtpMailer:
         return Delivery("failed", f"temporary failure, gave up after {self.attempts} tries: {last}")
 
     def _transaction(self, data: bytes, sender: str, recipient: str) -> Delivery:
+        self._pace()
         conn = self._ready()
         conn.end_of_data_sent = False
-        self._pace()
         try:
             code, reply = conn.mail(sender)
             if code != 250:
@@ -255,6 +261,8 @@ class SmtpMailer:
                     f"before the server confirmed it ({exc})",
                 )
             raise _Retry(f"connection lost ({exc})") from None
+        finally:
+            self._last_used = self.clock()
 
     def _refused(self, step: str, code: int, reply: bytes, conn: _Plain | _Ssl) -> None:
         """Raise _Retry for 4xx; otherwise reset the transaction so the next one is clean."""

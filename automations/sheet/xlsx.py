@@ -129,8 +129,10 @@ def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
 
 
 def _fill(sheet: WriteOnlyWorksheet, rows: list[list[Any]]) -> None:
+    # Plain values are written as they are; only text (which could read as a formula) and
+    # dates (which need a format) are wrapped in cells, the slow part of writing.
     for row in rows:
-        sheet.append([_cell(sheet, v) for v in row])
+        sheet.append([_cell(sheet, v) if isinstance(v, str | dt.date) else v for v in row])
 
 
 def _save_atomically(workbook: Workbook, target: Path) -> None:
