@@ -15,9 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	@test -f config/partners.toml || $(BIN)/partners init
 	$(BIN)/partners nurture --send; test $$? -le 1
-	@echo
-	@echo "The .eml files in outbox/ (open one in any mail program to see it as a partner would):"
-	@ls -1 outbox/*.eml 2>/dev/null || echo "  none: nothing was due"
+	@echo "Open any .eml file in outbox/ with your mail program to see it as the partner would."
 
 lint: $(STAMP)
 	$(BIN)/ruff check automations tests bench
