@@ -275,3 +275,88 @@ def test_python_dash_m_runs_without_traceback_for_a_missing_config(tmp_path: Pat
         done.stderr
         == "partners: config file config/partners.toml not found (run `partners init` to create one)\n"
     )
+
+
+# --- email commands ----------------------------------------------------------------------------
+
+
+def test_preview_prints_the_due_email_exactly_as_it_would_go(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(project / "config" / "partners.toml")
+    code, out, _ = run(
+        capsys, "preview", "outcome", "--partner", "Zoe@Nunez.example", "--config", config
+    )
+    assert code == 0
+    assert "To: =?utf-8?" not in out  # shown decoded, as a person reads it
+    assert "To: Zoë Ñúñez <zoe@nunez.example>" in out
+    assert "Subject: How it went with Vela Foods" in out
+    assert "Hi Zoë," in out
+    assert not (project / "outbox").exists()
+    code, out, _ = run(
+        capsys, "preview", "thank", "--partner", "zoe@nunez.example", "--html", "--config", config
+    )
+    assert code == 0 and "<p>Hi Zoë,</p>" in out
+
+
+def test_preview_names_an_unknown_partner_or_template(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(project / "config" / "partners.toml")
+    code, _, err = run(
+        capsys, "preview", "thank", "--partner", "nobody@x.example", "--config", config
+    )
+    assert (code, err.strip()) == (
+        1,
+        "partners: no partner with email 'nobody@x.example' in the Partners tab",
+    )
+    code, _, err = run(
+        capsys, "preview", "thankz", "--partner", "zoe@nunez.example", "--config", config
+    )
+    assert code == 1 and "templates/thankz.md: no such template" in err
+
+
+def test_nurture_refuses_unknown_kinds_and_negative_limits(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(project / "config" / "partners.toml")
+    code, _, err = run(capsys, "nurture", "--only", "thanks", "--config", config)
+    assert code == 2 and "invalid choice: 'thanks'" in err
+    code, _, err = run(capsys, "nurture", "--limit", "-1", "--config", config)
+    assert code == 2 and "--limit must be 0 or more" in err
+    code, _, err = run(capsys, "nurture", "--send", "--baseline", "--config", config)
+    assert code == 2 and "not allowed with argument" in err
+
+
+def test_resolve_refuses_a_key_that_is_not_uncertain(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(project / "config" / "partners.toml")
+    code, _, err = run(
+        capsys, "resolve", "thank:zoe@nunez.example:2026-01-01", "--sent", "--config", config
+    )
+    assert code == 2
+    assert "is not uncertain (its state: not in the Log or the journal)" in err
+
+
+def test_today_decides_but_the_log_records_the_real_time(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(project / "config" / "partners.toml")
+    later = (dt.date.today() + dt.timedelta(days=400)).isoformat()
+    code, _, _ = run(
+        capsys, "nurture", "--send", "--only", "nurture", "--today", later, "--config", config
+    )
+    assert code in (0, 1)
+    book = load_workbook(project / "data" / "partners.toolkit.xlsx", read_only=True)
+    rows = [r for r in book["Log"].iter_rows(values_only=True)][1:]
+    ours = [r for r in rows if r[1] != "history"]
+    assert ours and all(str(r[0]).startswith(dt.date.today().isoformat()) for r in ours)
+
+
+def test_check_says_the_mail_backend_it_would_use(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "check", "--config", str(project / "config" / "partners.toml"))
+    assert code == 0
+    assert "mail: outbox folder outbox/ (nothing leaves this machine)" in out

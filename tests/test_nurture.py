@@ -412,3 +412,20 @@ def test_the_password_never_appears_in_output_files_journal_or_log(
         texts.append(r.raw.decode("latin-1"))
     assert all(PASSWORD not in t for t in texts)
     assert any("state" in str(p) for p in project.rglob("journal.sqlite3"))
+
+
+def test_check_logs_in_to_the_smtp_server_and_says_so(
+    project: Path,
+    tls_smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_smtp(project, tls_smtp_server)
+    monkeypatch.setenv("PARTNERS_SMTP_PASSWORD", PASSWORD)
+    code, out, _ = run(project, "check", capsys=capsys)
+    assert f"mail: connected to 127.0.0.1:{tls_smtp_server.port} as alex (starttls): OK" in out
+    assert not tls_smtp_server.recorder.received
+    monkeypatch.delenv("PARTNERS_SMTP_PASSWORD")
+    code, _, err = run(project, "check", capsys=capsys)
+    assert code == 2
+    assert "[mail] username is set but PARTNERS_SMTP_PASSWORD is not" in err

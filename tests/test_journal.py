@@ -1,0 +1,78 @@
+"""The journal (SQLite) and the run lock: what survives a crash, what blocks a second run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from automations.errors import LockHeldError
+from automations.journal import Entry, Journal, RunLock
+
+
+def entry(
+    key: str, status: str, when: str = "2026-11-25T09:00:00+00:00", mid: str = "<m>"
+) -> Entry:
+    return Entry(when, "run1", "thank", "pat@p.example", key, "thank", "Thanks", mid, status, "")
+
+
+def test_a_key_keeps_only_its_latest_state(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "state" / "journal.sqlite3")
+    j.record([entry("k1", "pending")])
+    j.record([entry("k1", "sent")])
+    assert j.states(["k1", "k2"]) == {"k1": "sent"}
+    assert [e.status for e in j.entries()] == ["sent"]
+
+
+def test_pending_left_by_a_crash_becomes_uncertain_once(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    j = Journal(path)
+    j.record([entry("k1", "sent"), entry("k2", "pending")])
+    j.close()
+    again = Journal(path)
+    moved = again.recover("2026-11-25T10:00:00+00:00", "stopped mid-send")
+    assert [(e.key, e.status, e.detail) for e in moved] == [("k2", "uncertain", "stopped mid-send")]
+    assert again.states(["k1", "k2"]) == {"k1": "sent", "k2": "uncertain"}
+    assert again.recover("2026-11-25T11:00:00+00:00", "x") == []
+
+
+def test_what_was_recorded_survives_the_process_being_killed(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    code = (
+        f"import os, signal, sys; sys.path.insert(0, {str(Path(__file__).parents[1])!r})\n"
+        "from automations.journal import Entry, Journal\n"
+        f"j = Journal(__import__('pathlib').Path({str(path)!r}))\n"
+        "j.record([Entry('t', 'r', 'thank', 'p@x', 'k1', 't', 's', '<m>', 'pending', '')])\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=False)
+    assert Journal(path).states(["k1"]) == {"k1": "pending"}
+
+
+def test_sent_since_counts_messages_of_the_last_24_hours_once_each(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.sqlite3")
+    j.record(
+        [
+            entry("a1", "sent", "2026-11-24T08:00:00+00:00", "<old>"),
+            entry("b1", "sent", "2026-11-25T08:00:00+00:00", "<b>"),
+            entry("b2", "sent", "2026-11-25T08:00:00+00:00", "<b>"),  # same message, two keys
+            entry("c1", "uncertain", "2026-11-25T08:30:00+00:00", "<c>"),
+            entry("d1", "failed", "2026-11-25T08:40:00+00:00", "<d>"),
+            entry("e1", "written", "2026-11-25T08:50:00+00:00", "<e>"),
+        ]
+    )
+    since = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+    assert j.sent_since(since) == 2
+
+
+def test_a_second_lock_on_the_same_folder_is_refused_at_once(tmp_path: Path) -> None:
+    lock = tmp_path / "state" / "run.lock"
+    held = RunLock(lock).__enter__()
+    with pytest.raises(LockHeldError, match="another partners run is working on this sheet"):
+        RunLock(lock).__enter__()
+    held.__exit__(None, None, None)
+    with RunLock(lock):  # released: the next run may start
+        pass
