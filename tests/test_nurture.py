@@ -429,3 +429,22 @@ def test_check_logs_in_to_the_smtp_server_and_says_so(
     code, _, err = run(project, "check", capsys=capsys)
     assert code == 2
     assert "[mail] username is set but PARTNERS_SMTP_PASSWORD is not" in err
+
+
+def test_a_line_break_in_a_name_stops_that_email_only(
+    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    book_path = project / "data" / "partners.xlsx"
+    book = load_workbook(book_path)
+    partners = book["Partners"]
+    row = next(r for r in partners.iter_rows(min_row=2) if r[1].value == "zoe@nunez.example")
+    row[0].value = "Zoë Ñúñez\r\nBcc: everyone@evil.example"
+    book.save(book_path)
+    code, _, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 1
+    assert f"outcome to zoe@nunez.example not sent (Partners!{row[0].row}):" in err
+    assert "line break" in err
+    assert received(smtp_server) == DUE - {("outcome", "zoe@nunez.example")}
+    assert all(b"evil.example" not in r.raw for r in smtp_server.recorder.received)
+    assert all(r.rcpt_tos != ["everyone@evil.example"] for r in smtp_server.recorder.received)
