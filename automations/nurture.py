@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from automations import compose, facts
 from automations.config import Settings
@@ -141,7 +142,9 @@ def session(
     if writing:
         lock.__enter__()
     try:
-        journal = Journal(state / "journal.sqlite3")
+        path = state / "journal.sqlite3"
+        # A dry run, a preview or a check leaves no file behind where none was.
+        journal = Journal(path if writing or path.exists() else Path(":memory:"))
         try:
             recovered = journal.recover(stamp(now), UNCERTAIN_DETAIL) if writing else []
             backend = open_backend(settings)

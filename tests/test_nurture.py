@@ -113,6 +113,7 @@ def test_a_dry_run_prints_what_would_go_and_writes_nothing(
     assert "zoe@nunez.example" in out and "How it went with Vela Foods" in out
     assert not (project / "outbox").exists()
     assert not (project / "data" / "partners.toolkit.xlsx").exists()
+    assert not (project / "state").exists()
 
 
 def test_baseline_records_everything_due_as_handled_and_sends_nothing(
