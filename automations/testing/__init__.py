@@ -1,0 +1,1 @@
+"""Test doubles that run for real: the local Sheets-API emulator."""

@@ -1,0 +1,576 @@
+"""A local Google Sheets API (v4) for tests and for trying the google backend offline.
+
+A real HTTP server on 127.0.0.1 answering the endpoints gspread uses for reading
+metadata, reading values (get, batchGet), writing values (update, batchUpdate,
+append, clear) and adding or resizing tabs (spreadsheets.batchUpdate addSheet,
+updateSheetProperties), the way Google does: formatted strings by default,
+trailing empty cells and rows dropped, no `values` key for an empty range,
+normalised and quoted ranges, grid limits, Google's error bodies. It counts
+requests and can inject faults (429s, 500s, delays, an edit between requests).
+
+    python -m automations.testing.sheets_emulator --port 8089 --workbook data/partners.xlsx
+
+then `SHEETS_EMULATOR_HOST=127.0.0.1:8089` and `[sheet] spreadsheet = "<the id it prints>"`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from automations.testing.a1 import (
+    GridRange,
+    RangeError,
+    column_letters,
+    format_range,
+    parse_range,
+)
+from automations.testing.cells import Cell, from_input, render
+
+DEFAULT_ROWS, DEFAULT_COLUMNS = 1000, 26
+STATUS = {
+    400: "INVALID_ARGUMENT",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
+
+
+class ApiError(Exception):
+    """An error answered with Google's JSON error body."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        """Google's error body."""
+        return {
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "status": STATUS.get(self.code, "UNKNOWN"),
+            }
+        }
+
+
+@dataclass
+class Tab:
+    """One sheet (tab): its properties and its cells."""
+
+    sheet_id: int
+    title: str
+    rows: int = DEFAULT_ROWS
+    columns: int = DEFAULT_COLUMNS
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+
+    def properties(self, index: int) -> dict[str, Any]:
+        """The sheet's `properties` as Google describes them."""
+        return {
+            "sheetId": self.sheet_id,
+            "title": self.title,
+            "index": index,
+            "sheetType": "GRID",
+            "gridProperties": {"rowCount": self.rows, "columnCount": self.columns},
+        }
+
+    def last_row(self, c1: int = 0, c2: int | None = None) -> int:
+        """1 + the last row index holding a value in columns [c1, c2), or 0."""
+        used = [
+            r
+            for (r, c), cell in self.cells.items()
+            if c >= c1 and (c2 is None or c < c2) and not cell.empty
+        ]
+        return max(used) + 1 if used else 0
+
+    def insert_rows(self, at: int, count: int) -> None:
+        """Insert `count` empty rows before row index `at`."""
+        self.cells = {((r + count if r >= at else r), c): v for (r, c), v in self.cells.items()}
+        self.rows += count
+
+
+@dataclass
+class Spreadsheet:
+    """A spreadsheet: id, title, locale and its tabs in order."""
+
+    spreadsheet_id: str
+    title: str
+    tabs: list[Tab]
+    locale: str = "en_US"
+    time_zone: str = "Etc/GMT"
+
+    def tab(self, title: str) -> Tab | None:
+        """The tab with this title (Google matches titles exactly, then without case)."""
+        for t in self.tabs:
+            if t.title == title:
+                return t
+        return next((t for t in self.tabs if t.title.lower() == title.lower()), None)
+
+    def metadata(self) -> dict[str, Any]:
+        """spreadsheets.get without grid data."""
+        return {
+            "spreadsheetId": self.spreadsheet_id,
+            "properties": {
+                "title": self.title,
+                "locale": self.locale,
+                "autoRecalc": "ON_CHANGE",
+                "timeZone": self.time_zone,
+            },
+            "sheets": [{"properties": t.properties(i)} for i, t in enumerate(self.tabs)],
+            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit",
+        }
+
+
+@dataclass
+class Fault:
+    """A planned misbehaviour for the next matching requests."""
+
+    status: int
+    times: int
+    method: str | None = None  # only requests of this HTTP method
+    message: str = ""
+
+
+class SheetsEmulator:
+    """The emulator: spreadsheets in memory behind a real HTTP server on 127.0.0.1."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.spreadsheets: dict[str, Spreadsheet] = {}
+        self.requests: list[tuple[str, str]] = []
+        self.faults: list[Fault] = []
+        self.delay = 0.0
+        self.before: Callable[[str, str], None] | None = None  # called before each request
+        self.lock = threading.RLock()
+        self._next_sheet_id = 1
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self.server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        """host:port, the value for SHEETS_EMULATOR_HOST."""
+        host, port = self.server.server_address[:2]
+        return f"{host!s}:{port}"
+
+    def start(self) -> SheetsEmulator:
+        """Serve in a background thread."""
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- test helpers ----------------------------------------------------------------------
+
+    def create(
+        self,
+        spreadsheet_id: str,
+        title: str = "Untitled spreadsheet",
+        tabs: dict[str, list[list[Any]]] | None = None,
+        locale: str = "en_US",
+    ) -> Spreadsheet:
+        """A spreadsheet as Google creates it (one empty `Sheet1`), or with these tabs."""
+        with self.lock:
+            made = []
+            for index, (name, rows) in enumerate((tabs or {"Sheet1": []}).items()):
+                tab = Tab(0 if index == 0 and not tabs else self._sheet_id(), name)
+                tab.rows = max(DEFAULT_ROWS, len(rows) + 1) if tabs else DEFAULT_ROWS
+                tab.columns = max([DEFAULT_COLUMNS, *(len(r) for r in rows)])
+                for r, row in enumerate(rows):
+                    for c, value in enumerate(row):
+                        cell = Cell.native(value)
+                        if not cell.empty:
+                            tab.cells[(r, c)] = cell
+                made.append(tab)
+            sheet = Spreadsheet(spreadsheet_id, title, made, locale)
+            self.spreadsheets[spreadsheet_id] = sheet
+            return sheet
+
+    def load_workbook(self, path: Path, spreadsheet_id: str = "local-workbook") -> Spreadsheet:
+        """A spreadsheet holding every tab of an .xlsx workbook (values, not formulas)."""
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            tabs = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in book}
+        finally:
+            book.close()
+        return self.create(spreadsheet_id, path.stem, tabs)
+
+    def values(self, spreadsheet_id: str, title: str) -> list[list[Any]]:
+        """A tab's values as FORMATTED_VALUE rows (for assertions)."""
+        with self.lock:
+            tab = self.spreadsheets[spreadsheet_id].tab(title)
+            assert tab is not None, title
+            whole = GridRange(tab, 0, 0, tab.rows, tab.columns)
+            return _read(whole, "FORMATTED_VALUE", "FORMATTED_STRING")
+
+    def fail(self, status: int, times: int = 1, method: str | None = None) -> None:
+        """Answer the next `times` requests (of `method`, if given) with `status`."""
+        self.faults.append(Fault(status, times, method))
+
+    def count(self, method: str | None = None) -> int:
+        """How many requests arrived (of `method`, if given)."""
+        return sum(1 for m, _ in self.requests if method is None or m == method)
+
+    def _sheet_id(self) -> int:
+        self._next_sheet_id += 1
+        return self._next_sheet_id * 1000 + 7
+
+    # --- the API ---------------------------------------------------------------------------
+
+    def handle(self, method: str, url: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """Answer one request: (HTTP status, JSON body)."""
+        parts = urlsplit(url)
+        query = {k: v for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        with self.lock:
+            self.requests.append((method, parts.path))
+        if self.before is not None:
+            self.before(method, parts.path)
+        if self.delay:
+            time.sleep(self.delay)
+        with self.lock:
+            for fault in self.faults:
+                if fault.times > 0 and (fault.method is None or fault.method == method):
+                    fault.times -= 1
+                    message = fault.message or {
+                        429: "Quota exceeded for quota metric 'Read requests' and limit "
+                        "'Read requests per minute per user' of service 'sheets.googleapis.com'.",
+                        500: "Internal error encountered.",
+                        503: "The service is currently unavailable.",
+                    }.get(fault.status, "Fault injected by the emulator.")
+                    return fault.status, ApiError(fault.status, message).body()
+            try:
+                return 200, self._route(method, parts.path, query, json.loads(body) if body else {})
+            except ApiError as exc:
+                return exc.code, exc.body()
+            except RangeError as exc:
+                return 400, ApiError(400, str(exc)).body()
+            except (ValueError, KeyError, TypeError) as exc:
+                return 400, ApiError(400, f"Invalid JSON payload received. {exc}").body()
+
+    def _route(
+        self, method: str, path: str, query: dict[str, list[str]], body: dict[str, Any]
+    ) -> dict[str, Any]:
+        match = re.fullmatch(r"/v4/spreadsheets/([^/:]+)(.*)", path)
+        if not match:
+            raise ApiError(404, "Requested entity was not found.")
+        sheet = self.spreadsheets.get(unquote(match.group(1)))
+        if sheet is None:
+            raise ApiError(404, "Requested entity was not found.")
+        rest = match.group(2)
+        one = {k: v[0] for k, v in query.items()}
+        if rest == "" and method == "GET":
+            return sheet.metadata()
+        if rest == ":batchUpdate" and method == "POST":
+            return self._batch_update(sheet, body)
+        if rest == "/values:batchGet" and method == "GET":
+            ranges = [parse_range(r, sheet) for r in query.get("ranges", [])]
+            return {
+                "spreadsheetId": sheet.spreadsheet_id,
+                "valueRanges": [_value_range(g, one) for g in ranges],
+            }
+        if rest == "/values:batchUpdate" and method == "POST":
+            return self._values_batch_update(sheet, body)
+        if rest == "/values:batchClear" and method == "POST":
+            cleared = [_clear(parse_range(r, sheet)) for r in body.get("ranges", [])]
+            return {"spreadsheetId": sheet.spreadsheet_id, "clearedRanges": cleared}
+        values = re.fullmatch(r"/values/(.+?)(:append|:clear)?", rest)
+        if values is None:
+            raise ApiError(404, "Requested entity was not found.")
+        target = parse_range(unquote(values.group(1)), sheet)
+        action = values.group(2)
+        if action == ":clear" and method == "POST":
+            return {"spreadsheetId": sheet.spreadsheet_id, "clearedRange": _clear(target)}
+        if action == ":append" and method == "POST":
+            return _append(sheet, target, one, body)
+        if action is None and method == "GET":
+            return _value_range(target, one)
+        if action is None and method == "PUT":
+            option = _input_option(one.get("valueInputOption"))
+            return {
+                "spreadsheetId": sheet.spreadsheet_id,
+                **_write(target, body.get("values", []), option, one, body),
+            }
+        raise ApiError(404, "Requested entity was not found.")
+
+    def _batch_update(self, sheet: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
+        replies: list[dict[str, Any]] = []
+        for request in body.get("requests", []):
+            if "addSheet" in request:
+                props = request["addSheet"].get("properties", {})
+                title = props.get("title") or f"Sheet{len(sheet.tabs) + 1}"
+                if sheet.tab(title) is not None and sheet.tab(title).title.lower() == title.lower():  # type: ignore[union-attr]
+                    raise ApiError(
+                        400,
+                        f'Invalid requests[{len(replies)}].addSheet: A sheet with the name "{title}" '
+                        "already exists. Please enter another name.",
+                    )
+                grid = props.get("gridProperties", {})
+                tab = Tab(
+                    props.get("sheetId", self._sheet_id()),
+                    title,
+                    grid.get("rowCount", DEFAULT_ROWS),
+                    grid.get("columnCount", DEFAULT_COLUMNS),
+                )
+                sheet.tabs.insert(props.get("index", len(sheet.tabs)), tab)
+                replies.append({"addSheet": {"properties": tab.properties(sheet.tabs.index(tab))}})
+            elif "updateSheetProperties" in request:
+                update = request["updateSheetProperties"]
+                props = update.get("properties", {})
+                found = next((t for t in sheet.tabs if t.sheet_id == props.get("sheetId", 0)), None)
+                if found is None:
+                    raise ApiError(
+                        400,
+                        f"Invalid requests[{len(replies)}].updateSheetProperties: No grid with id: {props.get('sheetId')}",
+                    )
+                grid = props.get("gridProperties", {})
+                found.rows = grid.get("rowCount", found.rows)
+                found.columns = grid.get("columnCount", found.columns)
+                found.title = props.get("title", found.title)
+                replies.append({})
+            else:
+                name = next(iter(request), "?")
+                raise ApiError(
+                    400, f"Invalid requests[{len(replies)}]: the emulator does not implement {name}"
+                )
+        return {"spreadsheetId": sheet.spreadsheet_id, "replies": replies}
+
+    def _values_batch_update(self, sheet: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
+        option = _input_option(body.get("valueInputOption"))
+        responses = [
+            _write(parse_range(d["range"], sheet), d.get("values", []), option, {}, d)
+            for d in body.get("data", [])
+        ]
+        out: dict[str, Any] = {"spreadsheetId": sheet.spreadsheet_id}
+        if responses:
+            out.update(
+                totalUpdatedRows=sum(r.get("updatedRows", 0) for r in responses),
+                totalUpdatedColumns=max(r.get("updatedColumns", 0) for r in responses),
+                totalUpdatedCells=sum(r.get("updatedCells", 0) for r in responses),
+                totalUpdatedSheets=len(
+                    {r["updatedRange"].split("!")[0] for r in responses if "updatedRange" in r}
+                ),
+                responses=[{"spreadsheetId": sheet.spreadsheet_id, **r} for r in responses],
+            )
+        return out
+
+
+def _input_option(option: str | None) -> str:
+    if option not in ("RAW", "USER_ENTERED"):
+        raise ApiError(400, "Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED")
+    return option
+
+
+def _read(bounds: GridRange, render_option: str, date_option: str) -> list[list[Any]]:
+    tab = bounds.tab
+    rows: list[list[Any]] = []
+    for r in range(bounds.r1, min(bounds.r2, tab.rows)):
+        row = [
+            render(tab.cells.get((r, c)), render_option, date_option)
+            for c in range(bounds.c1, min(bounds.c2, tab.columns))
+        ]
+        while row and row[-1] == "":
+            row.pop()
+        rows.append(row)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def _value_range(target: GridRange, query: dict[str, str]) -> dict[str, Any]:
+    bounds = target.clamped()
+    out: dict[str, Any] = {
+        "range": format_range(bounds),
+        "majorDimension": query.get("majorDimension", "ROWS"),
+    }
+    values = _read(
+        bounds,
+        query.get("valueRenderOption", "FORMATTED_VALUE"),
+        query.get("dateTimeRenderOption", "SERIAL_NUMBER"),
+    )
+    if out["majorDimension"] == "COLUMNS" and values:
+        width = max(len(r) for r in values)
+        columns = [[r[i] if i < len(r) else "" for r in values] for i in range(width)]
+        values = [c[: max((k + 1 for k, v in enumerate(c) if v != ""), default=0)] for c in columns]
+    if values:
+        out["values"] = values
+    return out
+
+
+def _write(
+    target: GridRange,
+    values: list[list[Any]],
+    option: str,
+    query: dict[str, str],
+    body: dict[str, Any],
+) -> dict[str, Any]:
+    if body.get("majorDimension", query.get("majorDimension", "ROWS")) == "COLUMNS":
+        width = max((len(c) for c in values), default=0)
+        values = [[c[i] if i < len(c) else None for c in values] for i in range(width)]
+    tab = target.tab
+    height, width = len(values), max((len(r) for r in values), default=0)
+    if not height or not width:
+        return {}
+    if target.single:  # one cell is where the block starts, not its size
+        target = GridRange(tab, target.r1, target.c1, target.r1 + height, target.c1 + width)
+    if (target.bounded_rows and height > target.r2 - target.r1) or (
+        target.bounded_columns and width > target.c2 - target.c1
+    ):
+        raise ApiError(
+            400,
+            f"Requested writing within range [{format_range(target)}], but tried writing "
+            f"{'to row [' + str(target.r1 + height) + ']' if height > target.r2 - target.r1 else 'to column [' + column_letters(target.c1 + width) + ']'}",
+        )
+    if target.r1 + height > tab.rows or target.c1 + width > tab.columns:
+        raise ApiError(
+            400,
+            f"Range ({_quoted(tab.title)}!{column_letters(target.c1 + 1)}{target.r1 + height}) exceeds grid limits. "
+            f"Max rows: {tab.rows}, max columns: {tab.columns}",
+        )
+    cells = 0
+    for i, row in enumerate(values):
+        for j, value in enumerate(row):
+            if value is None:
+                continue
+            cell = from_input(value, option)
+            key = (target.r1 + i, target.c1 + j)
+            if cell.empty:
+                tab.cells.pop(key, None)
+            else:
+                tab.cells[key] = cell
+            cells += 1
+    written = GridRange(tab, target.r1, target.c1, target.r1 + height, target.c1 + width)
+    out: dict[str, Any] = {
+        "updatedRange": format_range(written),
+        "updatedRows": sum(1 for r in values if any(v is not None for v in r)),
+        "updatedColumns": len({j for r in values for j, v in enumerate(r) if v is not None}),
+        "updatedCells": cells,
+    }
+    if query.get("includeValuesInResponse") == "true":
+        out["updatedData"] = _value_range(written, query)
+    return out
+
+
+def _clear(target: GridRange) -> str:
+    bounds = target.clamped()
+    for key in [k for k in bounds.tab.cells if bounds.contains(*k)]:
+        del bounds.tab.cells[key]
+    return format_range(bounds)
+
+
+def _append(
+    sheet: Spreadsheet, target: GridRange, query: dict[str, str], body: dict[str, Any]
+) -> dict[str, Any]:
+    option = _input_option(query.get("valueInputOption"))
+    tab = target.tab
+    values = body.get("values", [])
+    bounds = target.clamped()
+    # Google's "table": the cells connected (side by side or one above the other) to the
+    # last filled cell of the range; the new rows go below it, from its first column.
+    filled = {k for k, cell in tab.cells.items() if bounds.contains(*k) and not cell.empty}
+    out: dict[str, Any] = {"spreadsheetId": sheet.spreadsheet_id}
+    if filled:
+        table = _connected(filled, max(filled))
+        rows = [r for r, _ in table]
+        cols = [c for _, c in table]
+        top, left, bottom, right = min(rows), min(cols), max(rows) + 1, max(cols) + 1
+        out["tableRange"] = format_range(GridRange(tab, top, left, bottom, right))
+        start_row, start_col = bottom, left
+    else:
+        start_row, start_col = bounds.r1, bounds.c1
+    height = len(values)
+    width = max((len(r) for r in values), default=0)
+    if query.get("insertDataOption") == "INSERT_ROWS":
+        tab.insert_rows(start_row, height)
+    elif start_row + height > tab.rows:
+        tab.rows = start_row + height
+    if start_col + width > tab.columns:
+        tab.columns = start_col + width
+    where = GridRange(tab, start_row, start_col, start_row + height, start_col + width, True, True)
+    result = _write(where, values, option, query, {})
+    out["updates"] = {"spreadsheetId": sheet.spreadsheet_id, **result}
+    return out
+
+
+def _connected(filled: set[tuple[int, int]], start: tuple[int, int]) -> set[tuple[int, int]]:
+    seen, todo = {start}, [start]
+    while todo:
+        r, c = todo.pop()
+        for near in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
+            if near in filled and near not in seen:
+                seen.add(near)
+                todo.append(near)
+    return seen
+
+
+def _quoted(title: str) -> str:
+    return format_range(None, title)
+
+
+def _handler(emulator: SheetsEmulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, payload = emulator.handle(self.command, self.path, body)
+            data = json.dumps(payload, indent=2).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = _answer
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read counts
+            pass
+
+    return Handler
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the emulator until interrupted."""
+    parser = argparse.ArgumentParser(prog="python -m automations.testing.sheets_emulator")
+    parser.add_argument("--port", type=int, default=8089)
+    parser.add_argument("--workbook", type=Path, help="an .xlsx whose tabs seed one spreadsheet")
+    parser.add_argument("--id", default="local-workbook", help="the seeded spreadsheet's id")
+    args = parser.parse_args(argv)
+    emulator = SheetsEmulator(args.port)
+    if args.workbook:
+        emulator.load_workbook(args.workbook, args.id)
+    else:
+        emulator.create(args.id)
+    emulator.start()
+    print(
+        f"Sheets emulator on http://{emulator.host} (spreadsheet id {args.id!r}); Ctrl-C stops it."
+    )
+    print(f"export SHEETS_EMULATOR_HOST={emulator.host}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    main()
