@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from dataclasses import dataclass, field
 from importlib import resources
@@ -41,7 +42,17 @@ def open_backend(settings: Settings) -> SheetBackend:
         from automations.sheet.xlsx import XlsxBackend
 
         return XlsxBackend(settings.resolve(settings.sheet.path), settings.sheet.tabs)
-    raise ConfigError(f"sheet backend {settings.sheet.backend!r} is not available yet")
+    from automations.sheet.google import GoogleBackend, load_credentials
+
+    sheet = settings.sheet
+    path = sheet.credentials or secret("GOOGLE_APPLICATION_CREDENTIALS", settings)
+    return GoogleBackend(
+        sheet.spreadsheet,
+        sheet.tabs,
+        lambda: load_credentials(str(settings.resolve(path)) if path else ""),
+        emulator_host=os.environ.get("SHEETS_EMULATOR_HOST", ""),
+        date_order=sheet.date_order,
+    )
 
 
 def open_mailer(settings: Settings) -> Mailer:

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
 from email.header import decode_header
 from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import load_workbook
 
 from automations.cli import main
 from automations.messages import message_id
 from automations.sample import SENDER
+from automations.testing.sheets_emulator import SheetsEmulator
 from tests.conftest import set_keys, use_smtp
+from tests.projects import SHEET_KEY, SheetProject, env_for
 from tests.smtp_server import PASSWORD, SmtpServer
 
 # What the sample project has due today (see automations/sample.py).
@@ -38,25 +39,34 @@ DUE = {
 KIND_OF = {to: kind for kind, to in DUE if kind != "escalation"}
 
 
-def run(project: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+def run(
+    project: SheetProject, *args: str, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
     code = main([*args, "--config", str(project / "config" / "partners.toml")])
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def log_rows(project: Path) -> list[dict[str, Any]]:
-    workbook = load_workbook(project / "data" / "partners.toolkit.xlsx", read_only=True)
-    rows = list(workbook["Log"].iter_rows(values_only=True))
-    workbook.close()
-    header = rows[0]
-    return [dict(zip(header, r, strict=True)) for r in rows[1:]]
+@pytest.fixture(params=["xlsx", "google"])
+def project(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SheetProject]:
+    """The sample project, on the local workbook and on the Sheets emulator."""
+    if request.param == "xlsx":
+        yield SheetProject(tmp_path)
+        return
+    emulator = SheetsEmulator().start()
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", emulator.host)
+    yield SheetProject(tmp_path, emulator)
+    emulator.stop()
 
 
-def health(project: Path) -> dict[str, dict[str, Any]]:
-    workbook = load_workbook(project / "data" / "partners.toolkit.xlsx", read_only=True)
-    rows = list(workbook["Health"].iter_rows(values_only=True))
-    workbook.close()
-    return {r[1]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+def log_rows(project: SheetProject) -> list[dict[str, Any]]:
+    return project.log_rows()
+
+
+def health(project: SheetProject) -> dict[str, dict[str, Any]]:
+    return project.health()
 
 
 def received(server: SmtpServer) -> set[tuple[str, str]]:
@@ -66,7 +76,7 @@ def received(server: SmtpServer) -> set[tuple[str, str]]:
     }
 
 
-def journal(project: Path) -> dict[str, str]:
+def journal(project: SheetProject) -> dict[str, str]:
     db = sqlite3.connect(project / "state" / "journal.sqlite3")
     try:
         return dict(db.execute("SELECT key, status FROM sends").fetchall())
@@ -74,12 +84,14 @@ def journal(project: Path) -> dict[str, str]:
         db.close()
 
 
-def cli(project: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def cli(
+    project: SheetProject, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     """`partners ...` as its own process, as cron would start it."""
     return subprocess.Popen(
         [sys.executable, "-m", "automations", *args],
-        cwd=project,
-        env={**os.environ, **(env or {})},
+        cwd=project.path,
+        env={**env_for(project), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -90,7 +102,7 @@ def cli(project: Path, *args: str, env: dict[str, str] | None = None) -> subproc
 
 
 def test_send_on_the_outbox_writes_one_eml_per_due_email_and_a_rerun_writes_none(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run(project, "nurture", "--send", capsys=capsys)
     assert code == 0
@@ -105,19 +117,19 @@ def test_send_on_the_outbox_writes_one_eml_per_due_email_and_a_rerun_writes_none
 
 
 def test_a_dry_run_prints_what_would_go_and_writes_nothing(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run(project, "nurture", capsys=capsys)
     assert code == 0
     assert "Dry run: 10 email(s) would be written to the outbox" in out
     assert "zoe@nunez.example" in out and "How it went with Vela Foods" in out
     assert not (project / "outbox").exists()
-    assert not (project / "data" / "partners.toolkit.xlsx").exists()
+    assert not project.wrote()
     assert not (project / "state").exists()
 
 
 def test_baseline_records_everything_due_as_handled_and_sends_nothing(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run(project, "nurture", "--baseline", capsys=capsys)
     assert code == 0
@@ -131,7 +143,9 @@ def test_baseline_records_everything_due_as_handled_and_sends_nothing(
     assert "Nothing is due" in out
 
 
-def test_only_and_limit_choose_what_goes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_only_and_limit_choose_what_goes(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(
         project, "nurture", "--send", "--only", "thank", "--limit", "1", capsys=capsys
     )
@@ -144,7 +158,7 @@ def test_only_and_limit_choose_what_goes(project: Path, capsys: pytest.CaptureFi
 
 
 def test_every_message_over_starttls_and_login_is_well_formed(
-    project: Path,
+    project: SheetProject,
     tls_smtp_server: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -185,7 +199,7 @@ def test_every_message_over_starttls_and_login_is_well_formed(
 
 
 def test_a_second_run_on_the_same_day_sends_nothing(
-    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     use_smtp(project, smtp_server)
     assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
@@ -196,7 +210,7 @@ def test_a_second_run_on_the_same_day_sends_nothing(
 
 
 def test_two_runs_started_at_once_one_sends_and_the_other_exits_2(
-    project: Path, smtp_server: SmtpServer
+    project: SheetProject, smtp_server: SmtpServer
 ) -> None:
     use_smtp(project, smtp_server)
     smtp_server.recorder.delay = 0.3  # keep the first run busy while the second starts
@@ -214,7 +228,7 @@ def test_two_runs_started_at_once_one_sends_and_the_other_exits_2(
 
 
 def test_a_451_is_retried_and_the_email_is_sent_once(
-    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     use_smtp(project, smtp_server)
     smtp_server.recorder.rcpt_replies["zoe@nunez.example"] = ["451 4.3.0 greylisted"]
@@ -225,7 +239,7 @@ def test_a_451_is_retried_and_the_email_is_sent_once(
 
 
 def test_a_550_fails_that_email_only_blocks_the_address_and_exits_1(
-    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     use_smtp(project, smtp_server)
     smtp_server.recorder.rcpt_replies["maya@goldberg.example"] = ["550 5.1.1 no such mailbox"]
@@ -233,14 +247,18 @@ def test_a_550_fails_that_email_only_blocks_the_address_and_exits_1(
     assert code == 1
     assert "failed: nurture to maya@goldberg.example: 550 5.1.1 no such mailbox" in err
     assert received(smtp_server) == DUE - {("nurture", "maya@goldberg.example")}
-    maya = [r for r in log_rows(project) if r["partner_email"] == "maya@goldberg.example"]
+    maya = [
+        r
+        for r in log_rows(project)
+        if r["partner_email"] == "maya@goldberg.example" and r["run_id"] != "history"
+    ]
     assert [(r["status"], r["detail"]) for r in maya] == [("failed", "550 5.1.1 no such mailbox")]
     run(project, "health", capsys=capsys)
     assert health(project)["maya@goldberg.example"]["action"] == "blocked"
 
 
 def test_a_drop_before_the_end_of_data_reconnects_and_sends_once(
-    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     use_smtp(project, smtp_server)
     smtp_server.recorder.drops_at_data = 1
@@ -250,7 +268,7 @@ def test_a_drop_before_the_end_of_data_reconnects_and_sends_once(
 
 
 def test_a_drop_after_data_is_uncertain_listed_by_check_and_never_resent(
-    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     use_smtp(project, smtp_server)
     smtp_server.recorder.after_data = ["drop"]  # the first email: the escalation
@@ -273,7 +291,7 @@ def test_a_drop_after_data_is_uncertain_listed_by_check_and_never_resent(
 
 
 def test_resolve_sent_settles_an_uncertain_key_for_good(
-    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     use_smtp(project, smtp_server)
     smtp_server.recorder.after_data = ["drop"]
@@ -289,7 +307,7 @@ def test_resolve_sent_settles_an_uncertain_key_for_good(
 
 
 def test_a_run_killed_mid_send_never_sends_twice_and_reports_the_one_in_flight(
-    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     use_smtp(project, smtp_server)
     smtp_server.recorder.after_data = ["", "", "hang"]  # the third email never gets its 250
@@ -317,14 +335,13 @@ def test_a_run_killed_mid_send_never_sends_twice_and_reports_the_one_in_flight(
 
 
 def test_journal_rows_missing_from_the_log_are_appended_on_the_next_run(
-    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     use_smtp(project, smtp_server)
-    toolkit = project / "data" / "partners.toolkit.xlsx"
     run(project, "health", capsys=capsys)
-    before = toolkit.read_bytes()
+    project.save_toolkit_tabs()
     run(project, "nurture", "--send", capsys=capsys)
-    toolkit.write_bytes(before)  # as if the Log write had been lost
+    project.restore_toolkit_tabs()  # as if the Log write had been lost
     code, out, _ = run(project, "nurture", "--send", capsys=capsys)
     assert code == 0
     assert "Nothing is due" in out
@@ -339,7 +356,7 @@ def test_journal_rows_missing_from_the_log_are_appended_on_the_next_run(
 
 
 def test_max_per_run_sends_the_highest_priority_first_and_leaves_the_rest_due(
-    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     use_smtp(project, smtp_server, max_per_run=3)
     code, out, _ = run(project, "nurture", "--send", capsys=capsys)
@@ -355,7 +372,7 @@ def test_max_per_run_sends_the_highest_priority_first_and_leaves_the_rest_due(
 
 
 def test_max_per_day_counts_the_last_24_hours_from_the_journal(
-    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     use_smtp(project, smtp_server, max_per_run=4, max_per_day=6)
     run(project, "nurture", "--send", capsys=capsys)
@@ -369,7 +386,7 @@ def test_max_per_day_counts_the_last_24_hours_from_the_journal(
 
 
 def test_a_template_naming_a_missing_field_holds_back_that_kind_only(
-    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     use_smtp(project, smtp_server)
     thank = project / "templates" / "thank.md"
@@ -384,7 +401,7 @@ def test_a_template_naming_a_missing_field_holds_back_that_kind_only(
 
 
 def test_the_password_never_appears_in_output_files_journal_or_log(
-    project: Path,
+    project: SheetProject,
     tls_smtp_server: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -402,7 +419,10 @@ def test_the_password_never_appears_in_output_files_journal_or_log(
     assert outputs[-1][0] == 2
     assert "refused the login" in outputs[-1][2]
     texts = [out + err for _, out, err in outputs]
-    for path in project.rglob("*"):
+    if project.emulator is not None:  # every cell of every tab of the Google sheet
+        sheet = project.emulator.spreadsheets[SHEET_KEY]
+        texts.extend(repr(project.emulator.values(SHEET_KEY, t.title)) for t in sheet.tabs)
+    for path in project.path.rglob("*"):
         if path.is_file() and path.name != ".env":
             data = path.read_bytes()
             texts.append(data.decode("latin-1"))
@@ -412,11 +432,11 @@ def test_the_password_never_appears_in_output_files_journal_or_log(
     for r in tls_smtp_server.recorder.received:
         texts.append(r.raw.decode("latin-1"))
     assert all(PASSWORD not in t for t in texts)
-    assert any("state" in str(p) for p in project.rglob("journal.sqlite3"))
+    assert any("state" in str(p) for p in project.path.rglob("journal.sqlite3"))
 
 
 def test_check_logs_in_to_the_smtp_server_and_says_so(
-    project: Path,
+    project: SheetProject,
     tls_smtp_server: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -433,18 +453,15 @@ def test_check_logs_in_to_the_smtp_server_and_says_so(
 
 
 def test_a_line_break_in_a_name_stops_that_email_only(
-    project: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     use_smtp(project, smtp_server)
-    book_path = project / "data" / "partners.xlsx"
-    book = load_workbook(book_path)
-    partners = book["Partners"]
-    row = next(r for r in partners.iter_rows(min_row=2) if r[1].value == "zoe@nunez.example")
-    row[0].value = "Zoë Ñúñez\r\nBcc: everyone@evil.example"
-    book.save(book_path)
+    row = project.set_partner(
+        "zoe@nunez.example", "name", "Zoë Ñúñez\r\nBcc: everyone@evil.example"
+    )
     code, _, err = run(project, "nurture", "--send", capsys=capsys)
     assert code == 1
-    assert f"outcome to zoe@nunez.example not sent (Partners!{row[0].row}):" in err
+    assert f"outcome to zoe@nunez.example not sent (Partners!{row}):" in err
     assert "line break" in err
     assert received(smtp_server) == DUE - {("outcome", "zoe@nunez.example")}
     assert all(b"evil.example" not in r.raw for r in smtp_server.recorder.received)

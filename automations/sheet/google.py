@@ -1,0 +1,350 @@
+"""The Google Sheets backend (gspread's HTTP client, google-auth credentials).
+
+A run costs the same few requests whatever the row count: one metadata read, one
+`values:batchGet` for every tab, one `values:batchUpdate` for Health (blanking
+rows left from a longer Health) and one `values:append` (INSERT_ROWS) for the
+Log; a missing tab costs one `batchUpdate` the first time. Values are read
+UNFORMATTED with SERIAL_NUMBER dates and written RAW, so `=IMPORTXML(...)` or
+`+1 555` in a value stays text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+from google.auth.credentials import AnonymousCredentials, Credentials
+from google.auth.exceptions import GoogleAuthError
+from google.auth.transport.requests import AuthorizedSession
+from gspread.exceptions import APIError
+from gspread.http_client import HTTPClient
+
+from automations.config import Tabs
+from automations.errors import ConfigError, SheetError
+from automations.tables import LOG_COLUMNS, RawSheet, normalise_header
+
+SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
+GOOGLE = "https://sheets.googleapis.com"
+ATTEMPTS = 5  # tries per request on 429, 5xx and timeouts
+BACKOFF = 1.0  # seconds before the second try; doubles, with jitter (about 15 s in all)
+TIMEOUT = 30.0
+HEADROOM = 500  # rows added when Health outgrows its grid, so that is rare
+TOKEN_FILE = Path.home() / ".config" / "partner-automations" / "google-token.json"
+# Spreadsheet locales that write dates day first / year first; the rest (en_US...) month first.
+_YMD = ("zh", "ja", "ko", "hu", "lt", "sv", "mn", "fa")
+_MDY = ("en_US", "en_PH", "en_CA", "es_US", "en")
+
+T = TypeVar("T")
+
+
+def spreadsheet_key(value: str) -> str:
+    """The key from a key or a sheet URL (`https://docs.google.com/spreadsheets/d/KEY/edit`)."""
+    value = value.strip()
+    if "/d/" in value:
+        return value.split("/d/", 1)[1].split("/", 1)[0]
+    return value
+
+
+def date_order_of(locale: str) -> str:
+    """MDY, DMY or YMD: how people using this spreadsheet locale type dates."""
+    language = locale.split("_")[0]
+    if language in _YMD:
+        return "YMD"
+    if locale in _MDY:
+        return "MDY"
+    return "DMY"
+
+
+def quoted(title: str) -> str:
+    """A tab title as a range: always quoted, quotes doubled."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+class _Session(AuthorizedSession):
+    """Sends only to Google Sheets, or only to the emulator named by SHEETS_EMULATOR_HOST."""
+
+    def __init__(self, credentials: Credentials, emulator_host: str = "") -> None:
+        super().__init__(credentials)
+        self.emulator_host = emulator_host
+        if emulator_host:
+            self.trust_env = False  # no proxy between us and a loopback emulator
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if not url.startswith(GOOGLE + "/"):
+            raise SheetError(f"refusing to send sheet data to {urlsplit(url).netloc}")
+        if self.emulator_host:
+            url = f"http://{self.emulator_host}" + url[len(GOOGLE) :]
+        return super().request(method, url, *args, **kwargs)
+
+
+def load_credentials(path: str, token_file: Path = TOKEN_FILE) -> Credentials:
+    """A service account's key file, or an OAuth desktop client (token cached per user)."""
+    if not path:
+        raise ConfigError(
+            "the google backend needs credentials: set [sheet] credentials to a service-account "
+            "key or OAuth client file, or GOOGLE_APPLICATION_CREDENTIALS"
+        )
+    try:
+        info = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"credentials file {path} not found") from exc
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"credentials file {path} is not a readable JSON key: {exc}") from exc
+    try:
+        if info.get("type") == "service_account":
+            from google.oauth2 import service_account
+
+            creds: Credentials = service_account.Credentials.from_service_account_info(
+                info, scopes=SCOPES
+            )
+            return creds
+        if "installed" in info:
+            return _desktop_login(path, token_file)
+    except (GoogleAuthError, ValueError, KeyError) as exc:
+        raise ConfigError(f"credentials file {path} cannot be used: {exc}") from exc
+    raise ConfigError(
+        f"credentials file {path} is neither a service-account key nor an OAuth desktop client"
+    )
+
+
+def _desktop_login(client_file: str, token_file: Path) -> Credentials:
+    from google.auth.transport.requests import Request
+    from google.oauth2.credentials import Credentials as UserCredentials
+
+    creds = None
+    if token_file.exists():
+        creds = UserCredentials.from_authorized_user_file(str(token_file), SCOPES)
+    if creds is not None and creds.valid:
+        return creds
+    if creds is not None and creds.expired and creds.refresh_token:
+        creds.refresh(Request())
+    else:
+        from google_auth_oauthlib.flow import InstalledAppFlow
+
+        flow = InstalledAppFlow.from_client_secrets_file(client_file, SCOPES)
+        creds = flow.run_local_server(port=0, open_browser=True)
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    token_file.write_text(creds.to_json(), encoding="utf-8")
+    token_file.chmod(0o600)
+    return creds
+
+
+class GoogleBackend:
+    """Reads every tab in one request; writes Health and appends the Log in one each."""
+
+    def __init__(
+        self,
+        spreadsheet: str,
+        tabs: Tabs,
+        credentials: Callable[[], Credentials],
+        emulator_host: str = "",
+        date_order: str = "",
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not spreadsheet:
+            raise ConfigError('[sheet] backend is "google" but [sheet] spreadsheet is empty')
+        self.key = spreadsheet_key(spreadsheet)
+        self.tabs = tabs
+        self._credentials = credentials
+        self.emulator_host = emulator_host
+        self.date_order = date_order
+        self.sleep = sleep
+        self._http: HTTPClient | None = None
+        self._sheets: dict[str, dict[str, Any]] = {}  # title -> properties, from the read
+        self._health_size = (0, 0)
+        self._log_header: list[str] | None = None
+
+    @property
+    def http(self) -> HTTPClient:
+        """gspread's HTTP client over our session (made on first use)."""
+        if self._http is None:
+            creds = AnonymousCredentials() if self.emulator_host else self._credentials()
+            self._http = HTTPClient(creds, session=_Session(creds, self.emulator_host))
+            self._http.set_timeout(TIMEOUT)
+        return self._http
+
+    def _who(self) -> str:
+        creds = self._http.session.credentials if self._http else None  # type: ignore[attr-defined]
+        email = getattr(creds, "service_account_email", "")
+        return f"the service account {email}" if email else "the Google account you logged in with"
+
+    def _call(self, what: str, request: Callable[[], T], retry_timeouts: bool = True) -> T:
+        """Run one API request with bounded retries; turn failures into SheetError."""
+        for attempt in range(ATTEMPTS):
+            last = attempt == ATTEMPTS - 1
+            try:
+                return request()
+            except APIError as exc:
+                code = exc.code if exc.code != -1 else exc.response.status_code
+                if code in (429, 500, 502, 503, 504) and not last:
+                    self._wait(attempt)
+                    continue
+                raise self._error(what, code, exc) from None
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                if retry_timeouts and not last:
+                    self._wait(attempt)
+                    continue
+                raise SheetError(
+                    f"cannot reach Google Sheets to {what} ({type(exc).__name__}); "
+                    "check the network and try again"
+                ) from None
+        raise AssertionError("unreachable")
+
+    def _wait(self, attempt: int) -> None:
+        self.sleep(BACKOFF * 2**attempt * (0.5 + random.random()))
+
+    def _error(self, what: str, code: int, exc: APIError) -> SheetError:
+        detail = exc.error.get("message", "") if isinstance(exc.error, dict) else str(exc)
+        if code == 403:
+            return SheetError(
+                f"no access to spreadsheet {self.key} ({what}): share the sheet with "
+                f"{self._who()} as an Editor"
+            )
+        if code == 404:
+            return SheetError(
+                f"spreadsheet {self.key} not found ({what}): check [sheet] spreadsheet "
+                "(the long id in the sheet's address)"
+            )
+        if code == 429:
+            return SheetError(
+                f"Google Sheets refused to {what}: quota exceeded (429) after {ATTEMPTS} tries; "
+                "nothing was sent; try again in a few minutes"
+            )
+        return SheetError(f"Google Sheets refused to {what} ({code}): {detail}")
+
+    def _title(self, wanted: str) -> str | None:
+        if wanted in self._sheets:
+            return wanted
+        return next((t for t in self._sheets if t.lower() == wanted.lower()), None)
+
+    def read(self) -> RawSheet:
+        """Metadata, then every tab the toolkit reads (and Health's size) in one batchGet."""
+        meta = self._call("read the spreadsheet", lambda: self.http.fetch_sheet_metadata(self.key))
+        self._sheets = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
+        locale = meta.get("properties", {}).get("locale", "en_US")
+        t = self.tabs
+        wanted = [t.partners, t.referrals, t.touches, t.survey, t.log, t.health]
+        present = {w: self._title(w) for w in wanted}
+        ranges = [quoted(title) for title in present.values() if title is not None]
+        params = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+        got = self._call(
+            "read the tabs", lambda: self.http.values_batch_get(self.key, ranges, dict(params))
+        )
+        values = iter(v.get("values", []) for v in got.get("valueRanges", []))
+        rows = {w: (next(values) if title is not None else None) for w, title in present.items()}
+        health = rows.pop(t.health) or []
+        self._health_size = (len(health), max((len(r) for r in health), default=0))
+        log = rows.get(t.log)
+        self._log_header = [normalise_header(h) for h in log[0]] if log else None
+        return RawSheet(rows, self.date_order or date_order_of(locale))
+
+    def write(self, health: list[list[Any]] | None, log_rows: list[list[Any]]) -> None:
+        """Health replaced (None keeps it) and Log rows appended: at most three requests."""
+        if not self._sheets:
+            self.read()
+        t = self.tabs
+        structure: list[dict[str, Any]] = []
+        health_title, log_title = self._title(t.health), self._title(t.log)
+        height = len(health) if health is not None else 0
+        width = max((len(r) for r in health), default=0) if health else 0
+        if health is not None and health_title is None:
+            structure.append(_add_sheet(t.health, height + HEADROOM, max(26, width)))
+            health_title = t.health
+        elif health is not None and health_title is not None:
+            grid = self._sheets[health_title].get("gridProperties", {})
+            if height > grid.get("rowCount", 0) or width > grid.get("columnCount", 0):
+                structure.append(
+                    {
+                        "updateSheetProperties": {
+                            "properties": {
+                                "sheetId": self._sheets[health_title]["sheetId"],
+                                "gridProperties": {
+                                    "rowCount": max(height + HEADROOM, grid.get("rowCount", 0)),
+                                    "columnCount": max(width, grid.get("columnCount", 0)),
+                                },
+                            },
+                            "fields": "gridProperties.rowCount,gridProperties.columnCount",
+                        }
+                    }
+                )
+        if log_rows and log_title is None:
+            structure.append(_add_sheet(t.log, 1000, len(LOG_COLUMNS)))
+            log_title = t.log
+        if structure:
+            self._call(
+                "add the toolkit's tabs",
+                lambda: self.http.batch_update(self.key, {"requests": structure}),
+            )
+            for request in structure:
+                if "addSheet" in request:
+                    props = request["addSheet"]["properties"]
+                    self._sheets[props["title"]] = props
+        if health is not None and health_title is not None:
+            old_height, old_width = self._health_size
+            cells = [[_json_value(v) for v in row] for row in health]
+            blank_width = max(width, old_width)
+            cells = [row + [""] * (blank_width - len(row)) for row in cells]
+            cells += [[""] * blank_width for _ in range(old_height - height)]
+            body = {
+                "valueInputOption": "RAW",
+                "data": [{"range": f"{quoted(health_title)}!A1", "values": cells}],
+            }
+            self._call(
+                "write the Health tab", lambda: self.http.values_batch_update(self.key, body)
+            )
+            self._health_size = (height, width)
+        if log_rows and log_title is not None:
+            self._append_log(log_title, log_rows)
+
+    def _append_log(self, title: str, log_rows: list[list[Any]]) -> None:
+        header = self._log_header
+        rows = [[_json_value(v) for v in row] for row in log_rows]
+        if header and set(LOG_COLUMNS) <= set(header):
+            where = [LOG_COLUMNS.index(h) if h in LOG_COLUMNS else None for h in header]
+            rows = [[row[i] if i is not None else "" for i in where] for row in rows]
+        elif not header:
+            rows = [list(LOG_COLUMNS), *rows]
+        body = {"values": rows}
+        params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
+        # Column A always holds the timestamp: the append lands below the last Log row,
+        # after any row added by hand meanwhile. Not retried on a timeout (it may have
+        # landed); the journal writes missing rows on the next run.
+        self._call(
+            "append to the Log tab",
+            lambda: self.http.values_append(self.key, f"{quoted(title)}!A:A", dict(params), body),
+            retry_timeouts=False,
+        )
+        self._log_header = header or list(LOG_COLUMNS)
+
+
+def _add_sheet(title: str, rows: int, columns: int) -> dict[str, Any]:
+    return {
+        "addSheet": {
+            "properties": {
+                "title": title,
+                "gridProperties": {"rowCount": rows, "columnCount": columns},
+            }
+        }
+    }
+
+
+def _json_value(value: Any) -> Any:
+    """A cell for a RAW write: text stays text, dates are ISO text, blanks are empty."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value != value:
+        return ""
+    if hasattr(value, "item"):
+        return _json_value(value.item())
+    return value

@@ -1,0 +1,136 @@
+"""A project made by `partners init`, on the local workbook or on the Sheets emulator.
+
+Behaviour tests take one and run the same assertions against both backends: the
+helpers read the Health and Log tabs, edit a Partners cell, and save or restore
+the toolkit's tabs, wherever they live.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+
+from automations.jobs import run_init
+from automations.testing.sheets_emulator import SheetsEmulator
+
+SHEET_KEY = "1PartnerSheetKeyForTests"
+
+
+class SheetProject:
+    """A folder set up by `partners init`; with `emulator`, its sheet lives there instead."""
+
+    def __init__(self, path: Path, emulator: SheetsEmulator | None = None) -> None:
+        self.path = path
+        self.emulator = emulator
+        self._saved: Any = None
+        run_init(path, dt.date.today())
+        if emulator is not None:
+            emulator.load_workbook(path / "data" / "partners.xlsx", SHEET_KEY)
+            config = path / "config" / "partners.toml"
+            text = config.read_text(encoding="utf-8")
+            text = text.replace('backend = "xlsx"', 'backend = "google"', 1)
+            text = text.replace(
+                'spreadsheet = ""',
+                f'spreadsheet = "https://docs.google.com/spreadsheets/d/{SHEET_KEY}/edit"',
+                1,
+            )
+            config.write_text(text, encoding="utf-8")
+
+    @property
+    def backend(self) -> str:
+        """xlsx or google."""
+        return "google" if self.emulator else "xlsx"
+
+    def __truediv__(self, other: str) -> Path:
+        return self.path / other
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def _tab(self, title: str) -> list[list[Any]]:
+        if self.emulator is not None:
+            sheet = self.emulator.spreadsheets[SHEET_KEY]
+            return self.emulator.values(SHEET_KEY, title) if sheet.tab(title) else []
+        toolkit = self.path / "data" / "partners.toolkit.xlsx"
+        if not toolkit.exists():
+            return []
+        book = load_workbook(toolkit, read_only=True)
+        try:
+            return [list(r) for r in book[title].iter_rows(values_only=True)]
+        finally:
+            book.close()
+
+    def log_rows(self) -> list[dict[str, Any]]:
+        """The Log rows the toolkit reads (history from the workbook included)."""
+        rows = self._tab("Log")
+        if not rows:
+            return []
+        header = [str(h) for h in rows[0]]
+        return [
+            {
+                h: ("" if v is None else str(v))
+                for h, v in zip(header, r + [None] * len(header), strict=False)
+            }
+            for r in rows[1:]
+        ]
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        """Health rows by email."""
+        rows = self._tab("Health")
+        return {str(r[1]): dict(zip(rows[0], r, strict=False)) for r in rows[1:] if r and r[1]}
+
+    def wrote(self) -> bool:
+        """Whether anything was written to the sheet."""
+        if self.emulator is not None:
+            return any(m in ("POST", "PUT") for m, _ in self.emulator.requests)
+        return (self.path / "data" / "partners.toolkit.xlsx").exists()
+
+    def set_partner(self, email: str, column: str, value: Any) -> int:
+        """Change one cell of a partner's row; return the row number (as the user sees it)."""
+        if self.emulator is not None:
+            from automations.testing.cells import Cell
+
+            tab = self.emulator.spreadsheets[SHEET_KEY].tab("Partners")
+            assert tab is not None
+            header = [
+                tab.cells[(0, c)].value.lower() for c in range(tab.columns) if (0, c) in tab.cells
+            ]
+            row = next(r for (r, c), cell in tab.cells.items() if c == 1 and cell.value == email)
+            tab.cells[(row, header.index(column))] = Cell.native(value)
+            return row + 1
+        path = self.path / "data" / "partners.xlsx"
+        book = load_workbook(path)
+        sheet = book["Partners"]
+        header = [str(c.value).lower() for c in sheet[1]]
+        cells = next(r for r in sheet.iter_rows(min_row=2) if r[1].value == email)
+        cells[header.index(column)].value = value
+        book.save(path)
+        return int(cells[0].row)
+
+    def save_toolkit_tabs(self) -> None:
+        """Remember the Health and Log tabs as they are now."""
+        if self.emulator is not None:
+            self._saved = copy.deepcopy(self.emulator.spreadsheets[SHEET_KEY].tabs)
+        else:
+            toolkit = self.path / "data" / "partners.toolkit.xlsx"
+            self._saved = toolkit.read_bytes()
+
+    def restore_toolkit_tabs(self) -> None:
+        """Put them back (as if a run's write had been lost)."""
+        if self.emulator is not None:
+            self.emulator.spreadsheets[SHEET_KEY].tabs = self._saved
+        else:
+            (self.path / "data" / "partners.toolkit.xlsx").write_bytes(self._saved)
+
+
+def env_for(project: SheetProject) -> dict[str, str]:
+    """The environment a `partners` process needs to reach this project's sheet."""
+    env = dict(os.environ)
+    if project.emulator is not None:
+        env["SHEETS_EMULATOR_HOST"] = project.emulator.host
+    return env
