@@ -149,12 +149,12 @@ class Replay:
 def replay(paths: list[Path]) -> Replay:
     """Replay each cassette against a fresh emulator."""
     out = Replay()
-    for path in paths:
-        emulator = SheetsEmulator().start()
-        try:
+    emulator = SheetsEmulator().start()  # one for all: every cassette has its own sheet ids
+    try:
+        for path in paths:
             _replay_one(path, emulator, out)
-        finally:
-            emulator.stop()
+    finally:
+        emulator.stop()
     return out
 
 

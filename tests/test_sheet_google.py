@@ -1,0 +1,369 @@
+"""The google backend through real gspread and HTTP, against the local Sheets emulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from google.auth.credentials import AnonymousCredentials
+
+from automations.cli import main
+from automations.config import Tabs
+from automations.errors import SheetError
+from automations.sheet import google
+from automations.sheet.google import GoogleBackend, date_order_of, spreadsheet_key
+from automations.sheet.xlsx import write_workbook
+from automations.testing.sheets_emulator import SheetsEmulator
+from tests import sheets_replay
+from tests.projects import SHEET_KEY, SheetProject
+
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[SheetsEmulator]:
+    """The emulator, with SHEETS_EMULATOR_HOST pointing at it and short retry waits."""
+    server = SheetsEmulator().start()
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", server.host)
+    monkeypatch.setattr(google, "BACKOFF", 0.01)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def project(tmp_path: Path, emulator: SheetsEmulator) -> SheetProject:
+    return SheetProject(tmp_path, emulator)
+
+
+def run(
+    project: SheetProject, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    code = main([*args, "--config", str(project / "config" / "partners.toml")])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def big_sheet(partners: int) -> dict[str, list[list[Any]]]:
+    """`partners` active partners, each with a referral received three days ago (a thank)."""
+    day = (TODAY - dt.timedelta(days=3)).isoformat()
+    rows = [["name", "email", "status", "first_contact"]]
+    refs = [["date", "direction", "partner_email", "client"]]
+    for i in range(partners):
+        rows.append([f"Partner {i}", f"p{i}@firm.example", "active", "2024-01-15"])
+        refs.append([day, "received", f"p{i}@firm.example", f"Client {i}"])
+    return {"Partners": rows, "Referrals": refs}
+
+
+# --- quota: a constant number of requests ------------------------------------------------------
+
+
+@pytest.mark.parametrize("partners", [10, 5000])
+def test_a_send_run_costs_four_requests_whatever_the_size(
+    partners: int,
+    tmp_path: Path,
+    emulator: SheetsEmulator,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = SheetProject(tmp_path, emulator)
+    emulator.spreadsheets.pop(SHEET_KEY)
+    write_workbook(tmp_path / "big.xlsx", big_sheet(partners))
+    emulator.load_workbook(tmp_path / "big.xlsx", SHEET_KEY)
+    config = project / "config" / "partners.toml"
+    config.write_text(config.read_text().replace("max_per_run = 100", "max_per_run = 10000"))
+    code, out, _ = run(project, capsys, "nurture", "--send", "-q")
+    assert code == 0
+    first = list(emulator.requests)
+    adds = [r for r in first if r == ("POST", f"/v4/spreadsheets/{SHEET_KEY}:batchUpdate")]
+    assert len(adds) == 1  # Health and Log added once, in one request
+    assert len(first) - len(adds) == 4
+    assert len(emulator.values(SHEET_KEY, "Health")) == partners + 1
+    assert len(emulator.values(SHEET_KEY, "Log")) == partners + 1
+    emulator.requests.clear()
+    code, out, _ = run(project, capsys, "nurture", "--send", "-q")
+    assert code == 0 and "Nothing is due" in out
+    assert len(emulator.requests) == 3  # metadata, batchGet, Health; nothing to append
+
+
+def test_health_is_blanked_below_when_it_gets_shorter(
+    project: SheetProject, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(project, capsys, "health")
+    assert len(emulator.values(SHEET_KEY, "Health")) == 29
+    tab = emulator.spreadsheets[SHEET_KEY].tab("Partners")
+    assert tab is not None
+    for c in range(tab.columns):
+        tab.cells.pop((28, c), None)  # the user deletes the last partner's row
+    run(project, capsys, "health")
+    assert len(emulator.values(SHEET_KEY, "Health")) == 28
+
+
+# --- failures ----------------------------------------------------------------------------------
+
+
+def test_three_429s_then_success_the_run_completes(
+    project: SheetProject, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.fail(429, times=3)
+    code, out, _ = run(project, capsys, "nurture", "--send")
+    assert code == 0
+    assert "Wrote 10 email(s)" in out
+
+
+def test_429_without_end_stops_the_run_within_its_bound_and_sends_nothing(
+    project: SheetProject, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.fail(429, times=10**6)
+    code, _, err = run(project, capsys, "nurture", "--send")
+    assert code == 2
+    assert "quota exceeded (429) after 5 tries; nothing was sent" in err
+    assert len(emulator.requests) == google.ATTEMPTS
+    assert not (project / "outbox").exists()
+
+
+def test_a_500_on_the_log_append_loses_nothing(
+    project: SheetProject, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail_appends(method: str, path: str) -> None:
+        if path.endswith(":append"):
+            emulator.fail(500, times=1)
+
+    emulator.before = fail_appends
+    code, _, err = run(project, capsys, "nurture", "--send")
+    assert code == 2
+    assert "Google Sheets refused to append to the Log tab (500)" in err
+    assert "goes to the Log on the next run" in err
+    emulator.before = None
+    code, out, _ = run(project, capsys, "nurture", "--send")
+    assert code == 0 and "Nothing is due" in out
+    toolkit = [r for r in project.log_rows() if r["run_id"] != "history"]
+    assert len(toolkit) == 11 and {r["status"] for r in toolkit} == {"written"}
+
+
+def test_a_wrong_key_is_named(project: SheetProject, capsys: pytest.CaptureFixture[str]) -> None:
+    config = project / "config" / "partners.toml"
+    config.write_text(config.read_text().replace(SHEET_KEY, "no-such-key"))
+    code, _, err = run(project, capsys, "nurture", "--send")
+    assert code == 2
+    assert "spreadsheet no-such-key not found" in err and "[sheet] spreadsheet" in err
+
+
+def test_no_access_names_the_account_to_share_with(
+    project: SheetProject, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.fail(403, times=1)
+    code, _, err = run(project, capsys, "health")
+    assert code == 2
+    assert f"no access to spreadsheet {SHEET_KEY}" in err and "as an Editor" in err
+
+
+def test_a_missing_partners_column_is_named(
+    project: SheetProject, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tab = emulator.spreadsheets[SHEET_KEY].tab("Partners")
+    assert tab is not None
+    tab.cells.pop((0, 1))  # the Email header
+    code, _, err = run(project, capsys, "nurture", "--send")
+    assert code == 2
+    assert "Partners" in err and "email" in err
+    assert not (project / "outbox").exists()
+
+
+# --- the user's edits and values ---------------------------------------------------------------
+
+
+def test_a_row_added_to_the_log_during_a_run_survives_and_ours_follow_it(
+    project: SheetProject, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from automations.testing.cells import Cell
+
+    sheet = emulator.spreadsheets[SHEET_KEY]
+
+    def user_edits(method: str, path: str) -> None:
+        if method == "POST" and path.endswith("values:batchUpdate") and emulator.before:
+            emulator.before = None
+            log, partners = sheet.tab("Log"), sheet.tab("Partners")
+            assert log is not None and partners is not None
+            end = log.last_row()
+            for c, value in enumerate(["2026-01-01 10:00", "by hand", "reply", "x@y.example"]):
+                log.cells[(end, c)] = Cell.native(value)
+            partners.cells[(1, 11)] = Cell.native("edited while the run was going")
+
+    emulator.before = user_edits
+    code, _, _ = run(project, capsys, "nurture", "--send")
+    assert code == 0
+    log = emulator.values(SHEET_KEY, "Log")
+    by_hand = next(i for i, r in enumerate(log) if r[1:2] == ["by hand"])
+    ours = [i for i, r in enumerate(log) if r[1:2] and r[1] not in ("history", "by hand", "run_id")]
+    assert len(ours) == 11 and min(ours) > by_hand
+    assert emulator.values(SHEET_KEY, "Partners")[1][11] == "edited while the run was going"
+
+
+def test_text_that_looks_like_a_formula_or_a_number_stays_text(
+    project: SheetProject, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from automations.testing.cells import Cell
+
+    partners = emulator.spreadsheets[SHEET_KEY].tab("Partners")
+    assert partners is not None
+    partners.cells[(1, 0)] = Cell.native('=IMPORTXML("http://x.example","//a")')
+    partners.cells[(1, 2)] = Cell.native("+1 555 0100")
+    run(project, capsys, "health")
+    health = emulator.spreadsheets[SHEET_KEY].tab("Health")
+    assert health is not None
+    cells = {cell.value: cell.kind for cell in health.cells.values()}
+    assert cells['=IMPORTXML("http://x.example","//a")'] == "string"
+    assert cells["+1 555 0100"] == "string"
+
+
+def test_dates_typed_as_text_follow_the_spreadsheets_locale(
+    project: SheetProject, emulator: SheetsEmulator
+) -> None:
+    emulator.spreadsheets[SHEET_KEY].locale = "en_GB"
+    backend = GoogleBackend(SHEET_KEY, Tabs(), AnonymousCredentials, emulator.host)
+    assert backend.read().date_order == "DMY"
+    assert date_order_of("en_US") == "MDY" and date_order_of("ja_JP") == "YMD"
+    assert date_order_of("de_DE") == "DMY"
+
+
+def test_the_key_comes_from_a_url_or_a_bare_key() -> None:
+    url = "https://docs.google.com/spreadsheets/d/1AbC_dEf-123/edit#gid=0"
+    assert spreadsheet_key(url) == "1AbC_dEf-123"
+    assert spreadsheet_key(" 1AbC_dEf-123 ") == "1AbC_dEf-123"
+
+
+def test_without_the_emulator_variable_only_google_is_contacted() -> None:
+    session = google._Session(AnonymousCredentials())
+    with pytest.raises(SheetError, match=r"refusing to send sheet data to evil\.example"):
+        session.request("GET", "https://evil.example/v4/spreadsheets/x")
+
+
+def test_credentials_are_required_outside_the_emulator(
+    project: SheetProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SHEETS_EMULATOR_HOST")
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    code, _, err = run(project, capsys, "health")
+    assert code == 2
+    assert "the google backend needs credentials" in err
+
+
+# --- the emulator answers as Google does -------------------------------------------------------
+
+
+@pytest.mark.skipif(not sheets_replay.CASSETTES.is_dir(), reason="no recorded cassettes here")
+def test_the_emulator_answers_recorded_google_traffic_the_same_way() -> None:
+    found = sorted(p for p in sheets_replay.CASSETTES.glob("*.json") if sheets_replay.usable(p))
+    result = sheets_replay.replay(found)
+    print(result.table())
+    assert len(found) >= 40
+    assert sum(result.total.values()) >= 400
+    assert result.rate >= 0.95, "\n".join(result.differences[:20])
+
+
+def _api(emulator: SheetsEmulator, method: str, path: str, **kwargs: Any) -> Any:
+    session = requests.Session()
+    session.trust_env = False
+    return session.request(method, f"http://{emulator.host}/v4/spreadsheets/{path}", **kwargs)
+
+
+def test_batch_get_drops_trailing_blanks_and_omits_values_of_empty_ranges(
+    emulator: SheetsEmulator,
+) -> None:
+    emulator.create("s1", tabs={"Data": [["a", "b", None], [None, None, None], [1, True, 2.5]]})
+    emulator.spreadsheets["s1"].tabs.append(type(emulator.spreadsheets["s1"].tabs[0])(99, "Empty"))
+    got = _api(
+        emulator,
+        "GET",
+        "s1/values:batchGet",
+        params={
+            "ranges": ["Data", "'Empty'!A1:C3", "Data!B1:B1"],
+            "valueRenderOption": "UNFORMATTED_VALUE",
+        },
+    ).json()
+    data, empty, one = got["valueRanges"]
+    assert data == {
+        "range": "Data!A1:Z1000",
+        "majorDimension": "ROWS",
+        "values": [["a", "b"], [], [1, True, 2.5]],
+    }
+    assert empty == {"range": "Empty!A1:C3", "majorDimension": "ROWS"}
+    assert one["range"] == "Data!B1" and one["values"] == [["b"]]
+    formatted = _api(emulator, "GET", "s1/values/Data!A3:C3").json()
+    assert formatted["values"] == [["1", "TRUE", "2.5"]]
+
+
+def test_values_batch_update_counts_and_refuses_writes_beyond_the_grid(
+    emulator: SheetsEmulator,
+) -> None:
+    emulator.create("s2")
+    body = {
+        "valueInputOption": "RAW",
+        "data": [
+            {"range": "Sheet1!A1", "values": [["x", "=1+1"], ["y", 3]]},
+            {"range": "'Sheet1'!D5:E5", "values": [["z", "w"]]},
+        ],
+    }
+    got = _api(emulator, "POST", "s2/values:batchUpdate", json=body).json()
+    assert got["totalUpdatedCells"] == 6 and got["totalUpdatedRows"] == 3
+    assert [r["updatedRange"] for r in got["responses"]] == ["Sheet1!A1:B2", "Sheet1!D5:E5"]
+    assert emulator.values("s2", "Sheet1")[0] == ["x", "=1+1"]  # RAW: text, not a formula
+    too_far = {
+        "valueInputOption": "RAW",
+        "data": [{"range": "Sheet1!A1000", "values": [["a"], ["b"]]}],
+    }
+    answer = _api(emulator, "POST", "s2/values:batchUpdate", json=too_far)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == (
+        "Range (Sheet1!A1001) exceeds grid limits. Max rows: 1000, max columns: 26"
+    )
+    assert answer.json()["error"]["status"] == "INVALID_ARGUMENT"
+    missing = _api(emulator, "GET", "nope/values/A1")
+    assert missing.status_code == 404 and missing.json()["error"]["status"] == "NOT_FOUND"
+
+
+def test_the_emulator_runs_as_a_command_with_a_workbook(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from tests.smtp_server import free_port
+
+    write_workbook(tmp_path / "w.xlsx", {"Partners": [["name", "email"], ["Pat", "pat@x.example"]]})
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "automations.testing.sheets_emulator",
+            "--port",
+            str(port),
+            "--workbook",
+            str(tmp_path / "w.xlsx"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "SHEETS_EMULATOR_HOST=127.0.0.1:" in (
+            process.stdout.readline() + process.stdout.readline()
+        )  # type: ignore[union-attr]
+        session = requests.Session()
+        session.trust_env = False
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                got = session.get(
+                    f"http://127.0.0.1:{port}/v4/spreadsheets/local-workbook/values/Partners"
+                )
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert got.json()["values"] == [["name", "email"], ["Pat", "pat@x.example"]]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
