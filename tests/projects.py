@@ -16,6 +16,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from automations.jobs import run_init
+from automations.tables import normalise_header
 from automations.testing.sheets_emulator import SheetsEmulator
 
 SHEET_KEY = "1PartnerSheetKeyForTests"
@@ -98,7 +99,9 @@ class SheetProject:
             tab = self.emulator.spreadsheets[SHEET_KEY].tab("Partners")
             assert tab is not None
             header = [
-                tab.cells[(0, c)].value.lower() for c in range(tab.columns) if (0, c) in tab.cells
+                normalise_header(tab.cells[(0, c)].value)
+                for c in range(tab.columns)
+                if (0, c) in tab.cells
             ]
             row = next(r for (r, c), cell in tab.cells.items() if c == 1 and cell.value == email)
             tab.cells[(row, header.index(column))] = Cell.native(value)
@@ -106,7 +109,7 @@ class SheetProject:
         path = self.path / "data" / "partners.xlsx"
         book = load_workbook(path)
         sheet = book["Partners"]
-        header = [str(c.value).lower() for c in sheet[1]]
+        header = [normalise_header(c.value) for c in sheet[1]]
         cells = next(r for r in sheet.iter_rows(min_row=2) if r[1].value == email)
         cells[header.index(column)].value = value
         book.save(path)

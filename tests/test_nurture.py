@@ -466,3 +466,16 @@ def test_a_line_break_in_a_name_stops_that_email_only(
     assert received(smtp_server) == DUE - {("outcome", "zoe@nunez.example")}
     assert all(b"evil.example" not in r.raw for r in smtp_server.recorder.received)
     assert all(r.rcpt_tos != ["everyone@evil.example"] for r in smtp_server.recorder.received)
+
+
+def test_a_bad_cell_is_named_with_tab_row_and_column_and_the_rest_goes(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    row = project.set_partner("maya@goldberg.example", "first_contact", "sometime in May")
+    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 1
+    assert f"Partners!{row} first_contact:" in err and "(row skipped)" in err
+    assert "Traceback" not in err
+    assert "Wrote 9 email(s)" in out  # everyone due but Maya
+    assert "maya@goldberg.example" not in project.health()
+    assert "zoe@nunez.example" in project.health()
