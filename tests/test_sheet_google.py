@@ -367,3 +367,19 @@ def test_the_emulator_runs_as_a_command_with_a_workbook(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_health_larger_than_googles_request_advice_is_written_in_pieces(
+    project: SheetProject,
+    emulator: SheetsEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run(project, capsys, "health")
+    whole = emulator.values(SHEET_KEY, "Health")
+    emulator.requests.clear()
+    monkeypatch.setattr(google, "MAX_REQUEST_BYTES", 3000)
+    run(project, capsys, "health")
+    writes = [r for r in emulator.requests if r[1].endswith("values:batchUpdate")]
+    assert len(writes) > 3
+    assert emulator.values(SHEET_KEY, "Health") == whole

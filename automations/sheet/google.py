@@ -35,6 +35,7 @@ GOOGLE = "https://sheets.googleapis.com"
 ATTEMPTS = 5  # tries per request on 429, 5xx and timeouts
 BACKOFF = 1.0  # seconds before the second try; doubles, with jitter (about 15 s in all)
 TIMEOUT = 30.0
+MAX_REQUEST_BYTES = 2_000_000  # Google's advice for one request; a larger Health is split
 HEADROOM = 500  # rows added when Health outgrows its grid, so that is rare
 TOKEN_FILE = Path.home() / ".config" / "partner-automations" / "google-token.json"
 # Spreadsheet locales that write dates day first / year first; the rest (en_US...) month first.
@@ -292,13 +293,15 @@ class GoogleBackend:
             blank_width = max(width, old_width)
             cells = [row + [""] * (blank_width - len(row)) for row in cells]
             cells += [[""] * blank_width for _ in range(old_height - height)]
-            body = {
-                "valueInputOption": "RAW",
-                "data": [{"range": f"{quoted(health_title)}!A1", "values": cells}],
-            }
-            self._call(
-                "write the Health tab", lambda: self.http.values_batch_update(self.key, body)
-            )
+            for start, chunk in _chunks(cells):
+                body = {
+                    "valueInputOption": "RAW",
+                    "data": [{"range": f"{quoted(health_title)}!A{start + 1}", "values": chunk}],
+                }
+                self._call(
+                    "write the Health tab",
+                    lambda body=body: self.http.values_batch_update(self.key, body),  # type: ignore[misc]
+                )
             self._health_size = (height, width)
         if log_rows and log_title is not None:
             self._append_log(log_title, log_rows)
@@ -322,6 +325,20 @@ class GoogleBackend:
             retry_timeouts=False,
         )
         self._log_header = header or list(LOG_COLUMNS)
+
+
+def _chunks(rows: list[list[Any]]) -> list[tuple[int, list[list[Any]]]]:
+    """(first row index, rows) pieces of at most MAX_REQUEST_BYTES of JSON each."""
+    pieces: list[tuple[int, list[list[Any]]]] = []
+    start, size = 0, 0
+    for i, row in enumerate(rows):
+        row_size = len(json.dumps(row, ensure_ascii=False).encode("utf-8")) + 1
+        if size and size + row_size > MAX_REQUEST_BYTES:
+            pieces.append((start, rows[start:i]))
+            start, size = i, 0
+        size += row_size
+    pieces.append((start, rows[start:]))
+    return pieces
 
 
 def _add_sheet(title: str, rows: int, columns: int) -> dict[str, Any]:
