@@ -381,5 +381,5 @@ def test_a_health_larger_than_googles_request_advice_is_written_in_pieces(
     monkeypatch.setattr(google, "MAX_REQUEST_BYTES", 3000)
     run(project, capsys, "health")
     writes = [r for r in emulator.requests if r[1].endswith("values:batchUpdate")]
-    assert len(writes) > 3
+    assert len(writes) >= 2
     assert emulator.values(SHEET_KEY, "Health") == whole
