@@ -10,6 +10,7 @@ request: the status code and, on success, values, range and the updated* counts
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,7 +22,20 @@ import requests
 
 from automations.testing.sheets_emulator import SheetsEmulator
 
-CASSETTES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "gspread-cassettes"
+
+def _cassettes() -> Path:
+    """`../shared/fixtures/gspread-cassettes` from the project root (or $PARTNERS_CASSETTES)."""
+    if os.environ.get("PARTNERS_CASSETTES"):
+        return Path(os.environ["PARTNERS_CASSETTES"])
+    root = Path(__file__).resolve().parents[1]
+    for folder in root.parents:
+        candidate = folder / "shared" / "fixtures" / "gspread-cassettes"
+        if candidate.is_dir():
+            return candidate
+    return root.parent / "shared" / "fixtures" / "gspread-cassettes"
+
+
+CASSETTES = _cassettes()
 OPERATIONS = {
     "get",
     "values.get",

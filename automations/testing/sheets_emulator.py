@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -31,107 +31,22 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from automations.testing.a1 import (
     GridRange,
     RangeError,
-    column_letters,
-    format_range,
     parse_range,
 )
-from automations.testing.cells import Cell, from_input, render
-
-DEFAULT_ROWS, DEFAULT_COLUMNS = 1000, 26
-STATUS = {
-    400: "INVALID_ARGUMENT",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    429: "RESOURCE_EXHAUSTED",
-    500: "INTERNAL",
-    503: "UNAVAILABLE",
-}
-
-
-class ApiError(Exception):
-    """An error answered with Google's JSON error body."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def body(self) -> dict[str, Any]:
-        """Google's error body."""
-        return {
-            "error": {
-                "code": self.code,
-                "message": self.message,
-                "status": STATUS.get(self.code, "UNKNOWN"),
-            }
-        }
-
-
-@dataclass
-class Tab:
-    """One sheet (tab): its properties and its cells."""
-
-    sheet_id: int
-    title: str
-    rows: int = DEFAULT_ROWS
-    columns: int = DEFAULT_COLUMNS
-    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
-
-    def properties(self, index: int) -> dict[str, Any]:
-        """The sheet's `properties` as Google describes them."""
-        return {
-            "sheetId": self.sheet_id,
-            "title": self.title,
-            "index": index,
-            "sheetType": "GRID",
-            "gridProperties": {"rowCount": self.rows, "columnCount": self.columns},
-        }
-
-    def last_row(self, c1: int = 0, c2: int | None = None) -> int:
-        """1 + the last row index holding a value in columns [c1, c2), or 0."""
-        used = [
-            r
-            for (r, c), cell in self.cells.items()
-            if c >= c1 and (c2 is None or c < c2) and not cell.empty
-        ]
-        return max(used) + 1 if used else 0
-
-    def insert_rows(self, at: int, count: int) -> None:
-        """Insert `count` empty rows before row index `at`."""
-        self.cells = {((r + count if r >= at else r), c): v for (r, c), v in self.cells.items()}
-        self.rows += count
-
-
-@dataclass
-class Spreadsheet:
-    """A spreadsheet: id, title, locale and its tabs in order."""
-
-    spreadsheet_id: str
-    title: str
-    tabs: list[Tab]
-    locale: str = "en_US"
-    time_zone: str = "Etc/GMT"
-
-    def tab(self, title: str) -> Tab | None:
-        """The tab with this title (Google matches titles exactly, then without case)."""
-        for t in self.tabs:
-            if t.title == title:
-                return t
-        return next((t for t in self.tabs if t.title.lower() == title.lower()), None)
-
-    def metadata(self) -> dict[str, Any]:
-        """spreadsheets.get without grid data."""
-        return {
-            "spreadsheetId": self.spreadsheet_id,
-            "properties": {
-                "title": self.title,
-                "locale": self.locale,
-                "autoRecalc": "ON_CHANGE",
-                "timeZone": self.time_zone,
-            },
-            "sheets": [{"properties": t.properties(i)} for i, t in enumerate(self.tabs)],
-            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit",
-        }
+from automations.testing.cells import Cell
+from automations.testing.grid import (
+    DEFAULT_COLUMNS,
+    DEFAULT_ROWS,
+    ApiError,
+    Spreadsheet,
+    Tab,
+    append,
+    clear,
+    input_option,
+    read,
+    value_range,
+    write,
+)
 
 
 @dataclass
@@ -223,7 +138,7 @@ class SheetsEmulator:
             tab = self.spreadsheets[spreadsheet_id].tab(title)
             assert tab is not None, title
             whole = GridRange(tab, 0, 0, tab.rows, tab.columns)
-            return _read(whole, "FORMATTED_VALUE", "FORMATTED_STRING")
+            return read(whole, "FORMATTED_VALUE", "FORMATTED_STRING")
 
     def fail(self, status: int, times: int = 1, method: str | None = None) -> None:
         """Answer the next `times` requests (of `method`, if given) with `status`."""
@@ -288,12 +203,12 @@ class SheetsEmulator:
             ranges = [parse_range(r, sheet) for r in query.get("ranges", [])]
             return {
                 "spreadsheetId": sheet.spreadsheet_id,
-                "valueRanges": [_value_range(g, one) for g in ranges],
+                "valueRanges": [value_range(g, one) for g in ranges],
             }
         if rest == "/values:batchUpdate" and method == "POST":
             return self._values_batch_update(sheet, body)
         if rest == "/values:batchClear" and method == "POST":
-            cleared = [_clear(parse_range(r, sheet)) for r in body.get("ranges", [])]
+            cleared = [clear(parse_range(r, sheet)) for r in body.get("ranges", [])]
             return {"spreadsheetId": sheet.spreadsheet_id, "clearedRanges": cleared}
         values = re.fullmatch(r"/values/(.+?)(:append|:clear)?", rest)
         if values is None:
@@ -301,16 +216,16 @@ class SheetsEmulator:
         target = parse_range(unquote(values.group(1)), sheet)
         action = values.group(2)
         if action == ":clear" and method == "POST":
-            return {"spreadsheetId": sheet.spreadsheet_id, "clearedRange": _clear(target)}
+            return {"spreadsheetId": sheet.spreadsheet_id, "clearedRange": clear(target)}
         if action == ":append" and method == "POST":
-            return _append(sheet, target, one, body)
+            return append(sheet, target, one, body)
         if action is None and method == "GET":
-            return _value_range(target, one)
+            return value_range(target, one)
         if action is None and method == "PUT":
-            option = _input_option(one.get("valueInputOption"))
+            option = input_option(one.get("valueInputOption"))
             return {
                 "spreadsheetId": sheet.spreadsheet_id,
-                **_write(target, body.get("values", []), option, one, body),
+                **write(target, body.get("values", []), option, one, body),
             }
         raise ApiError(404, "Requested entity was not found.")
 
@@ -357,9 +272,9 @@ class SheetsEmulator:
         return {"spreadsheetId": sheet.spreadsheet_id, "replies": replies}
 
     def _values_batch_update(self, sheet: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
-        option = _input_option(body.get("valueInputOption"))
+        option = input_option(body.get("valueInputOption"))
         responses = [
-            _write(parse_range(d["range"], sheet), d.get("values", []), option, {}, d)
+            write(parse_range(d["range"], sheet), d.get("values", []), option, {}, d)
             for d in body.get("data", [])
         ]
         out: dict[str, Any] = {"spreadsheetId": sheet.spreadsheet_id}
@@ -374,158 +289,6 @@ class SheetsEmulator:
                 responses=[{"spreadsheetId": sheet.spreadsheet_id, **r} for r in responses],
             )
         return out
-
-
-def _input_option(option: str | None) -> str:
-    if option not in ("RAW", "USER_ENTERED"):
-        raise ApiError(400, "Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED")
-    return option
-
-
-def _read(bounds: GridRange, render_option: str, date_option: str) -> list[list[Any]]:
-    tab = bounds.tab
-    rows: list[list[Any]] = []
-    for r in range(bounds.r1, min(bounds.r2, tab.rows)):
-        row = [
-            render(tab.cells.get((r, c)), render_option, date_option)
-            for c in range(bounds.c1, min(bounds.c2, tab.columns))
-        ]
-        while row and row[-1] == "":
-            row.pop()
-        rows.append(row)
-    while rows and not rows[-1]:
-        rows.pop()
-    return rows
-
-
-def _value_range(target: GridRange, query: dict[str, str]) -> dict[str, Any]:
-    bounds = target.clamped()
-    out: dict[str, Any] = {
-        "range": format_range(bounds),
-        "majorDimension": query.get("majorDimension", "ROWS"),
-    }
-    values = _read(
-        bounds,
-        query.get("valueRenderOption", "FORMATTED_VALUE"),
-        query.get("dateTimeRenderOption", "SERIAL_NUMBER"),
-    )
-    if out["majorDimension"] == "COLUMNS" and values:
-        width = max(len(r) for r in values)
-        columns = [[r[i] if i < len(r) else "" for r in values] for i in range(width)]
-        values = [c[: max((k + 1 for k, v in enumerate(c) if v != ""), default=0)] for c in columns]
-    if values:
-        out["values"] = values
-    return out
-
-
-def _write(
-    target: GridRange,
-    values: list[list[Any]],
-    option: str,
-    query: dict[str, str],
-    body: dict[str, Any],
-) -> dict[str, Any]:
-    if body.get("majorDimension", query.get("majorDimension", "ROWS")) == "COLUMNS":
-        width = max((len(c) for c in values), default=0)
-        values = [[c[i] if i < len(c) else None for c in values] for i in range(width)]
-    tab = target.tab
-    height, width = len(values), max((len(r) for r in values), default=0)
-    if not height or not width:
-        return {}
-    if target.single:  # one cell is where the block starts, not its size
-        target = GridRange(tab, target.r1, target.c1, target.r1 + height, target.c1 + width)
-    if (target.bounded_rows and height > target.r2 - target.r1) or (
-        target.bounded_columns and width > target.c2 - target.c1
-    ):
-        raise ApiError(
-            400,
-            f"Requested writing within range [{format_range(target)}], but tried writing "
-            f"{'to row [' + str(target.r1 + height) + ']' if height > target.r2 - target.r1 else 'to column [' + column_letters(target.c1 + width) + ']'}",
-        )
-    if target.r1 + height > tab.rows or target.c1 + width > tab.columns:
-        raise ApiError(
-            400,
-            f"Range ({_quoted(tab.title)}!{column_letters(target.c1 + 1)}{target.r1 + height}) exceeds grid limits. "
-            f"Max rows: {tab.rows}, max columns: {tab.columns}",
-        )
-    cells = 0
-    for i, row in enumerate(values):
-        for j, value in enumerate(row):
-            if value is None:
-                continue
-            cell = from_input(value, option)
-            key = (target.r1 + i, target.c1 + j)
-            if cell.empty:
-                tab.cells.pop(key, None)
-            else:
-                tab.cells[key] = cell
-            cells += 1
-    written = GridRange(tab, target.r1, target.c1, target.r1 + height, target.c1 + width)
-    out: dict[str, Any] = {
-        "updatedRange": format_range(written),
-        "updatedRows": sum(1 for r in values if any(v is not None for v in r)),
-        "updatedColumns": len({j for r in values for j, v in enumerate(r) if v is not None}),
-        "updatedCells": cells,
-    }
-    if query.get("includeValuesInResponse") == "true":
-        out["updatedData"] = _value_range(written, query)
-    return out
-
-
-def _clear(target: GridRange) -> str:
-    bounds = target.clamped()
-    for key in [k for k in bounds.tab.cells if bounds.contains(*k)]:
-        del bounds.tab.cells[key]
-    return format_range(bounds)
-
-
-def _append(
-    sheet: Spreadsheet, target: GridRange, query: dict[str, str], body: dict[str, Any]
-) -> dict[str, Any]:
-    option = _input_option(query.get("valueInputOption"))
-    tab = target.tab
-    values = body.get("values", [])
-    bounds = target.clamped()
-    # Google's "table": the cells connected (side by side or one above the other) to the
-    # last filled cell of the range; the new rows go below it, from its first column.
-    filled = {k for k, cell in tab.cells.items() if bounds.contains(*k) and not cell.empty}
-    out: dict[str, Any] = {"spreadsheetId": sheet.spreadsheet_id}
-    if filled:
-        table = _connected(filled, max(filled))
-        rows = [r for r, _ in table]
-        cols = [c for _, c in table]
-        top, left, bottom, right = min(rows), min(cols), max(rows) + 1, max(cols) + 1
-        out["tableRange"] = format_range(GridRange(tab, top, left, bottom, right))
-        start_row, start_col = bottom, left
-    else:
-        start_row, start_col = bounds.r1, bounds.c1
-    height = len(values)
-    width = max((len(r) for r in values), default=0)
-    if query.get("insertDataOption") == "INSERT_ROWS":
-        tab.insert_rows(start_row, height)
-    elif start_row + height > tab.rows:
-        tab.rows = start_row + height
-    if start_col + width > tab.columns:
-        tab.columns = start_col + width
-    where = GridRange(tab, start_row, start_col, start_row + height, start_col + width, True, True)
-    result = _write(where, values, option, query, {})
-    out["updates"] = {"spreadsheetId": sheet.spreadsheet_id, **result}
-    return out
-
-
-def _connected(filled: set[tuple[int, int]], start: tuple[int, int]) -> set[tuple[int, int]]:
-    seen, todo = {start}, [start]
-    while todo:
-        r, c = todo.pop()
-        for near in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
-            if near in filled and near not in seen:
-                seen.add(near)
-                todo.append(near)
-    return seen
-
-
-def _quoted(title: str) -> str:
-    return format_range(None, title)
 
 
 def _handler(emulator: SheetsEmulator) -> type[BaseHTTPRequestHandler]:
