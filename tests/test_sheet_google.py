@@ -383,3 +383,93 @@ def test_a_health_larger_than_googles_request_advice_is_written_in_pieces(
     writes = [r for r in emulator.requests if r[1].endswith("values:batchUpdate")]
     assert len(writes) >= 2
     assert emulator.values(SHEET_KEY, "Health") == whole
+
+
+# --- credentials -------------------------------------------------------------------------------
+
+KEY_PEM = (Path(__file__).parent / "data" / "smtp-test-key.pem").read_text()
+
+
+def test_a_service_account_key_is_loaded_and_its_email_is_named_on_403(
+    tmp_path: Path, emulator: SheetsEmulator
+) -> None:
+    import json
+
+    key = tmp_path / "sa.json"
+    key.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "p",
+                "private_key_id": "1",
+                "private_key": KEY_PEM,
+                "client_email": "partners-bot@p.iam.gserviceaccount.com",
+                "client_id": "1",
+                "token_uri": "https://oauth2.googleapis.com/token",
+            }
+        )
+    )
+    creds = google.load_credentials(str(key))
+    assert creds.service_account_email == "partners-bot@p.iam.gserviceaccount.com"  # type: ignore[attr-defined]
+    backend = GoogleBackend(SHEET_KEY, Tabs(), lambda: creds, emulator.host)
+    backend._http = google.HTTPClient(creds, session=google._Session(creds, emulator.host))
+    assert "the service account partners-bot@p.iam.gserviceaccount.com" in backend._who()
+
+
+def test_an_oauth_desktop_client_reuses_its_cached_token_without_a_browser(tmp_path: Path) -> None:
+    import json
+
+    client = tmp_path / "client.json"
+    client.write_text(
+        json.dumps(
+            {
+                "installed": {
+                    "client_id": "id",
+                    "client_secret": "s",
+                    "token_uri": "https://oauth2.googleapis.com/token",
+                    "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+                    "redirect_uris": ["http://localhost"],
+                }
+            }
+        )
+    )
+    token = tmp_path / "token.json"
+    expiry = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(
+        tzinfo=None
+    ).isoformat() + "Z"
+    token.write_text(
+        json.dumps(
+            {
+                "token": "t",
+                "refresh_token": "r",
+                "client_id": "id",
+                "client_secret": "s",
+                "token_uri": "https://oauth2.googleapis.com/token",
+                "scopes": google.SCOPES,
+                "expiry": expiry,
+            }
+        )
+    )
+    creds = google.load_credentials(str(client), token_file=token)
+    assert creds.valid and creds.token == "t"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "not found"),
+        ("not json", "is not a readable JSON key"),
+        (
+            '{"type": "authorized_user"}',
+            "neither a service-account key nor an OAuth desktop client",
+        ),
+    ],
+)
+def test_bad_credentials_files_are_named(tmp_path: Path, content: str | None, message: str) -> None:
+    from automations.errors import ConfigError
+
+    path = tmp_path / "creds.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        google.load_credentials(str(path))
