@@ -1,0 +1,132 @@
+"""The tabs the toolkit reads: their columns, value kinds, choices and checks (SHEET.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SURVEY_ITEMS = (
+    "strategic_asset",
+    "transparency",
+    "incentives",
+    "relationship_owner",
+    "shared_goals",
+    "pilot",
+    "protocol",
+    "feedback",
+    "quarterly_review",
+    "problem_response",
+)
+PARTNER_TYPES = ("complementary", "agency", "platform", "vendor", "community", "other")
+PARTNER_STATUSES = ("prospect", "contacted", "active", "paused", "faded", "declined")
+REFERRAL_STATUSES = ("new", "contacted", "qualified", "won", "lost")
+TOUCH_KINDS = ("call", "meeting", "email", "event", "reply", "other")
+LOG_STATUSES = (
+    "sent",
+    "written",
+    "failed",
+    "skipped",
+    "uncertain",
+    "reply",
+    "bounce",
+    "unsubscribe",
+)
+LOG_COLUMNS = (
+    "timestamp",
+    "run_id",
+    "action",
+    "partner_email",
+    "key",
+    "template",
+    "subject",
+    "message_id",
+    "status",
+    "detail",
+)
+DAY_ZERO = np.datetime64("1970-01-01", "D")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One known column of a tab: its kind, whether the tab needs it, its default."""
+
+    name: str
+    kind: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    default: str | None = None
+
+
+def _items() -> list[Column]:
+    return [Column(item, "rating", required=True) for item in SURVEY_ITEMS]
+
+
+SCHEMAS: dict[str, list[Column]] = {
+    "partners": [
+        Column("name", "text", required=True),
+        Column("email", "email", required=True),
+        Column("company", "text"),
+        Column("type", "enum", choices=PARTNER_TYPES, default=""),
+        Column("status", "enum", choices=PARTNER_STATUSES, default="prospect"),
+        Column("owner", "email"),
+        Column("first_contact", "date"),
+        Column("referral_fee_pct", "percent"),
+        Column("cadence_days", "whole"),
+        Column("do_not_email", "bool"),
+        Column("tags", "text"),
+        Column("notes", "text"),
+    ],
+    "referrals": [
+        Column("date", "date", required=True),
+        Column("direction", "enum", required=True, choices=("received", "given")),
+        Column("partner_email", "email", required=True),
+        Column("client", "text"),
+        Column("status", "enum", choices=REFERRAL_STATUSES, default="new"),
+        Column("value", "amount"),
+        Column("closed_on", "date"),
+        Column("fee_paid", "amount"),
+        Column("notes", "text"),
+    ],
+    "touches": [
+        Column("date", "date", required=True),
+        Column("partner_email", "email", required=True),
+        Column("kind", "enum", choices=TOUCH_KINDS, default="other"),
+        Column("direction", "enum", choices=("in", "out"), default="in"),
+        Column("notes", "text"),
+    ],
+    "survey": [
+        Column("timestamp", "timestamp", required=True),
+        Column("partner_email", "email", required=True),
+        Column("respondent", "email"),
+        *_items(),
+    ],
+    "log": [
+        Column("timestamp", "logtime", required=True),
+        Column("run_id", "text"),
+        Column("action", "text"),
+        Column("partner_email", "email"),
+        Column("key", "text"),
+        Column("template", "text"),
+        Column("subject", "text"),
+        Column("message_id", "text"),
+        Column("status", "enum", choices=LOG_STATUSES, required=True),
+        Column("detail", "text"),
+    ],
+}
+# Values in these columns must hold a value, not just the column.
+NOT_BLANK = {
+    "partners": ("name", "email"),
+    "referrals": ("date", "direction", "partner_email"),
+    "touches": ("date", "partner_email"),
+    "survey": ("timestamp", "partner_email"),
+    "log": ("timestamp", "status"),
+}
+STOP_IF_MISSING = ("partners", "referrals")
+DATE_KINDS = ("date", "timestamp", "logtime")
+NOT_IN_FUTURE = {
+    "partners": ("first_contact",),
+    "referrals": ("date", "closed_on"),
+    "touches": ("date",),
+    "survey": ("timestamp",),
+}
