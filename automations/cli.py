@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("template", help="template name, e.g. thank (templates/thank.md)")
     preview.add_argument("--partner", required=True, metavar="EMAIL")
     preview.add_argument("--html", action="store_true", help="print the HTML part instead")
+    sub.add_parser(
+        "replies", parents=[common], help="read the inbox: record replies, bounces, unsubscribes"
+    )
     resolve = sub.add_parser("resolve", parents=[common], help="settle an uncertain send")
     resolve.add_argument("key")
     settle = resolve.add_mutually_exclusive_group(required=True)
@@ -204,6 +207,15 @@ def _preview(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _replies(args: argparse.Namespace, settings: Settings) -> int:
+    result = nurture_job.run_replies(settings, _clock(settings))
+    print(report.inbox_line(result.inbox))
+    if result.write_error:
+        print(f"partners: {result.write_error}", file=sys.stderr)
+        return EXIT_FATAL
+    return EXIT_OK
+
+
 def _resolve(args: argparse.Namespace, settings: Settings) -> int:
     done = nurture_job.run_resolve(settings, args.key, args.sent, _clock(settings))
     what = "sent: it will not be sent again" if args.sent else "due again on the next run"
@@ -228,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "nurture": _nurture,
             "preview": _preview,
             "resolve": _resolve,
+            "replies": _replies,
         }[args.command]
         return command(args, settings)
     except ToolkitError as exc:

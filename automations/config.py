@@ -112,9 +112,15 @@ class ImapSettings:
 
     host: str = ""
     port: int = 993
+    security: str = "ssl"
     username: str = ""
     folder: str = "INBOX"
     required: bool = True
+    lookback_days: int = 30
+    timeout: float = 30.0
+    ca_file: str = ""
+    save_sent: bool = False
+    sent_folder: str = "Sent"
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "sheet.date_order": ("", "MDY", "DMY", "YMD"),
     "mail.backend": ("outbox", "smtp"),
     "mail.security": ("starttls", "ssl", "none"),
+    "imap.security": ("ssl", "starttls", "none"),
 }
 
 

@@ -72,6 +72,10 @@ class Journal:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")  # `pending` must be on disk before SMTP
             self.db.execute(_SCHEMA)
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS inbox (folder TEXT PRIMARY KEY, "
+                "uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL)"
+            )
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"journal {path} cannot be opened: {exc}") from exc
 
@@ -126,6 +130,28 @@ class Journal:
         moved = [e.moved("uncertain", detail, e.timestamp) for e in stuck]
         self.record(moved)
         return moved
+
+    def inbox_cursor(self, folder: str) -> tuple[int | None, int | None]:
+        """(UIDVALIDITY, last UID seen) of an IMAP folder, or (None, None) before the first scan."""
+        try:
+            row = self.db.execute(
+                "SELECT uidvalidity, last_uid FROM inbox WHERE folder = ?", (folder,)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
+        return (int(row[0]), int(row[1])) if row else (None, None)
+
+    def set_inbox_cursor(self, folder: str, uidvalidity: int, last_uid: int) -> None:
+        """Remember where the next scan of `folder` starts."""
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute(
+                    "INSERT OR REPLACE INTO inbox (folder, uidvalidity, last_uid) VALUES (?, ?, ?)",
+                    (folder, uidvalidity, last_uid),
+                )
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
 
     def sent_since(self, moment: dt.datetime) -> int:
         """Messages that left (or may have left) through SMTP since `moment`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 from email import policy, quoprimime
@@ -63,6 +64,34 @@ def _address(what: str, name: str, email: str) -> Address:
         return Address(display_name=" ".join(name.split()), username=local, domain=domain)
     except (ValueError, HeaderParseError) as exc:
         raise HeaderProblem(f"{what} cannot be written as an address: {exc}") from exc
+
+
+def encoded_words(text: str) -> str:
+    """RFC 2047 words of at most 42 bytes each, spaces kept inside them.
+
+    The standard generator folds long non-ASCII headers at a space and drops that
+    space ("Zoë Ñúñez" could arrive as "ZoëÑúñez"); words made here fold between
+    words, where decoders ignore the fold.
+    """
+    chunks: list[str] = []
+    chunk = ""
+    for ch in text:
+        if len((chunk + ch).encode("utf-8")) > 42:
+            chunks.append(chunk)
+            chunk = ""
+        chunk += ch
+    chunks.append(chunk)
+    words = [f"=?utf-8?b?{base64.b64encode(c.encode('utf-8')).decode('ascii')}?=" for c in chunks]
+    return "\r\n ".join(words)
+
+
+@lru_cache(maxsize=1024)
+def _wire_address(what: str, name: str, email: str) -> str:
+    """`Name <email>` as it goes on the wire (checked as an Address first)."""
+    checked = _address(what, name, email)
+    if checked.display_name.isascii():
+        return str(checked)
+    return f"{encoded_words(checked.display_name)} <{checked.addr_spec}>"
 
 
 @lru_cache(maxsize=16)
@@ -127,13 +156,18 @@ def build_message(
             unsubscribe["mailto"],
             unsubscribe.get("url", ""),
         )
-        msg["From"] = fixed["From"]
-        msg["To"] = _address(
-            f"the name or email of {draft.to_email}", draft.to_name, draft.to_email
+        msg.set_raw("From", _wire_address("the sender name", sender.name, sender.email))
+        msg.set_raw(
+            "To",
+            _wire_address(f"the name or email of {draft.to_email}", draft.to_name, draft.to_email),
         )
         if "Reply-To" in fixed:
             msg["Reply-To"] = fixed["Reply-To"]
-        msg["Subject"] = _single_line("the subject", subject_of(draft, rendered))
+        subject = _single_line("the subject", subject_of(draft, rendered))
+        if subject.isascii():
+            msg["Subject"] = subject
+        else:
+            msg.set_raw("Subject", encoded_words(subject))
         msg["Date"] = now  # a datetime needs no parsing, unlike its text
         ident = message_id(draft.keys, sender.email)
         msg["Message-ID"] = ident

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from automations import compose, facts
+from automations import compose, facts, mailbox
 from automations.config import Settings
-from automations.errors import SheetError, ToolkitError
+from automations.errors import ConfigError, SheetError, ToolkitError
+from automations.inbox import InboxError
 from automations.jobs import (
     decide_options,
     health_rows,
@@ -71,6 +72,7 @@ class Session:
     recovered: list[Entry]
     run_id: str
     raw: RawSheet  # as read, with the journal's missing Log rows appended
+    inbox: mailbox.InboxOutcome | None = None  # None: no [imap] configured
 
 
 @dataclass
@@ -84,6 +86,8 @@ class NurtureResult:
     held: list[Prepared] = field(default_factory=list)
     held_by: str = ""
     faults: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # printed; the exit code stays
+    inbox: mailbox.InboxOutcome | None = None
     report: DeliveryReport | None = None
     baseline: list[Entry] = field(default_factory=list)
     baseline_emails: int = 0
@@ -134,7 +138,11 @@ def _run_id(now: dt.datetime) -> str:
 
 @contextmanager
 def session(
-    settings: Settings, today: dt.date, now: dt.datetime, writing: bool
+    settings: Settings,
+    today: dt.date,
+    now: dt.datetime,
+    writing: bool,
+    read_inbox: bool = True,
 ) -> Iterator[Session]:
     """Lock (when writing), settle crashed sends, read the sheet with the journal merged in."""
     state = state_dir(settings)
@@ -151,9 +159,17 @@ def session(
             raw = backend.read()
             log_title = settings.sheet.tabs.log
             missing = unlogged(as_logged(journal.entries()), raw, log_title)
-            tables = tables_from(settings, with_log_rows(raw, log_title, missing), today)
             merged = with_log_rows(raw, log_title, missing)
-            yield Session(backend, journal, tables, missing, recovered, _run_id(now), merged)
+            tables = tables_from(settings, merged, today)
+            run_id = _run_id(now)
+            inbox = None
+            if read_inbox and settings.imap.host:
+                inbox = mailbox.scan(settings, journal, tables, now, run_id, writing)
+                if inbox.entries:
+                    missing = [*missing, *inbox.entries]
+                    merged = with_log_rows(merged, log_title, inbox.entries)
+                    tables = tables_from(settings, merged, today)
+            yield Session(backend, journal, tables, missing, recovered, run_id, merged, inbox)
         finally:
             journal.close()
     finally:
@@ -188,11 +204,23 @@ def run_nurture(
         drafts = compose.drafts(s.tables, decisions, settings, today)
         if options.only:
             drafts = [d for d in drafts if d.kind in options.only]
+        result.inbox = s.inbox
+        if s.inbox is not None and s.inbox.error:
+            if settings.imap.required:
+                # A partner may have answered: no follow-up until the inbox can be read.
+                held = sum(1 for d in drafts if d.kind == "follow_up")
+                drafts = [d for d in drafts if d.kind != "follow_up"]
+                result.faults.append(
+                    f"{s.inbox.error}; {held} follow-up(s) held back until the inbox can be "
+                    "read (a partner may have replied); the other emails go"
+                )
+            else:
+                result.warnings.append(f"{s.inbox.error}; going on ([imap] required = false)")
         health = health_rows(decisions.health)
         if options.baseline:
             return _baseline(settings, today, now, options, s, result, drafts)
         prepared = prepare(drafts, templates, settings, now)
-        result.faults = prepared.faults
+        result.faults += prepared.faults
         caps = Caps(limit=options.limit)
         if settings.mail.backend == "smtp":
             caps.per_run = settings.mail.max_per_run
@@ -202,21 +230,52 @@ def run_nurture(
         if not options.send:
             return result
         active = mailer or open_mailer(settings)
-        try:
-            result.report = deliver(
-                result.to_send,
-                active,
-                s.journal,
-                sender=settings.sender.email,
-                run_id=s.run_id,
-                clock=clock,
-                progress=progress,
-            )
-        finally:
-            active.close()
+        with _sent_copies(settings, result) as file_copy:
+            try:
+                result.report = deliver(
+                    result.to_send,
+                    active,
+                    s.journal,
+                    sender=settings.sender.email,
+                    run_id=s.run_id,
+                    clock=clock,
+                    progress=progress,
+                    after_send=file_copy,
+                )
+            finally:
+                active.close()
         result.write_error = _write(s, health, result.report.entries)
         result.wrote = not result.write_error
         return result
+
+
+@contextmanager
+def _sent_copies(
+    settings: Settings, result: NurtureResult
+) -> Iterator[Callable[[bytes], None] | None]:
+    """With `[imap] save_sent`, a function filing each sent message in the Sent folder."""
+    if settings.mail.backend != "smtp" or not (settings.imap.host and settings.imap.save_sent):
+        yield None
+        return
+    box = mailbox.open_inbox(settings)
+    try:
+        box.__enter__()
+    except InboxError as exc:
+        result.warnings.append(f"sent copies are not filed: {exc}")
+        yield None
+        return
+
+    def file_copy(data: bytes) -> None:
+        try:
+            box.append(settings.imap.sent_folder, data)
+        except InboxError as exc:
+            if not result.warnings or "not filed" not in result.warnings[-1]:
+                result.warnings.append(f"a sent copy was not filed: {exc}")
+
+    try:
+        yield file_copy
+    finally:
+        box.__exit__(None, None, None)
 
 
 def _baseline(
@@ -346,3 +405,23 @@ def check_mail(settings: Settings) -> str:
     mailer.close()
     who = f" as {settings.mail.username}" if settings.mail.username else ""
     return f"mail: connected to {mailer.where}{who} ({settings.mail.security}): OK"
+
+
+@dataclass
+class RepliesResult:
+    """What `partners replies` found and recorded."""
+
+    inbox: mailbox.InboxOutcome
+    write_error: str = ""
+
+
+def run_replies(settings: Settings, clock: Clock) -> RepliesResult:
+    """Read the inbox now and record replies, bounces and unsubscribes in the Log."""
+    if not settings.imap.host:
+        raise ConfigError("`partners replies` needs an [imap] section with a host")
+    now = clock()
+    with session(settings, now.date(), now, writing=True) as s:
+        assert s.inbox is not None
+        if s.inbox.error:
+            raise InboxError(s.inbox.error)
+        return RepliesResult(s.inbox, _write(s, None, []))

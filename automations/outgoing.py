@@ -188,6 +188,7 @@ def deliver(
     run_id: str,
     clock: Clock,
     progress: Progress | None = None,
+    after_send: Callable[[bytes], None] | None = None,
 ) -> DeliveryReport:
     """Send each message at most once; stop (keeping what is done) if the mailer fails."""
     report = DeliveryReport()
@@ -202,8 +203,9 @@ def deliver(
             pending = entries_for(p, "pending", "", stamp(clock()), run_id)
             journal.record([*done, *pending])  # committed before the SMTP transaction starts
             done = []
+            data = p.message.as_bytes()
             try:
-                delivery = mailer.send(p.message.as_bytes(), sender, p.draft.to_email, p.name)
+                delivery = mailer.send(data, sender, p.draft.to_email, p.name)
             except MailError as exc:
                 failed = [e.moved("failed", str(exc), stamp(clock())) for e in pending]
                 done = failed
@@ -213,6 +215,8 @@ def deliver(
                 break
             done = [e.moved(delivery.status, delivery.detail, stamp(clock())) for e in pending]
             report.entries.extend(done)
+            if after_send is not None and delivery.status == "sent":
+                after_send(data)
             report.outcomes.append((p, delivery))
             if progress is not None:
                 progress(count, len(ready), p, delivery)

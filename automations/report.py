@@ -13,6 +13,7 @@ from automations.tables import Problem
 
 if TYPE_CHECKING:
     from automations.config import Settings
+    from automations.mailbox import InboxOutcome
     from automations.nurture import NurtureResult
     from automations.outgoing import Prepared
 
@@ -148,6 +149,8 @@ def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False
             lines.append(
                 f"Sent {len(done)} email(s)" + (f" ({_count_by_kind(done)})" if done else "") + "."
             )
+    if result.inbox is not None and not result.inbox.error:
+        lines.append(inbox_line(result.inbox))
     if result.held:
         lines.append(
             f"{len(result.held)} more email(s) are due and wait for the next run "
@@ -160,7 +163,7 @@ def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False
 
 def nurture_warnings(result: NurtureResult) -> list[str]:
     """What needs a person's attention (standard error)."""
-    lines = list(result.faults)
+    lines = [*result.faults, *result.warnings]
     for e in result.recovered:
         lines.append(f"uncertain: {e.key} ({e.detail})")
     if result.report:
@@ -183,6 +186,13 @@ def nurture_warnings(result: NurtureResult) -> list[str]:
     if result.write_error:
         lines.append(result.write_error)
     return lines
+
+
+def inbox_line(inbox: InboxOutcome) -> str:
+    """One line: what the inbox scan recorded."""
+    c = inbox.counts
+    found = f"{c['reply']} reply(ies), {c['bounce']} bounce(s), {c['unsubscribe']} unsubscribe(s)"
+    return f"Inbox: {found} read; {len(inbox.entries)} new in the Log; {c['ignored']} other message(s) ignored."
 
 
 def preview_text(prepared: Prepared, html: bool = False) -> str:

@@ -272,6 +272,97 @@ def tls_smtp_server() -> Iterator[SmtpServer]:
     server.stop()
 
 
+@dataclass
+class ImapServer:
+    """pymap on 127.0.0.1 (user demouser / demopass), messages put in with APPEND."""
+
+    port: int
+    process: Any
+
+    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        import imaplib
+
+        conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.login("demouser", "demopass")
+            typ, data = conn.append(folder, None, None, raw)
+            assert typ == "OK", data
+        finally:
+            conn.logout()
+
+    def message_ids(self, folder: str) -> list[str]:
+        import imaplib
+        from email import message_from_bytes
+
+        conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.login("demouser", "demopass")
+            conn.select(folder, readonly=True)
+            _, data = conn.uid("SEARCH", "ALL")
+            ids = []
+            for uid in (data[0] or b"").split():
+                _, got = conn.uid("FETCH", uid, "(BODY.PEEK[HEADER])")
+                ids.append(str(message_from_bytes(got[0][1]).get("Message-ID", "")))  # type: ignore[index]
+            return ids
+        finally:
+            conn.logout()
+
+
+@pytest.fixture
+def imap_server() -> Iterator[ImapServer]:
+    """A real IMAP server (pymap, in memory) on 127.0.0.1."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tests.smtp_server import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "pymap"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-tls",
+            "dict",
+            "--demo-data",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "pymap did not start"
+            time.sleep(0.1)
+    yield ImapServer(port, process)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def use_imap(
+    project: Any, server: ImapServer, monkeypatch: pytest.MonkeyPatch, **extra: Any
+) -> None:
+    """Add an [imap] section pointing at `server` to the project's config."""
+    config = project / "config" / "partners.toml"
+    keys: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": server.port,
+        "security": "none",
+        "username": "demouser",
+        "timeout": 5.0,
+    }
+    keys.update(extra)
+    set_keys(config, "imap", **keys)
+    monkeypatch.setenv("PARTNERS_IMAP_PASSWORD", "demopass")
+
+
 def use_smtp(project: Path, server: SmtpServer, **extra: Any) -> Path:
     """Point the project's config at `server`; return the config path."""
     config = project / "config" / "partners.toml"

@@ -1,0 +1,175 @@
+"""The inbox over IMAP (imaplib): new messages since the last one seen, never marked read."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import imaplib
+import re
+import ssl
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from automations.errors import ToolkitError
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_UID = re.compile(rb"UID (\d+)")
+
+
+class InboxError(ToolkitError):
+    """The inbox cannot be reached, logged in to or read."""
+
+
+@dataclass
+class Fetched:
+    """New messages (uid, bytes) and where to start next time."""
+
+    uidvalidity: int
+    last_uid: int
+    messages: list[tuple[int, bytes]] = field(default_factory=list)
+
+
+def imap_date(day: dt.date) -> str:
+    """01-Nov-2026, in English whatever the machine's locale (IMAP wants that)."""
+    return f"{day.day:02d}-{_MONTHS[day.month - 1]}-{day.year}"
+
+
+def _quoted(text: str) -> str:
+    # imaplib sends arguments as they are: quote them ourselves.
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class ImapInbox:
+    """One IMAP connection for a run; use as a context manager."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: str,
+        username: str,
+        password: str,
+        timeout: float = 30.0,
+        ca_file: str = "",
+    ) -> None:
+        self.host, self.port, self.security = host, port, security
+        self.username, self._password = username, password
+        self.timeout, self.ca_file = timeout, ca_file
+        self.conn: imaplib.IMAP4 | None = None
+
+    @property
+    def where(self) -> str:
+        """host:port, for messages."""
+        return f"{self.host}:{self.port}"
+
+    def __enter__(self) -> ImapInbox:
+        context = ssl.create_default_context(cafile=self.ca_file or None)
+        try:
+            if self.security == "ssl":
+                self.conn = imaplib.IMAP4_SSL(
+                    self.host, self.port, ssl_context=context, timeout=self.timeout
+                )
+            else:
+                self.conn = imaplib.IMAP4(self.host, self.port, timeout=self.timeout)
+                if self.security == "starttls":
+                    self.conn.starttls(ssl_context=context)
+            self.conn.login(self.username, self._password)
+        except imaplib.IMAP4.error as exc:
+            self._close()
+            raise InboxError(
+                f"the IMAP server {self.where} refused the login of {self.username!r} ({_text(exc)}); "
+                "check [imap] username and PARTNERS_IMAP_PASSWORD"
+            ) from None
+        except ssl.SSLError as exc:
+            self._close()
+            raise InboxError(
+                f"TLS with the IMAP server {self.where} failed ({exc.reason or exc})"
+            ) from None
+        except (TimeoutError, OSError) as exc:
+            self._close()
+            raise InboxError(f"cannot connect to the IMAP server {self.where}: {exc}") from None
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                self.conn.logout()
+        self._close()
+
+    def _close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(OSError, AttributeError):
+                self.conn.shutdown()
+            self.conn = None
+
+    def _run(self, what: str, typ_data: tuple[str, list[Any]]) -> list[Any]:
+        typ, data = typ_data
+        if typ != "OK":
+            raise InboxError(f"the IMAP server {self.where} refused to {what}: {data!r}")
+        return data
+
+    def fetch_new(
+        self, folder: str, uidvalidity: int | None, last_uid: int | None, since: dt.date
+    ) -> Fetched:
+        """Messages after `last_uid` (or, on a first scan or a new UIDVALIDITY, since `since`)."""
+        assert self.conn is not None
+        conn = self.conn
+        try:
+            self._run(f"open {folder}", conn.select(_quoted(folder), readonly=True))
+            validity = int(conn.response("UIDVALIDITY")[1][0])
+            fresh = validity != uidvalidity or last_uid is None
+            criteria = ("SINCE", imap_date(since)) if fresh else ("UID", f"{(last_uid or 0) + 1}:*")
+            found = self._run("search", conn.uid("SEARCH", *criteria))
+            uids = sorted(int(u) for u in (found[0] or b"").split())
+            if not fresh:
+                uids = [u for u in uids if u > (last_uid or 0)]  # "N:*" always includes the last
+            out = Fetched(validity, max(uids, default=0 if fresh else (last_uid or 0)))
+            for start in range(0, len(uids), 100):
+                chunk = ",".join(str(u) for u in uids[start : start + 100])
+                data = self._run("fetch", conn.uid("FETCH", chunk, "(UID BODY.PEEK[])"))
+                for item in data:
+                    if isinstance(item, tuple) and len(item) == 2:
+                        uid = _UID.search(item[0])
+                        if uid:
+                            out.messages.append((int(uid.group(1)), bytes(item[1])))
+            return out
+        except (imaplib.IMAP4.error, OSError) as exc:
+            raise InboxError(
+                f"reading {folder} on the IMAP server {self.where} failed: {_text(exc)}"
+            ) from None
+
+    def append(self, folder: str, data: bytes) -> None:
+        """File a copy of a sent message (servers other than Gmail do not do it for SMTP mail)."""
+        assert self.conn is not None
+        try:
+            self._run(
+                f"save to {folder}", self.conn.append(_quoted(folder), "(\\Seen)", None, data)
+            )
+        except (imaplib.IMAP4.error, OSError) as exc:
+            raise InboxError(f"saving to {folder} on {self.where} failed: {_text(exc)}") from None
+
+    def has_message_id(self, folder: str, message_id: str) -> bool:
+        """Whether `folder` holds a message with this Message-ID."""
+        assert self.conn is not None
+        conn = self.conn
+        try:
+            self._run(f"open {folder}", conn.select(_quoted(folder), readonly=True))
+            found = self._run(
+                "search", conn.uid("SEARCH", "HEADER", "Message-ID", _quoted(message_id))
+            )
+            return bool((found[0] or b"").split())
+        except (imaplib.IMAP4.error, OSError) as exc:
+            raise InboxError(f"searching {folder} on {self.where} failed: {_text(exc)}") from None
+
+
+def _text(exc: BaseException) -> str:
+    text = str(exc)
+    if text.startswith("b'") or text.startswith('b"'):
+        text = text[2:-1]
+    return text

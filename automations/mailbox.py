@@ -1,0 +1,135 @@
+"""Reading the inbox before deciding: replies, bounces and unsubscribes become Log rows.
+
+Wires the IMAP adapter (`inbox.py`) to the pure classifier (`replies.py`) and the
+journal, which keeps where the last scan stopped (UIDVALIDITY and UID) and every
+row found, so each message is recorded once however many runs follow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from automations import facts
+from automations.config import Settings, secret
+from automations.inbox import ImapInbox, InboxError
+from automations.journal import Entry, Journal
+from automations.outgoing import stamp
+from automations.replies import Known, classify
+from automations.tables import Tables
+
+
+@dataclass
+class InboxOutcome:
+    """What a scan found (Log entries), how many of each kind, or why it could not read."""
+
+    entries: list[Entry] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    error: str = ""
+
+
+def known_from(tables: Tables, settings: Settings) -> Known:
+    """Partner addresses and the Message-IDs the toolkit sent, from the tables."""
+    log = tables.log
+    ours = log[(log["message_id"] != "") & log["action"].isin(facts.PARTNER_FACING)]
+    return Known(
+        partners=frozenset(str(e).lower() for e in tables.partners["email"]),
+        sent_ids=dict(zip(ours["message_id"], ours["partner_email"], strict=True)),
+        unsubscribe_address=settings.sender.reply_to or settings.sender.email,
+    )
+
+
+def open_inbox(settings: Settings) -> ImapInbox:
+    """The configured inbox (not yet connected)."""
+    imap = settings.imap
+    return ImapInbox(
+        imap.host,
+        imap.port,
+        imap.security,
+        imap.username,
+        secret("PARTNERS_IMAP_PASSWORD", settings),
+        imap.timeout,
+        str(settings.resolve(imap.ca_file)) if imap.ca_file else "",
+    )
+
+
+def scan(
+    settings: Settings,
+    journal: Journal,
+    tables: Tables,
+    now: dt.datetime,
+    run_id: str,
+    writing: bool,
+) -> InboxOutcome:
+    """Read new messages; with `writing`, record them and move the cursor on."""
+    imap = settings.imap
+    out = InboxOutcome()
+    known = known_from(tables, settings)
+    seen = set(tables.log["key"])
+    validity, last = journal.inbox_cursor(imap.folder)
+    since = (now - dt.timedelta(days=imap.lookback_days)).date()
+    settled: list[Entry] = []
+    try:
+        with open_inbox(settings) as box:
+            fetched = box.fetch_new(imap.folder, validity, last, since)
+            if writing and imap.save_sent:
+                settled = _settle_uncertain(box, settings, tables, now, run_id)
+    except InboxError as exc:
+        out.error = str(exc)
+        return out
+    for uid, raw in fetched.messages:
+        verdict = classify(raw, known)
+        out.counts[verdict.kind] += 1
+        if verdict.kind == "ignored":
+            continue
+        key = verdict.message_id or f"{verdict.kind}:uid:{fetched.uidvalidity}:{uid}"
+        if key in seen:
+            continue
+        seen.add(key)
+        out.entries.append(
+            Entry(
+                stamp(verdict.when or now),
+                run_id,
+                verdict.kind,
+                verdict.partner_email,
+                key,
+                "",
+                "",
+                "",
+                verdict.kind,
+                verdict.detail,
+            )
+        )
+    out.entries += settled
+    if writing:
+        journal.record(out.entries)
+        journal.set_inbox_cursor(imap.folder, fetched.uidvalidity, fetched.last_uid)
+    return out
+
+
+def _settle_uncertain(
+    box: ImapInbox, settings: Settings, tables: Tables, now: dt.datetime, run_id: str
+) -> list[Entry]:
+    """An uncertain key whose message is in the Sent folder was sent."""
+    log = tables.log
+    settled = []
+    for key in facts.uncertain_keys(log):
+        row = log[log["key"] == key].iloc[-1]
+        message_id = str(row["message_id"])
+        if message_id and box.has_message_id(settings.imap.sent_folder, message_id):
+            settled.append(
+                Entry(
+                    stamp(now),
+                    run_id,
+                    str(row["action"]),
+                    str(row["partner_email"]),
+                    key,
+                    str(row["template"]),
+                    str(row["subject"]),
+                    message_id,
+                    "sent",
+                    f"found in {settings.imap.sent_folder}: it was sent",
+                )
+            )
+    return settled

@@ -1,0 +1,157 @@
+"""What an incoming message means: a partner's reply, a bounce, an unsubscribe, or nothing.
+
+Pure: takes the message bytes and what the toolkit knows (partner addresses, the
+Message-IDs it sent and to whom, its own unsubscribe address), returns a verdict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+# Subjects of automatic answers, in a few languages (lower case, matched at the start).
+AUTO_SUBJECTS = (
+    "out of office",
+    "out of the office",
+    "automatic reply",
+    "auto reply",
+    "auto-reply",
+    "autoreply",
+    "auto:",
+    "abwesenheitsnotiz",
+    "automatische antwort",
+    "abwesend",
+    "réponse automatique",
+    "absence",
+    "absent",
+    "respuesta automática",
+    "fuera de la oficina",
+    "resposta automática",
+    "fora do escritório",
+    "risposta automatica",
+    "fuori ufficio",
+    "automatisch antwoord",
+    "afwezig",
+    "autosvar",
+)
+_IDS = re.compile(r"<[^<>\s]+>")
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the toolkit knows to recognise its correspondents."""
+
+    partners: frozenset[str]  # partner emails, lower case
+    sent_ids: Mapping[str, str]  # our Message-ID -> the partner it went to
+    unsubscribe_address: str  # where List-Unsubscribe mail arrives
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One message read: `reply`, `bounce`, `unsubscribe` or `ignored`, with its facts."""
+
+    kind: str
+    partner_email: str = ""
+    message_id: str = ""
+    when: dt.datetime | None = None
+    detail: str = ""
+
+
+def _addresses(msg: Message, *names: str) -> list[str]:
+    values = [str(v) for name in names for v in msg.get_all(name, [])]
+    return [a.lower() for _, a in getaddresses(values) if a]
+
+
+def _when(msg: Message) -> dt.datetime | None:
+    try:
+        moment = parsedate_to_datetime(str(msg.get("Date", "")))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def is_automatic(msg: Message) -> bool:
+    """Out-of-office notices and other machine answers (not a person replying)."""
+    auto = str(msg.get("Auto-Submitted", "no")).strip().lower()
+    if auto and auto != "no":
+        return True
+    if msg.get("X-Autoreply") is not None or msg.get("X-Autorespond") is not None:
+        return True
+    if str(msg.get("Precedence", "")).strip().lower() in ("auto_reply", "bulk", "junk", "list"):
+        return True
+    subject = " ".join(str(msg.get("Subject", "")).split()).lower()
+    for prefix in ("re:", "aw:", "fw:", "wg:", "tr:"):
+        subject = subject.removeprefix(prefix).strip()
+    return subject.startswith(AUTO_SUBJECTS)
+
+
+def _bounce(msg: EmailMessage, known: Known) -> Verdict | None:
+    """A delivery-status report: a permanent failure for a partner's address, else nothing."""
+    if msg.get_content_type() != "multipart/report":
+        return None
+    if str(msg.get_param("report-type", "")).lower() != "delivery-status":
+        return None
+    statuses: list[tuple[str, str, str]] = []  # (recipient, action, status)
+    original_ids: list[str] = []
+    for part in msg.walk():
+        kind = part.get_content_type()
+        if kind == "message/delivery-status":
+            for block in part.get_payload():  # per-message, then per-recipient fields
+                if not isinstance(block, Message):
+                    continue
+                recipient = str(block.get("Final-Recipient", block.get("Original-Recipient", "")))
+                if recipient:
+                    address = recipient.split(";", 1)[-1].strip().strip("<>").lower()
+                    action = str(block.get("Action", "")).strip().lower()
+                    statuses.append((address, action, str(block.get("Status", "")).strip()))
+        elif kind in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers"):
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            if isinstance(inner, Message):
+                original_ids += _IDS.findall(str(inner.get("Message-ID", "")))
+            elif isinstance(payload, str):
+                found = re.search(r"(?im)^message-id:\s*(<[^>]+>)", payload)
+                if found:
+                    original_ids.append(found.group(1))
+    for address, action, status in statuses:
+        if not status.startswith("5") or action not in ("failed", ""):
+            continue  # 4.x.x: only delayed
+        partner = next((known.sent_ids[i] for i in original_ids if i in known.sent_ids), "")
+        if not partner and address in known.partners:
+            partner = address
+        if partner:
+            return Verdict(
+                "bounce", partner, str(msg.get("Message-ID", "")), _when(msg), f"{status} {address}"
+            )
+    return None
+
+
+def classify(raw: bytes, known: Known) -> Verdict:
+    """Read one message and say what it means for the partners."""
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    msg = parsed
+    own_id = " ".join(str(msg.get("Message-ID", "")).split())
+    bounce = _bounce(msg, known)
+    if bounce is not None:
+        return bounce
+    senders = _addresses(msg, "From", "Sender", "Reply-To")
+    partner = next((a for a in senders if a in known.partners), "")
+    subject = " ".join(str(msg.get("Subject", "")).split())
+    if partner and subject.lower() == "unsubscribe":
+        to = _addresses(msg, "To", "Cc", "Delivered-To")
+        if known.unsubscribe_address.lower() in to:
+            return Verdict("unsubscribe", partner, own_id, _when(msg), "asked to unsubscribe")
+    if is_automatic(msg):
+        return Verdict("ignored", partner, own_id, _when(msg), f"automatic answer: {subject[:60]}")
+    threads = _IDS.findall(f"{msg.get('In-Reply-To', '')} {msg.get('References', '')}")
+    threaded = next((known.sent_ids[i] for i in threads if i in known.sent_ids), "")
+    who = threaded or partner
+    if who:
+        return Verdict("reply", who, own_id, _when(msg), subject[:120])
+    return Verdict("ignored", "", own_id, _when(msg), "not from a partner")

@@ -1,0 +1,207 @@
+"""Reading the inbox (a real IMAP server on 127.0.0.1) before deciding who to email."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from automations.cli import main
+from automations.messages import message_id
+from automations.sample import SENDER
+from tests.conftest import ImapServer, use_imap, use_smtp
+from tests.imap_messages import dsn, message
+from tests.projects import SheetProject
+from tests.smtp_server import SmtpServer, free_port
+
+PRIYA = "priya@stackwise.example"  # the sample's prospect whose follow-up is due today
+OUTREACH_ID = message_id((f"campaign:platforms-2026:{PRIYA}",), SENDER)
+RECENT = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> SheetProject:
+    return SheetProject(tmp_path)
+
+
+def run(
+    project: SheetProject, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    code = main([*args, "--config", str(project / "config" / "partners.toml")])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def ours(project: SheetProject, status: str) -> list[dict[str, Any]]:
+    return [r for r in project.log_rows() if r["status"] == status and r["run_id"] != "history"]
+
+
+def test_a_reply_stops_the_follow_up_and_is_logged_once(
+    project: SheetProject,
+    imap_server: ImapServer,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_smtp(project, smtp_server)
+    use_imap(project, imap_server, monkeypatch)
+    imap_server.append(
+        message(
+            "Sam Okoro <sam@stackwise.example>",
+            SENDER,
+            "Re: Quick hello",
+            in_reply_to=OUTREACH_ID,
+            when=RECENT,
+        )
+    )
+    code, out, err = run(project, capsys, "nurture", "--send")
+    assert code == 0, err
+    assert "Inbox: 1 reply(ies), 0 bounce(s), 0 unsubscribe(s) read; 1 new in the Log" in out
+    assert not smtp_server.recorder.by_recipient(PRIYA)
+    for _ in range(2):
+        run(project, capsys, "nurture", "--send")
+    replies = ours(project, "reply")
+    assert [(r["partner_email"], r["key"]) for r in replies] == [(PRIYA, "<m1@partner.example>")]
+    assert not smtp_server.recorder.by_recipient(PRIYA)
+
+
+def test_automatic_answers_and_delays_change_nothing(
+    project: SheetProject,
+    imap_server: ImapServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_imap(project, imap_server, monkeypatch)
+    imap_server.append(
+        message(
+            f"Priya <{PRIYA}>",
+            SENDER,
+            "Out of office",
+            ident="<a1@x>",
+            headers={"Auto-Submitted": "auto-replied"},
+            when=RECENT,
+        )
+    )
+    imap_server.append(
+        message(
+            f"Priya <{PRIYA}>",
+            SENDER,
+            "Abwesenheitsnotiz: Re: Quick hello",
+            ident="<a2@x>",
+            in_reply_to=OUTREACH_ID,
+            when=RECENT,
+        )
+    )
+    imap_server.append(dsn(PRIYA, "4.4.1", OUTREACH_ID, ident="<a3@x>"))
+    code, out, _ = run(project, capsys, "nurture", "--send")
+    assert code == 0
+    assert "follow_up-priya@stackwise.example" in out  # the follow-up still goes
+    assert not ours(project, "reply") and not ours(project, "bounce")
+
+
+def test_a_bounce_blocks_the_partner_for_good(
+    project: SheetProject,
+    imap_server: ImapServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_imap(project, imap_server, monkeypatch)
+    imap_server.append(dsn(PRIYA, "5.1.1", OUTREACH_ID))
+    code, out, _ = run(project, capsys, "nurture", "--send")
+    assert code == 0
+    assert "priya" not in out.split("Inbox:")[0]  # nothing written to her
+    health = project.health()[PRIYA]
+    assert health["action"] == "blocked" and "bounced" in str(health["reason"])
+    run(project, capsys, "nurture", "--send")
+    assert not any(
+        p.name.startswith(("follow_up-priya", "nurture-priya"))
+        for p in (project / "outbox").glob("*.eml")
+    )
+    assert [r["detail"] for r in ours(project, "bounce")] == [f"5.1.1 {PRIYA}"]
+
+
+def test_an_unsubscribe_blocks_the_partner(
+    project: SheetProject,
+    imap_server: ImapServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_imap(project, imap_server, monkeypatch)
+    imap_server.append(
+        message(
+            "maya@goldberg.example", SENDER, "unsubscribe", ident="<u1@x>", body="", when=RECENT
+        )
+    )
+    run(project, capsys, "nurture", "--send")
+    assert project.health()["maya@goldberg.example"]["action"] == "blocked"
+    assert not list((project / "outbox").glob("nurture-maya*"))
+    assert [r["partner_email"] for r in ours(project, "unsubscribe")] == ["maya@goldberg.example"]
+
+
+def test_an_unreachable_inbox_holds_back_follow_ups_only(
+    project: SheetProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dead = ImapServer(free_port(), None)
+    use_imap(project, dead, monkeypatch, timeout=2.0)
+    code, out, err = run(project, capsys, "nurture", "--send")
+    assert code == 1
+    assert f"cannot connect to the IMAP server 127.0.0.1:{dead.port}" in err
+    assert "1 follow-up(s) held back until the inbox can be read" in err
+    assert "follow_up-" not in out
+    assert "thank-dana@northwind.example" in out  # the thank-you still goes
+    assert not ours(project, "skipped")  # held back, not given up: due again next run
+
+
+def test_an_unreachable_inbox_that_is_not_required_only_warns(
+    project: SheetProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_imap(project, ImapServer(free_port(), None), monkeypatch, timeout=2.0, required=False)
+    code, out, err = run(project, capsys, "nurture", "--send")
+    assert code == 0
+    assert "going on ([imap] required = false)" in err
+    assert "follow_up-priya" in out
+
+
+def test_replies_command_records_and_a_wrong_password_is_named(
+    project: SheetProject,
+    imap_server: ImapServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_imap(project, imap_server, monkeypatch)
+    imap_server.append(message(f"<{PRIYA}>", SENDER, "Re: hello", when=RECENT))
+    code, out, _ = run(project, capsys, "replies")
+    assert code == 0 and "1 new in the Log" in out
+    code, out, _ = run(project, capsys, "replies")
+    assert code == 0 and "0 new in the Log" in out
+    monkeypatch.setenv("PARTNERS_IMAP_PASSWORD", "wrong-secret")
+    code, _, err = run(project, capsys, "replies")
+    assert code == 2
+    assert "refused the login of 'demouser'" in err and "wrong-secret" not in err
+
+
+def test_sent_copies_are_filed_and_an_uncertain_send_found_there_is_settled(
+    project: SheetProject,
+    imap_server: ImapServer,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_smtp(project, smtp_server)
+    use_imap(project, imap_server, monkeypatch, save_sent=True)
+    smtp_server.recorder.after_data = ["drop"]  # the first email (the escalation) is uncertain
+    code, _, err = run(project, capsys, "nurture", "--send")
+    assert code == 1 and "uncertain: escalation" in err
+    filed = imap_server.message_ids("Sent")
+    assert len([i for i in filed if i.startswith("<pa.")]) == 9  # the sent ones, not the uncertain
+    escalation = smtp_server.recorder.received[0].message["Message-ID"]
+    imap_server.append(smtp_server.recorder.received[0].raw, folder="Sent")  # it did go out
+    assert escalation in imap_server.message_ids("Sent")
+    code, _, err = run(project, capsys, "check")
+    assert "uncertain:" in err
+    run(project, capsys, "nurture", "--send")
+    code, _, err = run(project, capsys, "check")
+    assert "uncertain:" not in err
+    assert any("found in Sent" in r["detail"] for r in ours(project, "sent"))

@@ -1,0 +1,80 @@
+"""Reading one incoming message: reply, bounce, unsubscribe, or an automatic answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from automations.replies import Known, classify
+from tests.imap_messages import dsn, message
+
+OURS = "<pa.0123@rivera-consulting.example>"
+KNOWN = Known(
+    partners=frozenset({"priya@stackwise.example", "maya@goldberg.example"}),
+    sent_ids={OURS: "priya@stackwise.example"},
+    unsubscribe_address="alex@rivera-consulting.example",
+)
+ME = "alex@rivera-consulting.example"
+
+
+def test_a_message_from_a_partner_is_a_reply() -> None:
+    v = classify(message("Priya <Priya@Stackwise.example>", ME, "Re: hello"), KNOWN)
+    assert (v.kind, v.partner_email, v.message_id) == (
+        "reply",
+        "priya@stackwise.example",
+        "<m1@partner.example>",
+    )
+    assert v.when is not None and v.when.isoformat() == "2026-11-20T09:30:00+00:00"
+
+
+def test_a_reply_from_another_address_threads_by_in_reply_to() -> None:
+    v = classify(message("Sam <sam@stackwise.example>", ME, "Re: hello", in_reply_to=OURS), KNOWN)
+    assert (v.kind, v.partner_email) == ("reply", "priya@stackwise.example")
+
+
+@pytest.mark.parametrize(
+    ("subject", "headers"),
+    [
+        ("Out of Office: back Monday", {"Auto-Submitted": "auto-replied"}),
+        ("Re: hello", {"Auto-Submitted": "auto-generated"}),
+        ("Abwesenheitsnotiz: Re: hello", {}),
+        ("Automatische Antwort: hello", {}),
+        ("Réponse automatique : absent", {}),
+        ("Re: hello", {"X-Autoreply": "yes"}),
+        ("Re: hello", {"Precedence": "auto_reply"}),
+    ],
+)
+def test_automatic_answers_are_not_replies(subject: str, headers: dict[str, str]) -> None:
+    raw = message("Priya <priya@stackwise.example>", ME, subject, in_reply_to=OURS, headers=headers)
+    assert classify(raw, KNOWN).kind == "ignored"
+
+
+def test_auto_submitted_no_is_a_person() -> None:
+    raw = message("priya@stackwise.example", ME, "Re: hi", headers={"Auto-Submitted": "no"})
+    assert classify(raw, KNOWN).kind == "reply"
+
+
+def test_a_permanent_bounce_names_the_partner_by_the_original_message() -> None:
+    v = classify(dsn("someone-else@relay.example", "5.1.1", OURS), KNOWN)
+    assert (v.kind, v.partner_email, v.detail) == (
+        "bounce",
+        "priya@stackwise.example",
+        "5.1.1 someone-else@relay.example",
+    )
+
+
+def test_a_permanent_bounce_for_a_partner_address_without_our_id() -> None:
+    v = classify(dsn("maya@goldberg.example", "5.2.1", "<unknown@x>"), KNOWN)
+    assert (v.kind, v.partner_email) == ("bounce", "maya@goldberg.example")
+
+
+def test_a_delay_notice_is_not_a_bounce() -> None:
+    assert classify(dsn("maya@goldberg.example", "4.4.1", OURS), KNOWN).kind == "ignored"
+
+
+def test_unsubscribe_to_our_address_from_a_partner() -> None:
+    v = classify(message("maya@goldberg.example", ME, "unsubscribe", body=""), KNOWN)
+    assert (v.kind, v.partner_email) == ("unsubscribe", "maya@goldberg.example")
+
+
+def test_strangers_are_ignored() -> None:
+    assert classify(message("news@shop.example", ME, "Sale!"), KNOWN).kind == "ignored"
