@@ -205,3 +205,22 @@ def test_sent_copies_are_filed_and_an_uncertain_send_found_there_is_settled(
     code, _, err = run(project, capsys, "check")
     assert "uncertain:" not in err
     assert any("found in Sent" in r["detail"] for r in ours(project, "sent"))
+
+
+def test_a_new_uidvalidity_rescans_the_window_without_logging_twice(
+    project: SheetProject,
+    imap_server: ImapServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from automations.journal import Journal
+
+    use_imap(project, imap_server, monkeypatch)
+    imap_server.append(message(f"<{PRIYA}>", SENDER, "Re: hello", when=RECENT))
+    run(project, capsys, "replies")
+    journal = Journal(project / "state" / "journal.sqlite3")
+    journal.set_inbox_cursor("INBOX", 12345, 99999)  # as if the server renumbered the folder
+    journal.close()
+    code, out, _ = run(project, capsys, "replies")
+    assert code == 0 and "1 reply(ies)" in out and "0 new in the Log" in out
+    assert len(ours(project, "reply")) == 1
