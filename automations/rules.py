@@ -465,6 +465,9 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
             "reason": reasons,
             "next_due": _dates(next_due),
             "fee_owed": F["fee_owed"],
+            # Not a Health column: never to be emailed (do_not_email, bounced, refused,
+            # unsubscribed, or a row error this run). Campaigns skip these partners.
+            "hard_blocked": hard,
         }
     )
     rank = pd.Series(action).map({a: i for i, a in enumerate(ACTION_ORDER)})

@@ -91,7 +91,9 @@ def project(folder: Path, port: int) -> Path:
     config = folder / "config" / "partners.toml"
     text = config.read_text(encoding="utf-8")
     text = text.replace('backend = "outbox"', 'backend = "smtp"')
-    text = text.replace('host = ""', 'host = "127.0.0.1"').replace("port = 587", f"port = {port}")
+    text = text.replace('host = ""', 'host = "127.0.0.1"', 1).replace(
+        "port = 587", f"port = {port}"
+    )
     text = text.replace('security = "starttls"', 'security = "none"')
     text = text.replace("max_per_minute = 20", "max_per_minute = 0")
     text = text.replace("max_per_run = 100", "max_per_run = 5000")
