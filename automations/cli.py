@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("template", help="template name, e.g. thank (templates/thank.md)")
     preview.add_argument("--partner", required=True, metavar="EMAIL")
     preview.add_argument("--html", action="store_true", help="print the HTML part instead")
+    campaign = sub.add_parser(
+        "campaign", parents=[common], help="one-off outreach: each partner at most once"
+    )
+    campaign.add_argument("file", help="a campaign file, e.g. config/campaigns/agency-intro.toml")
+    campaign.add_argument("--send", action="store_true", help="send (or write to the outbox)")
+    campaign.add_argument("--limit", type=int, metavar="N", help="reach at most N partners now")
     sub.add_parser(
         "replies", parents=[common], help="read the inbox: record replies, bounces, unsubscribes"
     )
@@ -207,6 +213,29 @@ def _preview(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _campaign(args: argparse.Namespace, settings: Settings) -> int:
+    from automations.campaign import run_campaign
+
+    if args.limit is not None and args.limit < 0:
+        raise UsageError("partners campaign: --limit must be 0 or more")
+    quiet = bool(getattr(args, "quiet", False))
+    result = run_campaign(
+        settings,
+        _today(args, settings),
+        _clock(settings),
+        Path(args.file),
+        args.send,
+        args.limit,
+        _progress(quiet),
+    )
+    _print_problems(result.problems)
+    for line in report.campaign_lines(result, settings, args.send):
+        print(line)
+    for line in report.delivery_warnings(result.faults, result.report, result.write_error):
+        print(f"partners: {line}", file=sys.stderr)
+    return result.exit_code
+
+
 def _replies(args: argparse.Namespace, settings: Settings) -> int:
     result = nurture_job.run_replies(settings, _clock(settings))
     print(report.inbox_line(result.inbox))
@@ -241,6 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "preview": _preview,
             "resolve": _resolve,
             "replies": _replies,
+            "campaign": _campaign,
         }[args.command]
         return command(args, settings)
     except ToolkitError as exc:

@@ -210,6 +210,15 @@ def run_init(folder: Path, today: dt.date) -> InitResult:
                 with resources.as_file(item) as path:
                     shutil.copyfile(path, target)
                 result.created.append(target)
+    campaigns = folder / "config" / "campaigns"
+    campaigns.mkdir(parents=True, exist_ok=True)
+    for item in (defaults / "campaigns").iterdir():
+        target = campaigns / item.name
+        if target.exists():
+            result.kept.append(target)
+        else:
+            target.write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
+            result.created.append(target)
     workbook = folder / "data" / "partners.xlsx"
     if workbook.exists():
         result.kept.append(workbook)

@@ -177,7 +177,7 @@ def session(
             lock.__exit__(None, None, None)
 
 
-def _write(s: Session, health: list[list[object]] | None, entries: list[Entry]) -> str:
+def write_sheet(s: Session, health: list[list[object]] | None, entries: list[Entry]) -> str:
     """Write Health and the Log rows; an error is returned, not raised (the journal has them)."""
     try:
         s.backend.write(health, [e.as_row() for e in [*s.unlogged, *entries]])
@@ -244,7 +244,7 @@ def run_nurture(
                 )
             finally:
                 active.close()
-        result.write_error = _write(s, health, result.report.entries)
+        result.write_error = write_sheet(s, health, result.report.entries)
         result.wrote = not result.write_error
         return result
 
@@ -302,7 +302,7 @@ def _baseline(
         drafts = [d for d in drafts if not options.only or d.kind in options.only]
     result.baseline = entries
     s.journal.record(entries)
-    result.write_error = _write(s, health_rows(result.decisions.health), entries)
+    result.write_error = write_sheet(s, health_rows(result.decisions.health), entries)
     result.wrote = not result.write_error
     return result
 
@@ -354,7 +354,7 @@ def run_resolve(settings: Settings, key: str, sent: bool, clock: Clock) -> Resol
             )
         entry = Entry(entry.timestamp, s.run_id, *entry.as_row()[2:])
         s.journal.record([entry])
-        return Resolved(key, entry, _write(s, None, [entry]))
+        return Resolved(key, entry, write_sheet(s, None, [entry]))
 
 
 class PreviewError(ToolkitError):
@@ -424,4 +424,4 @@ def run_replies(settings: Settings, clock: Clock) -> RepliesResult:
         assert s.inbox is not None
         if s.inbox.error:
             raise InboxError(s.inbox.error)
-        return RepliesResult(s.inbox, _write(s, None, []))
+        return RepliesResult(s.inbox, write_sheet(s, None, []))

@@ -12,10 +12,11 @@ from automations.rules import HEALTH_COLUMNS
 from automations.tables import Problem
 
 if TYPE_CHECKING:
+    from automations.campaign import CampaignResult
     from automations.config import Settings
     from automations.mailbox import InboxOutcome
     from automations.nurture import NurtureResult
-    from automations.outgoing import Prepared
+    from automations.outgoing import DeliveryReport, Prepared
 
 
 def _json_ready(health: pd.DataFrame) -> list[dict[str, object]]:
@@ -163,11 +164,19 @@ def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False
 
 def nurture_warnings(result: NurtureResult) -> list[str]:
     """What needs a person's attention (standard error)."""
-    lines = [*result.faults, *result.warnings]
+    lines = [*result.warnings]
     for e in result.recovered:
         lines.append(f"uncertain: {e.key} ({e.detail})")
-    if result.report:
-        for p, d in result.report.outcomes:
+    return lines + delivery_warnings(result.faults, result.report, result.write_error)
+
+
+def delivery_warnings(
+    faults: list[str], delivery: DeliveryReport | None, write_error: str
+) -> list[str]:
+    """Template faults, failed and uncertain sends, a stop, a sheet that was not written."""
+    lines = list(faults)
+    if delivery:
+        for p, d in delivery.outcomes:
             if d.status == "failed":
                 lines.append(f"failed: {p.draft.kind} to {p.draft.to_email}: {d.detail}")
             elif d.status == "uncertain":
@@ -176,15 +185,46 @@ def nurture_warnings(result: NurtureResult) -> list[str]:
                     f"uncertain: {p.draft.kind} to {p.draft.to_email} ({keys}): {d.detail}; "
                     "settle it with `partners resolve KEY --sent` or `--retry`"
                 )
-        for p in result.report.refused_again:
+        for p in delivery.refused_again:
             lines.append(
                 f"not sent again: {p.draft.kind} to {p.draft.to_email}: the journal already "
                 "records it as sent, pending or uncertain"
             )
-        if result.report.fatal:
-            lines.append(f"stopped: {result.report.fatal}; the rest stays due for the next run")
-    if result.write_error:
-        lines.append(result.write_error)
+        if delivery.fatal:
+            lines.append(f"stopped: {delivery.fatal}; the rest stays due for the next run")
+    if write_error:
+        lines.append(write_error)
+    return lines
+
+
+def campaign_lines(result: CampaignResult, settings: Settings, send: bool) -> list[str]:
+    """What a campaign run found and did, for people."""
+    a = result.audience
+    lines = [
+        f"Campaign {result.campaign.name} (template {result.campaign.template}): "
+        f"{len(a.matching)} partner(s) match the audience; {len(a.already)} reached before; "
+        f"{len(a.never)} never (blocked or declined); {len(a.waiting)} wait (emailed lately); "
+        f"{len(a.due)} to reach."
+    ]
+    verb = "written to the outbox" if settings.mail.backend == "outbox" else "sent"
+    if not send:
+        if result.to_send:
+            lines += ["", plan_table(result.to_send), "", "One of them, as it would go:", ""]
+            lines.append(preview_text(result.to_send[0]))
+        lines.append(
+            f"Dry run: {len(result.to_send)} email(s) would be {verb}. "
+            "Nothing was sent or written; add --send to do it."
+        )
+    else:
+        outcomes = result.report.outcomes if result.report else []
+        done = [p for p, d in outcomes if d.status in ("sent", "written")]
+        if done:
+            lines += ["", plan_table(done), ""]
+        lines.append(f"{len(done)} email(s) {verb}.")
+    if result.held:
+        lines.append(
+            f"{len(result.held)} more partner(s) wait for the next run ({result.held_by})."
+        )
     return lines
 
 

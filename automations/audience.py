@@ -1,0 +1,136 @@
+"""A campaign: its file (name, template, subject, limit, audience) and who it reaches.
+
+Pure: the file's parsed TOML and the tables in, the campaign and its audience out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automations import facts
+from automations.errors import ConfigError
+from automations.render import plain
+from automations.rules import Decisions
+from automations.tables import Tables, normalise_header
+
+NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One outreach campaign as its file describes it."""
+
+    name: str
+    template: str
+    subject: str = ""
+    limit: int | None = None
+    audience: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def key(self, email: str) -> str:
+        """The frozen idempotency key: each partner at most once per campaign."""
+        return f"campaign:{self.name}:{email.lower()}"
+
+
+def parse_campaign(data: dict[str, Any], source: str) -> Campaign:
+    """A Campaign from the file's TOML; every mistake names the file and the key."""
+    known = {"name", "template", "subject", "limit", "audience"}
+    for key in data:
+        if key not in known:
+            raise ConfigError(
+                f"campaign file {source}: key {key!r} is not known ({', '.join(sorted(known))})"
+            )
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(
+            f"campaign file {source}: 'name' is required (e.g. name = \"agency-intro-2026-12\")"
+        )
+    if not set(name) <= NAME_CHARS:
+        raise ConfigError(
+            f"campaign file {source}: 'name' may hold only lower-case letters, digits, '-', '_' and '.'"
+        )
+    template = data.get("template")
+    if not isinstance(template, str) or not template.strip():
+        raise ConfigError(
+            f"campaign file {source}: 'template' is required (e.g. template = \"outreach\")"
+        )
+    subject = data.get("subject", "")
+    if not isinstance(subject, str):
+        raise ConfigError(f"campaign file {source}: 'subject' must be text")
+    limit = data.get("limit")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        raise ConfigError(f"campaign file {source}: 'limit' must be a whole number, 0 or more")
+    audience: dict[str, tuple[str, ...]] = {}
+    raw_audience = data.get("audience", {})
+    if not isinstance(raw_audience, dict):
+        raise ConfigError(f"campaign file {source}: [audience] must be a table")
+    for key, value in raw_audience.items():
+        values = value if isinstance(value, list) else [value]
+        if not values or not all(isinstance(v, str | int | float | bool) for v in values):
+            raise ConfigError(
+                f"campaign file {source}: audience.{key} must be a value or a list of values"
+            )
+        audience[normalise_header(key)] = tuple(plain(v).strip().lower() for v in values)
+    return Campaign(name.strip(), template.strip(), subject, limit, audience)
+
+
+@dataclass
+class Audience:
+    """Who matches, who is reached now, and who waits (and why)."""
+
+    matching: list[str] = field(default_factory=list)
+    due: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    never: dict[str, str] = field(default_factory=dict)
+    waiting: dict[str, str] = field(default_factory=dict)
+
+
+def select(
+    campaign: Campaign,
+    tables: Tables,
+    decisions: Decisions,
+    today: dt.date,
+    min_days_between_emails: int,
+    count_written: bool,
+    source: str,
+) -> Audience:
+    """The partners the audience filter matches, minus those reached, blocked or just emailed."""
+    partners = tables.partners.reset_index(drop=True)
+    mask = np.ones(len(partners), dtype=bool)
+    for column, allowed in campaign.audience.items():
+        if column not in partners.columns:
+            columns = ", ".join(c for c in partners.columns if c != "row")
+            raise ConfigError(
+                f"campaign file {source}: audience.{column} is not a Partners column ({columns})"
+            )
+        cells = partners[column].map(lambda v: plain(v).strip().lower())
+        mask &= cells.isin(list(allowed)).to_numpy()
+    out = Audience()
+    emails = pd.Index(partners["email"])
+    health = decisions.health.set_index("email")
+    view = facts.log_view(tables.log, emails, count_written)
+    recent = view.sent_mask & np.isin(view.action, facts.PARTNER_FACING) & (view.code >= 0)
+    today_n = facts.day_number(today)
+    last_email: dict[str, float] = {}
+    for code, day in zip(view.code[recent], view.day[recent], strict=True):
+        email = str(emails[code])
+        last_email[email] = max(last_email.get(email, -np.inf), float(day))
+    handled = set(view.handled_keys)
+    for email, status in zip(partners["email"][mask], partners["status"][mask], strict=True):
+        email = str(email)
+        out.matching.append(email)
+        if campaign.key(email) in handled:
+            out.already.append(email)
+        elif bool(health.loc[email, "hard_blocked"]) or status == "declined":
+            out.never[email] = (
+                "declined" if status == "declined" else str(health.loc[email, "reason"])
+            )
+        elif today_n - last_email.get(email, -np.inf) < min_days_between_emails:
+            out.waiting[email] = f"emailed in the last {min_days_between_emails} days"
+        else:
+            out.due.append(email)
+    return out

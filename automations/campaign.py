@@ -1,0 +1,168 @@
+"""`partners campaign FILE`: one-off outreach to the partners an audience filter picks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from automations import compose
+from automations.audience import Audience, Campaign, parse_campaign, select
+from automations.config import Settings
+from automations.errors import ConfigError
+from automations.jobs import decide_options, load_templates, open_mailer
+from automations.nurture import Session, session, write_sheet
+from automations.outgoing import (
+    Caps,
+    Clock,
+    DeliveryReport,
+    Prepared,
+    Progress,
+    deliver,
+    prepare,
+)
+from automations.render import TemplateFault, Templates, TemplateSource
+from automations.rules import Decisions, decide
+from automations.tables import Problem
+
+
+@dataclass
+class CampaignResult:
+    """What a campaign run found and did."""
+
+    campaign: Campaign
+    audience: Audience
+    problems: list[Problem]
+    to_send: list[Prepared] = field(default_factory=list)
+    held: list[Prepared] = field(default_factory=list)
+    held_by: str = ""
+    faults: list[str] = field(default_factory=list)
+    report: DeliveryReport | None = None
+    write_error: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        """0 all well, 1 something needs a look, 2 the run could not finish."""
+        if self.write_error or (self.report and self.report.fatal):
+            return 2
+        troubled = self.report is not None and (
+            self.report.count("failed")
+            or self.report.count("uncertain")
+            or self.report.refused_again
+        )
+        return 1 if self.problems or self.faults or troubled else 0
+
+
+def load_campaign(path: Path) -> Campaign:
+    """Read and check a campaign file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"campaign file {path} not found") from exc
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"campaign file {path} cannot be read: {exc}") from exc
+    return parse_campaign(data, str(path))
+
+
+def _drafts(
+    campaign: Campaign,
+    s: Session,
+    decisions: Decisions,
+    settings: Settings,
+    today: dt.date,
+    emails: list[str],
+    source: str,
+) -> tuple[list[compose.Draft], list[str]]:
+    """One outreach draft per partner due; a subject that cannot render stops them all."""
+    look = compose.Lookup.build(s.tables, decisions.health)
+    subjects: Templates | None = None
+    if campaign.subject:
+        text = f"Subject: {campaign.subject}\n\n.\n"
+        subjects = Templates({"subject": TemplateSource("subject", f"{source} (subject)", text)})
+    drafts: list[compose.Draft] = []
+    faults: list[str] = []
+    for email in emails:
+        context = {
+            **compose.partner_context(email, look, settings, today, []),
+            "campaign": {"name": campaign.name},
+        }
+        subject = ""
+        if subjects is not None:
+            try:
+                subject = subjects.render("subject", context).subject
+            except TemplateFault as fault:
+                return [], [f"campaign subject error, nothing sent: {fault}"]
+        drafts.append(
+            compose.Draft(
+                kind="outreach",
+                template=campaign.template,
+                to_email=email,
+                to_name=str(look.partners[email].get("name", "")),
+                keys=(campaign.key(email),),
+                key_partners=(email,),
+                context=context,
+                priority=4,
+                why=f"campaign {campaign.name}",
+                partner_row=look.rows.get(email),
+                subject=subject,
+            )
+        )
+    return drafts, faults
+
+
+def run_campaign(
+    settings: Settings,
+    today: dt.date,
+    clock: Clock,
+    path: Path,
+    send: bool,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> CampaignResult:
+    """Dry run (the audience and one email) or send, each partner at most once per campaign."""
+    campaign = load_campaign(path)
+    templates = load_templates(settings)
+    now = clock()
+    with session(settings, today, now, writing=send) as s:
+        decisions = decide(s.tables, today, settings.rules, decide_options(settings))
+        audience = select(
+            campaign,
+            s.tables,
+            decisions,
+            today,
+            settings.rules.min_days_between_emails,
+            settings.mail.backend == "outbox",
+            str(path),
+        )
+        result = CampaignResult(campaign, audience, s.tables.problems)
+        drafts, result.faults = _drafts(
+            campaign, s, decisions, settings, today, audience.due, str(path)
+        )
+        prepared = prepare(drafts, templates, settings, now)
+        result.faults += prepared.faults
+        bounds = [b for b in (limit, campaign.limit) if b is not None]
+        caps = Caps(limit=min(bounds) if bounds else None)
+        if settings.mail.backend == "smtp":
+            caps.per_run = settings.mail.max_per_run
+            caps.day_room = settings.mail.max_per_day - s.journal.sent_since(
+                now - dt.timedelta(hours=24)
+            )
+        result.to_send, result.held, result.held_by = caps.split(prepared.ready)
+        if not send:
+            return result
+        active = open_mailer(settings)
+        try:
+            result.report = deliver(
+                result.to_send,
+                active,
+                s.journal,
+                sender=settings.sender.email,
+                run_id=s.run_id,
+                clock=clock,
+                progress=progress,
+            )
+        finally:
+            active.close()
+        result.write_error = write_sheet(s, None, result.report.entries)
+        return result

@@ -1,0 +1,144 @@
+"""`partners campaign`: one-off outreach, each partner at most once per campaign."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from automations.audience import parse_campaign
+from automations.cli import main
+from automations.errors import ConfigError
+from automations.jobs import run_init
+from automations.sheet.xlsx import write_workbook
+
+HEADER = ["name", "email", "company", "type", "status", "do_not_email"]
+
+
+def prospects(n: int) -> list[list[object]]:
+    return [
+        [f"Pro {i}", f"pro{i}@agency{i}.example", f"Agency {i}", "agency", "prospect", False]
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    run_init(tmp_path, dt.date.today())
+    rows = [
+        *prospects(30),
+        ["Dee Clined", "dee@no.example", "No Co", "agency", "declined", False],
+        ["Don Twrite", "don@dne.example", "Dne Co", "agency", "prospect", True],
+        ["Acti Ve", "active@partner.example", "Act Co", "agency", "active", False],
+    ]
+    write_workbook(tmp_path / "data" / "partners.xlsx", {"Partners": [HEADER, *rows]})
+    (tmp_path / "config" / "campaigns" / "test.toml").write_text(
+        'name = "agency-test"\ntemplate = "outreach"\n'
+        'subject = "Hello {{ partner.company }}"\n[audience]\ntype = "agency"\n'
+        'status = ["prospect", "declined"]\n'
+    )
+    return tmp_path
+
+
+def run(folder: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--config", str(folder / "config" / "partners.toml")])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def written(folder: Path) -> list[str]:
+    names = (
+        [p.name for p in (folder / "outbox").glob("outreach-*.eml")]
+        if (folder / "outbox").exists()
+        else []
+    )
+    return sorted(n.split("-", 1)[1].rsplit("-", 1)[0] for n in names)
+
+
+def test_three_runs_of_ten_reach_thirty_partners_once_each_and_never_the_declined(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    campaign = str(folder / "config" / "campaigns" / "test.toml")
+    for _ in range(3):
+        code, out, _ = run(folder, capsys, "campaign", campaign, "--limit", "10", "--send")
+        assert code == 0
+    reached = written(folder)
+    assert len(reached) == 30 and len(set(reached)) == 30
+    assert "dee@no.example" not in reached and "don@dne.example" not in reached
+    code, out, _ = run(folder, capsys, "campaign", campaign, "--send")
+    assert "30 reached before; 2 never (blocked or declined)" in out and "0 email(s) written" in out
+    book = folder / "data" / "partners.xlsx"
+    rows = [
+        HEADER,
+        *prospects(30),
+        ["New Comer", "new@agency.example", "New Co", "agency", "prospect", False],
+    ]
+    write_workbook(book, {"Partners": rows})
+    code, out, _ = run(folder, capsys, "campaign", campaign, "--send")
+    assert "1 email(s) written" in out
+    assert written(folder) == sorted([*reached, "new@agency.example"])
+
+
+def test_the_dry_run_lists_the_audience_and_shows_one_email(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        folder, capsys, "campaign", str(folder / "config" / "campaigns" / "test.toml")
+    )
+    assert code == 0
+    assert "32 partner(s) match the audience; 0 reached before; 2 never" in out
+    assert "Subject: Hello Agency 0" in out and "Hi Pro," in out
+    assert "Dry run: 30 email(s) would be written" in out
+    assert not (folder / "outbox").exists()
+
+
+def test_a_campaign_outreach_is_followed_up_in_its_thread_by_the_nurture_job(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(
+        folder,
+        capsys,
+        "campaign",
+        str(folder / "config" / "campaigns" / "test.toml"),
+        "--limit",
+        "1",
+        "--send",
+    )
+    outreach = message_from_bytes(
+        next((folder / "outbox").glob("outreach-*")).read_bytes(), policy=policy.default
+    )
+    later = (dt.date.today() + dt.timedelta(days=7)).isoformat()
+    code, out, _ = run(folder, capsys, "nurture", "--send", "--only", "follow_up", "--today", later)
+    assert code == 0 and "Wrote 1 email(s)" in out
+    follow_up = message_from_bytes(
+        next((folder / "outbox").glob("follow_up-*")).read_bytes(), policy=policy.default
+    )
+    assert follow_up["In-Reply-To"] == outreach["Message-ID"]
+    assert follow_up["Subject"] == f"Re: {outreach['Subject']}"
+
+
+def test_an_unknown_audience_column_is_named(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = folder / "config" / "campaigns" / "bad.toml"
+    path.write_text('name = "x"\ntemplate = "outreach"\n[audience]\nsector = "law"\n')
+    code, _, err = run(folder, capsys, "campaign", str(path))
+    assert code == 2
+    assert f"campaign file {path}: audience.sector is not a Partners column" in err
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"template": "outreach"}, "'name' is required"),
+        ({"name": "Big Launch!", "template": "outreach"}, "may hold only lower-case letters"),
+        ({"name": "x"}, "'template' is required"),
+        ({"name": "x", "template": "outreach", "limit": -1}, "'limit' must be a whole number"),
+        ({"name": "x", "template": "outreach", "audiences": {}}, "key 'audiences' is not known"),
+    ],
+)
+def test_campaign_file_mistakes_name_the_key(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_campaign(data, "c.toml")
