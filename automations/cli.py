@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     campaign.add_argument("file", help="a campaign file, e.g. config/campaigns/agency-intro.toml")
     campaign.add_argument("--send", action="store_true", help="send (or write to the outbox)")
     campaign.add_argument("--limit", type=int, metavar="N", help="reach at most N partners now")
+    sub.add_parser("schedule", parents=[common], help="run the [schedule] jobs until stopped")
+    sub.add_parser("cron", parents=[common], help="print crontab lines equivalent to [schedule]")
     sub.add_parser(
         "replies", parents=[common], help="read the inbox: record replies, bounces, unsubscribes"
     )
@@ -236,6 +238,30 @@ def _campaign(args: argparse.Namespace, settings: Settings) -> int:
     return result.exit_code
 
 
+def _schedule(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+
+    from automations.scheduler import run_schedule
+
+    logging.basicConfig(
+        level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
+        format="%(asctime)s %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+    )
+    run_schedule(settings, config_path_from(getattr(args, "config", None)).resolve())
+    return EXIT_OK
+
+
+def _cron(args: argparse.Namespace, settings: Settings) -> int:
+    from automations.scheduler import cron_lines
+
+    script = Path(sys.executable).parent / "partners"
+    command = str(script) if script.exists() else f"{sys.executable} -m automations"
+    for line in cron_lines(settings, settings.base_dir, command):
+        print(line)
+    return EXIT_OK
+
+
 def _replies(args: argparse.Namespace, settings: Settings) -> int:
     result = nurture_job.run_replies(settings, _clock(settings))
     print(report.inbox_line(result.inbox))
@@ -271,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "resolve": _resolve,
             "replies": _replies,
             "campaign": _campaign,
+            "schedule": _schedule,
+            "cron": _cron,
         }[args.command]
         return command(args, settings)
     except ToolkitError as exc:

@@ -76,6 +76,9 @@ class Journal:
                 "CREATE TABLE IF NOT EXISTS inbox (folder TEXT PRIMARY KEY, "
                 "uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL)"
             )
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS job_runs (job TEXT PRIMARY KEY, at TEXT NOT NULL)"
+            )
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"journal {path} cannot be opened: {exc}") from exc
 
@@ -149,6 +152,26 @@ class Journal:
                 self.db.execute(
                     "INSERT OR REPLACE INTO inbox (folder, uidvalidity, last_uid) VALUES (?, ?, ?)",
                     (folder, uidvalidity, last_uid),
+                )
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
+
+    def job_runs(self) -> dict[str, dt.datetime]:
+        """When each scheduled job last ran."""
+        try:
+            rows = self.db.execute("SELECT job, at FROM job_runs").fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
+        return {job: dt.datetime.fromisoformat(at) for job, at in rows}
+
+    def record_job_run(self, job: str, when: dt.datetime) -> None:
+        """Remember that `job` ran at `when`."""
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute(
+                    "INSERT OR REPLACE INTO job_runs (job, at) VALUES (?, ?)",
+                    (job, when.isoformat()),
                 )
         except sqlite3.Error as exc:
             raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc

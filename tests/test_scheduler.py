@@ -1,0 +1,201 @@
+"""`partners schedule` and `partners cron`: jobs at their times, once, whatever happens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+import schedule
+
+from automations import scheduler as sched
+from automations.config import ScheduleSettings, Settings
+from automations.errors import ConfigError
+from automations.journal import RunLock
+
+MONDAY = dt.datetime(2026, 11, 23, 0, 0)  # naive: the machine's local time, as `schedule` uses
+
+
+class FakeClock:
+    """Time that moves only when the scheduler sleeps."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.current = start
+
+    def sleep(self, seconds: float) -> None:
+        self.current += dt.timedelta(seconds=max(seconds, 1.0))
+
+    def aware(self) -> dt.datetime:
+        return self.current.astimezone()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock(MONDAY)
+
+    class FakeDateTime(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> FakeDateTime:  # type: ignore[override]
+            moment = fake.current if tz is None else fake.current.astimezone(tz)
+            return cls.fromtimestamp(moment.timestamp(), tz) if tz else cls(*moment.timetuple()[:6])
+
+    module = types.SimpleNamespace(datetime=FakeDateTime, timedelta=dt.timedelta, time=dt.time)
+    monkeypatch.setattr(schedule, "datetime", module)
+    return fake
+
+
+def scheduler_for(
+    tmp_path: Path, clock: FakeClock, jobs: dict[str, str], runner: sched.Runner
+) -> sched.Scheduler:
+    history = sched.History(tmp_path / "state" / "journal.sqlite3")
+    return sched.Scheduler(sched.parse_slots(jobs), "", history, runner, clock.aware, clock.sleep)
+
+
+def run_week(s: sched.Scheduler, clock: FakeClock) -> None:
+    end = MONDAY + dt.timedelta(days=7)
+    sleep = clock.sleep
+
+    def sleep_until_the_end(seconds: float) -> None:
+        sleep(seconds)
+        if clock.current >= end:
+            s.stop()
+
+    s.sleep = sleep_until_the_end
+    s.run_forever(step=3600)
+
+
+def test_a_week_runs_each_job_at_its_times_exactly_once(tmp_path: Path, clock: FakeClock) -> None:
+    runs: list[tuple[str, dt.datetime]] = []
+
+    def runner(job: str) -> tuple[int, str]:
+        runs.append((job, clock.current))
+        return 0, ""
+
+    s = scheduler_for(tmp_path, clock, {"nurture": "09:00", "digest": "monday 08:00"}, runner)
+    run_week(s, clock)
+    nurture = [when for job, when in runs if job == "nurture"]
+    assert nurture == [MONDAY + dt.timedelta(days=d, hours=9) for d in range(7)]
+    assert [when for job, when in runs if job == "digest"] == [MONDAY + dt.timedelta(hours=8)]
+
+
+def test_a_job_that_raises_does_not_stop_the_others(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    runs: list[str] = []
+
+    def runner(job: str) -> tuple[int, str]:
+        if job == "digest":
+            raise RuntimeError("chart library missing")
+        runs.append(job)
+        return 0, ""
+
+    s = scheduler_for(tmp_path, clock, {"nurture": "09:00", "digest": "08:00"}, runner)
+    with caplog.at_level(logging.INFO, logger="partners.schedule"):
+        run_week(s, clock)
+    assert runs == ["nurture"] * 7
+    assert caplog.text.count("digest failed: chart library missing") == 7
+
+
+def test_a_run_missed_while_down_is_caught_up_once_on_start(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    history = sched.History(tmp_path / "state" / "journal.sqlite3")
+    history.record("nurture", (MONDAY - dt.timedelta(days=2) + dt.timedelta(hours=9)).astimezone())
+    history.record("digest", (MONDAY - dt.timedelta(days=7) + dt.timedelta(hours=8)).astimezone())
+    clock.current = MONDAY + dt.timedelta(hours=10)  # started after today's 09:00 and 08:00
+    runs: list[tuple[str, dt.datetime]] = []
+
+    def runner(job: str) -> tuple[int, str]:
+        runs.append((job, clock.current))
+        return 0, ""
+
+    s = scheduler_for(tmp_path, clock, {"nurture": "09:00", "digest": "monday 08:00"}, runner)
+    s.catch_up()
+    s.catch_up()  # a second start the same hour finds nothing missed
+    assert runs == [("nurture", clock.current), ("digest", clock.current)]
+
+
+def test_a_run_holding_the_lock_makes_the_scheduled_run_skip_with_a_reason(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = project / "config" / "partners.toml"
+    history = sched.History(project / "state" / "journal.sqlite3")
+    s = sched.Scheduler(
+        sched.parse_slots({"nurture": "09:00"}), "", history, sched.subprocess_runner(config)
+    )
+    with (
+        RunLock(project / "state" / "run.lock"),
+        caplog.at_level(logging.INFO, logger="partners.schedule"),
+    ):
+        s._run("nurture")
+    assert "nurture skipped: another partners run is working on this sheet" in caplog.text
+    assert history.load() == {}  # not counted as a run: the next one (or a catch-up) does it
+    assert not (project / "outbox").exists()
+
+
+def test_sigterm_stops_the_scheduler_within_a_second(project: Path) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "automations",
+            "schedule",
+            "--config",
+            str(project / "config" / "partners.toml"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert "scheduler started: nurture daily 09:00" in process.stderr.readline()  # type: ignore[union-attr]
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=5) == 0
+    assert time.monotonic() - started < 1.0
+    assert "scheduler stopped" in process.stderr.read()  # type: ignore[union-attr]
+
+
+def test_cron_prints_the_same_times(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from automations.cli import main
+
+    config = project / "config" / "partners.toml"
+    text = config.read_text()
+    text = text.replace(
+        'jobs = { nurture = "09:00" }', 'jobs = { nurture = "09:30", digest = "mon 08:00" }'
+    )
+    config.write_text(
+        text.replace('[schedule]\ntimezone = ""', '[schedule]\ntimezone = "Europe/Lisbon"')
+    )
+    assert main(["cron", "--config", str(config)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "CRON_TZ=Europe/Lisbon" in lines
+    assert any(
+        line.startswith("30 9 * * * cd ") and line.endswith("nurture --send >> partners.log 2>&1")
+        for line in lines
+    )
+    assert any(line.startswith("0 8 * * 1 cd ") and "digest --send" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("jobs", "message"),
+    [
+        ({"newsletter": "09:00"}, "'newsletter' is not a job"),
+        ({"nurture": "9am"}, 'write "09:00" or "monday 08:00"'),
+        ({"nurture": "25:00"}, 'write "09:00"'),
+        ({"digest": "funday 08:00"}, "'funday' is not a weekday"),
+    ],
+)
+def test_schedule_mistakes_name_the_job(jobs: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        sched.parse_slots(jobs)
+
+
+def test_the_schedule_zone_falls_back_to_the_config_zone() -> None:
+    assert sched.zone_name(Settings(timezone="Europe/Berlin")) == "Europe/Berlin"
+    settings = Settings(timezone="Europe/Berlin", schedule=ScheduleSettings(timezone="Asia/Tokyo"))
+    assert sched.zone_name(settings) == "Asia/Tokyo"
