@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     campaign.add_argument("file", help="a campaign file, e.g. config/campaigns/agency-intro.toml")
     campaign.add_argument("--send", action="store_true", help="send (or write to the outbox)")
     campaign.add_argument("--limit", type=int, metavar="N", help="reach at most N partners now")
+    survey = sub.add_parser(
+        "survey", parents=[common], help="quarterly survey emails, or `survey report`"
+    )
+    survey.add_argument("report", nargs="?", choices=["report"], help="print the survey report")
+    survey.add_argument("--send", action="store_true", help="send (or write to the outbox)")
+    survey.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sub.add_parser("schedule", parents=[common], help="run the [schedule] jobs until stopped")
     sub.add_parser("cron", parents=[common], help="print crontab lines equivalent to [schedule]")
     sub.add_parser(
@@ -238,6 +244,26 @@ def _campaign(args: argparse.Namespace, settings: Settings) -> int:
     return result.exit_code
 
 
+def _survey(args: argparse.Namespace, settings: Settings) -> int:
+    if args.report:
+        frame = nurture_job.run_survey_report(settings, _today(args, settings), _clock(settings)())
+        print(report.survey_report(frame, args.format))
+        return EXIT_OK
+    if not settings.survey.form_url:
+        raise UsageError("partners survey: set [survey] form_url first (the README shows how)")
+    options = nurture_job.NurtureOptions(send=args.send, only=("survey",), owner_surveys=True)
+    quiet = bool(getattr(args, "quiet", False))
+    result = nurture_job.run_nurture(
+        settings, _today(args, settings), _clock(settings), options, _progress(quiet)
+    )
+    _print_problems(result.problems)
+    for line in report.nurture_lines(result, settings, quiet):
+        print(line)
+    for line in report.nurture_warnings(result):
+        print(f"partners: {line}", file=sys.stderr)
+    return result.exit_code
+
+
 def _schedule(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
@@ -298,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "replies": _replies,
             "campaign": _campaign,
             "schedule": _schedule,
+            "survey": _survey,
             "cron": _cron,
         }[args.command]
         return command(args, settings)

@@ -10,15 +10,16 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 import pandas as pd
 
+from automations import facts
 from automations.config import Settings
 from automations.rules import Decisions
+from automations.survey import form_link, previous_quarter
 from automations.tables import Tables
 
-INTERNAL_KINDS = ("escalation", "digest")
+INTERNAL_KINDS = ("escalation", "digest", "survey_owner")
 PARTNER_KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
 
 
@@ -93,16 +94,6 @@ class Lookup:
         )
 
 
-def survey_link(form_url: str, email_field: str, email: str) -> str:
-    """The survey form's URL with the partner's email pre-filled."""
-    if not form_url:
-        return ""
-    if not email_field:
-        return form_url
-    joiner = "&" if "?" in form_url else "?"
-    return f"{form_url}{joiner}{urlencode({'usp': 'pp_url', email_field: email})}"
-
-
 def unsubscribe_info(settings: Settings) -> dict[str, str]:
     """The unsubscribe address and URL, for templates and the List-Unsubscribe header."""
     address = settings.sender.reply_to or settings.sender.email
@@ -148,7 +139,12 @@ def partner_context(
         "owner": owner_of(partner, settings),
         "referrals": referrals,
         "referral": referrals[-1] if referrals else {},
-        "survey_url": survey_link(settings.survey.form_url, settings.survey.email_field, email),
+        "survey_url": form_link(
+            settings.survey.form_url,
+            settings.survey.email_field,
+            settings.survey.respondent_field,
+            email,
+        ),
     }
 
 
@@ -163,6 +159,8 @@ def drafts(tables: Tables, decisions: Decisions, settings: Settings, today: dt.d
             continue
         email = str(due["partner_email"])
         context = partner_context(email, look, settings, today, due["referral_rows"])
+        if due["kind"] == "survey":
+            context["quarter"] = previous_quarter(tables.referrals, email, today)
         out.append(
             Draft(
                 kind=str(due["kind"]),
@@ -268,6 +266,8 @@ def preview_draft(
         owner = owner_of(look.partners[email], settings)["email"]
         due = {"partner_email": email, "referral_rows": mine, "keys": (key,), "score": 0.0}
         return escalation_draft(owner, [due], look, settings, today)
+    context = partner_context(email, look, settings, today, mine)
+    context["quarter"] = previous_quarter(tables.referrals, email, today)
     return Draft(
         kind=template if template in PARTNER_KINDS else "outreach",
         template=template,
@@ -275,7 +275,54 @@ def preview_draft(
         to_name=str(look.partners[email].get("name", "")),
         keys=(key,),
         key_partners=(email,),
-        context=partner_context(email, look, settings, today, mine),
+        context=context,
         why="preview (not due now)",
         partner_row=look.rows.get(email),
     )
+
+
+def owner_survey_drafts(
+    tables: Tables, decisions: Decisions, settings: Settings, today: dt.date, handled: set[str]
+) -> list[Draft]:
+    """Once a quarter, each owner rates their own active partnerships (self-assessment)."""
+    if not settings.survey.form_url:
+        return []
+    look = Lookup.build(tables, decisions.health)
+    quarter = facts.quarter_label(today)
+    health = decisions.health
+    active = health[(health["status"] == "active") & ~health["hard_blocked"].astype(bool)]
+    out = []
+    for owner, rows in active.groupby("owner", sort=True):
+        key = f"survey:{owner}:{quarter}"
+        if key in handled:
+            continue
+        survey = settings.survey
+        items = [
+            {
+                "partner": look.partners[email],
+                "survey_url": form_link(
+                    survey.form_url, survey.email_field, survey.respondent_field, email, str(owner)
+                ),
+            }
+            for email in rows["email"]
+        ]
+        name = settings.sender.name if owner == settings.sender.email.lower() else ""
+        out.append(
+            Draft(
+                kind="survey_owner",
+                template="survey_owner",
+                to_email=str(owner),
+                to_name=name,
+                keys=(key,),
+                key_partners=(str(owner),),
+                context={
+                    **base_context(settings, today),
+                    "owner": {"email": str(owner), "name": name},
+                    "items": items,
+                    "quarter_label": quarter,
+                },
+                priority=5,
+                why=f"self-assessment of {len(items)} partnership(s) for {quarter}",
+            )
+        )
+    return out

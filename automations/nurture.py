@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from automations import compose, facts, mailbox
 from automations.config import Settings
 from automations.errors import ConfigError, SheetError, ToolkitError
@@ -59,6 +61,7 @@ class NurtureOptions:
     baseline: bool = False
     only: tuple[str, ...] = ()
     limit: int | None = None
+    owner_surveys: bool = False  # `partners survey`: the owners' self-assessment invitations too
 
 
 @dataclass
@@ -204,6 +207,14 @@ def run_nurture(
         drafts = compose.drafts(s.tables, decisions, settings, today)
         if options.only:
             drafts = [d for d in drafts if d.kind in options.only]
+        if options.owner_surveys:
+            view = facts.log_view(
+                s.tables.log,
+                pd.Index(s.tables.partners["email"]),
+                decide_options(settings).count_written,
+            )
+            handled = set(view.handled_keys)
+            drafts += compose.owner_survey_drafts(s.tables, decisions, settings, today, handled)
         result.inbox = s.inbox
         if s.inbox is not None and s.inbox.error:
             if settings.imap.required:
@@ -413,6 +424,14 @@ class RepliesResult:
 
     inbox: mailbox.InboxOutcome
     write_error: str = ""
+
+
+def run_survey_report(settings: Settings, today: dt.date, now: dt.datetime) -> pd.DataFrame:
+    """Per partner: their latest view, the owner's beside it, items 3+ points apart."""
+    from automations import survey
+
+    with session(settings, today, now, writing=False, read_inbox=False) as s:
+        return survey.report(s.tables, today, settings.sender.email)
 
 
 def run_replies(settings: Settings, clock: Clock) -> RepliesResult:

@@ -235,6 +235,30 @@ def inbox_line(inbox: InboxOutcome) -> str:
     return f"Inbox: {found} read; {len(inbox.entries)} new in the Log; {c['ignored']} other message(s) ignored."
 
 
+def survey_report(frame: pd.DataFrame, fmt: str = "table") -> str:
+    """The survey report as a table, CSV or JSON (one object per partner)."""
+    if fmt == "json":
+        records = frame.astype(object).where(pd.notna(frame), None).to_dict(orient="records")
+        return json.dumps(records, ensure_ascii=False, indent=2)
+    if fmt == "csv":
+        return frame.to_csv(index=False).rstrip("\n")
+    if frame.empty:
+        return "No survey answers yet."
+    rows = [
+        [
+            str(r["name"]),
+            str(r["email"]),
+            "-"
+            if r["partner_avg"] is None or pd.isna(r["partner_avg"])
+            else f"{r['partner_avg']:.1f}",
+            "-" if r["self_avg"] is None or pd.isna(r["self_avg"]) else f"{r['self_avg']:.1f}",
+            str(r["differ"] or "-"),
+        ]
+        for _, r in frame.iterrows()
+    ]
+    return columns(["partner", "email", "their avg", "your avg", "3+ points apart"], rows)
+
+
 def preview_text(prepared: Prepared, html: bool = False) -> str:
     """Headers and one body part of a message, as a person reads it."""
     msg = prepared.message

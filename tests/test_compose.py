@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from automations.compose import drafts, survey_link
+from automations.compose import drafts
 from automations.config import SenderSettings, Settings, SurveySettings
+from automations.survey import form_link
 from tests.conftest import SENDER, TODAY, Sheet
 
 SETTINGS = Settings(
@@ -53,12 +54,12 @@ def test_a_thank_covers_every_unthanked_referral_and_blank_cells_are_empty() -> 
 
 
 def test_the_survey_link_prefills_the_partners_email() -> None:
-    link = survey_link("https://forms.example/f/viewform", "entry.1", "pat+x@p.example")
+    link = form_link("https://forms.example/f/viewform", "entry.1", "", "pat+x@p.example")
     assert link == "https://forms.example/f/viewform?usp=pp_url&entry.1=pat%2Bx%40p.example"
-    assert survey_link("https://f.example/v?a=1", "entry.1", "p@x").startswith(
+    assert form_link("https://f.example/v?a=1", "entry.1", "", "p@x").startswith(
         "https://f.example/v?a=1&"
     )
-    assert survey_link("", "entry.1", "p@x") == ""
+    assert form_link("", "entry.1", "", "p@x") == ""
 
 
 def test_drafts_come_in_priority_order_escalations_first() -> None:

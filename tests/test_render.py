@@ -14,7 +14,17 @@ from hypothesis import strategies as st
 from automations.render import TemplateFault, Templates, TemplateSource, money, plain
 
 SHIPPED = resources.files("automations") / "defaults" / "templates"
-KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey", "escalation", "digest")
+KINDS = (
+    "outreach",
+    "follow_up",
+    "nurture",
+    "thank",
+    "outcome",
+    "survey",
+    "survey_owner",
+    "escalation",
+    "digest",
+)
 
 
 def shipped() -> Templates:
@@ -77,9 +87,20 @@ def blank_context() -> dict[str, Any]:
                 "survey": True,
                 "survey_avg": "",
                 "reason": "",
+                "survey_url": "",
             }
         ],
         "survey_url": "",
+        "quarter_label": "2026Q4",
+        "quarter": {
+            "label": "2026Q3",
+            "received": 0,
+            "given": 0,
+            "won": 0,
+            "lost": 0,
+            "open": 0,
+            "clients": [],
+        },
         "today": dt.date(2026, 11, 25),
         "unsubscribe": {"address": "alex@r.example", "mailto": "mailto:alex@r.example", "url": ""},
         "digest": {

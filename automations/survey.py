@@ -1,0 +1,111 @@
+"""The partnership survey: pre-filled form links, last quarter's facts, and the report.
+
+Pure: tables and `today` in; links, facts and a report table out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+import numpy as np
+import pandas as pd
+
+from automations import facts
+from automations.tables import SURVEY_ITEMS, Tables
+
+GAP = 3  # points between the partner's view and the owner's that the report points out
+
+
+def form_link(
+    form_url: str, email_field: str, respondent_field: str, partner: str, respondent: str = ""
+) -> str:
+    """The form's URL with the partnership (and, for a self-assessment, the respondent) filled in."""
+    if not form_url:
+        return ""
+    fields = {"usp": "pp_url"}
+    if email_field:
+        fields[email_field] = partner
+    if respondent and respondent_field:
+        fields[respondent_field] = respondent
+    if len(fields) == 1:
+        return form_url
+    joiner = "&" if "?" in form_url else "?"
+    return f"{form_url}{joiner}{urlencode(fields)}"
+
+
+def previous_quarter(referrals: pd.DataFrame, email: str, today: dt.date) -> dict[str, Any]:
+    """What the two sides exchanged in the last full quarter: counts each way and outcomes."""
+    end = facts.quarter_start(today)
+    start = facts.quarter_start(end - dt.timedelta(days=1))
+    dates = referrals["date"].dt.date
+    mine = referrals[(referrals["partner_email"] == email) & (dates >= start) & (dates < end)]
+    received = mine[mine["direction"] == "received"]
+    given = mine[mine["direction"] == "given"]
+    return {
+        "label": facts.quarter_label(start),
+        "received": len(received),
+        "given": len(given),
+        "won": int((mine["status"] == "won").sum()),
+        "lost": int((mine["status"] == "lost").sum()),
+        "open": int(mine["status"].isin(["new", "contacted", "qualified"]).sum()),
+        "clients": [str(c) for c in received["client"] if str(c)],
+    }
+
+
+REPORT_COLUMNS = (
+    "name",
+    "email",
+    "owner",
+    "partner_answered",
+    "partner_avg",
+    "self_answered",
+    "self_avg",
+    "differ",
+)
+
+
+def report(tables: Tables, today: dt.date, sender_email: str) -> pd.DataFrame:
+    """Per partner with an answer: the latest partner view, the owner's beside it, the gaps."""
+    partners = tables.partners.reset_index(drop=True)
+    emails = pd.Index(partners["email"])
+    owners = np.where(partners["owner"] == "", sender_email.lower(), partners["owner"]).astype(
+        object
+    )
+    theirs, ours = facts.survey_table(
+        tables.survey, emails, owners, sender_email.lower(), facts.day_number(today)
+    )
+    latest_theirs = facts.latest_per_partner(theirs, "moment")
+    latest_ours = facts.latest_per_partner(ours, "moment")
+    rows = []
+    for code in sorted(set(latest_theirs.index) | set(latest_ours.index)):
+        p = latest_theirs.loc[code] if code in latest_theirs.index else None
+        s = latest_ours.loc[code] if code in latest_ours.index else None
+        row: dict[str, Any] = {
+            "name": partners.at[code, "name"],
+            "email": partners.at[code, "email"],
+            "owner": owners[code],
+            "partner_answered": _day(p),
+            "partner_avg": round(float(p["avg"]), 2) if p is not None else None,
+            "self_answered": _day(s),
+            "self_avg": round(float(s["avg"]), 2) if s is not None else None,
+        }
+        gaps = []
+        for item in SURVEY_ITEMS:
+            theirs_v = float(p[item]) if p is not None else np.nan
+            ours_v = float(s[item]) if s is not None else np.nan
+            row[f"partner_{item}"] = None if np.isnan(theirs_v) else int(theirs_v)
+            row[f"self_{item}"] = None if np.isnan(ours_v) else int(ours_v)
+            if not np.isnan(theirs_v) and not np.isnan(ours_v) and abs(theirs_v - ours_v) >= GAP:
+                gaps.append(f"{item} (partner {theirs_v:g}, you {ours_v:g})")
+        row["differ"] = "; ".join(gaps)
+        rows.append(row)
+    columns = [*REPORT_COLUMNS, *(f"{w}_{i}" for i in SURVEY_ITEMS for w in ("partner", "self"))]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _day(response: pd.Series | None) -> str | None:
+    if response is None:
+        return None
+    return pd.Timestamp(response["moment"]).date().isoformat()

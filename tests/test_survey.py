@@ -1,0 +1,130 @@
+"""The quarterly survey: pre-filled links, last quarter's facts, and the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from email import message_from_bytes, policy
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from automations import facts
+from automations.cli import main
+from automations.survey import form_link, previous_quarter, report
+from automations.tables import SURVEY_ITEMS
+from tests.conftest import SENDER, TODAY, Sheet, set_keys
+
+P = "pat@partner.example"
+
+
+def run(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--config", str(project / "config" / "partners.toml")])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def links(eml: Path) -> list[str]:
+    msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    return [h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', html)]
+
+
+def test_the_survey_email_links_to_the_form_with_the_partner_filled_in(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_keys(project / "config" / "partners.toml", "survey", respondent_field="entry.2000002")
+    code, out, _ = run(project, capsys, "survey", "--send")
+    assert code == 0 and "2 survey, 1 survey_owner" in out
+    (aiko,) = (project / "outbox").glob("survey-aiko@kumo.example-*.eml")
+    (link,) = links(aiko)
+    parts = urlsplit(link)
+    assert (
+        f"{parts.scheme}://{parts.netloc}{parts.path}"
+        == "https://docs.google.com/forms/d/e/EXAMPLE-FORM-ID/viewform"
+    )
+    assert parse_qs(parts.query) == {"usp": ["pp_url"], "entry.1000001": ["aiko@kumo.example"]}
+    text = (
+        message_from_bytes(aiko.read_bytes(), policy=policy.default)
+        .get_body(("plain",))
+        .get_content()
+    )  # type: ignore[union-attr]
+    last = facts.quarter_label(facts.quarter_start(dt.date.today()) - dt.timedelta(days=1))
+    assert last in text
+    (own,) = (project / "outbox").glob("survey_owner-*.eml")
+    owner_links = [parse_qs(urlsplit(u).query) for u in links(own)]
+    assert {
+        "entry.1000001": ["aiko@kumo.example"],
+        "entry.2000002": [SENDER_SAMPLE],
+        "usp": ["pp_url"],
+    } in owner_links
+    code, out, _ = run(project, capsys, "survey", "--send")
+    assert "Nothing is due" in out  # once a quarter, owners included
+
+
+SENDER_SAMPLE = "alex@rivera-consulting.example"
+
+
+def test_last_quarters_facts_are_counted_each_way() -> None:
+    today = dt.date(2026, 11, 25)  # Q4: the last full quarter is Q3
+    s = (
+        Sheet(today=today)
+        .partner()
+        .referral(0, date="2026-07-02", client="Ann", status="won")
+        .referral(0, date="2026-09-30", client="Bo", status="new")
+        .referral(0, date="2026-08-15", direction="given", client="Cy", status="lost")
+        .referral(0, date="2026-10-01", client="Later")
+        .referral(0, date="2026-06-30", client="Earlier")
+    )
+    facts_ = previous_quarter(s.tables().referrals, P, today)
+    assert facts_ == {
+        "label": "2026Q3",
+        "received": 2,
+        "given": 1,
+        "won": 1,
+        "lost": 1,
+        "open": 1,
+        "clients": ["Ann", "Bo"],
+    }
+
+
+def test_the_report_lists_exactly_the_items_three_or_more_points_apart() -> None:
+    theirs = [8, 8, 8, 8, 8, 8, 8, 8, 8, 8]
+    ours = [8, 5, 6, 8, 2, 8, 9, 4, 8, 8]  # 3, 2, 0, 6, 0, 1, 4 points apart ...
+    s = Sheet().partner().response(10, theirs).response(5, ours, respondent=SENDER)
+    frame = report(s.tables(), TODAY, SENDER)
+    row = frame.set_index("email").loc[P]
+    assert (
+        row["differ"]
+        == "transparency (partner 8, you 5); shared_goals (partner 8, you 2); feedback (partner 8, you 4)"
+    )
+    assert row["partner_avg"] == 8.0 and row["self_avg"] == pytest.approx(6.6)
+    assert [row[f"self_{i}"] for i in SURVEY_ITEMS] == ours
+
+
+def test_a_rating_outside_one_to_nine_is_a_row_error() -> None:
+    s = Sheet().partner().response(3, [8, 8, 8, 8, 8, 8, 8, 8, 8, 12])
+    problems = [str(p) for p in s.tables().problems]
+    assert any("Survey!2 problem_response" in p and "12" in p for p in problems), problems
+
+
+def test_survey_report_prints_csv_and_json(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(project, capsys, "survey", "report", "--format", "csv")
+    assert code == 0 and out.startswith("name,email,owner,partner_answered,partner_avg")
+    code, out, _ = run(project, capsys, "survey", "report", "--format", "json")
+    assert '"differ": "protocol (partner 8, you 5); quarterly_review (partner 8, you 4)"' in out
+
+
+def test_the_form_link_keeps_an_existing_query() -> None:
+    link = form_link(
+        "https://f.example/v?hl=en", "entry.1", "entry.2", "p@x.example", "me@x.example"
+    )
+    assert parse_qs(urlsplit(link).query) == {
+        "hl": ["en"],
+        "usp": ["pp_url"],
+        "entry.1": ["p@x.example"],
+        "entry.2": ["me@x.example"],
+    }
