@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     survey.add_argument("report", nargs="?", choices=["report"], help="print the survey report")
     survey.add_argument("--send", action="store_true", help="send (or write to the outbox)")
     survey.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    digest = sub.add_parser("digest", parents=[common], help="the weekly summary to each owner")
+    digest.add_argument("--send", action="store_true", help="send (or write to the outbox)")
     sub.add_parser("schedule", parents=[common], help="run the [schedule] jobs until stopped")
     sub.add_parser("cron", parents=[common], help="print crontab lines equivalent to [schedule]")
     sub.add_parser(
@@ -264,6 +266,22 @@ def _survey(args: argparse.Namespace, settings: Settings) -> int:
     return result.exit_code
 
 
+def _digest(args: argparse.Namespace, settings: Settings) -> int:
+    options = nurture_job.NurtureOptions(send=args.send, digest=True)
+    result = nurture_job.run_nurture(settings, _today(args, settings), _clock(settings), options)
+    _print_problems(result.problems)
+    quiet = bool(getattr(args, "quiet", False))
+    if not quiet:  # the same summary as the email, in the terminal
+        for prepared in [*result.to_send, *result.held]:
+            print(f"--- digest for {prepared.draft.to_email}: {prepared.subject}")
+            print(prepared.rendered.text)
+    for line in report.nurture_lines(result, settings, quiet):
+        print(line)
+    for line in report.nurture_warnings(result):
+        print(f"partners: {line}", file=sys.stderr)
+    return result.exit_code
+
+
 def _schedule(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
@@ -325,6 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "campaign": _campaign,
             "schedule": _schedule,
             "survey": _survey,
+            "digest": _digest,
             "cron": _cron,
         }[args.command]
         return command(args, settings)

@@ -6,8 +6,9 @@ Pure: takes the tables, the decisions and the settings, returns plain dataclasse
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ class Draft:
     thread_message_id: str = ""
     thread_subject: str = ""
     subject: str = ""  # overrides the template's subject (campaign files)
+    inline: tuple[tuple[str, bytes], ...] = ()  # (Content-ID, PNG) images the HTML shows
 
     @property
     def internal(self) -> bool:
@@ -323,6 +325,52 @@ def owner_survey_drafts(
                 },
                 priority=5,
                 why=f"self-assessment of {len(items)} partnership(s) for {quarter}",
+            )
+        )
+    return out
+
+
+def digest_drafts(
+    tables: Tables,
+    decisions: Decisions,
+    settings: Settings,
+    today: dt.date,
+    handled: set[str],
+    chart: Callable[[list[tuple[str, int, int]]], bytes] | None = None,
+) -> list[Draft]:
+    """One digest per owner for this ISO week, with the chart inline when `chart` is given."""
+    from automations.digest import digest_context, iso_week, owner_partners
+
+    out = []
+    domain = settings.sender.email.rpartition("@")[2] or "localhost"
+    for owner, emails in owner_partners(decisions.health).items():
+        key = f"digest:{owner}:{iso_week(today)}"
+        if key in handled:
+            continue
+        summary = digest_context(owner, emails, tables, decisions.health, today)
+        inline: tuple[tuple[str, bytes], ...] = ()
+        if chart is not None:
+            tag = hashlib.sha256(owner.encode()).hexdigest()[:10]
+            cid = f"chart.{iso_week(today)}.{tag}@{domain}"
+            summary["chart_cid"] = cid
+            inline = ((cid, chart(summary["series"])),)
+        name = settings.sender.name if owner == settings.sender.email.lower() else ""
+        out.append(
+            Draft(
+                kind="digest",
+                template="digest",
+                to_email=owner,
+                to_name=name,
+                keys=(key,),
+                key_partners=(owner,),
+                context={
+                    **base_context(settings, today),
+                    "owner": {"email": owner, "name": name},
+                    "digest": summary,
+                },
+                priority=8,
+                why=f"weekly digest of {len(emails)} partner(s)",
+                inline=inline,
             )
         )
     return out

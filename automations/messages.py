@@ -186,7 +186,20 @@ def build_message(
     # "=_" never occurs in quoted-printable text, so the boundary is safe as it is.
     msg["MIME-Version"] = _CONSTANT["MIME-Version"]
     msg["Content-Type"] = f'multipart/alternative; boundary="=_{ident[1:].split("@")[0]}"'
-    msg.set_payload([_part("plain", rendered.text), _part("html", rendered.html)])
+    html = _part("html", rendered.html)
+    if draft.inline:  # the HTML and its images travel together (multipart/related)
+        related = EmailMessage(policy=STRICT)
+        related["Content-Type"] = f'multipart/related; boundary="=_r{ident[1:].split("@")[0]}"'
+        images = []
+        for cid, png in draft.inline:
+            image = EmailMessage(policy=STRICT)
+            image.set_content(
+                png, maintype="image", subtype="png", cid=f"<{cid}>", disposition="inline"
+            )
+            images.append(image)
+        related.set_payload([html, *images])
+        html = related
+    msg.set_payload([_part("plain", rendered.text), html])
     return msg
 
 

@@ -62,6 +62,7 @@ class NurtureOptions:
     only: tuple[str, ...] = ()
     limit: int | None = None
     owner_surveys: bool = False  # `partners survey`: the owners' self-assessment invitations too
+    digest: bool = False  # `partners digest`: the owners' weekly digests, nothing else
 
 
 @dataclass
@@ -207,14 +208,21 @@ def run_nurture(
         drafts = compose.drafts(s.tables, decisions, settings, today)
         if options.only:
             drafts = [d for d in drafts if d.kind in options.only]
-        if options.owner_surveys:
+        if options.owner_surveys or options.digest:
             view = facts.log_view(
                 s.tables.log,
                 pd.Index(s.tables.partners["email"]),
                 decide_options(settings).count_written,
             )
             handled = set(view.handled_keys)
-            drafts += compose.owner_survey_drafts(s.tables, decisions, settings, today, handled)
+            if options.owner_surveys:
+                drafts += compose.owner_survey_drafts(s.tables, decisions, settings, today, handled)
+            if options.digest:
+                from automations.chart import referrals_chart
+
+                drafts = compose.digest_drafts(
+                    s.tables, decisions, settings, today, handled, referrals_chart
+                )
         result.inbox = s.inbox
         if s.inbox is not None and s.inbox.error:
             if settings.imap.required:

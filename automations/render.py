@@ -25,6 +25,7 @@ from markupsafe import Markup
 TEMPLATE_SUFFIX = ".md"
 _SUBJECT = re.compile(r"^subject:[ \t]*(.*)$", re.IGNORECASE)
 _TOKEN = re.compile(r"XPAVAL(\d{5})X")
+_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\s]+\)")
 _LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
 _EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
 _FIELD = re.compile(r"has no attribute '([^']+)'|'([^']+)' is undefined")
@@ -212,7 +213,7 @@ class Templates:
             raise _fault(label, exc) from exc
         values = self._values
         source = re.sub(r"\n{3,}", "\n\n", body.strip("\n")) + "\n"
-        text = values.raw(_LINK.sub(r"\1 (\2)", source))
+        text = values.raw(_LINK.sub(r"\1 (\2)", _IMAGE.sub(r"(\1: in the HTML version)", source)))
         page = _EMPTY_PARAGRAPH.sub("", values.escaped(to_html(source)))
         return Rendered(
             subject=values.raw(subject).strip(),

@@ -110,7 +110,9 @@ def blank_context() -> dict[str, Any]:
             "escalations": [],
             "fades": [],
             "fees_owed": "",
+            "fees": [],
             "top": [],
+            "chart_cid": "",
         },
     }
 

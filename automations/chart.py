@@ -1,0 +1,33 @@
+"""The digest's small chart (matplotlib, Agg): referrals received vs given per quarter."""
+
+from __future__ import annotations
+
+import io
+
+
+def referrals_chart(series: list[tuple[str, int, int]]) -> bytes:
+    """A PNG bar chart of (quarter, received, given), about 480x220 pixels."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    labels = [q for q, _, _ in series]
+    received = [r for _, r, _ in series]
+    given = [g for _, _, g in series]
+    figure = Figure(figsize=(4.8, 2.2), dpi=100)
+    axes = figure.subplots()
+    positions = range(len(labels))
+    axes.bar([p - 0.2 for p in positions], received, width=0.4, label="received", color="#2f6f9f")
+    axes.bar([p + 0.2 for p in positions], given, width=0.4, label="given", color="#e0a030")
+    axes.set_xticks(list(positions), labels)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_title("Referrals per quarter", fontsize=10)
+    axes.legend(fontsize=8, frameon=False)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,102 @@
+"""The owner's weekly digest: what went out, what comes next, what needs them (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automations import facts
+from automations.render import long_date, money
+from automations.tables import Tables
+
+
+def iso_week(day: dt.date) -> str:
+    """2026-W48: the digest's week, part of its key."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def quarter_series(
+    referrals: pd.DataFrame, partner_emails: list[str], today: dt.date, quarters: int = 4
+) -> list[tuple[str, int, int]]:
+    """(quarter, referrals received, referrals given) for the last `quarters` quarters,
+    the current one included, oldest first, over the given partners."""
+    starts = [facts.quarter_start(today)]
+    while len(starts) < quarters:
+        starts.insert(0, facts.quarter_start(starts[0] - dt.timedelta(days=1)))
+    mine = referrals[referrals["partner_email"].isin(partner_emails)]
+    days = mine["date"].dt.date
+    out = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else facts.next_quarter_start(today)
+        inside = mine[(days >= start) & (days < end)]
+        out.append(
+            (
+                facts.quarter_label(start),
+                int((inside["direction"] == "received").sum()),
+                int((inside["direction"] == "given").sum()),
+            )
+        )
+    return out
+
+
+def owner_partners(health: pd.DataFrame) -> dict[str, list[str]]:
+    """owner email -> the emails of their partners (Health's owner column)."""
+    return {
+        str(o): [str(e) for e in rows["email"]] for o, rows in health.groupby("owner", sort=True)
+    }
+
+
+def digest_context(
+    owner: str, emails: list[str], tables: Tables, health: pd.DataFrame, today: dt.date
+) -> dict[str, Any]:
+    """What the digest template shows for one owner."""
+    h = health[health["email"].isin(emails)]
+    names = dict(zip(h["email"], h["name"], strict=True))
+    log = tables.log
+    week_ago = facts.day_number(today) - 7
+    done_rows = log[
+        log["partner_email"].isin(emails)
+        & log["status"].isin(["sent", "written"])
+        & log["action"].isin(facts.PARTNER_FACING)
+        & (facts.day_numbers(log["timestamp"]) > week_ago)
+    ]
+    done = [
+        f"{str(r['action']).replace('_', ' ')} to {names.get(r['partner_email'], r['partner_email'])}"
+        for r in _records(done_rows.drop_duplicates("message_id"))
+    ]
+    next_due = h["next_due"]
+    soon = h[
+        next_due.notna()
+        & (next_due.dt.date <= today + dt.timedelta(days=7))
+        & ~h["action"].isin(["escalate", "fade", "blocked"])
+    ]
+    due = [
+        f"{r['name']}: {r['action'] if r['action'] != 'none' else 'next step'} "
+        f"({'today' if r['next_due'].date() <= today else long_date(r['next_due'].date())})"
+        for r in _records(soon)
+    ]
+    escalations = [f"{r['name']}: {r['reason']}" for r in _records(h[h["action"] == "escalate"])]
+    fades = [f"{r['name']}: {r['reason']}" for r in _records(h[h["action"] == "fade"])]
+    owed = h[h["fee_owed"] > 0]
+    top = h.sort_values(["score", "email"], ascending=[False, True]).head(5)
+    return {
+        "week": iso_week(today),
+        "owner": owner,
+        "done": done,
+        "due": due,
+        "escalations": escalations,
+        "fades": fades,
+        "fees_owed": round(float(np.nansum(owed["fee_owed"])), 2) if len(owed) else "",
+        "fees": [f"{r['name']}: {money(r['fee_owed'])}" for r in _records(owed)],
+        "top": [f"{r['name']} (tier {r['tier']}, score {r['score']:.0f})" for r in _records(top)],
+        "series": quarter_series(tables.referrals, emails, today),
+        "chart_cid": "",
+    }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in r.items()} for r in frame.to_dict(orient="records")]
