@@ -199,3 +199,11 @@ def test_the_schedule_zone_falls_back_to_the_config_zone() -> None:
     assert sched.zone_name(Settings(timezone="Europe/Berlin")) == "Europe/Berlin"
     settings = Settings(timezone="Europe/Berlin", schedule=ScheduleSettings(timezone="Asia/Tokyo"))
     assert sched.zone_name(settings) == "Asia/Tokyo"
+
+
+def test_a_time_zone_for_the_schedule_is_accepted(tmp_path: Path) -> None:
+    history = sched.History(tmp_path / "journal.sqlite3")
+    s = sched.Scheduler(
+        sched.parse_slots({"nurture": "09:00"}), "Europe/Lisbon", history, lambda job: (0, "")
+    )
+    assert len(s.jobs.jobs) == 1 and s.jobs.jobs[0].at_time_zone is not None
