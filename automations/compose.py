@@ -258,6 +258,14 @@ def preview_draft(
     look = Lookup.build(tables, decisions.health)
     if email not in look.partners:
         return None
+    if template in ("digest", "survey_owner"):  # the owner's email that covers this partner
+        owner = owner_of(look.partners[email], settings)["email"]
+        made = (
+            digest_drafts(tables, decisions, settings, today, set())
+            if template == "digest"
+            else owner_survey_drafts(tables, decisions, settings, today, set())
+        )
+        return next((d for d in made if d.to_email == owner), None)
     referrals = tables.referrals.reset_index(drop=True)
     mine = referrals.index[
         (referrals["partner_email"] == email).to_numpy()

@@ -360,3 +360,18 @@ def test_check_says_the_mail_backend_it_would_use(
     code, out, _ = run(capsys, "check", "--config", str(project / "config" / "partners.toml"))
     assert code == 0
     assert "mail: outbox folder outbox/ (nothing leaves this machine)" in out
+
+
+def test_preview_shows_an_owners_digest_and_self_check(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(project / "config" / "partners.toml")
+    for template, subject in (
+        ("digest", "Subject: Your partners, week "),
+        ("survey_owner", "Subject: Your quarterly partnership self-check"),
+    ):
+        code, out, _ = run(
+            capsys, "preview", template, "--partner", "zoe@nunez.example", "--config", config
+        )
+        assert code == 0 and subject in out
+        assert "To: Alex Rivera <alex@rivera-consulting.example>" in out
