@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"Sheets emulator on http://{emulator.host} (spreadsheet id {args.id!r}); Ctrl-C stops it."
     )
-    print(f"export SHEETS_EMULATOR_HOST={emulator.host}")
+    print(f"export SHEETS_EMULATOR_HOST={emulator.host}", flush=True)
     try:
         while True:
             time.sleep(3600)
