@@ -12,7 +12,6 @@ from automations.audience import Audience, Campaign, parse_campaign, select
 from automations.config import Settings
 from automations.errors import ConfigError
 from automations.jobs import decide_options, load_templates, open_mailer
-from automations.nurture import Session, session, write_sheet
 from automations.outgoing import (
     Caps,
     Clock,
@@ -24,6 +23,7 @@ from automations.outgoing import (
 )
 from automations.render import TemplateFault, Templates, TemplateSource
 from automations.rules import Decisions, decide
+from automations.run import Session, session, write_sheet
 from automations.tables import Problem
 
 

@@ -3,47 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
 from automations import compose, facts, mailbox
 from automations.config import Settings
-from automations.errors import ConfigError, SheetError, ToolkitError
+from automations.errors import ConfigError, ToolkitError
 from automations.inbox import InboxError
 from automations.jobs import (
     decide_options,
     health_rows,
     load_templates,
-    open_backend,
     open_mailer,
-    state_dir,
-    tab_titles,
 )
-from automations.journal import Entry, Journal, RunLock
+from automations.journal import Entry
 from automations.mail import Mailer
 from automations.outgoing import (
-    UNCERTAIN_DETAIL,
     Caps,
     Clock,
     DeliveryReport,
     Prepared,
     Progress,
-    as_logged,
     deliver,
     draft_entries,
     prepare,
     stamp,
-    unlogged,
     with_log_rows,
 )
 from automations.rules import Decisions, decide
-from automations.sheet import SheetBackend
-from automations.tables import Problem, RawSheet, Tables, build_tables
+from automations.run import Session, session, tables_from, write_sheet
+from automations.tables import Problem, Tables
 
 KINDS = ("escalation", "thank", "outcome", "follow_up", "survey", "nurture")
 BASELINE_DETAIL = "baseline: recorded as handled without sending"
@@ -63,20 +55,6 @@ class NurtureOptions:
     limit: int | None = None
     owner_surveys: bool = False  # `partners survey`: the owners' self-assessment invitations too
     digest: bool = False  # `partners digest`: the owners' weekly digests, nothing else
-
-
-@dataclass
-class Session:
-    """One run's view of the sheet: the backend, the journal and the tables they make."""
-
-    backend: SheetBackend
-    journal: Journal
-    tables: Tables
-    unlogged: list[Entry]
-    recovered: list[Entry]
-    run_id: str
-    raw: RawSheet  # as read, with the journal's missing Log rows appended
-    inbox: mailbox.InboxOutcome | None = None  # None: no [imap] configured
 
 
 @dataclass
@@ -122,72 +100,6 @@ class NurtureResult:
         if self.problems or self.faults or troubled or self.recovered:
             return 1
         return 0
-
-
-def tables_from(settings: Settings, raw: RawSheet, today: dt.date) -> Tables:
-    """The typed tables of a raw sheet, with the config's tab names and reading options."""
-    return build_tables(
-        raw,
-        today,
-        tab_titles(settings),
-        date_order=settings.sheet.date_order,
-        zone=settings.zone,
-        survey_columns=settings.survey.columns,
-    )
-
-
-def _run_id(now: dt.datetime) -> str:
-    return f"{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
-
-
-@contextmanager
-def session(
-    settings: Settings,
-    today: dt.date,
-    now: dt.datetime,
-    writing: bool,
-    read_inbox: bool = True,
-) -> Iterator[Session]:
-    """Lock (when writing), settle crashed sends, read the sheet with the journal merged in."""
-    state = state_dir(settings)
-    lock = RunLock(state / "run.lock")
-    if writing:
-        lock.__enter__()
-    try:
-        path = state / "journal.sqlite3"
-        # A dry run, a preview or a check leaves no file behind where none was.
-        journal = Journal(path if writing or path.exists() else Path(":memory:"))
-        try:
-            recovered = journal.recover(stamp(now), UNCERTAIN_DETAIL) if writing else []
-            backend = open_backend(settings)
-            raw = backend.read()
-            log_title = settings.sheet.tabs.log
-            missing = unlogged(as_logged(journal.entries()), raw, log_title)
-            merged = with_log_rows(raw, log_title, missing)
-            tables = tables_from(settings, merged, today)
-            run_id = _run_id(now)
-            inbox = None
-            if read_inbox and settings.imap.host:
-                inbox = mailbox.scan(settings, journal, tables, now, run_id, writing)
-                if inbox.entries:
-                    missing = [*missing, *inbox.entries]
-                    merged = with_log_rows(merged, log_title, inbox.entries)
-                    tables = tables_from(settings, merged, today)
-            yield Session(backend, journal, tables, missing, recovered, run_id, merged, inbox)
-        finally:
-            journal.close()
-    finally:
-        if writing:
-            lock.__exit__(None, None, None)
-
-
-def write_sheet(s: Session, health: list[list[object]] | None, entries: list[Entry]) -> str:
-    """Write Health and the Log rows; an error is returned, not raised (the journal has them)."""
-    try:
-        s.backend.write(health, [e.as_row() for e in [*s.unlogged, *entries]])
-    except SheetError as exc:
-        return f"{exc}; what was sent is in the journal and goes to the Log on the next run"
-    return ""
 
 
 def run_nurture(

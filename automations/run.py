@@ -1,0 +1,105 @@
+"""One run's view of the project: the lock, the journal, the inbox and the sheet, merged.
+
+Every job that writes (nurture, campaign, survey, digest, resolve, replies) opens a
+session: it takes the run lock, turns a crashed run's `pending` keys into
+`uncertain`, reads the sheet once with the journal's missing Log rows merged in,
+reads the inbox (when configured), and at the end writes Health and the Log once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from automations import mailbox
+from automations.config import Settings
+from automations.errors import SheetError
+from automations.jobs import open_backend, state_dir, tab_titles
+from automations.journal import Entry, Journal, RunLock
+from automations.outgoing import UNCERTAIN_DETAIL, as_logged, stamp, unlogged, with_log_rows
+from automations.sheet import SheetBackend
+from automations.tables import RawSheet, Tables, build_tables
+
+
+@dataclass
+class Session:
+    """One run's view of the sheet: the backend, the journal and the tables they make."""
+
+    backend: SheetBackend
+    journal: Journal
+    tables: Tables
+    unlogged: list[Entry]
+    recovered: list[Entry]
+    run_id: str
+    raw: RawSheet  # as read, with the journal's missing Log rows appended
+    inbox: mailbox.InboxOutcome | None = None  # None: no [imap] configured
+
+
+def tables_from(settings: Settings, raw: RawSheet, today: dt.date) -> Tables:
+    """The typed tables of a raw sheet, with the config's tab names and reading options."""
+    return build_tables(
+        raw,
+        today,
+        tab_titles(settings),
+        date_order=settings.sheet.date_order,
+        zone=settings.zone,
+        survey_columns=settings.survey.columns,
+    )
+
+
+def _run_id(now: dt.datetime) -> str:
+    return f"{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
+
+
+@contextmanager
+def session(
+    settings: Settings,
+    today: dt.date,
+    now: dt.datetime,
+    writing: bool,
+    read_inbox: bool = True,
+) -> Iterator[Session]:
+    """Lock (when writing), settle crashed sends, read the sheet with the journal merged in."""
+    state = state_dir(settings)
+    lock = RunLock(state / "run.lock")
+    if writing:
+        lock.__enter__()
+    try:
+        path = state / "journal.sqlite3"
+        # A dry run, a preview or a check leaves no file behind where none was.
+        journal = Journal(path if writing or path.exists() else Path(":memory:"))
+        try:
+            recovered = journal.recover(stamp(now), UNCERTAIN_DETAIL) if writing else []
+            backend = open_backend(settings)
+            raw = backend.read()
+            log_title = settings.sheet.tabs.log
+            missing = unlogged(as_logged(journal.entries()), raw, log_title)
+            merged = with_log_rows(raw, log_title, missing)
+            tables = tables_from(settings, merged, today)
+            run_id = _run_id(now)
+            inbox = None
+            if read_inbox and settings.imap.host:
+                inbox = mailbox.scan(settings, journal, tables, now, run_id, writing)
+                if inbox.entries:
+                    missing = [*missing, *inbox.entries]
+                    merged = with_log_rows(merged, log_title, inbox.entries)
+                    tables = tables_from(settings, merged, today)
+            yield Session(backend, journal, tables, missing, recovered, run_id, merged, inbox)
+        finally:
+            journal.close()
+    finally:
+        if writing:
+            lock.__exit__(None, None, None)
+
+
+def write_sheet(s: Session, health: list[list[object]] | None, entries: list[Entry]) -> str:
+    """Write Health and the Log rows; an error is returned, not raised (the journal has them)."""
+    try:
+        s.backend.write(health, [e.as_row() for e in [*s.unlogged, *entries]])
+    except SheetError as exc:
+        return f"{exc}; what was sent is in the journal and goes to the Log on the next run"
+    return ""
