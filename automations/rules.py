@@ -7,109 +7,22 @@ referrals, touches or the log, no clock and no I/O. See RULES.md.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from automations import facts as f
 from automations.config import Rules
+from automations.decisions import (  # noqa: F401 (re-exported: callers import them from here)
+    ACTION_ORDER,
+    HEALTH_COLUMNS,
+    DecideOptions,
+    Decisions,
+    score_parts,
+)
 from automations.due import due_emails
 from automations.reasons import explain
 from automations.tables import Tables
-
-ACTION_ORDER = (
-    "escalate",
-    "thank",
-    "outcome",
-    "follow_up",
-    "fade",
-    "survey",
-    "nurture",
-    "none",
-    "blocked",
-)
-HEALTH_COLUMNS = (
-    "name",
-    "email",
-    "company",
-    "type",
-    "status",
-    "owner",
-    "tier",
-    "score",
-    "received_12m",
-    "given_12m",
-    "won_value_12m",
-    "last_touch",
-    "days_since_touch",
-    "survey_avg",
-    "action",
-    "reason",
-    "next_due",
-    "fee_owed",
-)
-
-
-@dataclass(frozen=True)
-class DecideOptions:
-    """What the decision needs to know beyond the sheet and the rules."""
-
-    sender_email: str = ""
-    survey_enabled: bool = False
-    count_written: bool = True  # outbox backend: `written` stops a rewrite and spaces emails
-
-
-@dataclass
-class Decisions:
-    """One Health row per valid partner (sorted) and the emails that are due now."""
-
-    health: pd.DataFrame
-    emails: pd.DataFrame
-
-
-def score_parts(
-    r: np.ndarray, g: np.ndarray, inbound_age: np.ndarray, survey_avg: np.ndarray
-) -> np.ndarray:
-    """The score of RULES.md from weighted referral sums, inbound age and survey average."""
-    big_r = 1 - np.exp(-r / 3)
-    big_g = 1 - np.exp(-g / 3)
-    total = r + g
-    with np.errstate(all="ignore"):
-        balance = np.where(total > 0, 1 - np.abs(r - g) / total, 0.0)
-    engagement = np.where(np.isnan(inbound_age), 0.0, 0.5 ** (inbound_age / 90))
-    survey = np.where(np.isnan(survey_avg), 0.5, (survey_avg - 1) / 8)
-    raw = 100 * (0.45 * big_r + 0.15 * big_g + 0.15 * balance + 0.15 * engagement + 0.10 * survey)
-    return np.round(raw, 1)
-
-
-def _keys(prefix: str, emails: np.ndarray, *parts: np.ndarray | str) -> np.ndarray:
-    out = np.char.add(prefix, emails.astype(str))
-    for part in parts:
-        out = np.char.add(np.char.add(out, ":"), np.asarray(part).astype(str))
-    return out.astype(object)
-
-
-def _unhandled(
-    rows: np.ndarray,
-    prefix: str,
-    parts: list[np.ndarray],
-    codes: np.ndarray,
-    days: np.ndarray,
-    emails: np.ndarray,
-    handled: pd.Index,
-) -> pd.DataFrame:
-    """The referral rows in `rows` whose key is not handled yet: code, key, day, row index."""
-    idx = np.flatnonzero(rows)
-    if len(idx) == 0:
-        return pd.DataFrame(
-            {"code": idx, "key": np.array([], dtype=object), "day": days[idx], "idx": idx}
-        )
-    keys = _keys(prefix, emails[codes[idx]], *(part[idx] for part in parts))
-    new = ~pd.Index(keys).isin(handled)
-    return pd.DataFrame(
-        {"code": codes[idx][new], "key": keys[new], "day": days[idx][new], "idx": idx[new]}
-    )
 
 
 def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions) -> Decisions:
@@ -229,12 +142,12 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     )
     rdir = R["direction"].to_numpy(dtype=object)
     riso = f.iso_dates(rday)
-    esc_ref = _unhandled(stale, "escalation:", [rdir, riso], rc, rday, email_arr, handled)
+    esc_ref = f.unhandled(stale, "escalation:", [rdir, riso], rc, rday, email_arr, handled)
     low = (T - F["survey_day"] <= rules.survey_escalate_within_days) & (
         (F["survey_low"] <= rules.low_rating) | (F["survey_avg"] < rules.low_average)
     )
     s_codes = np.flatnonzero(low)
-    s_keys = _keys(
+    s_keys = f.keys(
         "escalation:", email_arr[s_codes], "survey", f.iso_dates(F["survey_day"][s_codes])
     )
     s_new = ~pd.Index(s_keys).isin(handled) if len(s_keys) else np.zeros(0, dtype=bool)
@@ -245,7 +158,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
 
     # Thanks and outcomes for received referrals, matched by (partner, date).
     thank_rows = received & (rage >= 0) & (rage <= rules.thank_within_days)
-    thanks = _unhandled(thank_rows, "thank:", [riso], rc, rday, email_arr, handled)
+    thanks = f.unhandled(thank_rows, "thank:", [riso], rc, rday, email_arr, handled)
     closed = f.day_numbers(R["closed_on"])
     out_rows = (
         received
@@ -253,7 +166,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
         & (T - closed >= 0)
         & (T - closed <= rules.outcome_within_days)
     )
-    outcomes = _unhandled(out_rows, "outcome:", [riso], rc, rday, email_arr, handled)
+    outcomes = f.unhandled(out_rows, "outcome:", [riso], rc, rday, email_arr, handled)
     F["thank_n"] = f.group_sum(thanks["code"].to_numpy(), None, n)
     F["outcome_n"] = f.group_sum(outcomes["code"].to_numpy(), None, n)
 
@@ -289,7 +202,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
         & (F["fu_n"] < rules.max_follow_ups)
         & ~(T - F["last_fu"] < rules.follow_up_after_days)
     )
-    fu_keys = _keys(
+    fu_keys = f.keys(
         "follow_up:", email_arr, f.iso_dates(F["outreach_day"]), (F["fu_n"] + 1).astype(int)
     )
     follow_up &= ~pd.Index(fu_keys).isin(handled)
@@ -311,7 +224,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
 
     # Survey and nurture, and the spacing that holds them back.
     quarter = f.quarter_label(today)
-    survey_keys = _keys("survey:", email_arr, quarter)
+    survey_keys = f.keys("survey:", email_arr, quarter)
     surveyed = known & (L.action == "survey")
     F["last_survey"] = f.group_max(lc[surveyed & L.sent_mask], lday[surveyed & L.sent_mask], n)
     quarter_done = pd.Index(survey_keys).isin(handled)
@@ -339,8 +252,10 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     quiet = np.where(has_outreach, ~inbound_since, np.isnan(F["last_inbound"]))
     nurture_open = (status == "active") | ((status == "contacted") & exhausted & quiet)
     base = np.where(np.isnan(cadence_base), first_contact, cadence_base)
-    nurture_keys = _keys(
-        "nurture:", email_arr, np.where(np.isnan(cadence_base), "never", f.iso_dates(cadence_base))
+    nurture_keys = f.keys(
+        "nurture:",
+        email_arr,
+        np.where(np.isnan(cadence_base), "never", f.iso_dates(cadence_base)),
     )
     nurture = nurture_open & ~(T - base < F["cadence"]) & ~pd.Index(nurture_keys).isin(handled)
     held = T - F["last_email"] < rules.min_days_between_emails
@@ -456,14 +371,14 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
             "received_12m": F["received_12m"].astype("int64"),
             "given_12m": F["given_12m"].astype("int64"),
             "won_value_12m": np.round(F["won_value_12m"], 2),
-            "last_touch": _dates(F["last_touch"]),
+            "last_touch": f.dates_of(F["last_touch"]),
             "days_since_touch": pd.array(
                 np.where(np.isnan(F["last_touch"]), np.nan, T - F["last_touch"]), dtype="Int64"
             ),
             "survey_avg": np.round(F["survey_avg"], 2),
             "action": action,
             "reason": reasons,
-            "next_due": _dates(next_due),
+            "next_due": f.dates_of(next_due),
             "fee_owed": F["fee_owed"],
             # Not a Health column: never to be emailed (do_not_email, bounced, refused,
             # unsubscribed, or a row error this run). Campaigns skip these partners.
@@ -493,10 +408,3 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
         F,
     )
     return Decisions(health=health, emails=due)
-
-
-def _dates(days: np.ndarray) -> pd.Series:
-    out = pd.Series(np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]"))
-    ok = ~np.isnan(days)
-    out[ok] = days[ok].astype("int64").astype("datetime64[D]").astype("datetime64[ns]")
-    return out
