@@ -299,7 +299,7 @@ def run_preview(
 ) -> Prepared:
     """One email exactly as it would be sent (the due one, else made up for a look)."""
     templates = load_templates(settings)
-    with session(settings, today, now, writing=False) as s:
+    with session(settings, today, now, writing=False, read_inbox=False) as s:
         decisions = decide(s.tables, today, settings.rules, decide_options(settings))
         draft = compose.preview_draft(template, email, s.tables, decisions, settings, today)
         if draft is None:
