@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     campaign = sub.add_parser(
         "campaign", parents=[common], help="one-off outreach: each partner at most once"
     )
-    campaign.add_argument("file", help="a campaign file, e.g. config/campaigns/agency-intro.toml")
+    campaign.add_argument("file", help="a campaign file, e.g. config/campaigns/prospects-intro.toml")
     campaign.add_argument("--send", action="store_true", help="send (or write to the outbox)")
     campaign.add_argument("--limit", type=int, metavar="N", help="reach at most N partners now")
     survey = sub.add_parser(
