@@ -142,3 +142,17 @@ def test_an_unknown_audience_column_is_named(
 def test_campaign_file_mistakes_name_the_key(data: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_campaign(data, "c.toml")
+
+
+def test_the_shipped_example_campaigns_read_and_reach_the_samples_prospects(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from automations.campaign import load_campaign
+
+    files = sorted((project / "config" / "campaigns").glob("*.toml"))
+    assert [f.name for f in files] == ["complementary-intro.toml", "prospects-intro.toml"]
+    assert [load_campaign(f).name for f in files] == ["complementary-intro", "prospects-intro"]
+    code, out, _ = run(project, capsys, "campaign", str(files[1]))
+    assert code == 0 and "2 to reach" in out
+    code, out, _ = run(project, capsys, "campaign", str(files[0]))
+    assert "Subject: Brandt Consulting and Alex Rivera: worth a call?" in out
