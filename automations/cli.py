@@ -81,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     campaign = sub.add_parser(
         "campaign", parents=[common], help="one-off outreach: each partner at most once"
     )
-    campaign.add_argument("file", help="a campaign file, e.g. config/campaigns/prospects-intro.toml")
+    campaign.add_argument(
+        "file", help="a campaign file, e.g. config/campaigns/prospects-intro.toml"
+    )
     campaign.add_argument("--send", action="store_true", help="send (or write to the outbox)")
     campaign.add_argument("--limit", type=int, metavar="N", help="reach at most N partners now")
     survey = sub.add_parser(
@@ -169,7 +171,16 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     login = nurture_job.check_mail(settings)
     if login:
         print(login)
-    troubled = result.problems or result.faults or template_faults or result.uncertain
+    sample_sender = settings.mail.backend == "smtp" and settings.sender.email.endswith(".example")
+    if sample_sender:
+        print(
+            f"partners: [sender] email is still {settings.sender.email!r} (the sample's); "
+            "set your own address before sending",
+            file=sys.stderr,
+        )
+    troubled = (
+        result.problems or result.faults or template_faults or result.uncertain or sample_sender
+    )
     return EXIT_PROBLEMS if troubled else EXIT_OK
 
 

@@ -39,6 +39,7 @@ from automations.tables import Problem, Tables
 
 KINDS = ("escalation", "thank", "outcome", "follow_up", "survey", "nurture")
 BASELINE_DETAIL = "baseline: recorded as handled without sending"
+PLACEHOLDER_FORM = "EXAMPLE-FORM-ID"  # the form_url `partners init` writes
 
 
 class ResolveError(ToolkitError):
@@ -134,6 +135,14 @@ def run_nurture(
 
                 drafts = compose.digest_drafts(
                     s.tables, decisions, settings, today, handled, referrals_chart
+                )
+        if settings.mail.backend == "smtp" and PLACEHOLDER_FORM in settings.survey.form_url:
+            held = sum(1 for d in drafts if d.template in ("survey", "survey_owner"))
+            drafts = [d for d in drafts if d.template not in ("survey", "survey_owner")]
+            if held:
+                result.faults.append(
+                    f"{held} survey email(s) held back: [survey] form_url is still the sample's "
+                    "placeholder; set it to your form's address (the README shows how)"
                 )
         result.inbox = s.inbox
         if s.inbox is not None and s.inbox.error:

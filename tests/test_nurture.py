@@ -479,3 +479,16 @@ def test_a_bad_cell_is_named_with_tab_row_and_column_and_the_rest_goes(
     assert "Wrote 9 email(s)" in out  # everyone due but Maya
     assert "maya@goldberg.example" not in project.health()
     assert "zoe@nunez.example" in project.health()
+
+
+def test_surveys_never_go_out_by_smtp_with_the_samples_placeholder_form(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = use_smtp(project, smtp_server)
+    set_keys(
+        config, "survey", form_url="https://docs.google.com/forms/d/e/EXAMPLE-FORM-ID/viewform"
+    )
+    code, _, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 1
+    assert "2 survey email(s) held back: [survey] form_url is still the sample's placeholder" in err
+    assert received(smtp_server) == {d for d in DUE if d[0] != "survey"}
