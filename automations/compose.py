@@ -355,7 +355,9 @@ def digest_drafts(
         key = f"digest:{owner}:{iso_week(today)}"
         if key in handled:
             continue
-        summary = digest_context(owner, emails, tables, decisions.health, today)
+        summary = digest_context(
+            owner, emails, tables, decisions.health, today, settings.rules.stale_referral_days
+        )
         inline: tuple[tuple[str, bytes], ...] = ()
         if chart is not None:
             tag = hashlib.sha256(owner.encode()).hexdigest()[:10]

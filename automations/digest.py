@@ -50,8 +50,32 @@ def owner_partners(health: pd.DataFrame) -> dict[str, list[str]]:
     }
 
 
+def stale_referrals(
+    referrals: pd.DataFrame, names: dict[str, str], today: dt.date, stale_days: int
+) -> list[str]:
+    """Every referral of these partners still new or contacted more than `stale_days` on."""
+    mine = referrals[referrals["partner_email"].isin(list(names))]
+    age = (pd.Timestamp(today) - mine["date"]).dt.days
+    open_ = mine[mine["status"].isin(["new", "contacted"]) & (age > stale_days)]
+    lines = []
+    for r in _records(open_.sort_values("date")):
+        who = names[r["partner_email"]]
+        way = f"from {who}" if r["direction"] == "received" else f"to {who}"
+        client = f"{r['client']} " if r["client"] else ""
+        days = (today - r["date"].date()).days
+        lines.append(
+            f"{client}({way}, {long_date(r['date'].date())}): still {r['status']} after {days} days"
+        )
+    return lines
+
+
 def digest_context(
-    owner: str, emails: list[str], tables: Tables, health: pd.DataFrame, today: dt.date
+    owner: str,
+    emails: list[str],
+    tables: Tables,
+    health: pd.DataFrame,
+    today: dt.date,
+    stale_days: int = 14,
 ) -> dict[str, Any]:
     """What the digest template shows for one owner."""
     h = health[health["email"].isin(emails)]
@@ -89,6 +113,7 @@ def digest_context(
         "done": done,
         "due": due,
         "escalations": escalations,
+        "stale": stale_referrals(tables.referrals, names, today, stale_days),
         "fades": fades,
         "fees_owed": round(float(np.nansum(owed["fee_owed"])), 2) if len(owed) else "",
         "fees": [f"{r['name']}: {money(r['fee_owed'])}" for r in _records(owed)],

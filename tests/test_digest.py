@@ -99,3 +99,13 @@ def test_the_chart_series_count_the_sheets_referrals_per_quarter() -> None:
         ("2026Q4", 1, 1),
     ]
     assert quarter_series(referrals, ["a@p.example", "b@p.example"], today)[2] == ("2026Q3", 2, 0)
+
+
+def test_the_digest_lists_every_referral_still_stale_even_after_its_escalation(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(project, capsys, "nurture", "--send")  # the escalation for Dana's referral goes
+    run(project, capsys, "digest", "--send")
+    text = digest(project, SAM).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "**Referrals still open:**" in text
+    assert "Harbor Bakery (from Dana Whitfield," in text and "still new after 20 days" in text

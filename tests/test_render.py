@@ -108,6 +108,7 @@ def blank_context() -> dict[str, Any]:
             "done": [],
             "due": [],
             "escalations": [],
+            "stale": [],
             "fades": [],
             "fees_owed": "",
             "fees": [],
