@@ -169,7 +169,9 @@ def test_cron_prints_the_same_times(project: Path, capsys: pytest.CaptureFixture
         'jobs = { nurture = "09:00" }', 'jobs = { nurture = "09:30", digest = "mon 08:00" }'
     )
     config.write_text(
-        text.replace('[schedule]\ntimezone = ""', '[schedule]\ntimezone = "Europe/Lisbon"')
+        text.replace(
+            'timezone = ""                    # empty: the top', 'timezone = "Europe/Lisbon" #'
+        )
     )
     assert main(["cron", "--config", str(config)]) == 0
     lines = capsys.readouterr().out.splitlines()
