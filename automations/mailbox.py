@@ -89,7 +89,9 @@ def scan(
         seen.add(key)
         out.entries.append(
             Entry(
-                stamp(verdict.when or now),
+                # The message's own date (when the partner answered), never in the future:
+                # a sender's clock may run ahead.
+                stamp(min(verdict.when, now) if verdict.when else now),
                 run_id,
                 verdict.kind,
                 verdict.partner_email,
