@@ -375,3 +375,22 @@ def test_preview_shows_an_owners_digest_and_self_check(
         )
         assert code == 0 and subject in out
         assert "To: Alex Rivera <alex@rivera-consulting.example>" in out
+
+
+def test_replies_and_survey_say_what_they_need(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project / "config" / "partners.toml"
+    code, _, err = run(capsys, "replies", "--config", str(config))
+    assert (code, err.strip()) == (
+        2,
+        "partners: `partners replies` needs an [imap] section with a host",
+    )
+    config.write_text(
+        config.read_text().replace(
+            'form_url = "https://docs.google.com/forms/d/e/EXAMPLE-FORM-ID/viewform"',
+            'form_url = ""',
+        )
+    )
+    code, _, err = run(capsys, "survey", "--config", str(config))
+    assert code == 2 and "set [survey] form_url first" in err
