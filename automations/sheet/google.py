@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
 import time
 from collections.abc import Callable
@@ -37,7 +38,11 @@ BACKOFF = 1.0  # seconds before the second try; doubles, with jitter (about 15 s
 TIMEOUT = 30.0
 MAX_REQUEST_BYTES = 2_000_000  # Google's advice for one request; a larger Health is split
 HEADROOM = 500  # rows added when Health outgrows its grid, so that is rare
-TOKEN_FILE = Path.home() / ".config" / "partner-automations" / "google-token.json"
+TOKEN_FILE = (
+    Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    / "partner-automations"
+    / "google-token.json"
+)
 # Spreadsheet locales that write dates day first / year first; the rest (en_US...) month first.
 _YMD = ("zh", "ja", "ko", "hu", "lt", "sv", "mn", "fa")
 _MDY = ("en_US", "en_PH", "en_CA", "es_US", "en")
