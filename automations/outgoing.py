@@ -203,6 +203,7 @@ def deliver(
             pending = entries_for(p, "pending", "", stamp(clock()), run_id)
             journal.record([*done, *pending])  # committed before the SMTP transaction starts
             done = []
+            known.update((k, "pending") for k in p.draft.keys)  # a key twice in a run goes once
             data = p.message.as_bytes()
             try:
                 delivery = mailer.send(data, sender, p.draft.to_email, p.name)

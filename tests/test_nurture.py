@@ -492,3 +492,49 @@ def test_surveys_never_go_out_by_smtp_with_the_samples_placeholder_form(
     assert code == 1
     assert "2 survey email(s) held back: [survey] form_url is still the sample's placeholder" in err
     assert received(smtp_server) == {d for d in DUE if d[0] != "survey"}
+
+
+def test_a_key_in_two_drafts_of_one_run_goes_once(
+    project: SheetProject, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from automations.compose import Draft
+    from automations.config import load_settings
+    from automations.jobs import load_templates, open_mailer
+    from automations.journal import Journal
+    from automations.outgoing import deliver, prepare
+
+    settings = load_settings(use_smtp(project, smtp_server))
+    now = dt.datetime.now(dt.UTC)
+    context = {
+        "partner": {"name": "Pat", "company": ""},
+        "sender": {"name": "A", "signature": ""},
+        "unsubscribe": {},
+    }
+    twice = [
+        Draft(
+            "nurture",
+            "nurture",
+            "pat@p.example",
+            "Pat",
+            ("nurture:pat@p.example:never",),
+            ("pat@p.example",),
+            {**context, "health": {"last_touch": ""}},
+        )
+        for _ in range(2)
+    ]
+    prepared = prepare(twice, load_templates(settings), settings, now)
+    assert not prepared.faults
+    ready = prepared.ready
+    journal = Journal(tmp_path / "j.sqlite3")
+    report = deliver(
+        ready,
+        open_mailer(settings),
+        journal,
+        sender=settings.sender.email,
+        run_id="r",
+        clock=lambda: now,
+    )
+    assert len(smtp_server.recorder.received) == 1
+    assert len(report.refused_again) == 1
