@@ -171,6 +171,10 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     login = nurture_job.check_mail(settings)
     if login:
         print(login)
+    if result.inbox is not None and not result.inbox.error:
+        print(
+            f"inbox: {settings.imap.host}:{settings.imap.port} read: OK. {report.inbox_line(result.inbox)}"
+        )
     sample_sender = settings.mail.backend == "smtp" and settings.sender.email.endswith(".example")
     if sample_sender:
         print(

@@ -224,3 +224,15 @@ def test_a_new_uidvalidity_rescans_the_window_without_logging_twice(
     code, out, _ = run(project, capsys, "replies")
     assert code == 0 and "1 reply(ies)" in out and "0 new in the Log" in out
     assert len(ours(project, "reply")) == 1
+
+
+def test_check_reads_the_inbox_and_says_so(
+    project: SheetProject,
+    imap_server: ImapServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_imap(project, imap_server, monkeypatch)
+    code, out, _ = run(project, capsys, "check")
+    assert code == 0
+    assert f"inbox: 127.0.0.1:{imap_server.port} read: OK." in out
