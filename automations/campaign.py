@@ -19,6 +19,7 @@ from automations.outgoing import (
     Prepared,
     Progress,
     deliver,
+    exit_code,
     prepare,
 )
 from automations.render import TemplateFault, Templates, TemplateSource
@@ -44,14 +45,7 @@ class CampaignResult:
     @property
     def exit_code(self) -> int:
         """0 all well, 1 something needs a look, 2 the run could not finish."""
-        if self.write_error or (self.report and self.report.fatal):
-            return 2
-        troubled = self.report is not None and (
-            self.report.count("failed")
-            or self.report.count("uncertain")
-            or self.report.refused_again
-        )
-        return 1 if self.problems or self.faults or troubled else 0
+        return exit_code(self.problems, self.faults, self.report, self.write_error)
 
 
 def load_campaign(path: Path) -> Campaign:

@@ -211,6 +211,16 @@ def _progress(quiet: bool) -> nurture_job.Progress:
     return show
 
 
+def _finish(result: nurture_job.NurtureResult, settings: Settings, quiet: bool) -> int:
+    """Print what a nurture-shaped run did (stdout) and what needs a look (stderr)."""
+    _print_problems(result.problems)
+    for line in report.nurture_lines(result, settings, quiet):
+        print(line)
+    for line in report.nurture_warnings(result):
+        print(f"partners: {line}", file=sys.stderr)
+    return result.exit_code
+
+
 def _nurture(args: argparse.Namespace, settings: Settings) -> int:
     only = tuple("escalation" if a == "escalate" else a for a in (args.only or ()))
     if args.limit is not None and args.limit < 0:
@@ -222,12 +232,7 @@ def _nurture(args: argparse.Namespace, settings: Settings) -> int:
     result = nurture_job.run_nurture(
         settings, _today(args, settings), _clock(settings), options, _progress(quiet)
     )
-    _print_problems(result.problems)
-    for line in report.nurture_lines(result, settings, quiet):
-        print(line)
-    for line in report.nurture_warnings(result):
-        print(f"partners: {line}", file=sys.stderr)
-    return result.exit_code
+    return _finish(result, settings, quiet)
 
 
 def _preview(args: argparse.Namespace, settings: Settings) -> int:
@@ -273,12 +278,7 @@ def _survey(args: argparse.Namespace, settings: Settings) -> int:
     result = nurture_job.run_nurture(
         settings, _today(args, settings), _clock(settings), options, _progress(quiet)
     )
-    _print_problems(result.problems)
-    for line in report.nurture_lines(result, settings, quiet):
-        print(line)
-    for line in report.nurture_warnings(result):
-        print(f"partners: {line}", file=sys.stderr)
-    return result.exit_code
+    return _finish(result, settings, quiet)
 
 
 def _digest(args: argparse.Namespace, settings: Settings) -> int:

@@ -19,7 +19,7 @@ from automations.render import TEMPLATE_SUFFIX, Templates, TemplateSource
 from automations.rules import HEALTH_COLUMNS, DecideOptions, Decisions, decide
 from automations.sample import sample_sheet
 from automations.sheet import SheetBackend
-from automations.tables import Problem, Tables, build_tables
+from automations.tables import Problem, RawSheet, Tables, build_tables
 
 
 @dataclass
@@ -125,9 +125,8 @@ def tab_titles(settings: Settings) -> dict[str, str]:
     }
 
 
-def read_tables(settings: Settings, backend: SheetBackend, today: dt.date) -> Tables:
-    """Read the sheet once and turn it into typed tables."""
-    raw = backend.read()
+def tables_from(settings: Settings, raw: RawSheet, today: dt.date) -> Tables:
+    """The typed tables of a raw sheet, with the config's tab names and reading options."""
     return build_tables(
         raw,
         today,
@@ -136,6 +135,11 @@ def read_tables(settings: Settings, backend: SheetBackend, today: dt.date) -> Ta
         zone=settings.zone,
         survey_columns=settings.survey.columns,
     )
+
+
+def read_tables(settings: Settings, backend: SheetBackend, today: dt.date) -> Tables:
+    """Read the sheet once and turn it into typed tables."""
+    return tables_from(settings, backend.read(), today)
 
 
 def decide_options(settings: Settings) -> DecideOptions:

@@ -18,6 +18,7 @@ from automations.jobs import (
     health_rows,
     load_templates,
     open_mailer,
+    tables_from,
 )
 from automations.journal import Entry
 from automations.mail import Mailer
@@ -29,12 +30,13 @@ from automations.outgoing import (
     Progress,
     deliver,
     draft_entries,
+    exit_code,
     prepare,
     stamp,
     with_log_rows,
 )
 from automations.rules import Decisions, decide
-from automations.run import Session, session, tables_from, write_sheet
+from automations.run import Session, session, write_sheet
 from automations.tables import Problem, Tables
 
 KINDS = ("escalation", "thank", "outcome", "follow_up", "survey", "nurture")
@@ -91,16 +93,8 @@ class NurtureResult:
     @property
     def exit_code(self) -> int:
         """0 all well, 1 something needs a look, 2 the run could not finish."""
-        if self.write_error or (self.report and self.report.fatal):
-            return 2
-        troubled = self.report is not None and (
-            self.report.count("failed")
-            or self.report.count("uncertain")
-            or self.report.refused_again
-        )
-        if self.problems or self.faults or troubled or self.recovered:
-            return 1
-        return 0
+        code = exit_code(self.problems, self.faults, self.report, self.write_error)
+        return max(code, 1) if self.recovered else code
 
 
 def run_nurture(

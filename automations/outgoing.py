@@ -226,6 +226,22 @@ def deliver(
     return report
 
 
+def exit_code(
+    problems: Sequence[object],
+    faults: Sequence[str],
+    report: DeliveryReport | None,
+    write_error: str,
+) -> int:
+    """0 all well; 1 something needs a look (rows, templates, a failed or uncertain send);
+    2 the run could not finish (the mail server stopped it, the sheet was not written)."""
+    if write_error or (report and report.fatal):
+        return 2
+    troubled = report is not None and bool(
+        report.count("failed") or report.count("uncertain") or report.refused_again
+    )
+    return 1 if problems or faults or troubled else 0
+
+
 def stamp(moment: dt.datetime) -> str:
     """A Log timestamp: ISO 8601 to the second, with the offset."""
     return moment.isoformat(timespec="seconds")

@@ -18,11 +18,11 @@ from pathlib import Path
 from automations import mailbox
 from automations.config import Settings
 from automations.errors import SheetError
-from automations.jobs import open_backend, state_dir, tab_titles
+from automations.jobs import open_backend, state_dir, tables_from
 from automations.journal import Entry, Journal, RunLock
 from automations.outgoing import UNCERTAIN_DETAIL, as_logged, stamp, unlogged, with_log_rows
 from automations.sheet import SheetBackend
-from automations.tables import RawSheet, Tables, build_tables
+from automations.tables import RawSheet, Tables
 
 
 @dataclass
@@ -37,18 +37,6 @@ class Session:
     run_id: str
     raw: RawSheet  # as read, with the journal's missing Log rows appended
     inbox: mailbox.InboxOutcome | None = None  # None: no [imap] configured
-
-
-def tables_from(settings: Settings, raw: RawSheet, today: dt.date) -> Tables:
-    """The typed tables of a raw sheet, with the config's tab names and reading options."""
-    return build_tables(
-        raw,
-        today,
-        tab_titles(settings),
-        date_order=settings.sheet.date_order,
-        zone=settings.zone,
-        survey_columns=settings.survey.columns,
-    )
 
 
 def _run_id(now: dt.datetime) -> str:
