@@ -11,20 +11,19 @@ from automations import compose
 from automations.audience import Audience, Campaign, parse_campaign, select
 from automations.config import Settings
 from automations.errors import ConfigError
-from automations.jobs import decide_options, load_templates, open_mailer
+from automations.jobs import decide_options, load_templates
 from automations.outgoing import (
     Caps,
     Clock,
     DeliveryReport,
     Prepared,
     Progress,
-    deliver,
     exit_code,
     prepare,
 )
 from automations.render import TemplateFault, Templates, TemplateSource
 from automations.rules import Decisions, decide
-from automations.run import Session, session, write_sheet
+from automations.run import Session, send_all, session, write_sheet
 from automations.tables import Problem
 
 
@@ -39,6 +38,7 @@ class CampaignResult:
     held: list[Prepared] = field(default_factory=list)
     held_by: str = ""
     faults: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # printed; the exit code stays
     report: DeliveryReport | None = None
     write_error: str = ""
 
@@ -136,27 +136,10 @@ def run_campaign(
         prepared = prepare(drafts, templates, settings, now)
         result.faults += prepared.faults
         bounds = [b for b in (limit, campaign.limit) if b is not None]
-        caps = Caps(limit=min(bounds) if bounds else None)
-        if settings.mail.backend == "smtp":
-            caps.per_run = settings.mail.max_per_run
-            caps.day_room = settings.mail.max_per_day - s.journal.sent_since(
-                now - dt.timedelta(hours=24)
-            )
+        caps = Caps.for_run(settings, s.journal, now, min(bounds) if bounds else None)
         result.to_send, result.held, result.held_by = caps.split(prepared.ready)
         if not send:
             return result
-        active = open_mailer(settings)
-        try:
-            result.report = deliver(
-                result.to_send,
-                active,
-                s.journal,
-                sender=settings.sender.email,
-                run_id=s.run_id,
-                clock=clock,
-                progress=progress,
-            )
-        finally:
-            active.close()
+        result.report = send_all(settings, s, result.to_send, clock, result.warnings, progress)
         result.write_error = write_sheet(s, None, result.report.entries)
         return result

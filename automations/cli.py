@@ -261,7 +261,10 @@ def _campaign(args: argparse.Namespace, settings: Settings) -> int:
     _print_problems(result.problems)
     for line in report.campaign_lines(result, settings, args.send):
         print(line)
-    for line in report.delivery_warnings(result.faults, result.report, result.write_error):
+    for line in [
+        *result.warnings,
+        *report.delivery_warnings(result.faults, result.report, result.write_error),
+    ]:
         print(f"partners: {line}", file=sys.stderr)
     return result.exit_code
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -28,7 +26,6 @@ from automations.outgoing import (
     DeliveryReport,
     Prepared,
     Progress,
-    deliver,
     draft_entries,
     exit_code,
     prepare,
@@ -36,7 +33,7 @@ from automations.outgoing import (
     with_log_rows,
 )
 from automations.rules import Decisions, decide
-from automations.run import Session, session, write_sheet
+from automations.run import Session, send_all, session, write_sheet
 from automations.tables import Problem, Tables
 
 KINDS = ("escalation", "thank", "outcome", "follow_up", "survey", "nurture")
@@ -155,61 +152,16 @@ def run_nurture(
             return _baseline(settings, today, now, options, s, result, drafts)
         prepared = prepare(drafts, templates, settings, now)
         result.faults += prepared.faults
-        caps = Caps(limit=options.limit)
-        if settings.mail.backend == "smtp":
-            caps.per_run = settings.mail.max_per_run
-            sent_today = s.journal.sent_since(now - dt.timedelta(hours=24))
-            caps.day_room = settings.mail.max_per_day - sent_today
+        caps = Caps.for_run(settings, s.journal, now, options.limit)
         result.to_send, result.held, result.held_by = caps.split(prepared.ready)
         if not options.send:
             return result
-        active = mailer or open_mailer(settings)
-        with _sent_copies(settings, result) as file_copy:
-            try:
-                result.report = deliver(
-                    result.to_send,
-                    active,
-                    s.journal,
-                    sender=settings.sender.email,
-                    run_id=s.run_id,
-                    clock=clock,
-                    progress=progress,
-                    after_send=file_copy,
-                )
-            finally:
-                active.close()
+        result.report = send_all(
+            settings, s, result.to_send, clock, result.warnings, progress, mailer
+        )
         result.write_error = write_sheet(s, health, result.report.entries)
         result.wrote = not result.write_error
         return result
-
-
-@contextmanager
-def _sent_copies(
-    settings: Settings, result: NurtureResult
-) -> Iterator[Callable[[bytes], None] | None]:
-    """With `[imap] save_sent`, a function filing each sent message in the Sent folder."""
-    if settings.mail.backend != "smtp" or not (settings.imap.host and settings.imap.save_sent):
-        yield None
-        return
-    box = mailbox.open_inbox(settings)
-    try:
-        box.__enter__()
-    except InboxError as exc:
-        result.warnings.append(f"sent copies are not filed: {exc}")
-        yield None
-        return
-
-    def file_copy(data: bytes) -> None:
-        try:
-            box.append(settings.imap.sent_folder, data)
-        except InboxError as exc:
-            if not result.warnings or "not filed" not in result.warnings[-1]:
-                result.warnings.append(f"a sent copy was not filed: {exc}")
-
-    try:
-        yield file_copy
-    finally:
-        box.__exit__(None, None, None)
 
 
 def _baseline(

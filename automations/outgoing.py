@@ -119,6 +119,18 @@ class Caps:
     per_run: int | None = None
     day_room: int | None = None
 
+    @classmethod
+    def for_run(
+        cls, settings: Settings, journal: Journal, now: dt.datetime, limit: int | None
+    ) -> Caps:
+        """--limit (or a campaign's), and on SMTP max_per_run and what max_per_day leaves."""
+        caps = cls(limit=limit)
+        if settings.mail.backend == "smtp":
+            caps.per_run = settings.mail.max_per_run
+            sent = journal.sent_since(now - dt.timedelta(hours=24))
+            caps.day_room = settings.mail.max_per_day - sent
+        return caps
+
     def split(self, ready: Sequence[Prepared]) -> tuple[list[Prepared], list[Prepared], str]:
         """(to send now, held for the next run, which cap held them)."""
         ordered = sorted(ready, key=lambda p: (p.draft.priority, -p.draft.score))

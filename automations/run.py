@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +18,22 @@ from pathlib import Path
 from automations import mailbox
 from automations.config import Settings
 from automations.errors import SheetError
-from automations.jobs import open_backend, state_dir, tables_from
+from automations.inbox import InboxError
+from automations.jobs import open_backend, open_mailer, state_dir, tables_from
 from automations.journal import Entry, Journal, RunLock
-from automations.outgoing import UNCERTAIN_DETAIL, as_logged, stamp, unlogged, with_log_rows
+from automations.mail import Mailer
+from automations.outgoing import (
+    UNCERTAIN_DETAIL,
+    Clock,
+    DeliveryReport,
+    Prepared,
+    Progress,
+    as_logged,
+    deliver,
+    stamp,
+    unlogged,
+    with_log_rows,
+)
 from automations.sheet import SheetBackend
 from automations.tables import RawSheet, Tables
 
@@ -91,3 +104,62 @@ def write_sheet(s: Session, health: list[list[object]] | None, entries: list[Ent
     except SheetError as exc:
         return f"{exc}; what was sent is in the journal and goes to the Log on the next run"
     return ""
+
+
+@contextmanager
+def sent_copies(
+    settings: Settings, warnings: list[str]
+) -> Iterator[Callable[[bytes], None] | None]:
+    """With `[imap] save_sent`, a function filing each sent message in the Sent folder."""
+    if settings.mail.backend != "smtp" or not (settings.imap.host and settings.imap.save_sent):
+        yield None
+        return
+    box = mailbox.open_inbox(settings)
+    try:
+        box.__enter__()
+    except InboxError as exc:
+        warnings.append(f"sent copies are not filed: {exc}")
+        yield None
+        return
+    failed = False
+
+    def file_copy(data: bytes) -> None:
+        nonlocal failed
+        try:
+            box.append(settings.imap.sent_folder, data)
+        except InboxError as exc:
+            if not failed:
+                warnings.append(f"a sent copy was not filed: {exc}")
+            failed = True
+
+    try:
+        yield file_copy
+    finally:
+        box.__exit__(None, None, None)
+
+
+def send_all(
+    settings: Settings,
+    s: Session,
+    ready: list[Prepared],
+    clock: Clock,
+    warnings: list[str],
+    progress: Progress | None = None,
+    mailer: Mailer | None = None,
+) -> DeliveryReport:
+    """Deliver through the configured mailer (filing sent copies when asked); close it after."""
+    active = mailer or open_mailer(settings)
+    with sent_copies(settings, warnings) as file_copy:
+        try:
+            return deliver(
+                ready,
+                active,
+                s.journal,
+                sender=settings.sender.email,
+                run_id=s.run_id,
+                clock=clock,
+                progress=progress,
+                after_send=file_copy,
+            )
+        finally:
+            active.close()
