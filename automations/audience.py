@@ -47,7 +47,7 @@ def parse_campaign(data: dict[str, Any], source: str) -> Campaign:
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(
-            f"campaign file {source}: 'name' is required (e.g. name = \"agency-intro-2026-12\")"
+            f"campaign file {source}: 'name' is required (e.g. name = \"prospects-intro-2026-12\")"
         )
     if not set(name) <= NAME_CHARS:
         raise ConfigError(
@@ -109,28 +109,28 @@ def select(
             )
         cells = partners[column].map(lambda v: plain(v).strip().lower())
         mask &= cells.isin(list(allowed)).to_numpy()
-    out = Audience()
     emails = pd.Index(partners["email"])
-    health = decisions.health.set_index("email")
+    health = decisions.health.set_index("email").reindex(emails)
     view = facts.log_view(tables.log, emails, count_written)
     recent = view.sent_mask & np.isin(view.action, facts.PARTNER_FACING) & (view.code >= 0)
-    today_n = facts.day_number(today)
-    last_email: dict[str, float] = {}
-    for code, day in zip(view.code[recent], view.day[recent], strict=True):
-        email = str(emails[code])
-        last_email[email] = max(last_email.get(email, -np.inf), float(day))
-    handled = set(view.handled_keys)
-    for email, status in zip(partners["email"][mask], partners["status"][mask], strict=True):
-        email = str(email)
-        out.matching.append(email)
-        if campaign.key(email) in handled:
-            out.already.append(email)
-        elif bool(health.loc[email, "hard_blocked"]) or status == "declined":
-            out.never[email] = (
-                "declined" if status == "declined" else str(health.loc[email, "reason"])
-            )
-        elif today_n - last_email.get(email, -np.inf) < min_days_between_emails:
-            out.waiting[email] = f"emailed in the last {min_days_between_emails} days"
-        else:
-            out.due.append(email)
-    return out
+    last_email = facts.group_max(view.code[recent], view.day[recent], len(partners))
+    keys = pd.Index([campaign.key(e) for e in partners["email"]])
+    already = mask & keys.isin(view.handled_keys)
+    declined = (partners["status"] == "declined").to_numpy()
+    never = mask & ~already & (health["hard_blocked"].fillna(False).to_numpy(dtype=bool) | declined)
+    waiting = (
+        mask & ~already & ~never & (facts.day_number(today) - last_email < min_days_between_emails)
+    )
+    due = mask & ~already & ~never & ~waiting
+    reasons = np.where(declined, "declined", health["reason"].astype(str).to_numpy())
+    email_arr = emails.to_numpy(dtype=object)
+    return Audience(
+        matching=[str(e) for e in email_arr[mask]],
+        due=[str(e) for e in email_arr[due]],
+        already=[str(e) for e in email_arr[already]],
+        never={str(e): str(r) for e, r in zip(email_arr[never], reasons[never], strict=True)},
+        waiting={
+            str(e): f"emailed in the last {min_days_between_emails} days"
+            for e in email_arr[waiting]
+        },
+    )

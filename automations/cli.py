@@ -287,17 +287,12 @@ def _survey(args: argparse.Namespace, settings: Settings) -> int:
 def _digest(args: argparse.Namespace, settings: Settings) -> int:
     options = nurture_job.NurtureOptions(send=args.send, digest=True)
     result = nurture_job.run_nurture(settings, _today(args, settings), _clock(settings), options)
-    _print_problems(result.problems)
     quiet = bool(getattr(args, "quiet", False))
     if not quiet:  # the same summary as the email, in the terminal
         for prepared in [*result.to_send, *result.held]:
             print(f"--- digest for {prepared.draft.to_email}: {prepared.subject}")
             print(prepared.rendered.text)
-    for line in report.nurture_lines(result, settings, quiet):
-        print(line)
-    for line in report.nurture_warnings(result):
-        print(f"partners: {line}", file=sys.stderr)
-    return result.exit_code
+    return _finish(result, settings, quiet)
 
 
 def _schedule(args: argparse.Namespace, settings: Settings) -> int:

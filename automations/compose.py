@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -75,24 +75,48 @@ def record(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {str(k): cell(v) for k, v in row.items() if k != "row"}
 
 
+class Records(Mapping[Any, dict[str, Any]]):
+    """A table's rows as template records, by key, each converted on first use: a run
+    emails a few partners, and converting 100,000 rows up front would cost seconds."""
+
+    def __init__(self, frame: pd.DataFrame, keys: pd.Index) -> None:
+        self._frame = frame.reset_index(drop=True)
+        self._keys = keys
+        self._made: dict[Any, dict[str, Any]] = {}
+
+    def __getitem__(self, key: Any) -> dict[str, Any]:
+        if key not in self._made:
+            where = self._keys.get_loc(key)  # KeyError when absent, as a mapping should
+            if not isinstance(where, int):
+                raise KeyError(key)
+            self._made[key] = record(self._frame.iloc[where].to_dict())
+        return self._made[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
 @dataclass
 class Lookup:
-    """Rows by partner email, read once per run."""
+    """Partners, Health rows and referrals for drafting, by partner email (referrals by position)."""
 
-    partners: dict[str, dict[str, Any]] = field(default_factory=dict)
-    rows: dict[str, int] = field(default_factory=dict)
-    health: dict[str, dict[str, Any]] = field(default_factory=dict)
-    referrals: list[dict[str, Any]] = field(default_factory=list)
+    partners: Records
+    rows: Mapping[str, int]
+    health: Records
+    referrals: Records
 
     @classmethod
     def build(cls, tables: Tables, health: pd.DataFrame) -> Lookup:
         """Index partners, Health rows and referrals for drafting."""
         partners = tables.partners
         return cls(
-            partners={str(r["email"]): record(r) for r in partners.to_dict(orient="records")},
+            partners=Records(partners, pd.Index(partners["email"])),
             rows=dict(zip(partners["email"], partners["row"].astype(int), strict=True)),
-            health={str(r["email"]): record(r) for r in health.to_dict(orient="records")},
-            referrals=[record(r) for r in tables.referrals.to_dict(orient="records")],
+            health=Records(health, pd.Index(health["email"])),
+            referrals=Records(tables.referrals, pd.RangeIndex(len(tables.referrals))),
         )
 
 

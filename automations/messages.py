@@ -95,13 +95,10 @@ def _wire_address(what: str, name: str, email: str) -> str:
 
 
 @lru_cache(maxsize=16)
-def _fixed_headers(name: str, email: str, reply_to: str, mailto: str, url: str) -> dict[str, Any]:
+def _fixed_headers(reply_to: str, mailto: str, url: str) -> dict[str, Any]:
     """Headers that are the same on every message of a run, parsed once (the slow part)."""
     make = STRICT.header_factory
-    headers: dict[str, Any] = {
-        "From": make("From", str(_address("the sender name", name, email))),
-        "Auto-Submitted": make("Auto-Submitted", "auto-generated"),
-    }
+    headers: dict[str, Any] = {"Auto-Submitted": make("Auto-Submitted", "auto-generated")}
     if reply_to:
         headers["Reply-To"] = make("Reply-To", str(_address("reply_to", "", reply_to)))
     links = [f"<{mailto}>"]
@@ -127,13 +124,8 @@ def check_headers(
     draft: Draft, rendered: Rendered, sender: SenderSettings, unsubscribe: dict[str, str]
 ) -> None:
     """Raise HeaderProblem if any header of the message could not be written (cheap)."""
-    _fixed_headers(
-        sender.name,
-        sender.email,
-        sender.reply_to,
-        unsubscribe["mailto"],
-        unsubscribe.get("url", ""),
-    )
+    _fixed_headers(sender.reply_to, unsubscribe["mailto"], unsubscribe.get("url", ""))
+    _wire_address("the sender name", sender.name, sender.email)
     _address(f"the name or email of {draft.to_email}", draft.to_name, draft.to_email)
     _single_line("the subject", subject_of(draft, rendered))
     _single_line("the thread", draft.thread_message_id)
@@ -149,13 +141,7 @@ def build_message(
     """The message as it is sent; raise HeaderProblem when a value cannot go in a header."""
     msg = EmailMessage(policy=STRICT)
     try:
-        fixed = _fixed_headers(
-            sender.name,
-            sender.email,
-            sender.reply_to,
-            unsubscribe["mailto"],
-            unsubscribe.get("url", ""),
-        )
+        fixed = _fixed_headers(sender.reply_to, unsubscribe["mailto"], unsubscribe.get("url", ""))
         msg.set_raw("From", _wire_address("the sender name", sender.name, sender.email))
         msg.set_raw(
             "To",
