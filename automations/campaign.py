@@ -35,7 +35,7 @@ class CampaignResult:
     audience: Audience
     problems: list[Problem]
     to_send: list[Prepared] = field(default_factory=list)
-    held: list[Prepared] = field(default_factory=list)
+    held: list[compose.Draft] = field(default_factory=list)  # over a limit: next run
     held_by: str = ""
     faults: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # printed; the exit code stays
@@ -133,11 +133,12 @@ def run_campaign(
         drafts, result.faults = _drafts(
             campaign, s, decisions, settings, today, audience.due, str(path)
         )
-        prepared = prepare(drafts, templates, settings, now)
-        result.faults += prepared.faults
         bounds = [b for b in (limit, campaign.limit) if b is not None]
         caps = Caps.for_run(settings, s.journal, now, min(bounds) if bounds else None)
-        result.to_send, result.held, result.held_by = caps.split(prepared.ready)
+        kept, result.held, result.held_by = caps.split(drafts)
+        prepared = prepare(kept, templates, settings, now)
+        result.faults += prepared.faults
+        result.to_send = prepared.ready
         if not send:
             return result
         result.report = send_all(settings, s, result.to_send, clock, result.warnings, progress)

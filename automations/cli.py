@@ -289,7 +289,7 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
     result = nurture_job.run_nurture(settings, _today(args, settings), _clock(settings), options)
     quiet = bool(getattr(args, "quiet", False))
     if not quiet:  # the same summary as the email, in the terminal
-        for prepared in [*result.to_send, *result.held]:
+        for prepared in result.to_send:
             print(f"--- digest for {prepared.draft.to_email}: {prepared.subject}")
             print(prepared.rendered.text)
     return _finish(result, settings, quiet)

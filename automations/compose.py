@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from automations import facts
 from automations.config import Settings
 from automations.rules import Decisions
-from automations.survey import form_link, previous_quarter
+from automations.survey import form_link, previous_quarter, previous_quarters
 from automations.tables import Tables
 
 INTERNAL_KINDS = ("escalation", "digest", "survey_owner")
@@ -59,6 +60,8 @@ def cell(value: Any) -> Any:
     """A table cell as templates see it: blanks are "", dates are dates, 12.0 is 12."""
     if value is None or value is pd.NaT:
         return ""
+    if isinstance(value, np.datetime64):  # from a column array
+        return "" if np.isnat(value) else pd.Timestamp(value).date()
     if isinstance(value, pd.Timestamp):
         return value.date()
     if isinstance(value, float):
@@ -80,7 +83,8 @@ class Records(Mapping[Any, dict[str, Any]]):
     emails a few partners, and converting 100,000 rows up front would cost seconds."""
 
     def __init__(self, frame: pd.DataFrame, keys: pd.Index) -> None:
-        self._frame = frame.reset_index(drop=True)
+        # Column arrays, not rows: reading one cell of an array is cheap, a pandas row is not.
+        self._columns = {str(c): frame[c].to_numpy() for c in frame.columns if c != "row"}
         self._keys = keys
         self._made: dict[Any, dict[str, Any]] = {}
 
@@ -89,7 +93,7 @@ class Records(Mapping[Any, dict[str, Any]]):
             where = self._keys.get_loc(key)  # KeyError when absent, as a mapping should
             if not isinstance(where, int):
                 raise KeyError(key)
-            self._made[key] = record(self._frame.iloc[where].to_dict())
+            self._made[key] = {c: cell(values[where]) for c, values in self._columns.items()}
         return self._made[key]
 
     def __iter__(self) -> Iterator[Any]:
@@ -179,14 +183,17 @@ def drafts(tables: Tables, decisions: Decisions, settings: Settings, today: dt.d
     look = Lookup.build(tables, decisions.health)
     out: list[Draft] = []
     escalations: dict[str, list[Mapping[Any, Any]]] = {}
-    for due in decisions.emails.to_dict(orient="records"):
+    due_rows = decisions.emails.to_dict(orient="records")
+    surveyed = [str(d["partner_email"]) for d in due_rows if d["kind"] == "survey"]
+    quarters = previous_quarters(tables.referrals, surveyed, today) if surveyed else {}
+    for due in due_rows:
         if due["kind"] == "escalation":
             escalations.setdefault(str(due["to"]), []).append(due)
             continue
         email = str(due["partner_email"])
         context = partner_context(email, look, settings, today, due["referral_rows"])
         if due["kind"] == "survey":
-            context["quarter"] = previous_quarter(tables.referrals, email, today)
+            context["quarter"] = quarters[email]
         out.append(
             Draft(
                 kind=str(due["kind"]),

@@ -65,7 +65,7 @@ class NurtureResult:
     decisions: Decisions
     options: NurtureOptions
     to_send: list[Prepared] = field(default_factory=list)
-    held: list[Prepared] = field(default_factory=list)
+    held: list[compose.Draft] = field(default_factory=list)  # due, over a cap: next run
     held_by: str = ""
     faults: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # printed; the exit code stays
@@ -150,10 +150,11 @@ def run_nurture(
         health = health_rows(decisions.health)
         if options.baseline:
             return _baseline(settings, today, now, options, s, result, drafts)
-        prepared = prepare(drafts, templates, settings, now)
-        result.faults += prepared.faults
         caps = Caps.for_run(settings, s.journal, now, options.limit)
-        result.to_send, result.held, result.held_by = caps.split(prepared.ready)
+        kept, result.held, result.held_by = caps.split(drafts)
+        prepared = prepare(kept, templates, settings, now)
+        result.faults += prepared.faults
+        result.to_send = prepared.ready
         if not options.send:
             return result
         result.report = send_all(

@@ -131,9 +131,12 @@ class Caps:
             caps.day_room = settings.mail.max_per_day - sent
         return caps
 
-    def split(self, ready: Sequence[Prepared]) -> tuple[list[Prepared], list[Prepared], str]:
-        """(to send now, held for the next run, which cap held them)."""
-        ordered = sorted(ready, key=lambda p: (p.draft.priority, -p.draft.score))
+    def split(self, drafts: Sequence[Draft]) -> tuple[list[Draft], list[Draft], str]:
+        """(to send now, held for the next run, which cap held them), most important first.
+
+        Applied before rendering: a run renders what it may send, not every draft due
+        (31,000 on a 100,000-partner sheet), and the rest wait for the next run."""
+        ordered = sorted(drafts, key=lambda d: (d.priority, -d.score))
         bounds = [
             (self.limit, "--limit"),
             (self.per_run, "max_per_run"),

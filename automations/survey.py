@@ -35,23 +35,50 @@ def form_link(
     return f"{form_url}{joiner}{urlencode(fields)}"
 
 
-def previous_quarter(referrals: pd.DataFrame, email: str, today: dt.date) -> dict[str, Any]:
-    """What the two sides exchanged in the last full quarter: counts each way and outcomes."""
+def previous_quarters(
+    referrals: pd.DataFrame, emails: list[str], today: dt.date
+) -> dict[str, dict[str, Any]]:
+    """What each partner and we exchanged in the last full quarter: counts each way and
+    outcomes. One pass over the referrals for all partners (a run may survey thousands)."""
     end = facts.quarter_start(today)
     start = facts.quarter_start(end - dt.timedelta(days=1))
     dates = referrals["date"].dt.date
-    mine = referrals[(referrals["partner_email"] == email) & (dates >= start) & (dates < end)]
-    received = mine[mine["direction"] == "received"]
-    given = mine[mine["direction"] == "given"]
-    return {
-        "label": facts.quarter_label(start),
-        "received": len(received),
-        "given": len(given),
-        "won": int((mine["status"] == "won").sum()),
-        "lost": int((mine["status"] == "lost").sum()),
-        "open": int(mine["status"].isin(["new", "contacted", "qualified"]).sum()),
-        "clients": [str(c) for c in received["client"] if str(c)],
+    inside = referrals[referrals["partner_email"].isin(emails) & (dates >= start) & (dates < end)]
+    status = inside["status"]
+    counts = (
+        pd.DataFrame(
+            {
+                "received": inside["direction"] == "received",
+                "given": inside["direction"] == "given",
+                "won": status == "won",
+                "lost": status == "lost",
+                "open": status.isin(["new", "contacted", "qualified"]),
+                "partner_email": inside["partner_email"],
+            }
+        )
+        .groupby("partner_email")
+        .sum()
+    )
+    got = inside[(inside["direction"] == "received") & (inside["client"] != "")]
+    clients = got.groupby("partner_email")["client"].agg(list).to_dict()
+    label = facts.quarter_label(start)
+    zero = {"received": 0, "given": 0, "won": 0, "lost": 0, "open": 0}
+    rows: dict[str, dict[str, int]] = {
+        str(k): {str(c): int(v) for c, v in r.items()} for k, r in counts.to_dict("index").items()
     }
+    return {
+        email: {
+            "label": label,
+            **rows.get(email, zero),
+            "clients": [str(c) for c in clients.get(email, [])],
+        }
+        for email in emails
+    }
+
+
+def previous_quarter(referrals: pd.DataFrame, email: str, today: dt.date) -> dict[str, Any]:
+    """The last full quarter's exchange with one partner."""
+    return previous_quarters(referrals, [email], today)[email]
 
 
 REPORT_COLUMNS = (
