@@ -12,6 +12,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from automations.errors import ConfigError
+from automations.values import ValueProblem, parse_email
 
 DEFAULT_CONFIG_PATH = Path("config/partners.toml")
 
@@ -214,7 +215,43 @@ def _coerce(tp: Any, value: Any, dotted: str) -> Any:
         raise ConfigError(f"config key {dotted!r} must be {_type_name(tp)}, not {value!r}")
     if tp in (int, float) and value < 0:
         raise ConfigError(f"config key {dotted!r} must not be negative")
+    if tp in (int, float) and dotted in POSITIVE and value <= 0:
+        raise ConfigError(f"config key {dotted!r} must be above 0, not {value!r}")
     return value
+
+
+# Keys that must be above zero, not only not negative (a zero timeout fails every send).
+POSITIVE = ("mail.timeout", "imap.timeout", "mail.retry_attempts")
+
+
+def _check_tabs(tabs: Tabs) -> None:
+    """Every tab name distinct (SHEET.md): a toolkit tab named like a user tab would be
+    written over the user's rows."""
+    seen: dict[str, str] = {}
+    for name, title in dataclasses.asdict(tabs).items():
+        other = seen.get(title.strip().lower())
+        if other is not None:
+            raise ConfigError(
+                f"config keys 'sheet.tabs.{other}' and 'sheet.tabs.{name}' both name the tab "
+                f"{title!r}; every tab needs its own name (the toolkit writes Health and Log)"
+            )
+        if not title.strip():
+            raise ConfigError(f"config key 'sheet.tabs.{name}' is empty; name the tab")
+        seen[title.strip().lower()] = name
+
+
+def _check_addresses(settings: Settings) -> None:
+    """The sender's addresses as the sheet reader reads them back (it reads what we write)."""
+    for key, value in (
+        ("sender.email", settings.sender.email),
+        ("sender.reply_to", settings.sender.reply_to),
+    ):
+        if not value and key == "sender.reply_to":
+            continue
+        try:
+            parse_email(value)
+        except ValueProblem as exc:
+            raise ConfigError(f"config key {key!r}: {exc}") from None
 
 
 def base_dir_for(config_path: Path) -> Path:
@@ -227,6 +264,8 @@ def parse_settings(data: dict[str, Any], base_dir: Path) -> Settings:
     """Settings from already-parsed TOML data (validated)."""
     settings: Settings = _build(Settings, data, "")
     settings = dataclasses.replace(settings, base_dir=base_dir)
+    _check_tabs(settings.sheet.tabs)
+    _check_addresses(settings)
     for name in (settings.timezone, settings.schedule.timezone):
         if name:
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import re
 from email import policy, quoprimime
 from email.errors import HeaderParseError
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
@@ -28,6 +29,12 @@ class _Registry(HeaderRegistry):
 
 # 7bit: every body is quoted-printable or base64, so any server accepts it as is.
 STRICT = policy.SMTP.clone(cte_type="7bit", raise_on_defect=True, header_factory=_Registry())
+# For an address with non-ASCII before the @ (`léna@...`): headers go as UTF-8 (SMTPUTF8).
+STRICT_UTF8 = STRICT.clone(utf8=True)
+# C0 and C1 control characters but tab: none of them may reach a header.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+# Header lines longer than this are refused by servers (RFC 5322 allows 998 octets).
+_LONGEST_LINE = 900
 
 
 _CONSTANT = {
@@ -50,15 +57,40 @@ def message_id(keys: tuple[str, ...], sender_email: str) -> str:
 
 
 def _single_line(what: str, value: str) -> str:
-    if "\r" in value or "\n" in value:
+    bad = _CONTROL.search(value)
+    if bad is None:
+        return value
+    if bad.group() in "\r\n":
         raise HeaderProblem(f"{what} contains a line break, which cannot go into an email header")
-    return value
+    raise HeaderProblem(
+        f"{what} contains the control character U+{ord(bad.group()):04X}, which cannot go into "
+        "an email header (retype the cell)"
+    )
+
+
+@lru_cache(maxsize=4096)
+def wire_email(email: str) -> str:
+    """The address as it travels: a non-ASCII domain in its ASCII (IDNA) form, so
+    `user@bücher.example` needs nothing special from the server; a non-ASCII part before
+    the @ stays as it is (it needs SMTPUTF8, see `needs_smtputf8`)."""
+    local, _, domain = email.rpartition("@")
+    if domain.isascii():
+        return email
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return email
+
+
+def needs_smtputf8(*addresses: str) -> bool:
+    """Whether a message between these addresses can only travel with SMTPUTF8."""
+    return not all(wire_email(a).isascii() for a in addresses)
 
 
 def _address(what: str, name: str, email: str) -> Address:
     _single_line(what, name)
     _single_line(what, email)
-    local, _, domain = email.partition("@")
+    local, _, domain = wire_email(email).rpartition("@")
     try:
         # Tabs and runs of spaces read as one space in every mail program anyway.
         return Address(display_name=" ".join(name.split()), username=local, domain=domain)
@@ -89,8 +121,10 @@ def encoded_words(text: str) -> str:
 def _wire_address(what: str, name: str, email: str) -> str:
     """`Name <email>` as it goes on the wire (checked as an Address first)."""
     checked = _address(what, name, email)
-    if checked.display_name.isascii():
-        return str(checked)
+    plain = str(checked)
+    if checked.display_name.isascii() and len(plain) < _LONGEST_LINE:
+        return plain
+    # Encoded words fold between words, so even a 5,000-character name fits the line limit.
     return f"{encoded_words(checked.display_name)} <{checked.addr_spec}>"
 
 
@@ -139,7 +173,8 @@ def build_message(
     now: dt.datetime,
 ) -> EmailMessage:
     """The message as it is sent; raise HeaderProblem when a value cannot go in a header."""
-    msg = EmailMessage(policy=STRICT)
+    utf8 = needs_smtputf8(sender.email, draft.to_email)
+    msg = EmailMessage(policy=STRICT_UTF8 if utf8 else STRICT)
     try:
         fixed = _fixed_headers(sender.reply_to, unsubscribe["mailto"], unsubscribe.get("url", ""))
         msg.set_raw("From", _wire_address("the sender name", sender.name, sender.email))
@@ -150,7 +185,7 @@ def build_message(
         if "Reply-To" in fixed:
             msg["Reply-To"] = fixed["Reply-To"]
         subject = _single_line("the subject", subject_of(draft, rendered))
-        if subject.isascii():
+        if subject.isascii() and len(subject) < _LONGEST_LINE:
             msg["Subject"] = subject
         else:
             msg.set_raw("Subject", encoded_words(subject))

@@ -24,6 +24,7 @@ from automations.messages import (
     check_headers,
     message_id,
     subject_of,
+    wire_email,
 )
 from automations.render import Rendered, TemplateFault, Templates
 from automations.tables import LOG_COLUMNS, RawSheet, normalise_header
@@ -54,6 +55,11 @@ class Prepared:
     def message(self) -> EmailMessage:
         """The message exactly as it is sent."""
         return build_message(self.draft, self.rendered, self.sender, self.unsubscribe, self.now)
+
+    @property
+    def recipient(self) -> str:
+        """The address as it travels (SMTP RCPT)."""
+        return wire_email(self.draft.to_email)
 
     @property
     def name(self) -> str:
@@ -94,8 +100,7 @@ def prepare(
         try:
             check_headers(draft, result, settings.sender, unsubscribe)
         except HeaderProblem as problem:
-            where = f" (Partners!{draft.partner_row})" if draft.partner_row else ""
-            out.faults.append(f"{draft.kind} to {draft.to_email} not sent{where}: {problem}")
+            out.faults.append(not_sent(draft, problem))
             continue
         out.ready.append(
             Prepared(
@@ -109,6 +114,12 @@ def prepare(
             )
         )
     return out
+
+
+def not_sent(draft: Draft, why: object) -> str:
+    """`thank to dana@... not sent (Partners!4): why`: which email, the row to fix, why."""
+    where = f" (Partners!{draft.partner_row})" if draft.partner_row else ""
+    return f"{draft.kind} to {draft.to_email} not sent{where}: {why}"
 
 
 @dataclass
@@ -187,6 +198,7 @@ class DeliveryReport:
     entries: list[Entry] = field(default_factory=list)
     outcomes: list[tuple[Prepared, Delivery]] = field(default_factory=list)
     refused_again: list[Prepared] = field(default_factory=list)
+    unbuilt: list[str] = field(default_factory=list)  # emails whose message could not be made
     fatal: MailError | None = None
 
     def count(self, status: str) -> int:
@@ -215,13 +227,19 @@ def deliver(
             if any(known.get(k) in NEVER_AGAIN for k in p.draft.keys):
                 report.refused_again.append(p)  # the journal knows better than this run's read
                 continue
+            try:
+                # The bytes exist before `pending` does: a message that cannot be made is
+                # that email's problem, never a key left uncertain (EMAIL.md, at most once).
+                data = p.message.as_bytes()
+            except Exception as exc:
+                report.unbuilt.append(not_sent(p.draft, f"the message cannot be made ({exc})"))
+                continue
             pending = entries_for(p, "pending", "", stamp(clock()), run_id)
             journal.record([*done, *pending])  # committed before the SMTP transaction starts
             done = []
             known.update((k, "pending") for k in p.draft.keys)  # a key twice in a run goes once
-            data = p.message.as_bytes()
             try:
-                delivery = mailer.send(data, sender, p.draft.to_email, p.name)
+                delivery = mailer.send(data, wire_email(sender), p.recipient, p.name)
             except MailError as exc:
                 failed = [e.moved("failed", str(exc), stamp(clock())) for e in pending]
                 done = failed
@@ -252,7 +270,10 @@ def exit_code(
     if write_error or (report and report.fatal):
         return 2
     troubled = report is not None and bool(
-        report.count("failed") or report.count("uncertain") or report.refused_again
+        report.count("failed")
+        or report.count("uncertain")
+        or report.refused_again
+        or report.unbuilt
     )
     return 1 if problems or faults or troubled else 0
 

@@ -190,10 +190,27 @@ def delivery_warnings(
                 f"not sent again: {p.draft.kind} to {p.draft.to_email}: the journal already "
                 "records it as sent, pending or uncertain"
             )
+        lines += delivery.unbuilt
         if delivery.fatal:
             lines.append(f"stopped: {delivery.fatal}; the rest stays due for the next run")
     if write_error:
         lines.append(write_error)
+        if delivery:
+            lines += _sent_before_write_error(delivery)
+    return lines
+
+
+def _sent_before_write_error(delivery: DeliveryReport) -> list[str]:
+    """What left before the sheet could not be written: the user must know it went."""
+    gone = [(p, d) for p, d in delivery.outcomes if d.status in ("sent", "written", "uncertain")]
+    if not gone:
+        return ["nothing was sent before this"]
+    lines = [
+        f"{len(gone)} email(s) went out before this and are recorded in the journal "
+        "(state/journal.sqlite3); they go to the Log on the next run that can write, and are "
+        "never sent again:"
+    ]
+    lines += [f"  {d.status}: {p.draft.kind} to {p.draft.to_email}" for p, d in gone]
     return lines
 
 

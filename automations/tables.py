@@ -94,11 +94,11 @@ def _parser(col: Column, order: str, zone: dt.tzinfo | None) -> Callable[[Any], 
     if kind == "email":
         return v.parse_email
     if kind == "date":
-        return lambda x: _ordinal(v.parse_date(x, order))
+        return lambda x: _ordinal(v.parse_date(x, order, zone))
     if kind == "timestamp":
-        return lambda x: v.parse_timestamp(x, order)
+        return lambda x: v.parse_timestamp(x, order, zone)
     if kind == "logtime":
-        return lambda x: _local_date(v.parse_timestamp(x, "YMD"), zone)
+        return lambda x: _ordinal(v.parse_date(x, order, zone))
     if kind == "amount":
         return v.parse_amount
     if kind == "percent":
@@ -116,14 +116,6 @@ def _parser(col: Column, order: str, zone: dt.tzinfo | None) -> Callable[[Any], 
 
 def _ordinal(day: dt.date | None) -> int | None:
     return None if day is None else day.toordinal()
-
-
-def _local_date(moment: dt.datetime | None, zone: dt.tzinfo | None) -> int | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(zone) if zone else moment.astimezone()
-    return moment.date().toordinal()
 
 
 def _parse_column(

@@ -60,10 +60,23 @@ def _shown(value: object) -> str:
 
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
-_NUMERIC = re.compile(r"^(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})(?:,?\s+\d{1,2}:\d{2}(?::\d{2})?)?")
+_ISO_ZONE = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+# A time of day after a date: `14:03`, `14:03:22`, `9:00:00 PM`.
+_TIME = r"(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([ap])\.?m\.?)?)?"
+_NUMERIC = re.compile(r"^(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})" + _TIME + "$", re.IGNORECASE)
 _WORDY = re.compile(
-    r"^(?:(\d{1,2})\s+([a-z]+)\.?,?\s+(\d{4})|([a-z]+)\.?\s+(\d{1,2}),?\s+(\d{4}))$"
+    r"^(?:(\d{1,2})\s+([a-z]+)\.?,?\s+(\d{4})|([a-z]+)\.?\s+(\d{1,2}),?\s+(\d{4}))" + _TIME + "$"
 )
+ORDER_WORDS = {"MDY": "month first", "DMY": "day first", "YMD": "year first"}
+
+
+def date_hint(order: str) -> str:
+    """How text dates are read and where to change it (SHEET.md: the message says so)."""
+    order = order if order in ORDER_EXAMPLE else "MDY"
+    return (
+        f"write 2026-11-24 or {ORDER_EXAMPLE[order]}: dates are read {ORDER_WORDS[order]}, "
+        f'set by [sheet] date_order = "{order}" in the config'
+    )
 
 
 def _from_serial(serial: float) -> dt.date:
@@ -72,89 +85,112 @@ def _from_serial(serial: float) -> dt.date:
     return SERIAL_EPOCH + dt.timedelta(days=math.floor(serial))
 
 
-def _make(year: int, month: int, day: int, text: str) -> dt.date:
+def _make(year: int, month: int, day: int, text: str, order: str) -> dt.date:
     if year < 100:
         year += 2000
     try:
         return dt.date(year, month, day)
     except ValueError as exc:
-        raise ValueProblem(f"{_shown(text)} is not a valid date") from exc
+        raise ValueProblem(f"{_shown(text)} is not a valid date ({date_hint(order)})") from exc
+
+
+def _time_of(m: re.Match[str], first: int, text: str) -> dt.time:
+    """The time of day in groups first..first+3 of `m` (midnight when absent)."""
+    hour, minute, second, half = m.group(first, first + 1, first + 2, first + 3)
+    if hour is None:
+        return dt.time()
+    h, mi, sec = int(hour), int(minute), int(second or 0)
+    if half:
+        if not 1 <= h <= 12:
+            raise ValueProblem(f"{_shown(text)} has an hour that is not 1–12 before AM/PM")
+        h = h % 12 + (12 if half.lower() == "p" else 0)
+    if h > 23 or mi > 59 or sec > 59:
+        raise ValueProblem(f"{_shown(text)} is not a valid time of day")
+    return dt.time(h, mi, sec)
 
 
 @lru_cache(maxsize=65536)
-def _parse_date_text(text: str, order: str) -> dt.date:
+def _parse_moment_text(text: str, order: str) -> dt.datetime:
+    """A date (and time of day) from text; aware when ISO text names a zone."""
     s = text.strip()
     m = _ISO.match(s)
-    if m and (m.end() == len(s) or s[m.end() :].strip().startswith(("+", "Z", "-"))):
-        return _make(int(m[1]), int(m[2]), int(m[3]), s)
+    if m:
+        rest = s[m.end() :].strip()
+        if not rest or _ISO_ZONE.fullmatch(rest):
+            try:
+                return dt.datetime.fromisoformat(s.replace("z", "Z").replace("Z", "+00:00"))
+            except ValueError:
+                day = _make(int(m[1]), int(m[2]), int(m[3]), s, order)
+                return dt.datetime.combine(day, dt.time())
     if re.fullmatch(r"\d+(\.\d+)?", s):
-        return _from_serial(float(s))
-    if (m := _NUMERIC.match(s)) and m.end() == len(s):
+        return _from_serial_moment(float(s))
+    if m := _NUMERIC.match(s):
         a, b, c = int(m[1]), int(m[2]), int(m[3])
         if len(m[1]) == 4:  # a four-digit first part is always the year
-            return _make(a, b, c, s)
-        if order == "DMY":
-            return _make(c, b, a, s)
-        if order == "YMD":
-            return _make(a, b, c, s)
-        return _make(c, a, b, s)
+            day = _make(a, b, c, s, order)
+        elif order == "DMY":
+            day = _make(c, b, a, s, order)
+        elif order == "YMD":
+            day = _make(a, b, c, s, order)
+        else:
+            day = _make(c, a, b, s, order)
+        return dt.datetime.combine(day, _time_of(m, 4, s))
     if m := _WORDY.match(s.lower()):
         if m[1]:
-            day, month_name, year = int(m[1]), m[2], int(m[3])
+            number, month_name, year = int(m[1]), m[2], int(m[3])
         else:
-            month_name, day, year = m[4], int(m[5]), int(m[6])
+            month_name, number, year = m[4], int(m[5]), int(m[6])
         if month_name in MONTHS:
-            return _make(year, MONTHS[month_name], day, s)
-    example = ORDER_EXAMPLE.get(order, ORDER_EXAMPLE["MDY"])
-    raise ValueProblem(f"{_shown(text)} is not a date (write 2026-11-24 or {example})")
+            day = _make(year, MONTHS[month_name], number, s, order)
+            return dt.datetime.combine(day, _time_of(m, 7, s))
+    raise ValueProblem(f"{_shown(text)} is not a date ({date_hint(order)})")
 
 
-def parse_date(value: object, order: str = "MDY") -> dt.date | None:
-    """A date from ISO text, a datetime, a serial number or text in `order`; None if blank."""
+def _from_serial_moment(serial: float) -> dt.datetime:
+    day = _from_serial(serial)
+    seconds = round((serial % 1) * 86400)
+    return dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=min(seconds, 86399))
+
+
+def _in_zone(moment: dt.datetime, zone: dt.tzinfo | None) -> dt.datetime:
+    """A naive datetime in the configured zone (aware ones converted; None: the system's)."""
+    if moment.tzinfo is None:
+        return moment
+    local = moment.astimezone(zone) if zone else moment.astimezone()
+    return local.replace(tzinfo=None)
+
+
+def parse_date(value: object, order: str = "MDY", zone: dt.tzinfo | None = None) -> dt.date | None:
+    """A date from ISO text, a datetime, a serial number or text in `order` (a time of day
+    may follow; ISO text with a zone is converted to `zone`); None if blank."""
+    moment = parse_timestamp(value, order, zone)
+    return None if moment is None else moment.date()
+
+
+def parse_timestamp(
+    value: object, order: str = "MDY", zone: dt.tzinfo | None = None
+) -> dt.datetime | None:
+    """A date and time of day as a naive datetime in `zone`; a bare date is midnight."""
     if is_blank(value):
         return None
     if isinstance(value, dt.datetime):
-        return value.date()
+        return _in_zone(value, zone)
     if isinstance(value, dt.date):
-        return value
+        return dt.datetime.combine(value, dt.time())
     if isinstance(value, bool):
         raise ValueProblem(f"{_shown(value)} is not a date")
     if isinstance(value, int | float):
-        return _from_serial(float(value))
-    return _parse_date_text(str(value), order or "MDY")
-
-
-def parse_timestamp(value: object, order: str = "MDY") -> dt.datetime | None:
-    """A timestamp (date and time of day); a bare date is midnight. None if blank."""
-    if is_blank(value):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        day = _from_serial(float(value))
-        seconds = round((float(value) % 1) * 86400)
-        return dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=seconds)
-    if isinstance(value, str):
-        s = value.strip()
-        try:
-            return dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-        time_match = re.search(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$", s)
-        parsed = parse_date(s, order)
-        assert parsed is not None
-        moment = dt.datetime.combine(parsed, dt.time())
-        if time_match:
-            h, mi, sec = int(time_match[1]), int(time_match[2]), int(time_match[3] or 0)
-            if h < 24 and mi < 60 and sec < 60:
-                moment = moment.replace(hour=h, minute=mi, second=sec)
-        return moment
-    plain = parse_date(value, order)
-    return None if plain is None else dt.datetime.combine(plain, dt.time())
+        return _from_serial_moment(float(value))
+    return _in_zone(_parse_moment_text(str(value), order or "MDY"), zone)
 
 
 _CURRENCY = re.compile(r"[$€£¥₹]|\b(?:USD|EUR|GBP|CHF|CAD|AUD)\b", re.IGNORECASE)
 _AMOUNT = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?$")
+# `1.200,50`: dots group thousands and the comma is the decimal point (Europe).
+_EUROPEAN = re.compile(r"^[+-]?\d{1,3}(?:(?:\.\d{3})+,\d+|(?:\.\d{3}){2,})$")
+# `1.200` or `€ 12.500`: a thousands separator in Europe, a decimal point elsewhere.
+_AMBIGUOUS = re.compile(r"^[+-]?[1-9]\d{0,2}\.\d{3}$")
+AMOUNT_HINT = "write 1200, 1,200.50 or $1,200.00"
 
 
 @lru_cache(maxsize=65536)
@@ -163,8 +199,15 @@ def _parse_amount_text(text: str) -> float:
     negative = s.startswith("(") and s.endswith(")")
     if negative:
         s = s[1:-1]
+    if _EUROPEAN.match(s):
+        s = s.replace(".", "").replace(",", ".")
+    elif _AMBIGUOUS.match(s):
+        raise ValueProblem(
+            f"{_shown(text)} could be {s.replace('.', '')} or {float(s):g} (the dot may group "
+            f"thousands); {AMOUNT_HINT} without a dot between thousands"
+        )
     if not s or not _AMOUNT.match(s) or s in "+-.":
-        raise ValueProblem(f"{_shown(text)} is not an amount (write 1200, 1,200.50 or $1,200.00)")
+        raise ValueProblem(f"{_shown(text)} is not an amount ({AMOUNT_HINT})")
     number = float(s.replace(",", ""))
     return -number if negative else number
 
@@ -216,12 +259,27 @@ def parse_bool(value: object) -> bool:
     raise ValueProblem(f"{_shown(value)} is not a yes/no value (write TRUE or FALSE)")
 
 
+# Domains email-validator refuses as not globally deliverable, that a user's own mail (an
+# office's `corp.local`, a test set-up on `localhost`) may still use: the toolkit writes them
+# to the Log, so it must read them back (SHEET.md: emails are validated for shape).
+_PRIVATE_DOMAINS = ("local", "localhost", "test", "internal", "lan", "home.arpa", "invalid")
+
+
 @lru_cache(maxsize=262144)
 def _parse_email_text(text: str) -> str:
     s = text.strip()
     try:
         info = validate_email(s, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as exc:
+        local, _, domain = s.rpartition("@")
+        private = domain.lower().rstrip(".")
+        if local and any(private == d or private.endswith("." + d) for d in _PRIVATE_DOMAINS):
+            try:  # the part before the @ must still be well formed
+                validate_email(f"{local}@example.com", check_deliverability=False)
+            except EmailNotValidError:
+                pass
+            else:
+                return f"{local}@{private}".lower()
         raise ValueProblem(f"{_shown(text)} is not an email address ({exc})") from exc
     return info.normalized.lower()
 

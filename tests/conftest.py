@@ -264,6 +264,15 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
+def utf8_smtp_server() -> Iterator[SmtpServer]:
+    """A plain SMTP server on 127.0.0.1 that offers SMTPUTF8."""
+    server = SmtpServer(smtputf8=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def tls_smtp_server() -> Iterator[SmtpServer]:
     """An SMTP server on 127.0.0.1 that requires STARTTLS and a login."""
     server = SmtpServer(tls=True)

@@ -30,6 +30,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 DATA = Path(__file__).parent / "data"
 CERT, KEY = DATA / "smtp-test-cert.pem", DATA / "smtp-test-key.pem"
 USER, PASSWORD = "alex", "s3cret-app-password-9f2c"
+UTF8_PASSWORD = "mot-de-passe-été-9f2c"  # a password beyond ASCII (AUTH PLAIN in UTF-8)
 
 
 def free_port() -> int:
@@ -123,7 +124,7 @@ def _authenticator(
     ok = (
         isinstance(data, LoginPassword)
         and data.login.decode() == USER
-        and data.password.decode() == PASSWORD
+        and data.password.decode() in (PASSWORD, UTF8_PASSWORD)
     )
     return AuthResult(success=ok, handled=False)
 
@@ -131,14 +132,14 @@ def _authenticator(
 class SmtpServer(Controller):
     """aiosmtpd on 127.0.0.1 with the recorder; `tls=True` requires STARTTLS and AUTH."""
 
-    def __init__(self, tls: bool = False) -> None:
+    def __init__(self, tls: bool = False, smtputf8: bool = False) -> None:
         self.recorder = Recorder()
         self.tls = tls
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"enable_SMTPUTF8": smtputf8}
         if tls:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(CERT, KEY)
-            kwargs = {
+            kwargs |= {
                 "tls_context": context,
                 "require_starttls": True,
                 "auth_required": True,

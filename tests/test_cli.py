@@ -79,7 +79,8 @@ def test_a_messy_workbook_gives_one_message_per_problem_and_decides_the_rest(
     assert code == 1
     assert err.splitlines() == [
         "Partners!4 email: dana@p.example is already on row 2 (the first row wins) (row skipped)",
-        "Referrals!3 date: 'someday' is not a date (write 2026-11-24 or 11/24/2026) (row skipped)",
+        "Referrals!3 date: 'someday' is not a date (write 2026-11-24 or 11/24/2026: dates are "
+        'read month first, set by [sheet] date_order = "MDY" in the config) (row skipped)',
         "Referrals!4 partner_email: no partner with email ghost@p.example on the Partners tab "
         "(add them there first) (row skipped)",
         "Survey!2 transparency: rating 12 is outside 1–9 (row skipped)",

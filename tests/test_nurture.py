@@ -538,3 +538,97 @@ def test_a_key_in_two_drafts_of_one_run_goes_once(
     )
     assert len(smtp_server.recorder.received) == 1
     assert len(report.refused_again) == 1
+
+
+# --- one bad address, cell or setting costs its own email, never the run (issue 10) ----------
+
+
+def _non_ascii_partners(project: SheetProject) -> None:
+    project.set_partner("lena@fischer.example", "email", "léna@fischer.example")
+    project.set_partner("rafael@costa.example", "email", "rafael@cósta.example")
+
+
+def test_non_ascii_addresses_go_with_smtputf8_and_an_idna_domain(
+    project: SheetProject, utf8_smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _non_ascii_partners(project)
+    use_smtp(project, utf8_smtp_server)
+    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code != 2, err
+    assert "internal error" not in err
+    tos = {r.rcpt_tos[0] for r in utf8_smtp_server.recorder.received}
+    assert "léna@fischer.example" in tos
+    assert "rafael@xn--csta-qqa.example" in tos  # the domain in its ASCII form
+    lena = utf8_smtp_server.recorder.by_recipient("léna@fischer.example")[0].raw
+    assert "<léna@fischer.example>".encode() in lena.split(b"\r\nTo: ", 1)[1].split(b"\r\n")[0]
+    logged = {r["partner_email"] for r in log_rows(project) if r["run_id"] != "history"}
+    assert {"léna@fischer.example", "rafael@cósta.example"} <= logged
+    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    assert "uncertain" not in out + err
+    assert len(utf8_smtp_server.recorder.by_recipient("léna@fischer.example")) == 1
+
+
+def test_a_server_without_smtputf8_fails_only_that_email_with_its_reason(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _non_ascii_partners(project)
+    use_smtp(project, smtp_server)
+    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 1
+    assert "internal error" not in err
+    assert "léna@fischer.example" in err and "SMTPUTF8" in err
+    tos = {r.rcpt_tos[0] for r in smtp_server.recorder.received}
+    assert "rafael@xn--csta-qqa.example" in tos and "dana@northwind.example" in tos
+    assert health(project)  # Health and the Log were written
+    failed = [r for r in log_rows(project) if r["status"] == "failed"]
+    assert [r["partner_email"] for r in failed] == ["léna@fischer.example"]
+    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    assert "uncertain" not in out + err
+
+
+def test_a_control_character_in_a_name_costs_only_that_email(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A Google cell can hold U+000B; a workbook cannot (openpyxl refuses C0), but C1 it can.
+    control = "\x0b" if project.backend == "google" else "\x85"
+    row = project.set_partner("dana@northwind.example", "name", f"Dana{control}Whitfield")
+    use_smtp(project, smtp_server)
+    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 1
+    assert "internal error" not in err
+    assert f"thank to dana@northwind.example not sent (Partners!{row})" in err
+    assert f"U+{ord(control):04X}" in err
+    assert not smtp_server.recorder.by_recipient("dana@northwind.example")
+    assert smtp_server.recorder.by_recipient("marcus@brightpath.example")
+    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    assert "uncertain" not in out + err
+
+
+def test_a_five_thousand_character_name_is_folded_into_lines_the_server_takes(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.set_partner("dana@northwind.example", "name", "D" * 5000)
+    use_smtp(project, smtp_server)
+    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0, err
+    dana = smtp_server.recorder.by_recipient("dana@northwind.example")[0]
+    assert max(len(line) for line in dana.raw.split(b"\r\n")) <= 998
+    to = dana.raw.split(b"\r\nTo: ", 1)[1].split(b" <dana@")[0]
+    words = decode_header(to.replace(b"\r\n", b"").decode())  # as mail programs read it
+    assert b"".join(w for w, _ in words if isinstance(w, bytes)).startswith(b"D" * 5000)
+
+
+def test_a_password_beyond_ascii_logs_in_with_utf8_auth_plain(
+    project: SheetProject,
+    tls_smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.smtp_server import UTF8_PASSWORD
+
+    use_smtp(project, tls_smtp_server)
+    monkeypatch.setenv("PARTNERS_SMTP_PASSWORD", UTF8_PASSWORD)
+    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0, err
+    assert received(tls_smtp_server) == DUE
+    assert UTF8_PASSWORD not in out + err

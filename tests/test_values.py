@@ -50,7 +50,9 @@ def test_an_impossible_date_is_a_clear_problem() -> None:
     with pytest.raises(v.ValueProblem, match=r"'13/45/2026' is not a valid date"):
         v.parse_date("13/45/2026", "MDY")
     with pytest.raises(
-        v.ValueProblem, match=r"'soon' is not a date \(write 2026-11-24 or 24/11/2026\)"
+        v.ValueProblem,
+        match=r"'soon' is not a date \(write 2026-11-24 or 24/11/2026: dates are read day first, "
+        r'set by \[sheet\] date_order = "DMY" in the config\)',
     ):
         v.parse_date("soon", "DMY")
 

@@ -13,6 +13,7 @@ What a reply means for the message:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 import smtplib
@@ -144,7 +145,7 @@ class SmtpMailer:
                     conn.starttls(context=context)
             conn.ehlo_or_helo_if_needed()
             if self.username:
-                conn.login(self.username, self._password)
+                self._login(conn)
         except smtplib.SMTPAuthenticationError as exc:
             _close(conn)
             raise MailError(
@@ -189,6 +190,24 @@ class SmtpMailer:
         self.connections += 1
         return conn
 
+    def _login(self, conn: _Plain | _Ssl) -> None:
+        """smtplib's login, or AUTH PLAIN in UTF-8 for a name or password beyond ASCII
+        (smtplib encodes them as ASCII and would fail; RFC 4616 says UTF-8)."""
+        if (self.username + self._password).isascii():
+            conn.login(self.username, self._password)
+            return
+        offered = conn.esmtp_features.get("auth", "").upper().split()
+        if "PLAIN" not in offered:
+            raise MailError(
+                f"the SMTP password or username has characters beyond ASCII, which only AUTH "
+                f"PLAIN can carry, and {self.where} does not offer it (it offers "
+                f"{', '.join(offered) or 'no login'}); use an app password of plain characters"
+            )
+        token = f"\0{self.username}\0{self._password}".encode()
+        code, reply = conn.docmd("AUTH", "PLAIN " + base64.b64encode(token).decode("ascii"))
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, reply)
+
     def _ready(self) -> _Plain | _Ssl:
         idle = self.clock() - self._last_used
         if self._conn is not None and idle < IDLE_CHECK_SECONDS:
@@ -232,8 +251,18 @@ class SmtpMailer:
         self._pace()
         conn = self._ready()
         conn.end_of_data_sent = False
+        options: list[str] = []
+        if not (sender.isascii() and recipient.isascii()):
+            if not conn.has_extn("smtputf8"):
+                return Delivery(
+                    "failed",
+                    f"the address {recipient if not recipient.isascii() else sender} has "
+                    f"characters beyond ASCII before the @, and the mail server {self.where} "
+                    "does not offer SMTPUTF8 to carry it; ask the partner for another address",
+                )
+            options = ["SMTPUTF8"]
         try:
-            code, reply = conn.mail(sender)
+            code, reply = conn.mail(sender, options)
             if code != 250:
                 self._refused("MAIL FROM", code, reply, conn)
                 raise MailError(
