@@ -208,7 +208,7 @@ def _coerce(tp: Any, value: Any, dotted: str) -> Any:
             raise ConfigError(f"config key {dotted!r} must be {_type_name(tp)}")
         return dict(value)
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        value = float(value)
     if tp is int and isinstance(value, bool):
         raise ConfigError(f"config key {dotted!r} must be {_type_name(tp)}, not {value!r}")
     if not isinstance(value, tp):

@@ -395,3 +395,31 @@ def test_replies_and_survey_say_what_they_need(
     )
     code, _, err = run(capsys, "survey", "--config", str(config))
     assert code == 2 and "set [survey] form_url first" in err
+
+
+@pytest.mark.parametrize("section", ["mail", "imap"])
+def test_a_timeout_of_zero_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], section: str
+) -> None:
+    (tmp_path / "bad.toml").write_text(f"[{section}]\ntimeout = 0\n")
+    code, _, err = run(capsys, "check", "--config", str(tmp_path / "bad.toml"))
+    assert code == 2
+    assert f"config key '{section}.timeout' must be above 0, not 0" in err
+
+
+def test_a_toolkit_tab_named_like_a_user_tab_is_a_config_error_naming_both_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bad.toml").write_text('[sheet.tabs]\nhealth = "referrals"\n')
+    code, _, err = run(capsys, "check", "--config", str(tmp_path / "bad.toml"))
+    assert code == 2
+    assert "'sheet.tabs.referrals' and 'sheet.tabs.health' both name the tab" in err
+
+
+def test_a_sender_address_that_is_no_address_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bad.toml").write_text('[sender]\nemail = "alex at home"\n')
+    code, _, err = run(capsys, "check", "--config", str(tmp_path / "bad.toml"))
+    assert code == 2
+    assert "config key 'sender.email': 'alex at home' is not an email address" in err

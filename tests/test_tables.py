@@ -150,3 +150,23 @@ def test_a_won_received_referral_without_closed_on_is_a_warning_and_kept() -> No
 def test_a_sheet_without_a_partners_tab_stops_the_run() -> None:
     with pytest.raises(SheetStructureError, match="tab 'Partners' not found in the sheet"):
         build_tables(_raw(partners=None), TODAY, TITLES)
+
+
+def test_survey_timestamps_with_a_zone_and_text_log_times_are_read_not_fatal() -> None:
+    # Issue 10, item 3: `Z` stopped every command; a text date-time in the Log was refused.
+    from automations.tables import LOG_COLUMNS
+
+    sheet = Sheet().partner()
+    sheet.survey.append(["2026-06-01T10:00:00Z", "pat@partner.example", "", *[7] * 10])
+    sheet.survey.append(["6/2/2026 9:00:00", "pat@partner.example", "", *[8] * 10])
+    raw = sheet.raw()
+    log = raw.tabs["Log"]
+    assert log is not None
+    row = dict.fromkeys(LOG_COLUMNS, "")
+    row |= {"timestamp": "6/3/2026 14:03:22", "action": "thank", "status": "sent"}
+    row |= {"partner_email": "pat@partner.example", "key": "thank:pat@partner.example:x"}
+    log.append([row[c] for c in LOG_COLUMNS])
+    tables = build_tables(raw, TODAY, TITLES, date_order="MDY", zone=dt.UTC)
+    assert [p for p in tables.problems if p.severity == "error"] == []
+    assert list(tables.survey["timestamp"].dt.hour) == [10, 9]
+    assert tables.log["timestamp"].iloc[0].date() == dt.date(2026, 6, 3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -139,3 +140,65 @@ def test_emails_are_trimmed_lowercased_and_checked_for_shape() -> None:
 def test_a_rating_outside_1_to_9_is_a_problem(rating: object) -> None:
     with pytest.raises(v.ValueProblem, match=r"outside 1–9"):
         v.parse_rating(rating)
+
+
+# --- date-times as Google Forms, text cells and ISO tools write them (issue 10, item 3) ----
+
+
+def test_iso_text_with_z_or_an_offset_is_converted_to_the_configured_zone() -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    assert v.parse_timestamp("2026-06-01T10:00:00Z", "MDY", tokyo) == dt.datetime(2026, 6, 1, 19, 0)
+    assert v.parse_date("2026-06-01T23:30:00-05:00", "MDY", dt.UTC) == dt.date(2026, 6, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "moment"),
+    [
+        ("4/10/2026 9:00:00", "MDY", dt.datetime(2026, 4, 10, 9, 0)),
+        ("4/10/2026 9:00:00 PM", "MDY", dt.datetime(2026, 4, 10, 21, 0)),
+        ("24.11.2026 14:03", "DMY", dt.datetime(2026, 11, 24, 14, 3)),
+        ("2026-11-24 14:03", "DMY", dt.datetime(2026, 11, 24, 14, 3)),
+        ("11/24/2026 14:03:22", "MDY", dt.datetime(2026, 11, 24, 14, 3, 22)),
+        ("24 Nov 2026 8:15", "MDY", dt.datetime(2026, 11, 24, 8, 15)),
+    ],
+)
+def test_text_date_times_are_read_in_the_sheet_date_order(
+    text: str, order: str, moment: dt.datetime
+) -> None:
+    assert v.parse_timestamp(text, order) == moment
+    assert v.parse_date(text, order) == moment.date()
+
+
+@given(
+    st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099, 1, 1)),
+    st.integers(min_value=-12 * 60, max_value=14 * 60),
+)
+def test_any_iso_offset_reads_as_the_same_instant_in_the_zone(
+    moment: dt.datetime, minutes: int
+) -> None:
+    aware = moment.replace(microsecond=0, tzinfo=dt.timezone(dt.timedelta(minutes=minutes)))
+    got = v.parse_timestamp(aware.isoformat(), "MDY", dt.UTC)
+    assert got == aware.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+# --- amounts that could mean two things (issue 10, item 15) -----------------------------------
+
+
+@pytest.mark.parametrize("text", ["€ 1.200", "1.500", "-2.750"])
+def test_an_amount_with_a_dot_between_thousands_is_refused_not_read_small(text: str) -> None:
+    with pytest.raises(v.ValueProblem, match="could be"):
+        v.parse_amount(text)
+
+
+def test_european_amounts_that_cannot_be_misread_are_read() -> None:
+    assert v.parse_amount("€ 1.200,50") == 1200.5
+    assert v.parse_amount("1.200.000") == 1200000
+    assert v.parse_amount("1.25") == 1.25
+
+
+# --- addresses the toolkit writes are addresses it reads (issue 10, item 14) -----------------
+
+
+@pytest.mark.parametrize("email", ["me@consult.local", "me@box.test", "me@localhost"])
+def test_an_address_on_a_private_mail_domain_is_read(email: str) -> None:
+    assert v.parse_email(email.upper()) == email
