@@ -16,7 +16,7 @@ from automations.config import Settings, secret
 from automations.inbox import ImapInbox, InboxError
 from automations.journal import Entry, Journal
 from automations.outgoing import stamp
-from automations.replies import Known, classify
+from automations.replies import UNREADABLE, Known, Verdict, classify
 from automations.tables import Tables
 
 
@@ -79,7 +79,10 @@ def scan(
         out.error = str(exc)
         return out
     for uid, raw in fetched.messages:
-        verdict = classify(raw, known)
+        try:
+            verdict = classify(raw, known)
+        except Exception as exc:  # one malformed message must not stop every run after it
+            verdict = unreadable(raw, uid, imap.folder, exc)
         out.counts[verdict.kind] += 1
         if verdict.kind == "ignored":
             continue
@@ -93,13 +96,13 @@ def scan(
                 # a sender's clock may run ahead.
                 stamp(min(verdict.when, now) if verdict.when else now),
                 run_id,
-                verdict.kind,
+                "inbox" if verdict.kind == UNREADABLE else verdict.kind,
                 verdict.partner_email,
                 key,
                 "",
                 "",
                 "",
-                verdict.kind,
+                "skipped" if verdict.kind == UNREADABLE else verdict.kind,
                 verdict.detail,
             )
         )
@@ -108,6 +111,17 @@ def scan(
         journal.record(out.entries)
         journal.set_inbox_cursor(imap.folder, fetched.uidvalidity, fetched.last_uid)
     return out
+
+
+def unreadable(raw: bytes, uid: int, folder: str, exc: Exception) -> Verdict:
+    """A message the classifier could not read: skipped, said once in the Log."""
+    head = raw[:2000].decode("utf-8", "replace").replace("\r", "")
+    subject = next((ln[8:].strip() for ln in head.split("\n") if ln.lower().startswith("subject:")), "")
+    return Verdict(
+        UNREADABLE,
+        detail=f"a message in {folder} (UID {uid}, subject {subject[:60]!r}) could not be read "
+        f"and was skipped ({type(exc).__name__}: {exc})",
+    )
 
 
 def _settle_uncertain(

@@ -40,6 +40,7 @@ AUTO_SUBJECTS = (
     "autosvar",
 )
 _IDS = re.compile(r"<[^<>\s]+>")
+UNREADABLE = "unreadable"  # a verdict for a message that could not be read at all
 
 
 @dataclass(frozen=True)
@@ -62,14 +63,30 @@ class Verdict:
     detail: str = ""
 
 
+def _raw(msg: Message, name: str) -> list[str]:
+    """Every value of header `name` as it arrived (unparsed: a malformed one cannot raise)."""
+    wanted = name.lower()
+    return [str(v) for k, v in msg.raw_items() if k.lower() == wanted]  # type: ignore[attr-defined]
+
+
+def _text(msg: Message, name: str, default: str = "") -> str:
+    """Header `name` decoded, or as it arrived when it cannot be parsed (`From: "`)."""
+    try:
+        value = msg.get(name)
+    except Exception:  # the email package raises assorted errors on malformed headers
+        raw = _raw(msg, name)
+        return raw[0] if raw else default
+    return default if value is None else str(value)
+
+
 def _addresses(msg: Message, *names: str) -> list[str]:
-    values = [str(v) for name in names for v in msg.get_all(name, [])]
-    return [a.lower() for _, a in getaddresses(values) if a]
+    values = [v for name in names for v in _raw(msg, name)]
+    return [a.lower() for _, a in getaddresses(values) if a and "@" in a]
 
 
 def _when(msg: Message) -> dt.datetime | None:
     try:
-        moment = parsedate_to_datetime(str(msg.get("Date", "")))
+        moment = parsedate_to_datetime(_text(msg, "Date"))
     except (TypeError, ValueError, IndexError):
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
@@ -77,14 +94,14 @@ def _when(msg: Message) -> dt.datetime | None:
 
 def is_automatic(msg: Message) -> bool:
     """Out-of-office notices and other machine answers (not a person replying)."""
-    auto = str(msg.get("Auto-Submitted", "no")).strip().lower()
+    auto = _text(msg, "Auto-Submitted", "no").strip().lower()
     if auto and auto != "no":
         return True
-    if msg.get("X-Autoreply") is not None or msg.get("X-Autorespond") is not None:
+    if _raw(msg, "X-Autoreply") or _raw(msg, "X-Autorespond"):
         return True
-    if str(msg.get("Precedence", "")).strip().lower() in ("auto_reply", "bulk", "junk", "list"):
+    if _text(msg, "Precedence").strip().lower() in ("auto_reply", "bulk", "junk", "list"):
         return True
-    subject = " ".join(str(msg.get("Subject", "")).split()).lower()
+    subject = " ".join(_text(msg, "Subject").split()).lower()
     for prefix in ("re:", "aw:", "fw:", "wg:", "tr:"):
         subject = subject.removeprefix(prefix).strip()
     return subject.startswith(AUTO_SUBJECTS)
@@ -113,7 +130,7 @@ def _bounce(msg: EmailMessage, known: Known) -> Verdict | None:
             payload = part.get_payload()
             inner = payload[0] if isinstance(payload, list) and payload else None
             if isinstance(inner, Message):
-                original_ids += _IDS.findall(str(inner.get("Message-ID", "")))
+                original_ids += _IDS.findall(" ".join(_raw(inner, "Message-ID")))
             elif isinstance(payload, str):
                 found = re.search(r"(?im)^message-id:\s*(<[^>]+>)", payload)
                 if found:
@@ -125,10 +142,14 @@ def _bounce(msg: EmailMessage, known: Known) -> Verdict | None:
         if not partner and address in known.partners:
             partner = address
         if partner:
-            return Verdict(
-                "bounce", partner, str(msg.get("Message-ID", "")), _when(msg), f"{status} {address}"
-            )
+            return Verdict("bounce", partner, _own_id(msg), _when(msg), f"{status} {address}")
     return None
+
+
+def _own_id(msg: Message) -> str:
+    """The message's own Message-ID (`<...>`), or "" when it has none that reads as one."""
+    found = _IDS.findall(" ".join(_raw(msg, "Message-ID")))
+    return found[0] if found else ""
 
 
 def classify(raw: bytes, known: Known) -> Verdict:
@@ -136,20 +157,23 @@ def classify(raw: bytes, known: Known) -> Verdict:
     parsed = message_from_bytes(raw, policy=policy.default)
     assert isinstance(parsed, EmailMessage)
     msg = parsed
-    own_id = " ".join(str(msg.get("Message-ID", "")).split())
-    bounce = _bounce(msg, known)
+    own_id = _own_id(msg)
+    try:
+        bounce = _bounce(msg, known)
+    except Exception:  # a malformed report is not a bounce we can trust
+        bounce = None
     if bounce is not None:
         return bounce
     senders = _addresses(msg, "From", "Sender", "Reply-To")
     partner = next((a for a in senders if a in known.partners), "")
-    subject = " ".join(str(msg.get("Subject", "")).split())
+    subject = " ".join(_text(msg, "Subject").split())
     if partner and subject.lower() == "unsubscribe":
         to = _addresses(msg, "To", "Cc", "Delivered-To")
         if known.unsubscribe_address.lower() in to:
             return Verdict("unsubscribe", partner, own_id, _when(msg), "asked to unsubscribe")
     if is_automatic(msg):
         return Verdict("ignored", partner, own_id, _when(msg), f"automatic answer: {subject[:60]}")
-    threads = _IDS.findall(f"{msg.get('In-Reply-To', '')} {msg.get('References', '')}")
+    threads = _IDS.findall(" ".join(_raw(msg, "In-Reply-To") + _raw(msg, "References")))
     threaded = next((known.sent_ids[i] for i in threads if i in known.sent_ids), "")
     who = threaded or partner
     if who:

@@ -249,7 +249,11 @@ def inbox_line(inbox: InboxOutcome) -> str:
     """One line: what the inbox scan recorded."""
     c = inbox.counts
     found = f"{c['reply']} reply(ies), {c['bounce']} bounce(s), {c['unsubscribe']} unsubscribe(s)"
-    return f"Inbox: {found} read; {len(inbox.entries)} new in the Log; {c['ignored']} other message(s) ignored."
+    unreadable = f"; {c['unreadable']} unreadable, skipped" if c["unreadable"] else ""
+    return (
+        f"Inbox: {found} read; {len(inbox.entries)} new in the Log; "
+        f"{c['ignored']} other message(s) ignored{unreadable}."
+    )
 
 
 def survey_report(frame: pd.DataFrame, fmt: str = "table") -> str:

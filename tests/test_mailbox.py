@@ -236,3 +236,70 @@ def test_check_reads_the_inbox_and_says_so(
     code, out, _ = run(project, capsys, "check")
     assert code == 0
     assert f"inbox: 127.0.0.1:{imap_server.port} read: OK." in out
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [b'From: "\r\nTo: x@y.example\r\n', b"From: sam@stackwise.example\r\nMessage-ID: <<<>>>\r\n"],
+)
+def test_a_malformed_message_is_skipped_once_and_the_run_goes_on(
+    project: SheetProject,
+    imap_server: ImapServer,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    headers: bytes,
+) -> None:
+    use_smtp(project, smtp_server)
+    use_imap(project, imap_server, monkeypatch)
+    imap_server.append(headers + b"Subject: hello\r\n\r\nA body.\r\n")
+    imap_server.append(
+        message(
+            "Sam Okoro <sam@stackwise.example>",
+            SENDER,
+            "Re: hi",
+            in_reply_to=OUTREACH_ID,
+            when=RECENT,
+        )
+    )
+    for _ in range(2):
+        code, out, err = run(project, capsys, "nurture", "--send")
+        assert code == 0, err
+        assert "internal error" not in err
+    assert not smtp_server.recorder.by_recipient(PRIYA)  # the reply after it was still read
+    assert len(ours(project, "reply")) == 1
+
+
+def test_a_message_the_classifier_cannot_read_is_logged_once_and_passed(
+    project: SheetProject,
+    imap_server: ImapServer,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from automations import mailbox
+
+    real = mailbox.classify
+
+    def fragile(raw: bytes, known: Any) -> Any:  # a message no parser of ours can read
+        if b"Subject: garbled" in raw:
+            raise IndexError("list index out of range")
+        return real(raw, known)
+
+    monkeypatch.setattr(mailbox, "classify", fragile)
+    use_smtp(project, smtp_server)
+    use_imap(project, imap_server, monkeypatch)
+    imap_server.append(b"From: someone@else.example\r\nSubject: garbled\r\n\r\n?\r\n")
+    imap_server.append(
+        message(
+            "Sam <sam@stackwise.example>", SENDER, "Re: hi", in_reply_to=OUTREACH_ID, when=RECENT
+        )
+    )
+    for _ in range(3):
+        code, out, err = run(project, capsys, "nurture", "--send")
+        assert code == 0, err
+    skipped = [r for r in ours(project, "skipped") if r["action"] == "inbox"]
+    assert len(skipped) == 1
+    assert "subject 'garbled') could not be read and was skipped" in skipped[0]["detail"]
+    assert len(ours(project, "reply")) == 1
+    assert not smtp_server.recorder.by_recipient(PRIYA)
