@@ -104,6 +104,15 @@ class LogView:
     handled_mask: np.ndarray
 
 
+def at_codes(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """values[code] for each row's partner code; NaN where the row has no partner (-1),
+    also when there are no partners at all (an empty Partners tab beside a Log)."""
+    out = np.full(len(codes), np.nan)
+    ok = codes >= 0
+    out[ok] = values[codes[ok]]
+    return out
+
+
 def log_view(log: pd.DataFrame, emails: pd.Index, count_written: bool) -> LogView:
     """Index the log by partner and work out which keys are handled."""
     sent_statuses = ["sent", "uncertain", *(["written"] if count_written else [])]

@@ -187,7 +187,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
         .set_index("c")
     )
     fu = known & (L.action == "follow_up") & L.handled_mask
-    fu_after = fu & (lday >= np.nan_to_num(F["outreach_day"][np.where(known, lc, 0)], nan=np.inf))
+    fu_after = fu & (lday >= np.nan_to_num(f.at_codes(F["outreach_day"], lc), nan=np.inf))
     F["fu_n"] = f.group_sum(lc[fu_after], None, n)
     F["last_fu"] = f.group_max(lc[fu_after], lday[fu_after], n)
     has_outreach = ~np.isnan(F["outreach_day"])
@@ -211,7 +211,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     # Fade: long quiet, check-ins unanswered, no explicit cadence.
     chasers = known & np.isin(L.action, ["nurture", "follow_up"]) & L.sent_mask
     unanswered = chasers & ~(
-        lday <= np.nan_to_num(F["last_inbound"][np.where(known, lc, 0)], nan=-np.inf)
+        lday <= np.nan_to_num(f.at_codes(F["last_inbound"], lc), nan=-np.inf)
     )
     F["unanswered"] = f.group_sum(lc[unanswered], None, n)
     fade = (

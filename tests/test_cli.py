@@ -423,3 +423,30 @@ def test_a_sender_address_that_is_no_address_is_a_config_error(
     code, _, err = run(capsys, "check", "--config", str(tmp_path / "bad.toml"))
     assert code == 2
     assert "config key 'sender.email': 'alex at home' is not an email address" in err
+
+
+def test_an_empty_partners_tab_beside_a_log_with_history_is_no_partners_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "config").mkdir()
+    config = tmp_path / "config" / "partners.toml"
+    config.write_text('[sheet]\npath = "data/p.xlsx"\n')
+    (tmp_path / "data").mkdir()
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Partners"
+    ws.append(["Name", "Email"])
+    wb.create_sheet("Referrals").append(["Date", "Direction", "Partner Email"])
+    log = wb.create_sheet("Log")
+    log.append(list(LOG_COLUMNS))
+    log.append(
+        ["2026-05-01T09:00:00+00:00", "r1", "thank", "gone@p.example", "thank:gone@p.example:x"]
+        + ["thank", "Thanks", "<a@b>", "sent", ""]
+    )
+    wb.save(tmp_path / "data" / "p.xlsx")
+    for command in (["check"], ["health"], ["nurture", "--send"]):
+        code, out, err = run(capsys, *command, "--config", str(config), "--today", TODAY)
+        assert "internal error" not in err
+        assert code == 0, (command, err)
+    assert "0 partners" in run(capsys, "check", "--config", str(config))[1]
