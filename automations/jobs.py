@@ -104,12 +104,22 @@ def load_templates(settings: Settings) -> Templates:
     folder = settings.resolve("templates")
     if folder.is_dir():
         for path in sorted(folder.glob("*" + TEMPLATE_SUFFIX)):
+            name = path.name.removesuffix(TEMPLATE_SUFFIX)
+            label = f"templates/{path.name}"
             try:
                 text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"template {path} cannot be read: {exc}") from exc
-            name = path.name.removesuffix(TEMPLATE_SUFFIX)
-            sources[name] = TemplateSource(name, f"templates/{path.name}", text)
+            except UnicodeDecodeError as exc:
+                why = (
+                    f"the file is not UTF-8 text (byte {exc.start}); save it as UTF-8 in your "
+                    "editor"
+                )
+                sources[name] = TemplateSource(name, label, "", unreadable=why)
+                continue
+            except OSError as exc:
+                why = f"the file cannot be read ({exc.strerror or exc})"
+                sources[name] = TemplateSource(name, label, "", unreadable=why)
+                continue
+            sources[name] = TemplateSource(name, label, text)
     return Templates(sources)
 
 

@@ -46,6 +46,7 @@ class TemplateSource:
     name: str
     label: str
     text: str
+    unreadable: str = ""  # why the file could not be read (its kind is held back, not the run)
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,8 @@ class Templates:
         source = self.sources.get(name)
         if source is None:
             raise TemplateFault(f"templates/{name}{TEMPLATE_SUFFIX}", None, "no such template")
+        if source.unreadable:
+            raise TemplateFault(source.label, None, source.unreadable)
         if not split_source(source.text)[0]:
             raise TemplateFault(source.label, 1, "the first line must be `Subject: ...`")
         try:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from types import SimpleNamespace
 from collections.abc import Iterator
 from email.header import decode_header
 from pathlib import Path
@@ -632,3 +633,47 @@ def test_a_password_beyond_ascii_logs_in_with_utf8_auth_plain(
     assert code == 0, err
     assert received(tls_smtp_server) == DUE
     assert UTF8_PASSWORD not in out + err
+
+
+@pytest.mark.parametrize(
+    "fault", [PermissionError(13, "Permission denied"), OSError(28, "No space left on device")]
+)
+def test_a_toolkit_file_that_cannot_be_written_says_what_was_sent_and_exits_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fault: OSError,
+) -> None:
+    from automations.sheet import xlsx
+
+    project = SheetProject(tmp_path)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise fault
+
+    with monkeypatch.context() as patch:
+        patch.setattr(xlsx, "tempfile", SimpleNamespace(mkstemp=refuse))  # the toolkit file only
+        code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 2
+    assert "internal error" not in err and "Traceback" not in err
+    assert f"cannot write {project / 'data' / 'partners.toolkit.xlsx'}: {fault.strerror}" in err
+    assert "10 email(s) went out before this and are recorded in the journal" in err
+    assert "written: thank to dana@northwind.example" in err
+    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0, err
+    assert "Nothing is due" in out
+    assert len({r["message_id"] for r in log_rows(project) if r["status"] == "written"}) == 10
+
+
+def test_a_template_that_is_not_utf8_holds_back_only_its_kind(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "templates" / "thank.md").write_bytes(
+        "Subject: Merci\n\nDanke schön".encode("cp1252")
+    )
+    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 1
+    assert "templates/thank.md: the file is not UTF-8 text" in err
+    assert "no thank email sent (2 held back)" in err
+    kinds = {p.name.split("-")[0] for p in (project / "outbox").glob("*.eml")}
+    assert "thank" not in kinds and {"outcome", "nurture", "escalation"} <= kinds

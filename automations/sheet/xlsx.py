@@ -15,6 +15,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -118,6 +119,9 @@ class XlsxBackend:
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        # A workbook cannot hold C0 control characters (a server's reply may carry one).
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"  # a value like "=HYPERLINK(...)" stays text, never a formula
@@ -136,15 +140,20 @@ def _fill(sheet: WriteOnlyWorksheet, rows: list[list[Any]]) -> None:
 
 
 def _save_atomically(workbook: Workbook, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + target.name, suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    tmp = ""
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="." + target.name, suffix=".tmp", dir=target.parent)
+        os.close(fd)
         workbook.save(tmp)
         os.replace(tmp, target)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise SheetError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise SheetError(
+            f"cannot write {target}: {exc.strerror or exc} (is the folder writable, is the "
+            "disk full?)"
+        ) from exc
 
 
 def write_workbook(path: Path, tabs: dict[str, list[list[Any]]]) -> None:
