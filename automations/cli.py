@@ -189,7 +189,9 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _health(args: argparse.Namespace, settings: Settings) -> int:
-    result = jobs.run_health(settings, _today(args, settings), write=not args.no_write)
+    result = nurture_job.run_health(
+        settings, _today(args, settings), _clock(settings)(), write=not args.no_write
+    )
     _print_problems(result.problems)
     health = result.decisions.health
     if args.format == "json":
@@ -200,6 +202,9 @@ def _health(args: argparse.Namespace, settings: Settings) -> int:
         print(report.as_table(health))
         if result.wrote and not getattr(args, "quiet", False):
             print(f"Health written ({len(health)} rows).")
+    if result.write_error:
+        print(f"partners: {result.write_error}", file=sys.stderr)
+        return EXIT_FATAL
     return _code(result.problems)
 
 

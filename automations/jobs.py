@@ -16,24 +16,10 @@ from automations.config import Settings, secret
 from automations.errors import ConfigError
 from automations.mail import Mailer
 from automations.render import TEMPLATE_SUFFIX, Templates, TemplateSource
-from automations.rules import HEALTH_COLUMNS, DecideOptions, Decisions, decide
+from automations.rules import HEALTH_COLUMNS, DecideOptions
 from automations.sample import sample_sheet
 from automations.sheet import SheetBackend
-from automations.tables import Problem, RawSheet, Tables, build_tables
-
-
-@dataclass
-class HealthResult:
-    """What a health run found: decisions, problems, and whether Health was written."""
-
-    tables: Tables
-    decisions: Decisions
-    wrote: bool
-
-    @property
-    def problems(self) -> list[Problem]:
-        """Every row or tab problem found while reading the sheet."""
-        return self.tables.problems
+from automations.tables import RawSheet, Tables, build_tables
 
 
 def open_backend(settings: Settings) -> SheetBackend:
@@ -147,11 +133,6 @@ def tables_from(settings: Settings, raw: RawSheet, today: dt.date) -> Tables:
     )
 
 
-def read_tables(settings: Settings, backend: SheetBackend, today: dt.date) -> Tables:
-    """Read the sheet once and turn it into typed tables."""
-    return tables_from(settings, backend.read(), today)
-
-
 def decide_options(settings: Settings) -> DecideOptions:
     """The options of `decide` that come from the config."""
     return DecideOptions(
@@ -177,16 +158,6 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return value
-
-
-def run_health(settings: Settings, today: dt.date, write: bool = True) -> HealthResult:
-    """Read, decide, and (unless `write` is False) replace the Health tab."""
-    backend = open_backend(settings)
-    tables = read_tables(settings, backend, today)
-    decisions = decide(tables, today, settings.rules, decide_options(settings))
-    if write:
-        backend.write(health_rows(decisions.health), [])
-    return HealthResult(tables, decisions, write)
 
 
 @dataclass

@@ -677,3 +677,26 @@ def test_a_template_that_is_not_utf8_holds_back_only_its_kind(
     assert "no thank email sent (2 held back)" in err
     kinds = {p.name.split("-")[0] for p in (project / "outbox").glob("*.eml")}
     assert "thank" not in kinds and {"outcome", "nurture", "escalation"} <= kinds
+
+
+def test_health_waits_for_a_send_in_progress_and_keeps_its_log_rows(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from automations.journal import RunLock
+
+    assert run(project, "health", capsys=capsys)[0] == 0
+    project.save_toolkit_tabs()
+    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0, err
+    sent = [r for r in log_rows(project) if r["status"] == "written"]
+    with RunLock(project / "state" / "run.lock"):  # a send still working on this sheet
+        code, out, err = run(project, "health", capsys=capsys)
+    assert code == 2
+    assert "another partners run is working on this sheet" in err
+    assert [r for r in log_rows(project) if r["status"] == "written"] == sent
+    project.restore_toolkit_tabs()  # the send's Log write was lost
+    code, out, err = run(project, "health", capsys=capsys)
+    assert code == 0, err
+    assert {r["key"] for r in log_rows(project) if r["status"] == "written"} == {
+        r["key"] for r in sent
+    }
