@@ -66,7 +66,7 @@ class Verdict:
 def _raw(msg: Message, name: str) -> list[str]:
     """Every value of header `name` as it arrived (unparsed: a malformed one cannot raise)."""
     wanted = name.lower()
-    return [str(v) for k, v in msg.raw_items() if k.lower() == wanted]  # type: ignore[attr-defined]
+    return [str(v) for k, v in msg.raw_items() if k.lower() == wanted]
 
 
 def _text(msg: Message, name: str, default: str = "") -> str:

@@ -473,3 +473,82 @@ def test_bad_credentials_files_are_named(tmp_path: Path, content: str | None, me
         path.write_text(content)
     with pytest.raises(ConfigError, match=message):
         google.load_credentials(str(path))
+
+
+# --- the Log as the user keeps it (issue 10, item 9) ------------------------------------------
+
+
+def _narrow_log(emulator: SheetsEmulator, keep: list[str]) -> None:
+    """The user's Log tab with only some of the toolkit's columns, in their own order."""
+    from automations.testing.cells import Cell
+
+    tab = emulator.spreadsheets[SHEET_KEY].tab("Log")
+    assert tab is not None
+    rows = emulator.values(SHEET_KEY, "Log")
+    header = [str(h) for h in rows[0]]
+    tab.cells.clear()
+    for r, row in enumerate(rows):
+        padded = row + [""] * (len(header) - len(row))
+        for c, name in enumerate(keep):
+            value = name.title() if r == 0 else padded[header.index(name)]
+            if value not in ("", None):
+                tab.cells[(r, c)] = Cell.native(value)
+
+
+def test_a_log_header_missing_toolkit_columns_gets_them_and_rows_land_in_line(
+    project: SheetProject, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _narrow_log(emulator, ["status", "timestamp", "key", "action", "partner_email"])
+    before = len(emulator.values(SHEET_KEY, "Log"))
+    code, out, err = run(project, capsys, "nurture", "--send")
+    assert code == 0, err
+    emulator.requests.clear()
+    rows = emulator.values(SHEET_KEY, "Log")
+    header = [str(h) for h in rows[0]]
+    assert header[:5] == ["Status", "Timestamp", "Key", "Action", "Partner_Email"]
+    assert set(header[5:]) == {"run_id", "template", "subject", "message_id", "detail"}
+    ours = [dict(zip(header, r, strict=False)) for r in rows[before:]]
+    assert len(ours) == 11 and {r["Status"] for r in ours} == {"written"}
+    assert all(r["Key"].startswith(r["Action"] + ":") for r in ours)
+    assert all(str(r["message_id"]).startswith("<pa.") for r in ours)
+    for _ in range(2):  # nothing appended again, nothing read back as an error
+        code, out, err = run(project, capsys, "nurture", "--send")
+        assert code == 0, err
+        assert "Nothing is due" in out
+    assert len(emulator.values(SHEET_KEY, "Log")) == before + 11
+
+
+def test_a_log_append_that_may_have_landed_is_not_retried(
+    project: SheetProject, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail_appends(method: str, path: str) -> None:
+        if path.endswith(":append"):
+            emulator.fail(503, times=1)
+
+    emulator.before = fail_appends
+    code, _, err = run(project, capsys, "nurture", "--send")
+    assert code == 2
+    appends = [p for _, p in emulator.requests if p.endswith(":append")]
+    assert len(appends) == 1
+    emulator.before = None
+    code, out, err = run(project, capsys, "nurture", "--send")
+    assert code == 0, err
+    keys = [r["key"] for r in project.log_rows() if r["status"] == "written"]
+    assert len(keys) == len(set(keys)) == 11
+
+
+def test_the_emulator_appends_below_the_table_a_range_starts(emulator: SheetsEmulator) -> None:
+    # Issue 10, item 10: `Referrals!A1` appended at A2, over the user's rows.
+    rows = [["date", "direction", "partner_email"]] + [
+        ["2026-01-0" + str(i), "received", f"p{i}@x.example"] for i in range(1, 6)
+    ]
+    emulator.create("k", tabs={"Referrals": rows})
+    answer = requests.post(
+        f"http://{emulator.host}/v4/spreadsheets/k/values/Referrals!A1:append",
+        params={"valueInputOption": "RAW"},
+        json={"values": [["2026-02-01", "given", "new@x.example"]]},
+        timeout=10,
+    ).json()
+    assert answer["tableRange"] == "Referrals!A1:C6"
+    assert answer["updates"]["updatedRange"] == "Referrals!A7:C7"
+    assert emulator.values("k", "Referrals")[1][2] == "p1@x.example"

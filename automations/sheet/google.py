@@ -181,20 +181,25 @@ class GoogleBackend:
         email = getattr(creds, "service_account_email", "")
         return f"the service account {email}" if email else "the Google account you logged in with"
 
-    def _call(self, what: str, request: Callable[[], T], retry_timeouts: bool = True) -> T:
-        """Run one API request with bounded retries; turn failures into SheetError."""
+    def _call(self, what: str, request: Callable[[], T], may_land: bool = False) -> T:
+        """Run one API request with bounded retries; turn failures into SheetError.
+
+        `may_land`: the request is not idempotent (an append), so only a refusal that
+        cannot have landed (429) is retried; after a 5xx or a timeout it may have been
+        applied, and the journal writes what is missing on the next run instead."""
+        retried = (429,) if may_land else (429, 500, 502, 503, 504)
         for attempt in range(ATTEMPTS):
             last = attempt == ATTEMPTS - 1
             try:
                 return request()
             except APIError as exc:
                 code = exc.code if exc.code != -1 else exc.response.status_code
-                if code in (429, 500, 502, 503, 504) and not last:
+                if code in retried and not last:
                     self._wait(attempt)
                     continue
                 raise self._error(what, code, exc) from None
             except (requests.Timeout, requests.ConnectionError) as exc:
-                if retry_timeouts and not last:
+                if not may_land and not last:
                     self._wait(attempt)
                     continue
                 raise SheetError(
@@ -292,6 +297,8 @@ class GoogleBackend:
                 if "addSheet" in request:
                     props = request["addSheet"]["properties"]
                     self._sheets[props["title"]] = props
+        # Header cells the user's Log lacks go with the Health write (no extra request).
+        header_cells = self._log_layout(log_title)[1] if log_rows and log_title else []
         if health is not None and health_title is not None:
             old_height, old_width = self._health_size
             cells = [[_json_value(v) for v in row] for row in health]
@@ -299,37 +306,59 @@ class GoogleBackend:
             cells = [row + [""] * (blank_width - len(row)) for row in cells]
             cells += [[""] * blank_width for _ in range(old_height - height)]
             for start, chunk in _chunks(cells):
-                body = {
-                    "valueInputOption": "RAW",
-                    "data": [{"range": f"{quoted(health_title)}!A{start + 1}", "values": chunk}],
-                }
-                self._call(
-                    "write the Health tab",
-                    lambda body=body: self.http.values_batch_update(self.key, body),  # type: ignore[misc]
-                )
+                data = [{"range": f"{quoted(health_title)}!A{start + 1}", "values": chunk}]
+                self._write_values("write the Health tab", [*data, *header_cells])
+                header_cells = []
             self._health_size = (height, width)
+        if header_cells:
+            self._write_values("add the toolkit's columns to the Log header", header_cells)
         if log_rows and log_title is not None:
             self._append_log(log_title, log_rows)
 
+    def _write_values(self, what: str, data: list[dict[str, Any]]) -> None:
+        body = {"valueInputOption": "RAW", "data": data}
+        self._call(what, lambda: self.http.values_batch_update(self.key, body))
+
+    def _log_layout(self, title: str) -> tuple[list[str], list[dict[str, Any]]]:
+        """The Log's columns as the tab has them (the user's order), with the toolkit's
+        missing ones added after the last header cell; and the update writing those cells."""
+        header = list(self._log_header or [])
+        missing = [c for c in LOG_COLUMNS if c not in header]
+        if not header:
+            return list(LOG_COLUMNS), []
+        if not missing:
+            return header, []
+        first = _column_letters(len(header))
+        cells = {"range": f"{quoted(title)}!{first}1", "values": [missing]}
+        return header + missing, [cells]
+
     def _append_log(self, title: str, log_rows: list[list[Any]]) -> None:
-        header = self._log_header
+        header, _ = self._log_layout(title)
         rows = [[_json_value(v) for v in row] for row in log_rows]
-        if header and set(LOG_COLUMNS) <= set(header):
-            where = [LOG_COLUMNS.index(h) if h in LOG_COLUMNS else None for h in header]
-            rows = [[row[i] if i is not None else "" for i in where] for row in rows]
-        elif not header:
+        where = [LOG_COLUMNS.index(h) if h in LOG_COLUMNS else None for h in header]
+        rows = [[row[i] if i is not None else "" for i in where] for row in rows]
+        if not self._log_header:
             rows = [list(LOG_COLUMNS), *rows]
         body = {"values": rows}
         params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
         # Column A always holds the timestamp: the append lands below the last Log row,
-        # after any row added by hand meanwhile. Not retried on a timeout (it may have
-        # landed); the journal writes missing rows on the next run.
+        # after any row added by hand meanwhile. Never retried when it may have landed.
         self._call(
             "append to the Log tab",
             lambda: self.http.values_append(self.key, f"{quoted(title)}!A:A", dict(params), body),
-            retry_timeouts=False,
+            may_land=True,
         )
-        self._log_header = header or list(LOG_COLUMNS)
+        self._log_header = header
+
+
+def _column_letters(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA: the column of a zero-based index."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _chunks(rows: list[list[Any]]) -> list[tuple[int, list[list[Any]]]]:

@@ -215,12 +215,14 @@ def append(
     tab = target.tab
     values = body.get("values", [])
     bounds = target.clamped()
-    # Google's "table": the cells connected (side by side or one above the other) to the
-    # last filled cell of the range; the new rows go below it, from its first column.
-    filled = {k for k, cell in tab.cells.items() if bounds.contains(*k) and not cell.empty}
+    # Google's "table": the filled cells connected (side by side or one above the other) to
+    # the last filled cell of the range, reaching past the range (`Referrals!A1` finds the
+    # whole table that starts there); the new rows go below it, from its first column.
+    filled = {k for k, cell in tab.cells.items() if not cell.empty}
+    in_range = [k for k in filled if bounds.contains(*k)]
     out: dict[str, Any] = {"spreadsheetId": sheet.spreadsheet_id}
-    if filled:
-        table = _connected(filled, max(filled))
+    if in_range:
+        table = _connected(filled, max(in_range))
         rows = [r for r, _ in table]
         cols = [c for _, c in table]
         top, left, bottom, right = min(rows), min(cols), max(rows) + 1, max(cols) + 1
