@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "replies", parents=[common], help="read the inbox: record replies, bounces, unsubscribes"
     )
+    sub.add_parser(
+        "carry-over",
+        parents=[common],
+        help="bring the history recorded for the sheet this project used before into this one",
+    )
     resolve = sub.add_parser("resolve", parents=[common], help="settle an uncertain send")
     resolve.add_argument("key")
     settle = resolve.add_mutually_exclusive_group(required=True)
@@ -343,6 +348,21 @@ def _resolve(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _carry_over(args: argparse.Namespace, settings: Settings) -> int:
+    done = nurture_job.run_carry_over(settings, _clock(settings))
+    if not done.carried:
+        print("Nothing to carry over: the journal holds no rows of another sheet.")
+    else:
+        print(
+            f"Carried over {len(done.carried)} row(s) from the sheet(s) this project used "
+            "before; they are in this sheet's Log now and count as this sheet's history."
+        )
+    if done.write_error:
+        print(f"partners: {done.write_error}", file=sys.stderr)
+        return EXIT_FATAL
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args: argparse.Namespace | None = None
@@ -357,6 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "nurture": _nurture,
             "preview": _preview,
             "resolve": _resolve,
+            "carry-over": _carry_over,
             "replies": _replies,
             "campaign": _campaign,
             "schedule": _schedule,

@@ -61,10 +61,18 @@ CREATE TABLE IF NOT EXISTS sends (
 
 
 class Journal:
-    """One row per idempotency key: its latest state."""
+    """One row per idempotency key: its latest state, and the sheet it was recorded for.
 
-    def __init__(self, path: Path) -> None:
+    `sheet` names the sheet this run works on (`xlsx:/path` or `google:KEY`). `entries`
+    are that sheet's rows only, so moving a project folder from one sheet to another
+    never copies one sheet's history into the other's Log; `states` (what stops a second
+    send) spans every sheet, so at-most-once holds across the move. `carry_over` is the
+    deliberate step that brings the other sheets' rows into this one.
+    """
+
+    def __init__(self, path: Path, sheet: str = "") -> None:
         self.path = path
+        self.sheet = sheet
         try:
             if str(path) != ":memory:":
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,8 +87,29 @@ class Journal:
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS job_runs (job TEXT PRIMARY KEY, at TEXT NOT NULL)"
             )
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(sends)")}
+            if "sheet" not in columns:  # journals of earlier versions: rows of no sheet yet
+                self.db.execute("ALTER TABLE sends ADD COLUMN sheet TEXT NOT NULL DEFAULT ''")
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"journal {path} cannot be opened: {exc}") from exc
+
+    def claim_unmarked(self) -> None:
+        """Rows an earlier version recorded without a sheet belong to the sheet it then
+        worked on, which is the sheet of the first run that meets them."""
+        if not self.sheet:
+            return
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute("UPDATE sends SET sheet = ? WHERE sheet = ''", (self.sheet,))
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
+
+    def _mine(self) -> tuple[str, tuple[str, ...]]:
+        """The WHERE clause of this sheet's rows (every row when no sheet is named)."""
+        if not self.sheet:
+            return "1 = 1", ()
+        return "sheet IN (?, '')", (self.sheet,)
 
     def close(self) -> None:
         """Close the database."""
@@ -88,24 +117,59 @@ class Journal:
 
     def record(self, entries: Iterable[Entry]) -> None:
         """Store each entry as its key's state, all in one transaction."""
-        rows = [e.as_row() for e in entries]
+        rows = [[*e.as_row(), self.sheet] for e in entries]
         if not rows:
             return
-        marks = ", ".join("?" for _ in _COLUMNS)
+        marks = ", ".join("?" for _ in range(len(_COLUMNS) + 1))
         try:
             with self.db:
                 self.db.execute("BEGIN IMMEDIATE")
                 self.db.executemany(
-                    f"INSERT OR REPLACE INTO sends ({', '.join(_COLUMNS)}) VALUES ({marks})", rows
+                    f"INSERT OR REPLACE INTO sends ({', '.join(_COLUMNS)}, sheet) VALUES ({marks})",
+                    rows,
                 )
         except sqlite3.Error as exc:
             raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
 
     def entries(self) -> list[Entry]:
-        """Every key's state, oldest first."""
+        """Every key's state recorded for this sheet, oldest first."""
+        where, args = self._mine()
+        return self._select(f"WHERE {where}", args)
+
+    def other_sheets(self) -> list[Entry]:
+        """Rows recorded for other sheets (before the project moved to this one)."""
+        where, args = self._mine()
+        return self._select(f"WHERE NOT ({where})", args)
+
+    def carry_over(self) -> list[Entry]:
+        """Make the other sheets' rows this sheet's (the user moved to it); return them."""
+        moved = self.other_sheets()
+        self.record(moved)
+        return moved
+
+    def foreign(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` the journal holds for another sheet only."""
+        wanted = list(keys)
+        if not self.sheet or not wanted:
+            return set()
+        found: set[str] = set()
+        try:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                cursor = self.db.execute(
+                    f"SELECT key FROM sends WHERE key IN ({marks}) AND sheet NOT IN (?, '')",
+                    [*chunk, self.sheet],
+                )
+                found.update(k for (k,) in cursor.fetchall())
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
+        return found
+
+    def _select(self, where: str, args: tuple[str, ...]) -> list[Entry]:
         try:
             cursor = self.db.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM sends ORDER BY timestamp, rowid"
+                f"SELECT {', '.join(_COLUMNS)} FROM sends {where} ORDER BY timestamp, rowid", args
             )
             return [Entry(*row) for row in cursor.fetchall()]
         except sqlite3.Error as exc:

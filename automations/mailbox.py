@@ -116,7 +116,9 @@ def scan(
 def unreadable(raw: bytes, uid: int, folder: str, exc: Exception) -> Verdict:
     """A message the classifier could not read: skipped, said once in the Log."""
     head = raw[:2000].decode("utf-8", "replace").replace("\r", "")
-    subject = next((ln[8:].strip() for ln in head.split("\n") if ln.lower().startswith("subject:")), "")
+    subject = next(
+        (ln[8:].strip() for ln in head.split("\n") if ln.lower().startswith("subject:")), ""
+    )
     return Verdict(
         UNREADABLE,
         detail=f"a message in {folder} (UID {uid}, subject {subject[:60]!r}) could not be read "

@@ -270,6 +270,22 @@ def run_resolve(settings: Settings, key: str, sent: bool, clock: Clock) -> Resol
         return Resolved(key, entry, write_sheet(s, None, [entry]))
 
 
+@dataclass
+class CarriedOver:
+    """What `partners carry-over` brought into this sheet's Log."""
+
+    carried: list[Entry]
+    write_error: str = ""
+
+
+def run_carry_over(settings: Settings, clock: Clock) -> CarriedOver:
+    """The journal's rows of the sheets this project used before become this sheet's, and
+    go to its Log: the stated step after moving from the workbook to Google Sheets."""
+    now = clock()
+    with session(settings, now.date(), now, writing=True, read_inbox=False, carry_over=True) as s:
+        return CarriedOver(s.carried or [], write_sheet(s, None, []))
+
+
 class PreviewError(ToolkitError):
     """The preview cannot be made (unknown partner, template error)."""
 

@@ -199,6 +199,7 @@ class DeliveryReport:
     outcomes: list[tuple[Prepared, Delivery]] = field(default_factory=list)
     refused_again: list[Prepared] = field(default_factory=list)
     unbuilt: list[str] = field(default_factory=list)  # emails whose message could not be made
+    foreign: set[str] = field(default_factory=set)  # keys handled for another sheet only
     fatal: MailError | None = None
 
     def count(self, status: str) -> int:
@@ -221,6 +222,7 @@ def deliver(
     report = DeliveryReport()
     # The lock is held, so the journal cannot change under us: one read for every key.
     known = journal.states(k for p in ready for k in p.draft.keys)
+    report.foreign = journal.foreign(k for k, state in known.items() if state in NEVER_AGAIN)
     done: list[Entry] = []  # outcomes not yet committed: they go with the next `pending`
     try:
         for count, p in enumerate(ready, start=1):

@@ -186,9 +186,16 @@ def delivery_warnings(
                     "settle it with `partners resolve KEY --sent` or `--retry`"
                 )
         for p in delivery.refused_again:
+            elsewhere = delivery.foreign.intersection(p.draft.keys)
             lines.append(
                 f"not sent again: {p.draft.kind} to {p.draft.to_email}: the journal already "
                 "records it as sent, pending or uncertain"
+                + (
+                    " for another sheet this project used before; `partners carry-over` "
+                    "brings that history into this sheet's Log"
+                    if elsewhere
+                    else ""
+                )
             )
         lines += delivery.unbuilt
         if delivery.fatal:

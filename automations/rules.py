@@ -210,9 +210,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
 
     # Fade: long quiet, check-ins unanswered, no explicit cadence.
     chasers = known & np.isin(L.action, ["nurture", "follow_up"]) & L.sent_mask
-    unanswered = chasers & ~(
-        lday <= np.nan_to_num(f.at_codes(F["last_inbound"], lc), nan=-np.inf)
-    )
+    unanswered = chasers & ~(lday <= np.nan_to_num(f.at_codes(F["last_inbound"], lc), nan=-np.inf))
     F["unanswered"] = f.group_sum(lc[unanswered], None, n)
     fade = (
         np.isin(status, ["active", "contacted"])

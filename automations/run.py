@@ -50,6 +50,7 @@ class Session:
     run_id: str
     raw: RawSheet  # as read, with the journal's missing Log rows appended
     inbox: mailbox.InboxOutcome | None = None  # None: no [imap] configured
+    carried: list[Entry] | None = None  # rows brought over from other sheets (carry_over)
 
 
 def _run_id(now: dt.datetime) -> str:
@@ -63,19 +64,27 @@ def session(
     now: dt.datetime,
     writing: bool,
     read_inbox: bool = True,
+    carry_over: bool = False,
 ) -> Iterator[Session]:
-    """Lock (when writing), settle crashed sends, read the sheet with the journal merged in."""
+    """Lock (when writing), settle crashed sends, read the sheet with the journal merged in.
+
+    `carry_over` (with `writing`): the journal's rows recorded for other sheets become this
+    sheet's first, so they reach its Log (the deliberate step after moving sheets)."""
     state = state_dir(settings)
     lock = RunLock(state / "run.lock")
     if writing:
         lock.__enter__()
     try:
         path = state / "journal.sqlite3"
+        backend = open_backend(settings)
         # A dry run, a preview or a check leaves no file behind where none was.
-        journal = Journal(path if writing or path.exists() else Path(":memory:"))
+        journal = Journal(path if writing or path.exists() else Path(":memory:"), backend.identity)
         try:
+            carried = None
+            if writing:
+                journal.claim_unmarked()
+                carried = journal.carry_over() if carry_over else None
             recovered = journal.recover(stamp(now), UNCERTAIN_DETAIL) if writing else []
-            backend = open_backend(settings)
             raw = backend.read()
             log_title = settings.sheet.tabs.log
             missing = unlogged(as_logged(journal.entries()), raw, log_title)
@@ -89,7 +98,9 @@ def session(
                     missing = [*missing, *inbox.entries]
                     merged = with_log_rows(merged, log_title, inbox.entries)
                     tables = tables_from(settings, merged, today)
-            yield Session(backend, journal, tables, missing, recovered, run_id, merged, inbox)
+            yield Session(
+                backend, journal, tables, missing, recovered, run_id, merged, inbox, carried
+            )
         finally:
             journal.close()
     finally:

@@ -8,10 +8,10 @@ import subprocess
 import sys
 import time
 import zipfile
-from types import SimpleNamespace
 from collections.abc import Iterator
 from email.header import decode_header
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest

@@ -552,3 +552,57 @@ def test_the_emulator_appends_below_the_table_a_range_starts(emulator: SheetsEmu
     assert answer["tableRange"] == "Referrals!A1:C6"
     assert answer["updates"]["updatedRange"] == "Referrals!A7:C7"
     assert emulator.values("k", "Referrals")[1][2] == "p1@x.example"
+
+
+# --- one project folder, two sheets (issue 10, item 11) ---------------------------------------
+
+
+def _use_backend(project: SheetProject, backend: str) -> None:
+    config = project / "config" / "partners.toml"
+    text = config.read_text(encoding="utf-8")
+    other = "xlsx" if backend == "google" else "google"
+    config.write_text(text.replace(f'backend = "{other}"', f'backend = "{backend}"', 1))
+
+
+def test_a_sheet_never_gets_the_journal_rows_of_another_sheet(
+    project: SheetProject, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(project, capsys, "nurture", "--send")
+    assert code == 0, err
+    google_runs = {r["run_id"] for r in project.log_rows() if r["status"] == "written"}
+    _use_backend(project, "xlsx")
+    code, _, err = run(project, capsys, "nurture", "--send")
+    assert code == 0, err
+    local = SheetProject.__new__(SheetProject)
+    local.path, local.emulator = project.path, None
+    written = [r for r in local.log_rows() if r["status"] == "written"]
+    assert written and not google_runs & {r["run_id"] for r in written}
+
+
+def test_moving_to_google_sends_nothing_twice_and_carry_over_brings_the_history(
+    tmp_path: Path,
+    emulator: SheetsEmulator,
+    smtp_server: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.conftest import use_smtp
+
+    project = SheetProject(tmp_path, emulator)
+    _use_backend(project, "xlsx")
+    use_smtp(project, smtp_server)
+    code, _, err = run(project, capsys, "nurture", "--send")
+    assert code == 0, err
+    sent = len(smtp_server.recorder.received)
+    _use_backend(project, "google")  # the same partners, now in a Google Sheet
+    code, out, err = run(project, capsys, "nurture", "--send")
+    assert len(smtp_server.recorder.received) == sent
+    assert code == 1
+    assert "`partners carry-over` brings that history into this sheet's Log" in err
+    code, out, err = run(project, capsys, "carry-over")
+    assert code == 0, err
+    assert "Carried over" in out
+    assert {r["status"] for r in project.log_rows() if r["run_id"] != "history"} == {"sent"}
+    code, out, err = run(project, capsys, "nurture", "--send")
+    assert code == 0, err
+    assert "Nothing is due" in out
+    assert len(smtp_server.recorder.received) == sent

@@ -10,6 +10,12 @@ from automations.tables import RawSheet
 class SheetBackend(Protocol):
     """What every sheet backend (xlsx, Google Sheets) does."""
 
+    @property
+    def identity(self) -> str:
+        """Which sheet this is (`xlsx:/abs/path`, `google:KEY`): the journal keeps each
+        row's sheet, so one sheet's history never lands in another's Log."""
+        ...
+
     def read(self) -> RawSheet:
         """Every tab the toolkit reads, in one go."""
         ...

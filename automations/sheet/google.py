@@ -168,6 +168,11 @@ class GoogleBackend:
         self._log_header: list[str] | None = None
 
     @property
+    def identity(self) -> str:
+        """`google:` and the spreadsheet key."""
+        return f"google:{self.key}"
+
+    @property
     def http(self) -> HTTPClient:
         """gspread's HTTP client over our session (made on first use)."""
         if self._http is None:

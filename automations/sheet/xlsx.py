@@ -66,6 +66,11 @@ class XlsxBackend:
         self.toolkit = toolkit_path(path)
         self._kept_log: list[list[Any]] | None = None  # the toolkit's Log as last read
 
+    @property
+    def identity(self) -> str:
+        """`xlsx:` and the workbook's absolute path."""
+        return f"xlsx:{self.path.resolve()}"
+
     def read(self) -> RawSheet:
         """Every user tab, plus the Log rows of both files."""
         workbook = _open(self.path)
