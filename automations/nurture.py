@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -32,7 +33,7 @@ from automations.outgoing import (
     stamp,
     with_log_rows,
 )
-from automations.rules import Decisions, decide
+from automations.rules import Decisions, decide, sort_health
 from automations.run import Session, send_all, session, write_sheet
 from automations.tables import Problem, Tables
 
@@ -107,7 +108,17 @@ def run_nurture(
     writing = options.send or options.baseline
     templates = load_templates(settings)
     with session(settings, today, now, writing) as s:
-        decisions = decide(s.tables, today, settings.rules, decide_options(settings))
+        decided = decide_options(settings)
+        placeholder = (
+            settings.mail.backend == "smtp" and PLACEHOLDER_FORM in settings.survey.form_url
+        )
+        if placeholder:
+            # Surveys cannot go with the sample's form: decide as if surveys were off, so a
+            # partner due both gets the check-in (RULES.md: the next action in line).
+            due = decide(s.tables, today, settings.rules, decided).emails
+            held_surveys = int((due["kind"] == "survey").sum()) if len(due) else 0
+            decided = replace(decided, survey_enabled=False)
+        decisions = decide(s.tables, today, settings.rules, decided)
         result = NurtureResult(s.tables, decisions, options, recovered=s.recovered)
         drafts = compose.drafts(s.tables, decisions, settings, today)
         if options.only:
@@ -127,13 +138,14 @@ def run_nurture(
                 drafts = compose.digest_drafts(
                     s.tables, decisions, settings, today, handled, referrals_chart
                 )
-        if settings.mail.backend == "smtp" and PLACEHOLDER_FORM in settings.survey.form_url:
-            held = sum(1 for d in drafts if d.template in ("survey", "survey_owner"))
+        if placeholder:
+            held = held_surveys + sum(1 for d in drafts if d.template == "survey_owner")
             drafts = [d for d in drafts if d.template not in ("survey", "survey_owner")]
             if held:
                 result.faults.append(
                     f"{held} survey email(s) held back: [survey] form_url is still the sample's "
-                    "placeholder; set it to your form's address (the README shows how)"
+                    "placeholder; set it to your form's address (the README shows how); "
+                    "check-ins and the other emails go"
                 )
         result.inbox = s.inbox
         if s.inbox is not None and s.inbox.error:
@@ -160,9 +172,38 @@ def run_nurture(
         result.report = send_all(
             settings, s, result.to_send, clock, result.warnings, progress, mailer
         )
+        health = _after_refusals(settings, today, s, result, health)
         result.write_error = write_sheet(s, health, result.report.entries)
         result.wrote = not result.write_error
         return result
+
+
+def _after_refusals(
+    settings: Settings,
+    today: dt.date,
+    s: Session,
+    result: NurtureResult,
+    health: list[list[object]],
+) -> list[list[object]]:
+    """Health as it stands after the server refused an address (5xx) this run: that partner
+    is blocked now, not still due (the rest keeps showing what this run did)."""
+    assert result.report is not None
+    refused = {
+        p.draft.to_email
+        for p, d in result.report.outcomes
+        if d.status == "failed" and re.match(r"5\d\d", d.detail) and not p.draft.internal
+    }
+    if not refused:
+        return health
+    merged = with_log_rows(s.raw, settings.sheet.tabs.log, result.report.entries)
+    after = decide(
+        tables_from(settings, merged, today), today, settings.rules, decide_options(settings)
+    )
+    frame = result.decisions.health
+    now_blocked = after.health[after.health["email"].isin(refused)]
+    frame = pd.concat([frame[~frame["email"].isin(refused)], now_blocked], ignore_index=True)
+    result.decisions = replace(result.decisions, health=sort_health(frame))
+    return health_rows(result.decisions.health)
 
 
 def _baseline(

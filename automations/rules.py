@@ -25,6 +25,16 @@ from automations.reasons import explain
 from automations.tables import Tables
 
 
+def sort_health(health: pd.DataFrame) -> pd.DataFrame:
+    """Health in RULES.md order: action priority, then score descending, then email."""
+    rank = health["action"].map({a: i for i, a in enumerate(ACTION_ORDER)})
+    health = health.assign(_rank=rank.to_numpy(), _neg=-health["score"])
+    health = health.sort_values(["_rank", "_neg", "email"], kind="stable").drop(
+        columns=["_rank", "_neg"]
+    )
+    return health.reset_index(drop=True)
+
+
 def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions) -> Decisions:
     """Decide what each relationship needs today. Same input, same output."""
     T = f.day_number(today)
@@ -237,6 +247,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
         survey_open
         & (F["age"] >= rules.survey_min_age_days)
         & ~quarter_done
+        & ~(F["last_survey"] >= q_first)  # any `survey` row this quarter counts (RULES.md)
         & ~(T - F["last_survey"] < rules.survey_min_days_between)
         & ~(F["last_answer"] >= q_first)
         & ~(T - F["last_answer"] < rules.survey_min_days_between)
@@ -301,7 +312,11 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
             T - F["age"] + rules.survey_min_age_days,
             F["last_survey"] + rules.survey_min_days_between,
             F["last_answer"] + rules.survey_min_days_between,
-            np.where(quarter_done | (F["last_answer"] >= q_first), q_next, np.nan),
+            np.where(
+                quarter_done | (F["last_answer"] >= q_first) | (F["last_survey"] >= q_first),
+                q_next,
+                np.nan,
+            ),
             spacing_until,
         ),
         np.nan,
@@ -383,12 +398,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
             "hard_blocked": hard,
         }
     )
-    rank = pd.Series(action).map({a: i for i, a in enumerate(ACTION_ORDER)})
-    health = health.assign(_rank=rank.to_numpy(), _neg=-health["score"])
-    health = health.sort_values(["_rank", "_neg", "email"], kind="stable").drop(
-        columns=["_rank", "_neg"]
-    )
-    health = health.reset_index(drop=True)
+    health = sort_health(health)
 
     due = due_emails(
         email_arr,

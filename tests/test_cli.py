@@ -441,12 +441,22 @@ def test_an_empty_partners_tab_beside_a_log_with_history_is_no_partners_not_a_cr
     log = wb.create_sheet("Log")
     log.append(list(LOG_COLUMNS))
     log.append(
-        ["2026-05-01T09:00:00+00:00", "r1", "thank", "gone@p.example", "thank:gone@p.example:x"]
-        + ["thank", "Thanks", "<a@b>", "sent", ""]
+        [
+            "2026-05-01T09:00:00+00:00",
+            "r1",
+            "thank",
+            "gone@p.example",
+            "thank:gone@p.example:x",
+            "thank",
+            "Thanks",
+            "<a@b>",
+            "sent",
+            "",
+        ]
     )
     wb.save(tmp_path / "data" / "p.xlsx")
     for command in (["check"], ["health"], ["nurture", "--send"]):
-        code, out, err = run(capsys, *command, "--config", str(config), "--today", TODAY)
+        code, _out, err = run(capsys, *command, "--config", str(config), "--today", TODAY)
         assert "internal error" not in err
         assert code == 0, (command, err)
     assert "0 partners" in run(capsys, "check", "--config", str(config))[1]

@@ -263,7 +263,7 @@ def test_a_malformed_message_is_skipped_once_and_the_run_goes_on(
         )
     )
     for _ in range(2):
-        code, out, err = run(project, capsys, "nurture", "--send")
+        code, _out, err = run(project, capsys, "nurture", "--send")
         assert code == 0, err
         assert "internal error" not in err
     assert not smtp_server.recorder.by_recipient(PRIYA)  # the reply after it was still read
@@ -296,7 +296,7 @@ def test_a_message_the_classifier_cannot_read_is_logged_once_and_passed(
         )
     )
     for _ in range(3):
-        code, out, err = run(project, capsys, "nurture", "--send")
+        code, _out, err = run(project, capsys, "nurture", "--send")
         assert code == 0, err
     skipped = [r for r in ours(project, "skipped") if r["action"] == "inbox"]
     assert len(skipped) == 1

@@ -258,6 +258,19 @@ def test_a_550_fails_that_email_only_blocks_the_address_and_exits_1(
     assert health(project)["maya@goldberg.example"]["action"] == "blocked"
 
 
+def test_the_health_written_by_the_run_that_got_a_550_shows_the_partner_blocked(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    smtp_server.recorder.rcpt_replies["maya@goldberg.example"] = ["550 5.1.1 no such mailbox"]
+    code, _, _err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 1
+    maya = health(project)["maya@goldberg.example"]
+    assert maya["action"] == "blocked"
+    assert str(maya["reason"]).startswith("address refused by the mail server on")
+    assert health(project)["marcus@brightpath.example"]["action"] == "thank"  # what it did
+
+
 def test_a_drop_before_the_end_of_data_reconnects_and_sends_once(
     project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -495,6 +508,24 @@ def test_surveys_never_go_out_by_smtp_with_the_samples_placeholder_form(
     assert received(smtp_server) == {d for d in DUE if d[0] != "survey"}
 
 
+def test_a_partner_due_a_survey_and_a_check_in_gets_the_check_in_when_surveys_wait(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 10, item 13: with the sample's placeholder form, such a partner got neither.
+    config = use_smtp(project, smtp_server)
+    set_keys(
+        config, "survey", form_url="https://docs.google.com/forms/d/e/EXAMPLE-FORM-ID/viewform"
+    )
+    project.set_partner("aiko@kumo.example", "cadence_days", 1)  # a check-in is due too
+    code, _, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 1
+    assert "check-ins and the other emails go" in err
+    assert ("nurture", "aiko@kumo.example") in {
+        ("nurture", r.rcpt_tos[0]) for r in smtp_server.recorder.received
+    }
+    assert not any(b"EXAMPLE-FORM-ID" in r.raw for r in smtp_server.recorder.received)
+
+
 def test_a_key_in_two_drafts_of_one_run_goes_once(
     project: SheetProject, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
@@ -610,7 +641,7 @@ def test_a_five_thousand_character_name_is_folded_into_lines_the_server_takes(
 ) -> None:
     project.set_partner("dana@northwind.example", "name", "D" * 5000)
     use_smtp(project, smtp_server)
-    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    code, _out, err = run(project, "nurture", "--send", capsys=capsys)
     assert code == 0, err
     dana = smtp_server.recorder.by_recipient("dana@northwind.example")[0]
     assert max(len(line) for line in dana.raw.split(b"\r\n")) <= 998
@@ -671,7 +702,7 @@ def test_a_template_that_is_not_utf8_holds_back_only_its_kind(
     (project / "templates" / "thank.md").write_bytes(
         "Subject: Merci\n\nDanke schön".encode("cp1252")
     )
-    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    code, _out, err = run(project, "nurture", "--send", capsys=capsys)
     assert code == 1
     assert "templates/thank.md: the file is not UTF-8 text" in err
     assert "no thank email sent (2 held back)" in err
@@ -695,8 +726,23 @@ def test_health_waits_for_a_send_in_progress_and_keeps_its_log_rows(
     assert "another partners run is working on this sheet" in err
     assert [r for r in log_rows(project) if r["status"] == "written"] == sent
     project.restore_toolkit_tabs()  # the send's Log write was lost
-    code, out, err = run(project, "health", capsys=capsys)
+    code, _out, err = run(project, "health", capsys=capsys)
     assert code == 0, err
     assert {r["key"] for r in log_rows(project) if r["status"] == "written"} == {
         r["key"] for r in sent
     }
+
+
+def test_a_sender_on_a_private_domain_reads_its_own_log_rows_back(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 10, item 14: `me@consult.local` wrote Log rows it then rejected, every run.
+    set_keys(project / "config" / "partners.toml", "sender", email="alex@consult.local")
+    code, out, err = run(project, "digest", "--send", capsys=capsys)
+    assert code == 0, err
+    written = len(list((project / "outbox").glob("digest-*.eml")))
+    assert written >= 1
+    code, _out, err = run(project, "digest", "--send", capsys=capsys)
+    assert code == 0, err
+    assert "is not an email address" not in err
+    assert len(list((project / "outbox").glob("digest-*.eml"))) == written

@@ -261,6 +261,13 @@ def test_survey_goes_once_per_quarter() -> None:
     assert emails.iloc[0]["keys"] == (f"survey:{P}:2026Q2",)
 
 
+def test_a_survey_row_brought_over_by_hand_counts_for_its_quarter() -> None:
+    # Issue 10, item 12: any Log row with action `survey` this quarter, whatever its key.
+    s = Sheet(today=dt.date(2026, 6, 25)).partner().touch(1).sent(80, "survey", "imported-7")
+    assert action(s, survey=True) == "none"
+    assert s.row(survey=True)["next_due"] == pd.Timestamp("2026-07-01")  # the next quarter
+
+
 @pytest.mark.parametrize(("days", "due"), [(59, False), (60, True)])
 def test_survey_waits_60_days_after_the_last_one(days: int, due: bool) -> None:
     s = (

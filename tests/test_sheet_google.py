@@ -531,7 +531,7 @@ def test_a_log_append_that_may_have_landed_is_not_retried(
     appends = [p for _, p in emulator.requests if p.endswith(":append")]
     assert len(appends) == 1
     emulator.before = None
-    code, out, err = run(project, capsys, "nurture", "--send")
+    code, _out, err = run(project, capsys, "nurture", "--send")
     assert code == 0, err
     keys = [r["key"] for r in project.log_rows() if r["status"] == "written"]
     assert len(keys) == len(set(keys)) == 11

@@ -151,3 +151,34 @@ def test_a_missing_or_broken_workbook_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "broken.xlsx").write_text("not a zip")
     with pytest.raises(SheetError, match=r"broken.xlsx is not a readable .xlsx workbook"):
         XlsxBackend(tmp_path / "broken.xlsx", Tabs()).read()
+
+
+def test_a_password_protected_workbook_is_named_as_such(tmp_path: Path) -> None:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    from automations.sheet.xlsx import write_workbook
+
+    plain, locked = tmp_path / "plain.xlsx", tmp_path / "partners.xlsx"
+    write_workbook(plain, {"Partners": [["name", "email"]]})
+    with plain.open("rb") as source, locked.open("wb") as out:
+        OOXMLFile(source).encrypt("secret", out)
+    with pytest.raises(SheetError, match="is password-protected \\(encrypted\\)"):
+        XlsxBackend(locked, Tabs()).read()
+
+
+def test_a_macro_workbook_gets_a_plain_toolkit_xlsx(tmp_path: Path) -> None:
+    from automations.sheet.xlsx import write_workbook
+
+    book = tmp_path / "partners.xlsm"
+    write_workbook(book, {"Partners": [["name", "email"], ["Dana", "dana@p.example"]]})
+    backend = XlsxBackend(book, Tabs())
+    backend.read()
+    backend.write([["name"], ["Dana"]], [])
+    assert toolkit_path(book) == tmp_path / "partners.toolkit.xlsx"
+    assert not (tmp_path / "partners.toolkit.xlsm").exists()
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "partners.toolkit.xlsx") as z:
+        types = z.read("[Content_Types].xml").decode()
+    assert "macroEnabled" not in types
+    assert load_workbook(tmp_path / "partners.toolkit.xlsx")["Health"]["A2"].value == "Dana"

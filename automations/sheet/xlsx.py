@@ -23,10 +23,33 @@ from automations.config import Tabs
 from automations.errors import SheetError
 from automations.tables import LOG_COLUMNS, RawSheet, normalise_header
 
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted .xlsx, and old .xls
+ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
+
 
 def toolkit_path(path: Path) -> Path:
-    """`data/partners.xlsx` -> `data/partners.toolkit.xlsx`."""
-    return path.with_name(path.stem + ".toolkit" + path.suffix)
+    """`data/partners.xlsx` (or `.xlsm`) -> `data/partners.toolkit.xlsx`: always a plain
+    workbook, whatever the user's is (a macro workbook's content type would be wrong)."""
+    return path.with_name(path.stem + ".toolkit.xlsx")
+
+
+def _not_a_workbook(path: Path, exc: Exception) -> SheetError:
+    """Say what the file is when it is not an .xlsx (encrypted, an old .xls, something else)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1 << 20)
+    except OSError:
+        head = b""
+    if head.startswith(OLE_SIGNATURE) and ENCRYPTION_STREAM in head:
+        return SheetError(
+            f"workbook {path} is password-protected (encrypted), so it cannot be read; save an "
+            "unprotected copy (File > Info > Protect Workbook > Encrypt with Password: clear it)"
+        )
+    if head.startswith(OLE_SIGNATURE):
+        return SheetError(
+            f"workbook {path} is an old-style .xls file; open it and save it as .xlsx"
+        )
+    return SheetError(f"{path} is not a readable .xlsx workbook ({exc})")
 
 
 def _open(path: Path) -> Any:
@@ -37,7 +60,7 @@ def _open(path: Path) -> Any:
     except PermissionError as exc:
         raise SheetError(f"workbook {path} cannot be read: permission denied") from exc
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise SheetError(f"{path} is not a readable .xlsx workbook ({exc})") from exc
+        raise _not_a_workbook(path, exc) from exc
 
 
 def _rows(workbook: Any, title: str) -> list[list[Any]] | None:
@@ -64,6 +87,10 @@ class XlsxBackend:
         self.path = path
         self.tabs = tabs
         self.toolkit = toolkit_path(path)
+        # Earlier versions named it after the user's suffix (`.toolkit.xlsm`): read that
+        # one until the first write makes the `.toolkit.xlsx`, so no history is lost.
+        legacy = path.with_name(path.stem + ".toolkit" + path.suffix)
+        self._kept = legacy if not self.toolkit.exists() and legacy.exists() else self.toolkit
         self._kept_log: list[list[Any]] | None = None  # the toolkit's Log as last read
 
     @property
@@ -93,18 +120,18 @@ class XlsxBackend:
         return RawSheet(found)
 
     def _toolkit_health(self) -> list[list[Any]]:
-        if not self.toolkit.exists():
+        if not self._kept.exists():
             return []
-        workbook = _open(self.toolkit)
+        workbook = _open(self._kept)
         try:
             return _rows(workbook, self.tabs.health) or []
         finally:
             workbook.close()
 
     def _toolkit_log(self) -> list[list[Any]]:
-        if not self.toolkit.exists():
+        if not self._kept.exists():
             return []
-        workbook = _open(self.toolkit)
+        workbook = _open(self._kept)
         try:
             return _log_records(_rows(workbook, self.tabs.log))
         finally:
@@ -121,6 +148,7 @@ class XlsxBackend:
         _fill(workbook.create_sheet(self.tabs.health), health)
         _fill(workbook.create_sheet(self.tabs.log), [list(LOG_COLUMNS), *old_log, *log_rows])
         _save_atomically(workbook, self.toolkit)
+        self._kept = self.toolkit
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
