@@ -721,7 +721,7 @@ def test_health_waits_for_a_send_in_progress_and_keeps_its_log_rows(
     assert code == 0, err
     sent = [r for r in log_rows(project) if r["status"] == "written"]
     with RunLock(project / "state" / "run.lock"):  # a send still working on this sheet
-        code, out, err = run(project, "health", capsys=capsys)
+        code, _, err = run(project, "health", capsys=capsys)
     assert code == 2
     assert "another partners run is working on this sheet" in err
     assert [r for r in log_rows(project) if r["status"] == "written"] == sent
@@ -738,7 +738,7 @@ def test_a_sender_on_a_private_domain_reads_its_own_log_rows_back(
 ) -> None:
     # Issue 10, item 14: `me@consult.local` wrote Log rows it then rejected, every run.
     set_keys(project / "config" / "partners.toml", "sender", email="alex@consult.local")
-    code, out, err = run(project, "digest", "--send", capsys=capsys)
+    code, _, err = run(project, "digest", "--send", capsys=capsys)
     assert code == 0, err
     written = len(list((project / "outbox").glob("digest-*.eml")))
     assert written >= 1
