@@ -717,7 +717,7 @@ def test_health_waits_for_a_send_in_progress_and_keeps_its_log_rows(
 
     assert run(project, "health", capsys=capsys)[0] == 0
     project.save_toolkit_tabs()
-    code, out, err = run(project, "nurture", "--send", capsys=capsys)
+    code, _, err = run(project, "nurture", "--send", capsys=capsys)
     assert code == 0, err
     sent = [r for r in log_rows(project) if r["status"] == "written"]
     with RunLock(project / "state" / "run.lock"):  # a send still working on this sheet
