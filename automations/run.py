@@ -9,6 +9,7 @@ reads the inbox (when configured), and at the end writes Health and the Log once
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,8 +54,13 @@ class Session:
     carried: list[Entry] | None = None  # rows brought over from other sheets (carry_over)
 
 
+_RUNS = itertools.count(1)  # runs made by this process (the scheduler and tests make several)
+
+
 def _run_id(now: dt.datetime) -> str:
-    return f"{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
+    n = next(_RUNS)
+    again = f"-{n}" if n > 1 else ""
+    return f"{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}{again}"
 
 
 @contextmanager
