@@ -9,11 +9,11 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from automations import jobs, report
-from automations import nurture as nurture_job
+from automations import console as report
 from automations.config import Settings, config_path_from, load_settings
+from automations.core.tables import Problem
 from automations.errors import ToolkitError
-from automations.tables import Problem
+from automations.jobs import nurture as nurture_job
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_FATAL = 0, 1, 2
 ONLY_CHOICES = (*nurture_job.KINDS, "escalate")
@@ -141,7 +141,9 @@ def _code(problems: Sequence[Problem]) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    result = jobs.run_init(Path(args.folder), _today(args, None))
+    from automations.jobs.init import run_init
+
+    result = run_init(Path(args.folder), _today(args, None))
     for path in result.created:
         print(f"created {path}")
     for path in result.kept:
@@ -254,7 +256,7 @@ def _preview(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _campaign(args: argparse.Namespace, settings: Settings) -> int:
-    from automations.campaign import run_campaign
+    from automations.jobs.campaign import run_campaign
 
     if args.limit is not None and args.limit < 0:
         raise UsageError("partners campaign: --limit must be 0 or more")
@@ -308,7 +310,7 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
 def _schedule(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
-    from automations.scheduler import run_schedule
+    from automations.jobs.scheduler import run_schedule
 
     logging.basicConfig(
         level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
@@ -320,7 +322,7 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cron(args: argparse.Namespace, settings: Settings) -> int:
-    from automations.scheduler import cron_lines
+    from automations.jobs.scheduler import cron_lines
 
     script = Path(sys.executable).parent / "partners"
     command = str(script) if script.exists() else f"{sys.executable} -m automations"

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from automations.core.values import ValueProblem, parse_email
 from automations.errors import ConfigError
-from automations.values import ValueProblem, parse_email
 
 DEFAULT_CONFIG_PATH = Path("config/partners.toml")
 

@@ -28,8 +28,8 @@ from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from automations.jobs import run_init
-from automations.sheet.xlsx import write_workbook
+from automations.adapters.sheet.xlsx import write_workbook
+from automations.jobs.init import run_init
 from tests.smtp_server import free_port
 
 EMAILS = 1_000

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from automations.config import Rules
-from automations.rules import DecideOptions, decide
-from automations.tables import LOG_COLUMNS, SURVEY_ITEMS, Tables
+from automations.core.engine.decide import DecideOptions, decide
+from automations.core.tables import LOG_COLUMNS, SURVEY_ITEMS, Tables
 
 TODAY = dt.date(2026, 11, 25)
 

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from automations.config import Rules
-from automations.rules import DecideOptions, Decisions, decide
-from automations.tables import LOG_COLUMNS, SURVEY_ITEMS, RawSheet, Tables, build_tables
+from automations.core.engine.decide import DecideOptions, Decisions, decide
+from automations.core.tables import LOG_COLUMNS, SURVEY_ITEMS, RawSheet, Tables, build_tables
 from tests.smtp_server import CERT, USER, SmtpServer
 
 TODAY = dt.date(2026, 6, 15)
@@ -216,7 +216,7 @@ def sheet() -> Sheet:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A folder set up by `partners init` (config, templates, sample workbook)."""
-    from automations.jobs import run_init
+    from automations.jobs.init import run_init
 
     run_init(tmp_path, dt.date.today())
     return tmp_path

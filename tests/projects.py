@@ -15,8 +15,8 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from automations.jobs import run_init
-from automations.tables import normalise_header
+from automations.core.tables import normalise_header
+from automations.jobs.init import run_init
 from automations.testing.sheets_emulator import SheetsEmulator
 
 SHEET_KEY = "1PartnerSheetKeyForTests"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from automations.audience import parse_campaign
+from automations.adapters.sheet.xlsx import write_workbook
 from automations.cli import main
+from automations.core.audience import parse_campaign
 from automations.errors import ConfigError
-from automations.jobs import run_init
-from automations.sheet.xlsx import write_workbook
+from automations.jobs.init import run_init
 
 HEADER = ["name", "email", "company", "type", "status", "do_not_email"]
 
@@ -147,7 +147,7 @@ def test_campaign_file_mistakes_name_the_key(data: dict[str, object], message: s
 def test_the_shipped_example_campaigns_read_and_reach_the_samples_prospects(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from automations.campaign import load_campaign
+    from automations.jobs.campaign import load_campaign
 
     files = sorted((project / "config" / "campaigns").glob("*.toml"))
     assert [f.name for f in files] == ["complementary-intro.toml", "prospects-intro.toml"]

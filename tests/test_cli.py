@@ -13,8 +13,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from automations.cli import main
-from automations.rules import ACTION_ORDER, HEALTH_COLUMNS
-from automations.tables import LOG_COLUMNS, SURVEY_ITEMS
+from automations.core.engine.decide import ACTION_ORDER, HEALTH_COLUMNS
+from automations.core.tables import LOG_COLUMNS, SURVEY_ITEMS
 
 TODAY = "2026-06-15"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from automations.compose import drafts
 from automations.config import SenderSettings, Settings, SurveySettings
-from automations.survey import form_link
+from automations.core.compose import drafts
+from automations.core.survey import form_link
 from tests.conftest import SENDER, TODAY, Sheet
 
 SETTINGS = Settings(

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from automations.cli import main
-from automations.digest import iso_week, quarter_series
+from automations.core.digest import iso_week, quarter_series
 from tests.conftest import Sheet
 from tests.projects import SheetProject
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from automations.adapters.journal import Entry, Journal
+from automations.adapters.lock import RunLock
 from automations.errors import LockHeldError
-from automations.journal import Entry, Journal, RunLock
 
 
 def entry(
@@ -43,7 +44,7 @@ def test_what_was_recorded_survives_the_process_being_killed(tmp_path: Path) -> 
     path = tmp_path / "journal.sqlite3"
     code = (
         f"import os, signal, sys; sys.path.insert(0, {str(Path(__file__).parents[1])!r})\n"
-        "from automations.journal import Entry, Journal\n"
+        "from automations.adapters.journal import Entry, Journal\n"
         f"j = Journal(__import__('pathlib').Path({str(path)!r}))\n"
         "j.record([Entry('t', 'r', 'thank', 'p@x', 'k1', 't', 's', '<m>', 'pending', '')])\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"

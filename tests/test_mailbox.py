@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from automations.cli import main
-from automations.messages import message_id
-from automations.sample import SENDER
+from automations.core.messages import message_id
+from automations.core.sample import SENDER
 from tests.conftest import ImapServer, use_imap, use_smtp
 from tests.imap_messages import dsn, message
 from tests.projects import SheetProject
@@ -213,7 +213,7 @@ def test_a_new_uidvalidity_rescans_the_window_without_logging_twice(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from automations.journal import Journal
+    from automations.adapters.journal import Journal
 
     use_imap(project, imap_server, monkeypatch)
     imap_server.append(message(f"<{PRIYA}>", SENDER, "Re: hello", when=RECENT))
@@ -277,7 +277,7 @@ def test_a_message_the_classifier_cannot_read_is_logged_once_and_passed(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from automations import mailbox
+    from automations.jobs import inbox as mailbox
 
     real = mailbox.classify
 

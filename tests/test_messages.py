@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from automations.compose import Draft
 from automations.config import SenderSettings
-from automations.messages import HeaderProblem, build_message, message_id
-from automations.render import Rendered
+from automations.core.compose import Draft
+from automations.core.messages import HeaderProblem, build_message, message_id
+from automations.core.render import Rendered
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 SENDER = SenderSettings(name="Alex Rivera", email="alex@rivera.example", signature="Alex")

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from automations.cli import main
-from automations.messages import message_id
-from automations.sample import SENDER
+from automations.core.messages import message_id
+from automations.core.sample import SENDER
 from automations.testing.sheets_emulator import SheetsEmulator
 from tests.conftest import set_keys, use_smtp
 from tests.projects import SHEET_KEY, SheetProject, env_for
@@ -531,11 +531,11 @@ def test_a_key_in_two_drafts_of_one_run_goes_once(
 ) -> None:
     import datetime as dt
 
-    from automations.compose import Draft
+    from automations.adapters.journal import Journal
     from automations.config import load_settings
-    from automations.jobs import load_templates, open_mailer
-    from automations.journal import Journal
-    from automations.outgoing import deliver, prepare
+    from automations.core.compose import Draft
+    from automations.jobs.sending import deliver, prepare
+    from automations.jobs.wiring import load_templates, open_mailer
 
     settings = load_settings(use_smtp(project, smtp_server))
     now = dt.datetime.now(dt.UTC)
@@ -675,7 +675,7 @@ def test_a_toolkit_file_that_cannot_be_written_says_what_was_sent_and_exits_2(
     capsys: pytest.CaptureFixture[str],
     fault: OSError,
 ) -> None:
-    from automations.sheet import xlsx
+    from automations.adapters.sheet import xlsx
 
     project = SheetProject(tmp_path)
 
@@ -713,7 +713,7 @@ def test_a_template_that_is_not_utf8_holds_back_only_its_kind(
 def test_health_waits_for_a_send_in_progress_and_keeps_its_log_rows(
     project: SheetProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from automations.journal import RunLock
+    from automations.adapters.lock import RunLock
 
     assert run(project, "health", capsys=capsys)[0] == 0
     project.save_toolkit_tabs()

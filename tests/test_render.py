@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from automations.render import TemplateFault, Templates, TemplateSource, money, plain
+from automations.core.render import TemplateFault, Templates, TemplateSource, money, plain
 
-SHIPPED = resources.files("automations") / "defaults" / "templates"
+SHIPPED = Path(__file__).parent.parent / "templates"
 KINDS = (
     "outreach",
     "follow_up",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from automations.replies import Known, classify
+from automations.core.replies import Known, classify
 from tests.imap_messages import dsn, message
 
 OURS = "<pa.0123@rivera-consulting.example>"

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import schedule
 
-from automations import scheduler as sched
+from automations.adapters.lock import RunLock
 from automations.config import ScheduleSettings, Settings
 from automations.errors import ConfigError
-from automations.journal import RunLock
+from automations.jobs import scheduler as sched
 
 MONDAY = dt.datetime(2026, 11, 23, 0, 0)  # naive: the machine's local time, as `schedule` uses
 

@@ -11,12 +11,12 @@ import pytest
 import requests
 from google.auth.credentials import AnonymousCredentials
 
+from automations.adapters.sheet import google
+from automations.adapters.sheet.google import GoogleBackend, date_order_of, spreadsheet_key
+from automations.adapters.sheet.xlsx import write_workbook
 from automations.cli import main
 from automations.config import Tabs
 from automations.errors import SheetError
-from automations.sheet import google
-from automations.sheet.google import GoogleBackend, date_order_of, spreadsheet_key
-from automations.sheet.xlsx import write_workbook
 from automations.testing.sheets_emulator import SheetsEmulator
 from tests import sheets_replay
 from tests.projects import SHEET_KEY, SheetProject

@@ -12,9 +12,9 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.drawing.image import Image
 from PIL import Image as PILImage
 
+from automations.adapters.sheet.xlsx import XlsxBackend, toolkit_path
 from automations.config import Tabs
 from automations.errors import SheetError
-from automations.sheet.xlsx import XlsxBackend, toolkit_path
 
 TODAY = dt.date(2026, 6, 15)
 
@@ -156,7 +156,7 @@ def test_a_missing_or_broken_workbook_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_password_protected_workbook_is_named_as_such(tmp_path: Path) -> None:
     from msoffcrypto.format.ooxml import OOXMLFile
 
-    from automations.sheet.xlsx import write_workbook
+    from automations.adapters.sheet.xlsx import write_workbook
 
     plain, locked = tmp_path / "plain.xlsx", tmp_path / "partners.xlsx"
     write_workbook(plain, {"Partners": [["name", "email"]]})
@@ -167,7 +167,7 @@ def test_a_password_protected_workbook_is_named_as_such(tmp_path: Path) -> None:
 
 
 def test_a_macro_workbook_gets_a_plain_toolkit_xlsx(tmp_path: Path) -> None:
-    from automations.sheet.xlsx import write_workbook
+    from automations.adapters.sheet.xlsx import write_workbook
 
     book = tmp_path / "partners.xlsm"
     write_workbook(book, {"Partners": [["name", "email"], ["Dana", "dana@p.example"]]})

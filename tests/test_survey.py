@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from automations import facts
 from automations.cli import main
-from automations.survey import form_link, previous_quarter, report
-from automations.tables import SURVEY_ITEMS
+from automations.core.engine import facts
+from automations.core.survey import form_link, previous_quarter, report
+from automations.core.tables import SURVEY_ITEMS
 from tests.conftest import SENDER, TODAY, Sheet, set_keys
 
 P = "pat@partner.example"

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from automations.mail import Delivery, MailError
+from automations.adapters.mail import Delivery, MailError
 
 # A connection idle longer than this gets a NOOP before reuse (servers drop idle clients;
 # with pacing every message waits this long). A drop found later, before the end of DATA,

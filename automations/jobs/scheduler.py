@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 
 import schedule
 
+from automations.adapters.journal import Journal
 from automations.config import Settings
 from automations.errors import ConfigError
-from automations.journal import Journal
 
 LOG = logging.getLogger("partners.schedule")
 JOB_ARGS = {

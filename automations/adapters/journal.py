@@ -1,4 +1,4 @@
-"""The at-most-once record (SQLite under `state/`) and the run lock.
+"""The at-most-once record (SQLite under `state/`).
 
 A key is written `pending` (and committed) before its SMTP transaction and
 `sent` after the 250, so a crash in between leaves `pending`, which the next run
@@ -8,16 +8,12 @@ turns into `uncertain`: never resent without a person saying so.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
-import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass, fields, replace
 from pathlib import Path
-from types import TracebackType
-from typing import IO
 
-from automations.errors import LockHeldError, ToolkitError
+from automations.errors import ToolkitError
 
 # A key in one of these states is never sent again (`written` only stops the outbox).
 NEVER_AGAIN = ("sent", "pending", "uncertain", "skipped")
@@ -251,43 +247,3 @@ class Journal:
         except (sqlite3.Error, ValueError) as exc:
             raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
         return len(ids)
-
-
-class RunLock:
-    """An exclusive lock on the project's state folder: one run at a time."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._file: IO[str] | None = None
-
-    def __enter__(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+", encoding="utf-8")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            handle.seek(0)
-            holder = handle.read().strip()
-            handle.close()
-            who = f" (process {holder})" if holder else ""
-            raise LockHeldError(
-                f"another partners run is working on this sheet{who}; "
-                f"this one stops without doing anything (lock: {self.path})"
-            ) from exc
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._file = handle
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None

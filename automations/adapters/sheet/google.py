@@ -28,8 +28,8 @@ from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
 from automations.config import Tabs
+from automations.core.tables import LOG_COLUMNS, RawSheet, normalise_header
 from automations.errors import ConfigError, SheetError
-from automations.tables import LOG_COLUMNS, RawSheet, normalise_header
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 GOOGLE = "https://sheets.googleapis.com"

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automations import facts
 from automations.config import Settings
-from automations.rules import Decisions
-from automations.survey import form_link, previous_quarter, previous_quarters
-from automations.tables import Tables
+from automations.core.engine import facts
+from automations.core.engine.decide import Decisions
+from automations.core.survey import form_link, previous_quarter, previous_quarters
+from automations.core.tables import Tables
 
 INTERNAL_KINDS = ("escalation", "digest", "survey_owner")
 PARTNER_KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
@@ -378,7 +378,7 @@ def digest_drafts(
     chart: Callable[[list[tuple[str, int, int]]], bytes] | None = None,
 ) -> list[Draft]:
     """One digest per owner for this ISO week, with the chart inline when `chart` is given."""
-    from automations.digest import digest_context, iso_week, owner_partners
+    from automations.core.digest import digest_context, iso_week, owner_partners
 
     out = []
     domain = settings.sender.email.rpartition("@")[2] or "localhost"

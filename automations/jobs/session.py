@@ -16,14 +16,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from automations import mailbox
+from automations.adapters.imap import InboxError
+from automations.adapters.journal import Entry, Journal
+from automations.adapters.lock import RunLock
+from automations.adapters.mail import Mailer
+from automations.adapters.sheet import SheetBackend
 from automations.config import Settings
+from automations.core.tables import RawSheet, Tables
 from automations.errors import SheetError
-from automations.inbox import InboxError
-from automations.jobs import open_backend, open_mailer, state_dir, tables_from
-from automations.journal import Entry, Journal, RunLock
-from automations.mail import Mailer
-from automations.outgoing import (
+from automations.jobs import inbox as mailbox
+from automations.jobs.sending import (
     UNCERTAIN_DETAIL,
     Clock,
     DeliveryReport,
@@ -35,8 +37,7 @@ from automations.outgoing import (
     unlogged,
     with_log_rows,
 )
-from automations.sheet import SheetBackend
-from automations.tables import RawSheet, Tables
+from automations.jobs.wiring import open_backend, open_mailer, state_dir, tables_from
 
 
 @dataclass

@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from automations.facts import quarter_label, quarter_start
-from automations.messages import message_id
-from automations.tables import LOG_COLUMNS, SURVEY_ITEMS
+from automations.core.engine.facts import quarter_label, quarter_start
+from automations.core.messages import message_id
+from automations.core.tables import LOG_COLUMNS, SURVEY_ITEMS
 
 SENDER = "alex@rivera-consulting.example"
 SENDER_NAME = "Alex Rivera"

@@ -8,20 +8,17 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from automations import compose, facts, mailbox
+from automations.adapters.imap import InboxError
+from automations.adapters.journal import Entry
+from automations.adapters.mail import Mailer
 from automations.config import Settings
+from automations.core import compose
+from automations.core.engine import facts
+from automations.core.engine.decide import Decisions, decide, sort_health
+from automations.core.tables import Problem, Tables
 from automations.errors import ConfigError, ToolkitError
-from automations.inbox import InboxError
-from automations.jobs import (
-    decide_options,
-    health_rows,
-    load_templates,
-    open_mailer,
-    tables_from,
-)
-from automations.journal import Entry
-from automations.mail import Mailer
-from automations.outgoing import (
+from automations.jobs import inbox as mailbox
+from automations.jobs.sending import (
     Caps,
     Clock,
     DeliveryReport,
@@ -33,9 +30,14 @@ from automations.outgoing import (
     stamp,
     with_log_rows,
 )
-from automations.rules import Decisions, decide, sort_health
-from automations.run import Session, send_all, session, write_sheet
-from automations.tables import Problem, Tables
+from automations.jobs.session import Session, send_all, session, write_sheet
+from automations.jobs.wiring import (
+    decide_options,
+    health_rows,
+    load_templates,
+    open_mailer,
+    tables_from,
+)
 
 KINDS = ("escalation", "thank", "outcome", "follow_up", "survey", "nurture")
 BASELINE_DETAIL = "baseline: recorded as handled without sending"
@@ -133,7 +135,7 @@ def run_nurture(
             if options.owner_surveys:
                 drafts += compose.owner_survey_drafts(s.tables, decisions, settings, today, handled)
             if options.digest:
-                from automations.chart import referrals_chart
+                from automations.adapters.chart import referrals_chart
 
                 drafts = compose.digest_drafts(
                     s.tables, decisions, settings, today, handled, referrals_chart
@@ -351,7 +353,7 @@ def run_preview(
 
 def check_templates(settings: Settings, today: dt.date, now: dt.datetime) -> list[str]:
     """Compile every template; one line per template that cannot be used."""
-    from automations.render import TemplateFault
+    from automations.core.render import TemplateFault
 
     templates = load_templates(settings)
     faults = []
@@ -368,7 +370,7 @@ def check_mail(settings: Settings) -> str:
     mailer = open_mailer(settings)
     if settings.mail.backend != "smtp":
         return f"mail: outbox folder {settings.mail.outbox_dir}/ (nothing leaves this machine)"
-    from automations.mail.smtp import SmtpMailer
+    from automations.adapters.mail.smtp import SmtpMailer
 
     assert isinstance(mailer, SmtpMailer)
     mailer.open()
@@ -387,7 +389,7 @@ class RepliesResult:
 
 def run_survey_report(settings: Settings, today: dt.date, now: dt.datetime) -> pd.DataFrame:
     """Per partner: their latest view, the owner's beside it, items 3+ points apart."""
-    from automations import survey
+    from automations.core import survey
 
     with session(settings, today, now, writing=False, read_inbox=False) as s:
         return survey.report(s.tables, today, settings.sender.email)

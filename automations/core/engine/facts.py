@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from automations.tables import SURVEY_ITEMS
+from automations.core.tables import SURVEY_ITEMS
 
 PARTNER_FACING = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
 NAT = np.iinfo("int64").min

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automations import facts
-from automations.render import long_date, money
-from automations.tables import Tables
+from automations.core.engine import facts
+from automations.core.render import long_date, money
+from automations.core.tables import Tables
 
 
 def iso_week(day: dt.date) -> str:

@@ -11,18 +11,18 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from automations import facts as f
 from automations.config import Rules
-from automations.decisions import (  # noqa: F401 (re-exported: callers import them from here)
+from automations.core.engine import facts as f
+from automations.core.engine.decisions import (  # noqa: F401 (re-exported: callers import them from here)
     ACTION_ORDER,
     HEALTH_COLUMNS,
     DecideOptions,
     Decisions,
     score_parts,
 )
-from automations.due import due_emails
-from automations.reasons import explain
-from automations.tables import Tables
+from automations.core.engine.due import due_emails
+from automations.core.engine.reasons import explain
+from automations.core.tables import Tables
 
 
 def sort_health(health: pd.DataFrame) -> pd.DataFrame:

@@ -4,31 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
-from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from automations.adapters.mail import Mailer
+from automations.adapters.sheet import SheetBackend
 from automations.config import Settings, secret
+from automations.core.engine.decide import HEALTH_COLUMNS, DecideOptions
+from automations.core.render import TEMPLATE_SUFFIX, Templates, TemplateSource
+from automations.core.tables import RawSheet, Tables, build_tables
 from automations.errors import ConfigError
-from automations.mail import Mailer
-from automations.render import TEMPLATE_SUFFIX, Templates, TemplateSource
-from automations.rules import HEALTH_COLUMNS, DecideOptions
-from automations.sample import sample_sheet
-from automations.sheet import SheetBackend
-from automations.tables import RawSheet, Tables, build_tables
 
 
 def open_backend(settings: Settings) -> SheetBackend:
     """The sheet backend named in the config."""
     if settings.sheet.backend == "xlsx":
-        from automations.sheet.xlsx import XlsxBackend
+        from automations.adapters.sheet.xlsx import XlsxBackend
 
         return XlsxBackend(settings.resolve(settings.sheet.path), settings.sheet.tabs)
-    from automations.sheet.google import GoogleBackend, load_credentials
+    from automations.adapters.sheet.google import GoogleBackend, load_credentials
 
     sheet = settings.sheet
     path = sheet.credentials or secret("GOOGLE_APPLICATION_CREDENTIALS", settings)
@@ -45,10 +43,10 @@ def open_mailer(settings: Settings) -> Mailer:
     """The mail backend named in the config (the outbox folder, or an SMTP server)."""
     mail = settings.mail
     if mail.backend == "outbox":
-        from automations.mail.outbox import OutboxMailer
+        from automations.adapters.mail.outbox import OutboxMailer
 
         return OutboxMailer(settings.resolve(mail.outbox_dir))
-    from automations.mail.smtp import SmtpMailer
+    from automations.adapters.mail.smtp import SmtpMailer
 
     if not mail.host:
         raise ConfigError('[mail] backend is "smtp" but [mail] host is empty')
@@ -72,6 +70,16 @@ def open_mailer(settings: Settings) -> Mailer:
     )
 
 
+def shipped_files(part: str) -> Traversable:
+    """The shipped `templates` or `config` folder: inside an installed wheel the packaging
+    put them in `automations/_shipped/`; in a clone (an editable install) they are the
+    repository's own top-level folders, the one source (ARCHITECTURE.md)."""
+    packaged = resources.files("automations") / "_shipped" / part
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / part
+
+
 def state_dir(settings: Settings) -> Path:
     """`state/` in the project folder: the journal and the run lock."""
     return settings.resolve("state")
@@ -80,7 +88,7 @@ def state_dir(settings: Settings) -> Path:
 def load_templates(settings: Settings) -> Templates:
     """The project's `templates/*.md`, with the shipped ones for any kind it lacks."""
     sources: dict[str, TemplateSource] = {}
-    shipped = resources.files("automations") / "defaults" / "templates"
+    shipped = shipped_files("templates")
     if shipped.is_dir():
         for item in shipped.iterdir():
             if item.name.endswith(TEMPLATE_SUFFIX):
@@ -158,56 +166,3 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return value
-
-
-@dataclass
-class InitResult:
-    """Files `partners init` created, and those it kept as they were."""
-
-    created: list[Path] = field(default_factory=list)
-    kept: list[Path] = field(default_factory=list)
-
-
-def run_init(folder: Path, today: dt.date) -> InitResult:
-    """Write config, templates and a sample workbook into `folder`; never overwrite."""
-    from automations.sheet.xlsx import write_workbook
-
-    result = InitResult()
-    defaults = resources.files("automations") / "defaults"
-    config = folder / "config" / "partners.toml"
-    if config.exists():
-        result.kept.append(config)
-    else:
-        config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(
-            (defaults / "partners.toml").read_text(encoding="utf-8"), encoding="utf-8"
-        )
-        result.created.append(config)
-    templates = folder / "templates"
-    templates.mkdir(parents=True, exist_ok=True)
-    source = defaults / "templates"
-    if source.is_dir():
-        for item in source.iterdir():
-            target = templates / item.name
-            if target.exists():
-                result.kept.append(target)
-            else:
-                with resources.as_file(item) as path:
-                    shutil.copyfile(path, target)
-                result.created.append(target)
-    campaigns = folder / "config" / "campaigns"
-    campaigns.mkdir(parents=True, exist_ok=True)
-    for item in (defaults / "campaigns").iterdir():
-        target = campaigns / item.name
-        if target.exists():
-            result.kept.append(target)
-        else:
-            target.write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
-            result.created.append(target)
-    workbook = folder / "data" / "partners.xlsx"
-    if workbook.exists():
-        result.kept.append(workbook)
-    else:
-        write_workbook(workbook, sample_sheet(today))
-        result.created.append(workbook)
-    return result

@@ -11,13 +11,13 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from automations import facts
+from automations.adapters.imap import ImapInbox, InboxError
+from automations.adapters.journal import Entry, Journal
 from automations.config import Settings, secret
-from automations.inbox import ImapInbox, InboxError
-from automations.journal import Entry, Journal
-from automations.outgoing import stamp
-from automations.replies import UNREADABLE, Known, Verdict, classify
-from automations.tables import Tables
+from automations.core.engine import facts
+from automations.core.replies import UNREADABLE, Known, Verdict, classify
+from automations.core.tables import Tables
+from automations.jobs.sending import stamp
 
 
 @dataclass

@@ -13,9 +13,9 @@ from email.message import EmailMessage
 from functools import lru_cache
 from typing import Any
 
-from automations.compose import Draft
 from automations.config import SenderSettings
-from automations.render import Rendered
+from automations.core.compose import Draft
+from automations.core.render import Rendered
 
 
 class _Registry(HeaderRegistry):

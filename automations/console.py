@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from automations.rules import HEALTH_COLUMNS
-from automations.tables import Problem
+from automations.core.engine.decide import HEALTH_COLUMNS
+from automations.core.tables import Problem
 
 if TYPE_CHECKING:
-    from automations.campaign import CampaignResult
     from automations.config import Settings
-    from automations.mailbox import InboxOutcome
-    from automations.nurture import NurtureResult
-    from automations.outgoing import DeliveryReport, Prepared
+    from automations.jobs.campaign import CampaignResult
+    from automations.jobs.inbox import InboxOutcome
+    from automations.jobs.nurture import NurtureResult
+    from automations.jobs.sending import DeliveryReport, Prepared
 
 
 def _json_ready(health: pd.DataFrame) -> list[dict[str, object]]:

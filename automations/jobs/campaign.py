@@ -7,12 +7,14 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from automations import compose
-from automations.audience import Audience, Campaign, parse_campaign, select
 from automations.config import Settings
+from automations.core import compose
+from automations.core.audience import Audience, Campaign, parse_campaign, select
+from automations.core.engine.decide import Decisions, decide
+from automations.core.render import TemplateFault, Templates, TemplateSource
+from automations.core.tables import Problem
 from automations.errors import ConfigError
-from automations.jobs import decide_options, load_templates
-from automations.outgoing import (
+from automations.jobs.sending import (
     Caps,
     Clock,
     DeliveryReport,
@@ -21,10 +23,8 @@ from automations.outgoing import (
     exit_code,
     prepare,
 )
-from automations.render import TemplateFault, Templates, TemplateSource
-from automations.rules import Decisions, decide
-from automations.run import Session, send_all, session, write_sheet
-from automations.tables import Problem
+from automations.jobs.session import Session, send_all, session, write_sheet
+from automations.jobs.wiring import decide_options, load_templates
 
 
 @dataclass

@@ -14,11 +14,11 @@ from email.message import EmailMessage
 from functools import cached_property
 from typing import Any
 
-from automations.compose import Draft, unsubscribe_info
+from automations.adapters.journal import NEVER_AGAIN, Entry, Journal
+from automations.adapters.mail import Delivery, Mailer, MailError
 from automations.config import SenderSettings, Settings
-from automations.journal import NEVER_AGAIN, Entry, Journal
-from automations.mail import Delivery, Mailer, MailError
-from automations.messages import (
+from automations.core.compose import Draft, unsubscribe_info
+from automations.core.messages import (
     HeaderProblem,
     build_message,
     check_headers,
@@ -26,8 +26,8 @@ from automations.messages import (
     subject_of,
     wire_email,
 )
-from automations.render import Rendered, TemplateFault, Templates
-from automations.tables import LOG_COLUMNS, RawSheet, normalise_header
+from automations.core.render import Rendered, TemplateFault, Templates
+from automations.core.tables import LOG_COLUMNS, RawSheet, normalise_header
 
 Clock = Callable[[], dt.datetime]
 Progress = Callable[[int, int, "Prepared", Delivery], None]

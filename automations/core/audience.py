@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automations import facts
+from automations.core.engine import facts
+from automations.core.engine.decide import Decisions
+from automations.core.render import plain
+from automations.core.tables import Tables, normalise_header
 from automations.errors import ConfigError
-from automations.render import plain
-from automations.rules import Decisions
-from automations.tables import Tables, normalise_header
 
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 

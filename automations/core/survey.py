@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 
-from automations import facts
-from automations.tables import SURVEY_ITEMS, Tables
+from automations.core.engine import facts
+from automations.core.tables import SURVEY_ITEMS, Tables
 
 GAP = 3  # points between the partner's view and the owner's that the report points out
 

@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automations import values as v
-from automations.errors import SheetStructureError
-from automations.schema import (  # noqa: F401 (re-exported: tables is where callers look)
+from automations.core import values as v
+from automations.core.schema import (  # noqa: F401 (re-exported: tables is where callers look)
     DATE_KINDS,
     DAY_ZERO,
     LOG_COLUMNS,
@@ -34,6 +33,7 @@ from automations.schema import (  # noqa: F401 (re-exported: tables is where cal
     TOUCH_KINDS,
     Column,
 )
+from automations.errors import SheetStructureError
 
 
 @dataclass(frozen=True)

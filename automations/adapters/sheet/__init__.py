@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from automations.tables import RawSheet
+from automations.core.tables import RawSheet
 
 
 class SheetBackend(Protocol):

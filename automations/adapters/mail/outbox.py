@@ -7,7 +7,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from automations.mail import Delivery, MailError
+from automations.adapters.mail import Delivery, MailError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
 

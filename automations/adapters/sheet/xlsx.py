@@ -20,8 +20,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from automations.config import Tabs
+from automations.core.tables import LOG_COLUMNS, RawSheet, normalise_header
 from automations.errors import SheetError
-from automations.tables import LOG_COLUMNS, RawSheet, normalise_header
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted .xlsx, and old .xls
 ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
