@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check automations tests bench
 	$(BIN)/ruff format --check automations tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: lint
 	$(BIN)/python -m pytest -q

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from automations.core.engine.rules import Rules
 from automations.core.values import ValueProblem, parse_email
 from automations.errors import ConfigError
 
@@ -69,32 +70,6 @@ class SenderSettings:
     email: str = "you@example.com"
     reply_to: str = ""
     signature: str = ""
-
-
-@dataclass(frozen=True)
-class Rules:
-    """Every threshold of RULES.md, with its default."""
-
-    escalate_within_days: int = 60
-    stale_referral_days: int = 14
-    low_rating: int = 3
-    low_average: float = 5.0
-    thank_within_days: int = 30
-    outcome_within_days: int = 30
-    follow_up_after_days: int = 6
-    follow_up_within_days: int = 30
-    max_follow_ups: int = 1
-    fade_after_days: int = 365
-    fade_after_unanswered: int = 2
-    survey_min_age_days: int = 90
-    survey_min_days_between: int = 60
-    survey_escalate_within_days: int = 90
-    min_days_between_emails: int = 7
-    tier_a_score: float = 60.0
-    tier_b_score: float = 30.0
-    cadence_a_days: int = 45
-    cadence_b_days: int = 90
-    cadence_c_days: int = 180
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from automations.config import Rules
 from automations.core.engine.decide import DecideOptions, decide
+from automations.core.engine.rules import Rules
 from automations.core.tables import LOG_COLUMNS, SURVEY_ITEMS, Tables
 
 TODAY = dt.date(2026, 11, 25)

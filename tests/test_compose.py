@@ -5,19 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from automations.config import SenderSettings, Settings, SurveySettings
-from automations.core.compose import drafts
+from automations.core.compose import Letterhead, Sender, SurveyForm, drafts
 from automations.core.survey import form_link
 from tests.conftest import SENDER, TODAY, Sheet
 
-SETTINGS = Settings(
-    sender=SenderSettings(name="Me", email=SENDER),
-    survey=SurveySettings(form_url="https://forms.example/f/viewform", email_field="entry.1"),
+LETTERHEAD = Letterhead(
+    Sender(name="Me", email=SENDER),
+    SurveyForm(url="https://forms.example/f/viewform", email_field="entry.1"),
 )
 
 
 def made(s: Sheet) -> list:
-    return drafts(s.tables(), s.decide(), SETTINGS, TODAY)
+    return drafts(s.tables(), s.decide(), LETTERHEAD, TODAY)
 
 
 def test_all_escalations_of_one_owner_go_in_one_email() -> None:

@@ -11,13 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from automations.config import SenderSettings
-from automations.core.compose import Draft
+from automations.core.compose import Draft, Sender
 from automations.core.messages import HeaderProblem, build_message, message_id
 from automations.core.render import Rendered
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
-SENDER = SenderSettings(name="Alex Rivera", email="alex@rivera.example", signature="Alex")
+SENDER = Sender(name="Alex Rivera", email="alex@rivera.example", signature="Alex")
 UNSUB = {
     "address": "alex@rivera.example",
     "mailto": "mailto:alex@rivera.example?subject=unsubscribe",
@@ -40,7 +39,7 @@ def draft(**kwargs: Any) -> Draft:
     return Draft(**values)
 
 
-def parsed(d: Draft, sender: SenderSettings = SENDER, unsub: dict[str, str] = UNSUB) -> Any:
+def parsed(d: Draft, sender: Sender = SENDER, unsub: dict[str, str] = UNSUB) -> Any:
     msg = build_message(d, RENDERED, sender, unsub, NOW)
     return message_from_bytes(msg.as_bytes(), policy=policy.default)
 
@@ -78,7 +77,7 @@ def test_one_click_unsubscribe_when_a_url_is_configured() -> None:
 
 
 def test_reply_to_is_set_when_configured() -> None:
-    sender = SenderSettings(name="Alex", email="alex@rivera.example", reply_to="hi@rivera.example")
+    sender = Sender(name="Alex", email="alex@rivera.example", reply_to="hi@rivera.example")
     assert parsed(draft(), sender=sender)["Reply-To"] == "hi@rivera.example"
 
 

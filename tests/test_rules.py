@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from automations.config import Rules
+from automations.core.engine.rules import Rules
 from tests.conftest import Sheet, ago
 
 P = "pat@partner.example"

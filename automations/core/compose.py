@@ -1,6 +1,7 @@
 """Due emails -> drafts: who gets which template, with which keys and template context.
 
-Pure: takes the tables, the decisions and the settings, returns plain dataclasses.
+Pure: takes the tables, the decisions and a `Letterhead` (who writes, the survey form,
+the unsubscribe link: built once from the config by the wiring), returns plain dataclasses.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automations.config import Settings
 from automations.core.engine import facts
 from automations.core.engine.decide import Decisions
 from automations.core.survey import form_link, previous_quarter, previous_quarters
@@ -23,6 +23,48 @@ from automations.core.tables import Tables
 
 INTERNAL_KINDS = ("escalation", "digest", "survey_owner")
 PARTNER_KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who the email is from (`[sender]`)."""
+
+    name: str
+    email: str
+    reply_to: str = ""
+    signature: str = ""
+
+
+@dataclass(frozen=True)
+class SurveyForm:
+    """The survey form and the ids of its pre-filled fields (`[survey]`)."""
+
+    url: str = ""
+    email_field: str = ""
+    respondent_field: str = ""
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """What every email carries besides its own facts: sender, survey form, opt-out link."""
+
+    sender: Sender
+    form: SurveyForm = SurveyForm()
+    unsubscribe_url: str = ""
+
+    @property
+    def unsubscribe(self) -> dict[str, str]:
+        """The unsubscribe address and URL, for templates and the List-Unsubscribe header."""
+        address = self.sender.reply_to or self.sender.email
+        return {
+            "address": address,
+            "mailto": f"mailto:{address}?subject=unsubscribe",
+            "url": self.unsubscribe_url,
+        }
+
+    def owner_name(self, owner: str) -> str:
+        """The sender's name when the owner is the sender, else nothing known."""
+        return self.sender.name if owner == self.sender.email.lower() else ""
 
 
 @dataclass(frozen=True)
@@ -124,19 +166,9 @@ class Lookup:
         )
 
 
-def unsubscribe_info(settings: Settings) -> dict[str, str]:
-    """The unsubscribe address and URL, for templates and the List-Unsubscribe header."""
-    address = settings.sender.reply_to or settings.sender.email
-    return {
-        "address": address,
-        "mailto": f"mailto:{address}?subject=unsubscribe",
-        "url": settings.mail.unsubscribe_url,
-    }
-
-
-def base_context(settings: Settings, today: dt.date) -> dict[str, Any]:
+def base_context(letterhead: Letterhead, today: dt.date) -> dict[str, Any]:
     """What every template sees: sender, today and the unsubscribe details."""
-    sender = settings.sender
+    sender = letterhead.sender
     return {
         "sender": {
             "name": sender.name,
@@ -145,40 +177,41 @@ def base_context(settings: Settings, today: dt.date) -> dict[str, Any]:
             "signature": sender.signature,
         },
         "today": today,
-        "unsubscribe": unsubscribe_info(settings),
+        "unsubscribe": letterhead.unsubscribe,
     }
 
 
-def owner_of(partner: Mapping[str, Any], settings: Settings) -> dict[str, str]:
+def owner_of(partner: Mapping[str, Any], letterhead: Letterhead) -> dict[str, str]:
     """The partner's owner on our side (the sender when the Owner cell is blank)."""
-    email = str(partner.get("owner") or settings.sender.email).lower()
-    name = settings.sender.name if email == settings.sender.email.lower() else ""
-    return {"email": email, "name": name}
+    email = str(partner.get("owner") or letterhead.sender.email).lower()
+    return {"email": email, "name": letterhead.owner_name(email)}
 
 
 def partner_context(
-    email: str, look: Lookup, settings: Settings, today: dt.date, referral_rows: Iterable[int]
+    email: str, look: Lookup, letterhead: Letterhead, today: dt.date, referral_rows: Iterable[int]
 ) -> dict[str, Any]:
     """The context of one partner-facing email."""
     partner = look.partners[email]
     referrals = [look.referrals[i] for i in referral_rows]
     return {
-        **base_context(settings, today),
+        **base_context(letterhead, today),
         "partner": partner,
         "health": look.health.get(email, {}),
-        "owner": owner_of(partner, settings),
+        "owner": owner_of(partner, letterhead),
         "referrals": referrals,
         "referral": referrals[-1] if referrals else {},
         "survey_url": form_link(
-            settings.survey.form_url,
-            settings.survey.email_field,
-            settings.survey.respondent_field,
+            letterhead.form.url,
+            letterhead.form.email_field,
+            letterhead.form.respondent_field,
             email,
         ),
     }
 
 
-def drafts(tables: Tables, decisions: Decisions, settings: Settings, today: dt.date) -> list[Draft]:
+def drafts(
+    tables: Tables, decisions: Decisions, letterhead: Letterhead, today: dt.date
+) -> list[Draft]:
     """One draft per due email, in sending order; an owner's escalations in one email."""
     look = Lookup.build(tables, decisions.health)
     out: list[Draft] = []
@@ -191,7 +224,7 @@ def drafts(tables: Tables, decisions: Decisions, settings: Settings, today: dt.d
             escalations.setdefault(str(due["to"]), []).append(due)
             continue
         email = str(due["partner_email"])
-        context = partner_context(email, look, settings, today, due["referral_rows"])
+        context = partner_context(email, look, letterhead, today, due["referral_rows"])
         if due["kind"] == "survey":
             context["quarter"] = quarters[email]
         out.append(
@@ -212,7 +245,7 @@ def drafts(tables: Tables, decisions: Decisions, settings: Settings, today: dt.d
             )
         )
     grouped = [
-        escalation_draft(owner, items, look, settings, today)
+        escalation_draft(owner, items, look, letterhead, today)
         for owner, items in escalations.items()
     ]
     return sorted(grouped, key=lambda d: d.to_email) + out
@@ -222,7 +255,7 @@ def escalation_draft(
     owner: str,
     items: list[Mapping[Any, Any]],
     look: Lookup,
-    settings: Settings,
+    letterhead: Letterhead,
     today: dt.date,
 ) -> Draft:
     """All of one owner's escalations of this run, as one internal email."""
@@ -246,9 +279,9 @@ def escalation_draft(
         keys.extend(due["keys"])
         key_partners.extend(email for _ in due["keys"])
     first = entries[0]
-    owner_name = settings.sender.name if owner == settings.sender.email.lower() else ""
+    owner_name = letterhead.owner_name(owner)
     context = {
-        **base_context(settings, today),
+        **base_context(letterhead, today),
         "owner": {"email": owner, "name": owner_name},
         "items": entries,
         "partner": first["partner"],
@@ -275,26 +308,27 @@ def preview_draft(
     email: str,
     tables: Tables,
     decisions: Decisions,
-    settings: Settings,
+    letterhead: Letterhead,
     today: dt.date,
+    stale_referral_days: int,
 ) -> Draft | None:
     """The draft for `email` with `template`: the due one if any, else one made up for a look.
 
     None when the partner is not in the Partners tab.
     """
     email = email.strip().lower()
-    for draft in drafts(tables, decisions, settings, today):
+    for draft in drafts(tables, decisions, letterhead, today):
         if draft.template == template and email in draft.key_partners:
             return draft
     look = Lookup.build(tables, decisions.health)
     if email not in look.partners:
         return None
     if template in ("digest", "survey_owner"):  # the owner's email that covers this partner
-        owner = owner_of(look.partners[email], settings)["email"]
+        owner = owner_of(look.partners[email], letterhead)["email"]
         made = (
-            digest_drafts(tables, decisions, settings, today, set())
+            digest_drafts(tables, decisions, letterhead, today, set(), stale_referral_days)
             if template == "digest"
-            else owner_survey_drafts(tables, decisions, settings, today, set())
+            else owner_survey_drafts(tables, decisions, letterhead, today, set())
         )
         return next((d for d in made if d.to_email == owner), None)
     referrals = tables.referrals.reset_index(drop=True)
@@ -304,10 +338,10 @@ def preview_draft(
     ].tolist()[-1:]
     key = f"preview:{template}:{email}"
     if template == "escalation":
-        owner = owner_of(look.partners[email], settings)["email"]
+        owner = owner_of(look.partners[email], letterhead)["email"]
         due = {"partner_email": email, "referral_rows": mine, "keys": (key,), "score": 0.0}
-        return escalation_draft(owner, [due], look, settings, today)
-    context = partner_context(email, look, settings, today, mine)
+        return escalation_draft(owner, [due], look, letterhead, today)
+    context = partner_context(email, look, letterhead, today, mine)
     context["quarter"] = previous_quarter(tables.referrals, email, today)
     return Draft(
         kind=template if template in PARTNER_KINDS else "outreach",
@@ -323,10 +357,10 @@ def preview_draft(
 
 
 def owner_survey_drafts(
-    tables: Tables, decisions: Decisions, settings: Settings, today: dt.date, handled: set[str]
+    tables: Tables, decisions: Decisions, letterhead: Letterhead, today: dt.date, handled: set[str]
 ) -> list[Draft]:
     """Once a quarter, each owner rates their own active partnerships (self-assessment)."""
-    if not settings.survey.form_url:
+    if not letterhead.form.url:
         return []
     look = Lookup.build(tables, decisions.health)
     quarter = facts.quarter_label(today)
@@ -337,17 +371,17 @@ def owner_survey_drafts(
         key = f"survey:{owner}:{quarter}"
         if key in handled:
             continue
-        survey = settings.survey
+        form = letterhead.form
         items = [
             {
                 "partner": look.partners[email],
                 "survey_url": form_link(
-                    survey.form_url, survey.email_field, survey.respondent_field, email, str(owner)
+                    form.url, form.email_field, form.respondent_field, email, str(owner)
                 ),
             }
             for email in rows["email"]
         ]
-        name = settings.sender.name if owner == settings.sender.email.lower() else ""
+        name = letterhead.owner_name(str(owner))
         out.append(
             Draft(
                 kind="survey_owner",
@@ -357,7 +391,7 @@ def owner_survey_drafts(
                 keys=(key,),
                 key_partners=(str(owner),),
                 context={
-                    **base_context(settings, today),
+                    **base_context(letterhead, today),
                     "owner": {"email": str(owner), "name": name},
                     "items": items,
                     "quarter_label": quarter,
@@ -372,22 +406,23 @@ def owner_survey_drafts(
 def digest_drafts(
     tables: Tables,
     decisions: Decisions,
-    settings: Settings,
+    letterhead: Letterhead,
     today: dt.date,
     handled: set[str],
+    stale_referral_days: int,
     chart: Callable[[list[tuple[str, int, int]]], bytes] | None = None,
 ) -> list[Draft]:
     """One digest per owner for this ISO week, with the chart inline when `chart` is given."""
     from automations.core.digest import digest_context, iso_week, owner_partners
 
     out = []
-    domain = settings.sender.email.rpartition("@")[2] or "localhost"
+    domain = letterhead.sender.email.rpartition("@")[2] or "localhost"
     for owner, emails in owner_partners(decisions.health).items():
         key = f"digest:{owner}:{iso_week(today)}"
         if key in handled:
             continue
         summary = digest_context(
-            owner, emails, tables, decisions.health, today, settings.rules.stale_referral_days
+            owner, emails, tables, decisions.health, today, stale_referral_days
         )
         inline: tuple[tuple[str, bytes], ...] = ()
         if chart is not None:
@@ -395,7 +430,7 @@ def digest_drafts(
             cid = f"chart.{iso_week(today)}.{tag}@{domain}"
             summary["chart_cid"] = cid
             inline = ((cid, chart(summary["series"])),)
-        name = settings.sender.name if owner == settings.sender.email.lower() else ""
+        name = letterhead.owner_name(str(owner))
         out.append(
             Draft(
                 kind="digest",
@@ -405,7 +440,7 @@ def digest_drafts(
                 keys=(key,),
                 key_partners=(owner,),
                 context={
-                    **base_context(settings, today),
+                    **base_context(letterhead, today),
                     "owner": {"email": owner, "name": name},
                     "digest": summary,
                 },

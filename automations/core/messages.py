@@ -13,8 +13,7 @@ from email.message import EmailMessage
 from functools import lru_cache
 from typing import Any
 
-from automations.config import SenderSettings
-from automations.core.compose import Draft
+from automations.core.compose import Draft, Sender
 from automations.core.render import Rendered
 
 
@@ -155,7 +154,7 @@ def subject_of(draft: Draft, rendered: Rendered) -> str:
 
 
 def check_headers(
-    draft: Draft, rendered: Rendered, sender: SenderSettings, unsubscribe: dict[str, str]
+    draft: Draft, rendered: Rendered, sender: Sender, unsubscribe: dict[str, str]
 ) -> None:
     """Raise HeaderProblem if any header of the message could not be written (cheap)."""
     _fixed_headers(sender.reply_to, unsubscribe["mailto"], unsubscribe.get("url", ""))
@@ -168,7 +167,7 @@ def check_headers(
 def build_message(
     draft: Draft,
     rendered: Rendered,
-    sender: SenderSettings,
+    sender: Sender,
     unsubscribe: dict[str, str],
     now: dt.datetime,
 ) -> EmailMessage:

@@ -24,7 +24,7 @@ from automations.jobs.sending import (
     prepare,
 )
 from automations.jobs.session import Session, send_all, session, write_sheet
-from automations.jobs.wiring import decide_options, load_templates
+from automations.jobs.wiring import decide_options, letterhead, load_templates
 
 
 @dataclass
@@ -78,7 +78,7 @@ def _drafts(
     faults: list[str] = []
     for email in emails:
         context = {
-            **compose.partner_context(email, look, settings, today, []),
+            **compose.partner_context(email, look, letterhead(settings), today, []),
             "campaign": {"name": campaign.name},
         }
         subject = ""

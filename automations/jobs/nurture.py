@@ -34,6 +34,7 @@ from automations.jobs.session import Session, send_all, session, write_sheet
 from automations.jobs.wiring import (
     decide_options,
     health_rows,
+    letterhead,
     load_templates,
     open_mailer,
     tables_from,
@@ -122,7 +123,7 @@ def run_nurture(
             decided = replace(decided, survey_enabled=False)
         decisions = decide(s.tables, today, settings.rules, decided)
         result = NurtureResult(s.tables, decisions, options, recovered=s.recovered)
-        drafts = compose.drafts(s.tables, decisions, settings, today)
+        drafts = compose.drafts(s.tables, decisions, letterhead(settings), today)
         if options.only:
             drafts = [d for d in drafts if d.kind in options.only]
         if options.owner_surveys or options.digest:
@@ -133,12 +134,20 @@ def run_nurture(
             )
             handled = set(view.handled_keys)
             if options.owner_surveys:
-                drafts += compose.owner_survey_drafts(s.tables, decisions, settings, today, handled)
+                drafts += compose.owner_survey_drafts(
+                    s.tables, decisions, letterhead(settings), today, handled
+                )
             if options.digest:
                 from automations.adapters.chart import referrals_chart
 
                 drafts = compose.digest_drafts(
-                    s.tables, decisions, settings, today, handled, referrals_chart
+                    s.tables,
+                    decisions,
+                    letterhead(settings),
+                    today,
+                    handled,
+                    settings.rules.stale_referral_days,
+                    referrals_chart,
                 )
         if placeholder:
             held = held_surveys + sum(1 for d in drafts if d.template == "survey_owner")
@@ -228,7 +237,7 @@ def _baseline(
         merged = with_log_rows(s.raw, settings.sheet.tabs.log, entries)
         tables = tables_from(settings, merged, today)
         result.decisions = decide(tables, today, settings.rules, decide_options(settings))
-        drafts = compose.drafts(tables, result.decisions, settings, today)
+        drafts = compose.drafts(tables, result.decisions, letterhead(settings), today)
         drafts = [d for d in drafts if not options.only or d.kind in options.only]
     result.baseline = entries
     s.journal.record(entries)
@@ -342,7 +351,15 @@ def run_preview(
     templates = load_templates(settings)
     with session(settings, today, now, writing=False, read_inbox=False) as s:
         decisions = decide(s.tables, today, settings.rules, decide_options(settings))
-        draft = compose.preview_draft(template, email, s.tables, decisions, settings, today)
+        draft = compose.preview_draft(
+            template,
+            email,
+            s.tables,
+            decisions,
+            letterhead(settings),
+            today,
+            settings.rules.stale_referral_days,
+        )
         if draft is None:
             raise PreviewError(f"no partner with email {email!r} in the Partners tab")
         prepared = prepare([draft], templates, settings, now)

@@ -16,8 +16,8 @@ from typing import Any
 
 from automations.adapters.journal import NEVER_AGAIN, Entry, Journal
 from automations.adapters.mail import Delivery, Mailer, MailError
-from automations.config import SenderSettings, Settings
-from automations.core.compose import Draft, unsubscribe_info
+from automations.config import Settings
+from automations.core.compose import Draft, Sender
 from automations.core.messages import (
     HeaderProblem,
     build_message,
@@ -28,6 +28,7 @@ from automations.core.messages import (
 )
 from automations.core.render import Rendered, TemplateFault, Templates
 from automations.core.tables import LOG_COLUMNS, RawSheet, normalise_header
+from automations.jobs.wiring import letterhead
 
 Clock = Callable[[], dt.datetime]
 Progress = Callable[[int, int, "Prepared", Delivery], None]
@@ -47,7 +48,7 @@ class Prepared:
     rendered: Rendered
     subject: str
     message_id: str
-    sender: SenderSettings
+    sender: Sender
     unsubscribe: dict[str, str]
     now: dt.datetime
 
@@ -93,12 +94,13 @@ def prepare(
     for name, fault in broken.items():
         count = sum(1 for d in drafts if d.template == name)
         out.faults.append(f"template error, no {name} email sent ({count} held back): {fault}")
-    unsubscribe = unsubscribe_info(settings)
+    head = letterhead(settings)
+    unsubscribe = head.unsubscribe
     for draft, result in rendered:
         if draft.template in broken:
             continue
         try:
-            check_headers(draft, result, settings.sender, unsubscribe)
+            check_headers(draft, result, head.sender, unsubscribe)
         except HeaderProblem as problem:
             out.faults.append(not_sent(draft, problem))
             continue
@@ -107,8 +109,8 @@ def prepare(
                 draft,
                 result,
                 subject_of(draft, result),
-                message_id(draft.keys, settings.sender.email),
-                settings.sender,
+                message_id(draft.keys, head.sender.email),
+                head.sender,
                 unsubscribe,
                 now,
             )

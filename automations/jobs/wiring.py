@@ -14,6 +14,7 @@ import pandas as pd
 from automations.adapters.mail import Mailer
 from automations.adapters.sheet import SheetBackend
 from automations.config import Settings, secret
+from automations.core.compose import Letterhead, Sender, SurveyForm
 from automations.core.engine.decide import HEALTH_COLUMNS, DecideOptions
 from automations.core.render import TEMPLATE_SUFFIX, Templates, TemplateSource
 from automations.core.tables import RawSheet, Tables, build_tables
@@ -138,6 +139,16 @@ def tables_from(settings: Settings, raw: RawSheet, today: dt.date) -> Tables:
         date_order=settings.sheet.date_order,
         zone=settings.zone,
         survey_columns=settings.survey.columns,
+    )
+
+
+def letterhead(settings: Settings) -> Letterhead:
+    """The sender, survey form and opt-out link every email carries, from the config."""
+    sender, survey = settings.sender, settings.survey
+    return Letterhead(
+        Sender(sender.name, sender.email, sender.reply_to, sender.signature),
+        SurveyForm(survey.form_url, survey.email_field, survey.respondent_field),
+        settings.mail.unsubscribe_url,
     )
 
 

@@ -11,7 +11,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from automations.config import Rules
 from automations.core.engine import facts as f
 from automations.core.engine.decisions import (  # noqa: F401 (re-exported: callers import them from here)
     ACTION_ORDER,
@@ -22,6 +21,7 @@ from automations.core.engine.decisions import (  # noqa: F401 (re-exported: call
 )
 from automations.core.engine.due import due_emails
 from automations.core.engine.reasons import explain
+from automations.core.engine.rules import Rules
 from automations.core.tables import Tables
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from automations.config import Rules
 from automations.core.engine import facts as f
+from automations.core.engine.rules import Rules
 
 
 def _first_per_partner(frame: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
