@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from automations.core.engine.decide import HEALTH_COLUMNS
+from automations.core.engine.decisions import HEALTH_COLUMNS
 from automations.core.tables import Problem
 
 if TYPE_CHECKING:

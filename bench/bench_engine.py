@@ -17,7 +17,8 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from automations.core.engine.decide import DecideOptions, decide
+from automations.core.engine.decide import decide
+from automations.core.engine.decisions import DecideOptions
 from automations.core.engine.rules import Rules
 from automations.core.tables import LOG_COLUMNS, SURVEY_ITEMS, Tables
 

@@ -11,7 +11,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from automations.core.engine.decide import DecideOptions, Decisions, decide
+from automations.core.engine.decide import decide
+from automations.core.engine.decisions import DecideOptions, Decisions
 from automations.core.engine.rules import Rules
 from automations.core.tables import LOG_COLUMNS, SURVEY_ITEMS, RawSheet, Tables, build_tables
 from tests.smtp_server import CERT, USER, SmtpServer

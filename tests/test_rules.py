@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from automations.core.engine.decisions import DecideOptions
 from automations.core.engine.rules import Rules
-from tests.conftest import Sheet, ago
+from tests.conftest import SENDER, Sheet, ago
 
 P = "pat@partner.example"
 
@@ -483,3 +488,97 @@ def test_same_input_same_output() -> None:
     first, second = s.decide(), s.decide()
     assert first.health.equals(second.health)
     assert first.emails.equals(second.emails)
+
+
+# --- next_due follows the same rule as "due today" (issue 11) ----------------------------------
+
+KIND_OF_NEXT = {
+    "escalation": "escalation",
+    "follow-up": "follow_up",
+    "survey": "survey",
+    "check-in": "nurture",
+}
+
+
+@st.composite
+def random_sheets(draw: st.DrawFn) -> tuple[Sheet, bool]:
+    """A few partners with random histories: referrals, touches, emails sent, surveys."""
+    s = Sheet()
+    for i in range(draw(st.integers(1, 4))):
+        email = f"p{i}@partner.example"
+        s.partner(
+            email,
+            status=draw(st.sampled_from(["active", "active", "contacted", "prospect", "paused"])),
+            first_contact=draw(st.one_of(st.none(), st.integers(0, 900))),
+            cadence=draw(st.one_of(st.none(), st.none(), st.integers(20, 120))),
+        )
+        # Enough won referrals a month or more old to reach tiers A and B, whose score
+        # then decays before the next check-in: the case `next_due` used to get wrong.
+        for _ in range(draw(st.integers(0, 9))):
+            s.referral(
+                draw(st.integers(0, 80) | st.integers(31, 500)),
+                email=email,
+                direction=draw(st.sampled_from(["received", "received", "given"])),
+                status=draw(st.sampled_from(["won", "won", "new", "contacted", "lost"])),
+                closed=draw(st.one_of(st.none(), st.integers(0, 30))),
+            )
+        for _ in range(draw(st.integers(0, 2))):
+            s.touch(
+                draw(st.integers(0, 400)),
+                email=email,
+                direction=draw(st.sampled_from(["in", "out"])),
+            )
+        for n in range(draw(st.integers(0, 3))):
+            days = draw(st.integers(1, 400))
+            action = draw(st.sampled_from(["nurture", "outreach", "follow_up", "survey", "thank"]))
+            s.sent(days, action, f"{action}:{email}:hist{n}", email=email)
+        if draw(st.booleans()):
+            ratings = [draw(st.integers(1, 9))] * 10
+            s.response(draw(st.integers(1, 400)), ratings, email=email)
+    return s, draw(st.booleans())
+
+
+def test_a_check_in_next_due_counts_the_score_decaying_to_a_lower_tier() -> None:
+    # Tier A today (60.6) after a call yesterday; by day 45 the score is below 60 (tier B,
+    # every 90 days), so the check-in falls due on day 90, as deciding on that day finds.
+    s = Sheet().partner(first_contact=500).touch(1)
+    for _ in range(2):
+        s.referral(120, status="won", closed=115).referral(120, direction="given")
+    row = s.row()
+    assert (row["tier"], row["score"]) == ("A", 60.6)
+    assert row["next_due"] == pd.Timestamp("2026-09-12")
+    for day, due in ((dt.date(2026, 7, 29), False), (dt.date(2026, 9, 12), True)):
+        later = Sheet(today=day)
+        later.partners, later.referrals, later.touches = s.partners, s.referrals, s.touches
+        assert ("nurture" in set(later.emails()["kind"])) is due
+
+
+def _choice(sheet: Sheet, survey: bool) -> tuple[Any, Any]:
+    from automations.core.engine.choose import choose
+    from automations.core.engine.decide import judge
+    from automations.core.engine.facts import gather
+
+    options = DecideOptions(sender_email=SENDER, survey_enabled=survey, count_written=True)
+    F = gather(sheet.tables(), sheet.today, Rules(), options)
+    return F, choose(F, judge(F, Rules(), sheet.today, options), Rules())
+
+
+@settings(max_examples=150)
+@given(random_sheets())
+def test_deciding_on_next_due_finds_that_thing_due(case: tuple[Sheet, bool]) -> None:
+    sheet, survey = case
+    F, choice = _choice(sheet, survey)
+    for i in range(F.n):
+        day, kind = choice.next_due[i], choice.next_kind[i]
+        if np.isnan(day) or day <= F.T or not kind:
+            continue
+        later = Sheet(today=sheet.today + dt.timedelta(days=int(day - F.T)))
+        later.partners, later.referrals, later.touches = (
+            sheet.partners,
+            sheet.referrals,
+            sheet.touches,
+        )
+        later.survey, later.log = sheet.survey, sheet.log
+        due = later.decide(survey=survey).emails
+        found = set(due.loc[due["partner_email"] == F.email[i], "kind"])
+        assert KIND_OF_NEXT[kind] in found, (F.email[i], kind, later.today, found)

@@ -15,9 +15,6 @@ from pathlib import Path
 
 from automations.errors import ToolkitError
 
-# A key in one of these states is never sent again (`written` only stops the outbox).
-NEVER_AGAIN = ("sent", "pending", "uncertain", "skipped")
-
 
 class JournalError(ToolkitError):
     """The journal database cannot be opened or written."""

@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automations.core.engine import facts
-from automations.core.engine.decide import Decisions
+from automations.core.engine import arrays
+from automations.core.engine.decisions import Decisions
 from automations.core.render import plain
 from automations.core.tables import Tables, normalise_header
+from automations.core.vocabulary import PARTNER_KINDS
 from automations.errors import ConfigError
 
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -111,15 +112,15 @@ def select(
         mask &= cells.isin(list(allowed)).to_numpy()
     emails = pd.Index(partners["email"])
     health = decisions.health.set_index("email").reindex(emails)
-    view = facts.log_view(tables.log, emails, count_written)
-    recent = view.sent_mask & np.isin(view.action, facts.PARTNER_FACING) & (view.code >= 0)
-    last_email = facts.group_max(view.code[recent], view.day[recent], len(partners))
+    view = arrays.log_view(tables.log, emails, count_written)
+    recent = view.sent_mask & np.isin(view.action, PARTNER_KINDS) & (view.code >= 0)
+    last_email = arrays.group_max(view.code[recent], view.day[recent], len(partners))
     keys = pd.Index([campaign.key(e) for e in partners["email"]])
     already = mask & keys.isin(view.handled_keys)
     declined = (partners["status"] == "declined").to_numpy()
     never = mask & ~already & (health["hard_blocked"].fillna(False).to_numpy(dtype=bool) | declined)
     waiting = (
-        mask & ~already & ~never & (facts.day_number(today) - last_email < min_days_between_emails)
+        mask & ~already & ~never & (arrays.day_number(today) - last_email < min_days_between_emails)
     )
     due = mask & ~already & ~never & ~waiting
     reasons = np.where(declined, "declined", health["reason"].astype(str).to_numpy())

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automations.core.engine import facts
-from automations.core.engine.decide import Decisions
+from automations.core.engine import arrays
+from automations.core.engine.decisions import Decisions
 from automations.core.survey import form_link, previous_quarter, previous_quarters
 from automations.core.tables import Tables
 
@@ -326,7 +326,7 @@ def preview_draft(
     if template in ("digest", "survey_owner"):  # the owner's email that covers this partner
         owner = owner_of(look.partners[email], letterhead)["email"]
         made = (
-            digest_drafts(tables, decisions, letterhead, today, set(), stale_referral_days)
+            digest_drafts(tables, decisions, letterhead, today, set(), stale_referral_days, True)
             if template == "digest"
             else owner_survey_drafts(tables, decisions, letterhead, today, set())
         )
@@ -363,7 +363,7 @@ def owner_survey_drafts(
     if not letterhead.form.url:
         return []
     look = Lookup.build(tables, decisions.health)
-    quarter = facts.quarter_label(today)
+    quarter = arrays.quarter_label(today)
     health = decisions.health
     active = health[(health["status"] == "active") & ~health["hard_blocked"].astype(bool)]
     out = []
@@ -410,6 +410,7 @@ def digest_drafts(
     today: dt.date,
     handled: set[str],
     stale_referral_days: int,
+    count_written: bool,
     chart: Callable[[list[tuple[str, int, int]]], bytes] | None = None,
 ) -> list[Draft]:
     """One digest per owner for this ISO week, with the chart inline when `chart` is given."""
@@ -422,7 +423,7 @@ def digest_drafts(
         if key in handled:
             continue
         summary = digest_context(
-            owner, emails, tables, decisions.health, today, stale_referral_days
+            owner, emails, tables, decisions.health, today, stale_referral_days, count_written
         )
         inline: tuple[tuple[str, bytes], ...] = ()
         if chart is not None:

@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automations.core.engine import facts
+from automations.core.engine import arrays
 from automations.core.render import long_date, money
 from automations.core.tables import Tables
+from automations.core.vocabulary import PARTNER_KINDS, delivered
 
 
 def iso_week(day: dt.date) -> str:
@@ -24,18 +25,18 @@ def quarter_series(
 ) -> list[tuple[str, int, int]]:
     """(quarter, referrals received, referrals given) for the last `quarters` quarters,
     the current one included, oldest first, over the given partners."""
-    starts = [facts.quarter_start(today)]
+    starts = [arrays.quarter_start(today)]
     while len(starts) < quarters:
-        starts.insert(0, facts.quarter_start(starts[0] - dt.timedelta(days=1)))
+        starts.insert(0, arrays.quarter_start(starts[0] - dt.timedelta(days=1)))
     mine = referrals[referrals["partner_email"].isin(partner_emails)]
     days = mine["date"].dt.date
     out = []
     for i, start in enumerate(starts):
-        end = starts[i + 1] if i + 1 < len(starts) else facts.next_quarter_start(today)
+        end = starts[i + 1] if i + 1 < len(starts) else arrays.next_quarter_start(today)
         inside = mine[(days >= start) & (days < end)]
         out.append(
             (
-                facts.quarter_label(start),
+                arrays.quarter_label(start),
                 int((inside["direction"] == "received").sum()),
                 int((inside["direction"] == "given").sum()),
             )
@@ -75,18 +76,20 @@ def digest_context(
     tables: Tables,
     health: pd.DataFrame,
     today: dt.date,
-    stale_days: int = 14,
+    stale_days: int,
+    count_written: bool,
 ) -> dict[str, Any]:
-    """What the digest template shows for one owner."""
+    """What the digest template shows for one owner (`count_written`: on the outbox a
+    `written` row counts as done; on SMTP it never reached anyone)."""
     h = health[health["email"].isin(emails)]
     names = dict(zip(h["email"], h["name"], strict=True))
     log = tables.log
-    week_ago = facts.day_number(today) - 7
+    week_ago = arrays.day_number(today) - 7
     done_rows = log[
         log["partner_email"].isin(emails)
-        & log["status"].isin(["sent", "written"])
-        & log["action"].isin(facts.PARTNER_FACING)
-        & (facts.day_numbers(log["timestamp"]) > week_ago)
+        & log["status"].isin(delivered(count_written))
+        & log["action"].isin(PARTNER_KINDS)
+        & (arrays.day_numbers(log["timestamp"]) > week_ago)
     ]
     done = [
         f"{str(r['action']).replace('_', ' ')} to {names.get(r['partner_email'], r['partner_email'])}"

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from automations.core.vocabulary import LOG_STATUSES
+
 SURVEY_ITEMS = (
     "strategic_asset",
     "transparency",
@@ -22,16 +24,6 @@ PARTNER_TYPES = ("complementary", "agency", "platform", "vendor", "community", "
 PARTNER_STATUSES = ("prospect", "contacted", "active", "paused", "faded", "declined")
 REFERRAL_STATUSES = ("new", "contacted", "qualified", "won", "lost")
 TOUCH_KINDS = ("call", "meeting", "email", "event", "reply", "other")
-LOG_STATUSES = (
-    "sent",
-    "written",
-    "failed",
-    "skipped",
-    "uncertain",
-    "reply",
-    "bounce",
-    "unsubscribe",
-)
 LOG_COLUMNS = (
     "timestamp",
     "run_id",

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 
-from automations.core.engine import facts
+from automations.core.engine import arrays
 from automations.core.tables import SURVEY_ITEMS, Tables
 
 GAP = 3  # points between the partner's view and the owner's that the report points out
@@ -40,8 +40,8 @@ def previous_quarters(
 ) -> dict[str, dict[str, Any]]:
     """What each partner and we exchanged in the last full quarter: counts each way and
     outcomes. One pass over the referrals for all partners (a run may survey thousands)."""
-    end = facts.quarter_start(today)
-    start = facts.quarter_start(end - dt.timedelta(days=1))
+    end = arrays.quarter_start(today)
+    start = arrays.quarter_start(end - dt.timedelta(days=1))
     dates = referrals["date"].dt.date
     inside = referrals[referrals["partner_email"].isin(emails) & (dates >= start) & (dates < end)]
     status = inside["status"]
@@ -61,7 +61,7 @@ def previous_quarters(
     )
     got = inside[(inside["direction"] == "received") & (inside["client"] != "")]
     clients = got.groupby("partner_email")["client"].agg(list).to_dict()
-    label = facts.quarter_label(start)
+    label = arrays.quarter_label(start)
     zero = {"received": 0, "given": 0, "won": 0, "lost": 0, "open": 0}
     rows: dict[str, dict[str, int]] = {
         str(k): {str(c): int(v) for c, v in r.items()} for k, r in counts.to_dict("index").items()
@@ -100,11 +100,11 @@ def report(tables: Tables, today: dt.date, sender_email: str) -> pd.DataFrame:
     owners = np.where(partners["owner"] == "", sender_email.lower(), partners["owner"]).astype(
         object
     )
-    theirs, ours = facts.survey_table(
-        tables.survey, emails, owners, sender_email.lower(), facts.day_number(today)
+    theirs, ours = arrays.survey_table(
+        tables.survey, emails, owners, sender_email.lower(), arrays.day_number(today)
     )
-    latest_theirs = facts.latest_per_partner(theirs, "moment")
-    latest_ours = facts.latest_per_partner(ours, "moment")
+    latest_theirs = arrays.latest_per_partner(theirs, "moment")
+    latest_ours = arrays.latest_per_partner(ours, "moment")
     rows = []
     for code in sorted(set(latest_theirs.index) | set(latest_ours.index)):
         p = latest_theirs.loc[code] if code in latest_theirs.index else None

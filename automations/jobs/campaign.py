@@ -10,7 +10,8 @@ from pathlib import Path
 from automations.config import Settings
 from automations.core import compose
 from automations.core.audience import Audience, Campaign, parse_campaign, select
-from automations.core.engine.decide import Decisions, decide
+from automations.core.engine.decide import decide
+from automations.core.engine.decisions import Decisions
 from automations.core.render import TemplateFault, Templates, TemplateSource
 from automations.core.tables import Problem
 from automations.errors import ConfigError

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from automations.adapters.imap import ImapInbox, InboxError
 from automations.adapters.journal import Entry, Journal
 from automations.config import Settings, secret
-from automations.core.engine import facts
+from automations.core.engine import arrays
 from automations.core.replies import UNREADABLE, Known, Verdict, classify
 from automations.core.tables import Tables
+from automations.core.vocabulary import PARTNER_KINDS
 from automations.jobs.sending import stamp
 
 
@@ -32,7 +33,7 @@ class InboxOutcome:
 def known_from(tables: Tables, settings: Settings) -> Known:
     """Partner addresses and the Message-IDs the toolkit sent, from the tables."""
     log = tables.log
-    ours = log[(log["message_id"] != "") & log["action"].isin(facts.PARTNER_FACING)]
+    ours = log[(log["message_id"] != "") & log["action"].isin(PARTNER_KINDS)]
     return Known(
         partners=frozenset(str(e).lower() for e in tables.partners["email"]),
         sent_ids=dict(zip(ours["message_id"], ours["partner_email"], strict=True)),
@@ -132,7 +133,7 @@ def _settle_uncertain(
     """An uncertain key whose message is in the Sent folder was sent."""
     log = tables.log
     settled = []
-    for key in facts.uncertain_keys(log):
+    for key in arrays.uncertain_keys(log):
         row = log[log["key"] == key].iloc[-1]
         message_id = str(row["message_id"])
         if message_id and box.has_message_id(settings.imap.sent_folder, message_id):

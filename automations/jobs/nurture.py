@@ -13,8 +13,9 @@ from automations.adapters.journal import Entry
 from automations.adapters.mail import Mailer
 from automations.config import Settings
 from automations.core import compose
-from automations.core.engine import facts
-from automations.core.engine.decide import Decisions, decide, sort_health
+from automations.core.engine import arrays
+from automations.core.engine.decide import decide, sort_health
+from automations.core.engine.decisions import Decisions
 from automations.core.tables import Problem, Tables
 from automations.errors import ConfigError, ToolkitError
 from automations.jobs import inbox as mailbox
@@ -89,7 +90,7 @@ class NurtureResult:
     @property
     def uncertain(self) -> list[str]:
         """Keys waiting for `partners resolve`."""
-        return facts.uncertain_keys(self.tables.log)
+        return arrays.uncertain_keys(self.tables.log)
 
     @property
     def exit_code(self) -> int:
@@ -127,7 +128,7 @@ def run_nurture(
         if options.only:
             drafts = [d for d in drafts if d.kind in options.only]
         if options.owner_surveys or options.digest:
-            view = facts.log_view(
+            view = arrays.log_view(
                 s.tables.log,
                 pd.Index(s.tables.partners["email"]),
                 decide_options(settings).count_written,
@@ -147,6 +148,7 @@ def run_nurture(
                     today,
                     handled,
                     settings.rules.stale_referral_days,
+                    decided.count_written,
                     referrals_chart,
                 )
         if placeholder:
@@ -285,7 +287,7 @@ def run_resolve(settings: Settings, key: str, sent: bool, clock: Clock) -> Resol
     """Settle an `uncertain` key: it was sent (never send again) or send it on the next run."""
     now = clock()
     with session(settings, now.date(), now, writing=True) as s:
-        if key not in facts.uncertain_keys(s.tables.log):
+        if key not in arrays.uncertain_keys(s.tables.log):
             known = s.tables.log[s.tables.log["key"] == key]
             state = known["status"].iloc[-1] if len(known) else "not in the Log or the journal"
             raise ResolveError(

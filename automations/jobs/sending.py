@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from functools import cached_property
 from typing import Any
 
-from automations.adapters.journal import NEVER_AGAIN, Entry, Journal
+from automations.adapters.journal import Entry, Journal
 from automations.adapters.mail import Delivery, Mailer, MailError
 from automations.config import Settings
 from automations.core.compose import Draft, Sender
@@ -28,6 +28,7 @@ from automations.core.messages import (
 )
 from automations.core.render import Rendered, TemplateFault, Templates
 from automations.core.tables import LOG_COLUMNS, RawSheet, normalise_header
+from automations.core.vocabulary import NEVER_AGAIN
 from automations.jobs.wiring import letterhead
 
 Clock = Callable[[], dt.datetime]

@@ -15,7 +15,7 @@ from automations.adapters.mail import Mailer
 from automations.adapters.sheet import SheetBackend
 from automations.config import Settings, secret
 from automations.core.compose import Letterhead, Sender, SurveyForm
-from automations.core.engine.decide import HEALTH_COLUMNS, DecideOptions
+from automations.core.engine.decisions import HEALTH_COLUMNS, DecideOptions
 from automations.core.render import TEMPLATE_SUFFIX, Templates, TemplateSource
 from automations.core.tables import RawSheet, Tables, build_tables
 from automations.errors import ConfigError

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-EMAIL_PRIORITY = {
-    "escalation": 0,
-    "thank": 1,
-    "outcome": 2,
-    "follow_up": 3,
-    "survey": 5,
-    "nurture": 6,
-}
+from automations.core.vocabulary import EMAIL_PRIORITY
+
+if TYPE_CHECKING:
+    from automations.core.engine.choose import Choice, Verdicts
+    from automations.core.engine.facts import Facts
 
 
 def _grouped(frame: pd.DataFrame) -> dict[int, tuple[tuple[str, ...], tuple[int, ...]]]:
@@ -31,95 +30,78 @@ def _grouped(frame: pd.DataFrame) -> dict[int, tuple[tuple[str, ...], tuple[int,
     }
 
 
-def due_emails(
-    email_arr: np.ndarray,
-    owners: np.ndarray,
-    partner_action: np.ndarray,
-    thanks: pd.DataFrame,
-    outcomes: pd.DataFrame,
-    esc_ref: pd.DataFrame,
-    s_codes: np.ndarray,
-    s_keys: np.ndarray,
-    fu_keys: np.ndarray,
-    survey_keys: np.ndarray,
-    nurture_keys: np.ndarray,
-    thread: pd.DataFrame,
-    F: dict[str, np.ndarray],
+COLUMNS = [
+    "kind",
+    "partner_email",
+    "to",
+    "keys",
+    "referral_rows",
+    "priority",
+    "score",
+    "thread_message_id",
+    "thread_subject",
+]
+
+
+def _part(
+    F: Facts,
+    kind: str,
+    codes: np.ndarray,
+    to: np.ndarray,
+    keys: list[tuple[str, ...]],
+    rows: list[tuple[int, ...]],
 ) -> pd.DataFrame:
+    """The due emails of one kind, for the partners `codes`."""
+    return pd.DataFrame(
+        {
+            "kind": kind,
+            "partner_email": F.email[codes],
+            "to": to,
+            "keys": keys,
+            "referral_rows": rows,
+            "priority": EMAIL_PRIORITY[kind],
+            "score": F.score[codes],
+            "thread_message_id": F.thread_message_id[codes] if kind == "follow_up" else "",
+            "thread_subject": F.thread_subject[codes] if kind == "follow_up" else "",
+        }
+    )
+
+
+def _for_referrals(F: Facts, choice: Choice, kind: str, items: pd.DataFrame) -> pd.DataFrame:
+    """Thanks or outcomes: one email per partner covering all its referrals due."""
+    grouped = _grouped(items)
+    chosen = [c for c in grouped if choice.partner_action[c] == kind]
+    codes = np.array(chosen, dtype="int64")
+    keys = [grouped[c][0] for c in chosen]
+    return _part(F, kind, codes, F.email[codes], keys, [grouped[c][1] for c in chosen])
+
+
+def _escalations(F: Facts, v: Verdicts) -> pd.DataFrame:
+    """Per partner, its stale referrals and low survey, to the owner."""
+    esc = _grouped(v.escalation.items)
+    s_codes = np.flatnonzero(v.survey_escalation.now)
+    survey = {int(c): (str(v.survey_escalation.keys[c]),) for c in s_codes}
+    codes_list = sorted(set(esc) | set(survey))
+    keys = [esc.get(c, ((), ()))[0] + survey.get(c, ()) for c in codes_list]
+    rows = [esc.get(c, ((), ()))[1] for c in codes_list]
+    codes = np.array(codes_list, dtype="int64")
+    return _part(F, "escalation", codes, F.owner[codes], keys, rows)
+
+
+def due_emails(F: Facts, choice: Choice, v: Verdicts) -> pd.DataFrame:
     """The due emails: one partner-facing per partner at most, escalations to owners."""
-    parts: list[pd.DataFrame] = []
-
-    def add(
-        kind: str,
-        codes: np.ndarray,
-        keys: list[tuple[str, ...]],
-        to: np.ndarray,
-        rows: list[tuple[int, ...]],
-    ) -> None:
-        if len(codes) == 0:
-            return
-        parts.append(
-            pd.DataFrame(
-                {
-                    "kind": kind,
-                    "partner_email": email_arr[codes],
-                    "to": to,
-                    "keys": keys,
-                    "referral_rows": rows,
-                    "priority": EMAIL_PRIORITY[kind],
-                    "score": F["score"][codes],
-                    "thread_message_id": "",
-                    "thread_subject": "",
-                }
-            )
-        )
-
-    for kind, frame in (("thank", thanks), ("outcome", outcomes)):
-        grouped = _grouped(frame)
-        chosen = [c for c in grouped if partner_action[c] == kind]
-        codes = np.array(chosen, dtype="int64")
-        add(
-            kind,
-            codes,
-            [grouped[c][0] for c in chosen],
-            email_arr[codes],
-            [grouped[c][1] for c in chosen],
-        )
-
-    esc = _grouped(esc_ref)
-    survey_esc = {int(c): (str(k),) for c, k in zip(s_codes, s_keys, strict=True)}
-    all_codes = sorted(set(esc) | set(survey_esc))
-    if all_codes:
-        keys = [esc.get(c, ((), ()))[0] + survey_esc.get(c, ()) for c in all_codes]
-        rows = [esc.get(c, ((), ()))[1] for c in all_codes]
-        codes = np.array(all_codes, dtype="int64")
-        add("escalation", codes, keys, owners[codes], rows)
-
-    for kind, keys_arr in (
-        ("follow_up", fu_keys),
-        ("survey", survey_keys),
-        ("nurture", nurture_keys),
-    ):
-        codes = np.flatnonzero(partner_action == kind)
-        add(kind, codes, [(k,) for k in keys_arr[codes]], email_arr[codes], [() for _ in codes])
-        if kind == "follow_up" and len(codes):
-            parts[-1]["thread_message_id"] = thread["m"].reindex(codes).fillna("").to_numpy()
-            parts[-1]["thread_subject"] = thread["s"].reindex(codes).fillna("").to_numpy()
-
+    parts = [
+        _for_referrals(F, choice, "thank", v.thank.items),
+        _for_referrals(F, choice, "outcome", v.outcome.items),
+        _escalations(F, v),
+    ]
+    for kind, verdict in (("follow_up", v.follow_up), ("survey", v.survey), ("nurture", v.nurture)):
+        codes = np.flatnonzero(choice.partner_action == kind)
+        keys: list[tuple[str, ...]] = [(str(k),) for k in verdict.keys[codes]]
+        parts.append(_part(F, kind, codes, F.email[codes], keys, [() for _ in codes]))
+    parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame(
-            columns=[
-                "kind",
-                "partner_email",
-                "to",
-                "keys",
-                "referral_rows",
-                "priority",
-                "score",
-                "thread_message_id",
-                "thread_subject",
-            ]
-        )
+        return pd.DataFrame(columns=COLUMNS)
     due = pd.concat(parts, ignore_index=True)
     due["score"] = due["score"].astype("float64")
     return due.sort_values(

@@ -1,241 +1,278 @@
-"""Per-partner facts gathered from whole tables at once (vectorised, no row loops).
+"""`Facts`: everything the rules know about each partner, gathered from whole tables at once.
 
-Every fact is a numpy array aligned with the Partners table. Days are whole
-day numbers (days since 1970-01-01) as floats, NaN where there is none.
+Per-partner fields are arrays aligned with the Partners table; `ref_*` fields are aligned
+with the Referrals table. Days are day numbers (days since 1970-01-01) as floats, NaN
+where there is none. No row loops: numpy group max/min/sum over partner codes (RULES.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from automations.core.tables import SURVEY_ITEMS
-
-PARTNER_FACING = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
-NAT = np.iinfo("int64").min
-
-
-def day_numbers(s: pd.Series) -> np.ndarray:
-    """A datetime Series as float day numbers (NaN for blank)."""
-    ints = s.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").view("int64")
-    out = ints.astype("float64")
-    out[ints == NAT] = np.nan
-    return out
+from automations.core.engine import arrays as f
+from automations.core.engine.decisions import DecideOptions
+from automations.core.engine.rules import Rules
+from automations.core.engine.score import cadence_on, score_parts, tier_of
+from automations.core.tables import Tables
+from automations.core.vocabulary import PARTNER_KINDS
 
 
-def day_number(day: dt.date) -> int:
-    """A date as a day number."""
-    return (day - dt.date(1970, 1, 1)).days
+@dataclass(frozen=True)
+class Facts:
+    """What is true of every partner on day `T` (see the module docstring)."""
 
-
-def iso_dates(days: np.ndarray) -> np.ndarray:
-    """Day numbers as ISO date strings (empty string for NaN)."""
-    out = np.full(len(days), "", dtype=object)
-    ok = ~np.isnan(days)
-    if ok.any():
-        # Few distinct days in many rows: format each distinct day once.
-        unique, inverse = np.unique(days[ok].astype("int64"), return_inverse=True)
-        text = np.datetime_as_string(unique.astype("datetime64[D]"), unit="D").astype(object)
-        out[ok] = text[inverse]
-    return out
-
-
-def group_max(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Per-partner maximum of `values` (NaN where a partner has none)."""
-    out = np.full(n, -np.inf)
-    ok = ~np.isnan(values)
-    np.maximum.at(out, codes[ok], values[ok])
-    out[np.isneginf(out)] = np.nan
-    return out
-
-
-def group_min(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Per-partner minimum of `values` (NaN where a partner has none)."""
-    out = np.full(n, np.inf)
-    ok = ~np.isnan(values)
-    np.minimum.at(out, codes[ok], values[ok])
-    out[np.isposinf(out)] = np.nan
-    return out
-
-
-def group_sum(codes: np.ndarray, weights: np.ndarray | None, n: int) -> np.ndarray:
-    """Per-partner sum (or count when `weights` is None)."""
-    return np.bincount(codes, weights=weights, minlength=n).astype("float64")
-
-
-def nanmax(*arrays: np.ndarray) -> np.ndarray:
-    """Element-wise maximum ignoring NaN (NaN only where all are NaN)."""
-    stacked = np.vstack(arrays)
-    out = np.full(stacked.shape[1], np.nan)
-    ok = ~np.all(np.isnan(stacked), axis=0)
-    out[ok] = np.nanmax(stacked[:, ok], axis=0)
-    return out
-
-
-def nanmin(*arrays: np.ndarray) -> np.ndarray:
-    """Element-wise minimum ignoring NaN (NaN only where all are NaN)."""
-    stacked = np.vstack(arrays)
-    out = np.full(stacked.shape[1], np.nan)
-    ok = ~np.all(np.isnan(stacked), axis=0)
-    out[ok] = np.nanmin(stacked[:, ok], axis=0)
-    return out
-
-
-SEND_OUTCOMES = ("sent", "written", "failed", "skipped", "uncertain")
-
-
-@dataclass
-class LogView:
-    """The log, reduced to what decisions need, with partner codes."""
-
-    code: np.ndarray
-    day: np.ndarray
-    action: np.ndarray
+    T: int
+    n: int
+    emails: pd.Index
+    email: np.ndarray
+    name: np.ndarray
+    owner: np.ndarray
     status: np.ndarray
-    key: pd.Series
-    message_id: np.ndarray
-    subject: np.ndarray
-    detail: np.ndarray
-    handled_keys: pd.Index
-    sent_mask: np.ndarray  # emails the partner received (or may have)
-    handled_mask: np.ndarray
+    first_contact: np.ndarray
+    cadence_set: np.ndarray
+    do_not_email: np.ndarray
+    error_blocked: np.ndarray
+    handled: pd.Index
+    # Referrals, one entry per Referrals row.
+    ref_code: np.ndarray
+    ref_day: np.ndarray
+    ref_received: np.ndarray
+    ref_pending: np.ndarray
+    ref_closed_day: np.ndarray
+    ref_closed: np.ndarray  # won or lost
+    ref_direction: np.ndarray
+    # Per partner.
+    r: np.ndarray
+    g: np.ndarray
+    received_12m: np.ndarray
+    given_12m: np.ndarray
+    won_value_12m: np.ndarray
+    fee_owed: np.ndarray
+    last_referral: np.ndarray
+    blocked_day: np.ndarray
+    blocked_status: np.ndarray
+    last_inbound: np.ndarray
+    last_email: np.ndarray
+    last_touch: np.ndarray
+    age: np.ndarray
+    survey_avg: np.ndarray
+    survey_day: np.ndarray
+    survey_low: np.ndarray
+    last_answer: np.ndarray
+    last_survey: np.ndarray
+    outreach_day: np.ndarray
+    thread_message_id: np.ndarray
+    thread_subject: np.ndarray
+    fu_n: np.ndarray
+    last_fu: np.ndarray
+    inbound_since: np.ndarray
+    unanswered: np.ndarray
+    nurture_base: np.ndarray
+    score: np.ndarray
+    tier: np.ndarray
+    cadence: np.ndarray
+
+    @property
+    def hard(self) -> np.ndarray:
+        """Never emailed: do_not_email, a bounced or refused address, a row error."""
+        return self.do_not_email | ~np.isnan(self.blocked_day) | self.error_blocked
+
+    @property
+    def soft(self) -> np.ndarray:
+        """No check-ins or surveys: paused, faded or declined."""
+        return np.isin(self.status, ["paused", "faded", "declined"])
+
+    @property
+    def has_outreach(self) -> np.ndarray:
+        """A campaign's outreach reached the partner."""
+        return ~np.isnan(self.outreach_day)
+
+    @property
+    def partnership_start(self) -> np.ndarray:
+        """The day the partnership began (first_contact, else the first touch)."""
+        return self.T - self.age
 
 
-def at_codes(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """values[code] for each row's partner code; NaN where the row has no partner (-1),
-    also when there are no partners at all (an empty Partners tab beside a Log)."""
-    out = np.full(len(codes), np.nan)
-    ok = codes >= 0
-    out[ok] = values[codes[ok]]
+def gather(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions) -> Facts:
+    """Every partner's facts as of `today` (RULES.md, "Terms")."""
+    T = f.day_number(today)
+    found: dict[str, Any] = {"T": T, **_partners(tables, options)}
+    found |= _referrals(tables.referrals, found, T)
+    log = f.log_view(tables.log, found["emails"], options.count_written)
+    found |= _log(log, found["n"])
+    found |= _contacts(tables, log, found, T)
+    found |= _survey(tables, options, found, T)
+    found |= _outreach(log, found)
+    found["score"] = score_parts(
+        found["r"], found["g"], T - found["last_inbound"], found["survey_avg"]
+    )
+    found["tier"] = tier_of(found["score"], rules)
+    found["cadence"] = cadence_on(found["tier"], found["cadence_set"], rules)
+    return Facts(**found)
+
+
+def _partners(tables: Tables, options: DecideOptions) -> dict[str, Any]:
+    P = tables.partners.reset_index(drop=True)
+    emails = pd.Index(P["email"])
+    owner = P["owner"].to_numpy(dtype=object)
+    return {
+        "n": len(P),
+        "emails": emails,
+        "email": P["email"].to_numpy(dtype=object),
+        "name": P["name"].to_numpy(dtype=object),
+        "owner": np.where(owner == "", options.sender_email.lower(), owner),
+        "status": P["status"].to_numpy(dtype=object),
+        "first_contact": f.day_numbers(P["first_contact"]),
+        "cadence_set": P["cadence_days"].to_numpy(dtype="float64"),
+        "do_not_email": P["do_not_email"].to_numpy(dtype=bool),
+        "error_blocked": emails.isin(list(tables.blocked)),
+        "fee_pct": P["referral_fee_pct"].to_numpy(dtype="float64"),
+    }
+
+
+def _referrals(R: pd.DataFrame, found: dict[str, Any], T: int) -> dict[str, Any]:
+    n = found["n"]
+    rc = found["emails"].get_indexer(pd.Index(R["partner_email"]))
+    rday = f.day_numbers(R["date"])
+    rage = T - rday
+    received = (R["direction"] == "received").to_numpy()
+    won = (R["status"] == "won").to_numpy()
+    weight = 0.5 ** (rage / 180)
+    recent = rage < 365
+    value = np.nan_to_num(R["value"].to_numpy(dtype="float64"))
+    fee_pct = found.pop("fee_pct")
+    pct = fee_pct[rc] if len(rc) else np.zeros(0)
+    paid = np.nan_to_num(R["fee_paid"].to_numpy(dtype="float64"))
+    owed = np.where(np.isnan(pct), 0.0, value * np.nan_to_num(pct) / 100 - paid)
+    return {
+        "ref_code": rc,
+        "ref_day": rday,
+        "ref_received": received,
+        "ref_pending": R["status"].isin(["new", "contacted"]).to_numpy(),
+        "ref_closed_day": f.day_numbers(R["closed_on"]),
+        "ref_closed": R["status"].isin(["won", "lost"]).to_numpy(),
+        "ref_direction": R["direction"].to_numpy(dtype=object),
+        "r": f.group_sum(rc[received], (weight * np.where(won, 2, 1))[received], n),
+        "g": f.group_sum(rc[~received], weight[~received], n),
+        "received_12m": f.group_sum(rc[received & recent], None, n),
+        "given_12m": f.group_sum(rc[~received & recent], None, n),
+        "won_value_12m": f.group_sum(
+            rc[received & recent & won], value[received & recent & won], n
+        ),
+        "fee_owed": np.round(f.group_sum(rc[received & won], owed[received & won], n), 2),
+        "last_referral": f.group_max(rc, rday, n),
+    }
+
+
+def _log(L: f.LogView, n: int) -> dict[str, Any]:
+    """Bounces, refusals and unsubscribes; the keys already handled."""
+    known = L.code >= 0
+    failed_5xx = (L.status == "failed") & pd.Series(L.detail, dtype=object).astype(str).str.match(
+        r"5\d\d"
+    ).to_numpy()
+    refused = known & (np.isin(L.status, ["bounce", "unsubscribe"]) | failed_5xx)
+    blocked_status = np.full(n, "", dtype=object)
+    if refused.any():
+        last = pd.DataFrame({"c": L.code[refused], "d": L.day[refused], "s": L.status[refused]})
+        last = last.sort_values(["c", "d"]).drop_duplicates("c", keep="last")
+        blocked_status[last["c"].to_numpy()] = last["s"].to_numpy()
+    return {
+        "handled": L.handled_keys,
+        "blocked_day": f.group_max(L.code[refused], L.day[refused], n),
+        "blocked_status": blocked_status,
+    }
+
+
+def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> dict[str, Any]:
+    """Inbound, touches, the last email, the partnership's age, the check-in base."""
+    n, rc, rday, received = found["n"], found["ref_code"], found["ref_day"], found["ref_received"]
+    Tch = tables.touches
+    tc = found["emails"].get_indexer(pd.Index(Tch["partner_email"]))
+    tday = f.day_numbers(Tch["date"])
+    tin = (Tch["direction"] == "in").to_numpy()
+    lc, lday, known = L.code, L.day, L.code >= 0
+    to_partner = known & L.sent_mask & np.isin(L.action, PARTNER_KINDS)
+    reply = known & (L.status == "reply")
+    last_inbound = f.nanmax(
+        f.group_max(rc[received], rday[received], n),
+        f.group_max(tc[tin], tday[tin], n),
+        f.group_max(lc[reply], lday[reply], n),
+    )
+    last_email = f.group_max(lc[to_partner], lday[to_partner], n)
+    last_touch = f.nanmax(
+        last_inbound, f.group_max(rc, rday, n), f.group_max(tc, tday, n), last_email
+    )
+    first_touch = f.nanmin(
+        f.group_min(rc, rday, n),
+        f.group_min(tc, tday, n),
+        f.group_min(lc[to_partner], lday[to_partner], n),
+    )
+    start = np.where(np.isnan(found["first_contact"]), first_touch, found["first_contact"])
+    chasers = known & np.isin(L.action, ["nurture", "follow_up"]) & L.sent_mask
+    unanswered = chasers & ~(lday <= np.nan_to_num(f.at_codes(last_inbound, lc), nan=-np.inf))
+    skipped_nurture = known & (L.action == "nurture") & (L.status == "skipped")
+    surveyed = known & (L.action == "survey") & L.sent_mask
+    return {
+        "last_inbound": last_inbound,
+        "last_email": last_email,
+        "last_touch": last_touch,
+        "age": T - start,
+        "unanswered": f.group_sum(lc[unanswered], None, n),
+        "nurture_base": f.nanmax(
+            last_touch, f.group_max(lc[skipped_nurture], lday[skipped_nurture], n)
+        ),
+        "last_survey": f.group_max(lc[surveyed], lday[surveyed], n),
+    }
+
+
+def _survey(
+    tables: Tables, options: DecideOptions, found: dict[str, Any], T: int
+) -> dict[str, Any]:
+    """The partner's latest view within a year, and when they last answered at all."""
+    n = found["n"]
+    view, _ = f.survey_table(
+        tables.survey, found["emails"], found["owner"], options.sender_email.lower(), T
+    )
+    latest = f.latest_per_partner(view[view["age"] <= 365], "moment")
+    at = latest.index.to_numpy()
+    out = {k: np.full(n, np.nan) for k in ("survey_avg", "survey_day", "survey_low")}
+    out["survey_avg"][at] = latest["avg"].to_numpy()
+    out["survey_day"][at] = latest["day"].to_numpy()
+    out["survey_low"][at] = latest["low"].to_numpy()
+    answered = view["code"].to_numpy() >= 0
+    out["last_answer"] = f.group_max(
+        view["code"].to_numpy()[answered], view["day"].to_numpy()[answered], n
+    )
     return out
 
 
-def log_view(log: pd.DataFrame, emails: pd.Index, count_written: bool) -> LogView:
-    """Index the log by partner and work out which keys are handled."""
-    sent_statuses = ["sent", "uncertain", *(["written"] if count_written else [])]
-    handled_statuses = [*sent_statuses, "skipped"]
-    status = log["status"].to_numpy(dtype=object)
-    keys = log["key"].astype(object)
-    # The latest outcome of a key is its state: `partners resolve KEY --retry` appends a
-    # `failed` row after the `uncertain` one, and an smtp `sent` follows an outbox `written`.
-    outcome = np.isin(status, SEND_OUTCOMES) & (keys.to_numpy(dtype=object) != "")
-    superseded = np.zeros(len(status), dtype=bool)
-    if outcome.any():
-        later = pd.Series(keys[outcome].to_numpy(dtype=object)).duplicated(keep="last")
-        superseded[np.flatnonzero(outcome)[later.to_numpy()]] = True
-    sent = np.isin(status, sent_statuses) & ~superseded
-    handled = np.isin(status, handled_statuses) & ~superseded
-    return LogView(
-        code=emails.get_indexer(pd.Index(log["partner_email"])),
-        day=day_numbers(log["timestamp"]),
-        action=log["action"].to_numpy(dtype=object),
-        status=status,
-        key=keys,
-        message_id=log["message_id"].to_numpy(dtype=object),
-        subject=log["subject"].to_numpy(dtype=object),
-        detail=log["detail"].to_numpy(dtype=object),
-        handled_keys=pd.Index(keys[handled].unique()),
-        sent_mask=sent,
-        handled_mask=handled,
-    )
-
-
-def survey_table(
-    survey: pd.DataFrame, emails: pd.Index, owners: np.ndarray, sender_email: str, today: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The partner's view and the self-assessments, with average, minimum and age per response."""
-    code = emails.get_indexer(pd.Index(survey["partner_email"]))
-    items = survey[list(SURVEY_ITEMS)].to_numpy(dtype="float64")
-    answered = ~np.isnan(items).all(axis=1)
-    with np.errstate(all="ignore"):
-        avg = np.where(answered, np.nanmean(np.where(answered[:, None], items, 0), axis=1), np.nan)
-        low = np.where(answered, np.nanmin(np.where(answered[:, None], items, 0), axis=1), np.nan)
-    respondent = survey["respondent"].to_numpy(dtype=object)
-    owner_of_row = owners[code] if len(code) else np.array([], dtype=object)
-    is_self = (respondent != "") & ((respondent == owner_of_row) | (respondent == sender_email))
-    frame = pd.DataFrame(
+def _outreach(L: f.LogView, found: dict[str, Any]) -> dict[str, Any]:
+    """The latest outreach (and its thread), the follow-ups since, inbound since."""
+    n, known = found["n"], L.code >= 0
+    outreach = known & (L.action == "outreach") & L.sent_mask
+    outreach_day = f.group_max(L.code[outreach], L.day[outreach], n)
+    thread = pd.DataFrame(
         {
-            "code": code,
-            "day": day_numbers(survey["timestamp"]),
-            "moment": survey["timestamp"].to_numpy(),
-            "avg": avg,
-            "low": low,
-            "answered": answered,
-            "self": is_self,
+            "c": L.code[outreach],
+            "d": L.day[outreach],
+            "m": L.message_id[outreach],
+            "s": L.subject[outreach],
         }
     )
-    frame["age"] = today - frame["day"]
-    for item in SURVEY_ITEMS:
-        frame[item] = survey[item].to_numpy(dtype="float64")
-    frame = frame[frame["answered"] & (frame["code"] >= 0)]
-    return frame[~frame["self"]], frame[frame["self"]]
-
-
-def latest_per_partner(frame: pd.DataFrame, order_by: str) -> pd.DataFrame:
-    """The last row of each partner by `order_by`, indexed by partner code."""
-    if frame.empty:
-        return frame.set_index("code")
-    ordered = frame.sort_values(["code", order_by], kind="stable")
-    return ordered.drop_duplicates("code", keep="last").set_index("code")
-
-
-def quarter_label(day: dt.date) -> str:
-    """`2026Q4` for a day in October–December 2026."""
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
-def quarter_start(day: dt.date) -> dt.date:
-    """The first day of `day`'s calendar quarter."""
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
-def next_quarter_start(day: dt.date) -> dt.date:
-    """The first day of the calendar quarter after `day`'s."""
-    q = (day.month - 1) // 3
-    return dt.date(day.year + 1, 1, 1) if q == 3 else dt.date(day.year, 3 * (q + 1) + 1, 1)
-
-
-def uncertain_keys(log: pd.DataFrame) -> list[str]:
-    """Keys whose latest outcome in the log is `uncertain` (waiting for `partners resolve`)."""
-    outcome = log[log["status"].isin(SEND_OUTCOMES) & (log["key"] != "")]
-    latest = outcome.drop_duplicates("key", keep="last")
-    return latest.loc[latest["status"] == "uncertain", "key"].tolist()
-
-
-def keys(prefix: str, emails: np.ndarray, *parts: np.ndarray | str) -> np.ndarray:
-    out = np.char.add(prefix, emails.astype(str))
-    for part in parts:
-        out = np.char.add(np.char.add(out, ":"), np.asarray(part).astype(str))
-    return out.astype(object)
-
-
-def unhandled(
-    rows: np.ndarray,
-    prefix: str,
-    parts: list[np.ndarray],
-    codes: np.ndarray,
-    days: np.ndarray,
-    emails: np.ndarray,
-    handled: pd.Index,
-) -> pd.DataFrame:
-    """The referral rows in `rows` whose key is not handled yet: code, key, day, row index."""
-    idx = np.flatnonzero(rows)
-    if len(idx) == 0:
-        return pd.DataFrame(
-            {"code": idx, "key": np.array([], dtype=object), "day": days[idx], "idx": idx}
-        )
-    made = keys(prefix, emails[codes[idx]], *(part[idx] for part in parts))
-    new = ~pd.Index(made).isin(handled)
-    return pd.DataFrame(
-        {"code": codes[idx][new], "key": made[new], "day": days[idx][new], "idx": idx[new]}
-    )
-
-
-def dates_of(days: np.ndarray) -> pd.Series:
-    out = pd.Series(np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]"))
-    ok = ~np.isnan(days)
-    out[ok] = days[ok].astype("int64").astype("datetime64[D]").astype("datetime64[ns]")
-    return out
+    thread = thread.sort_values(["c", "d"], kind="stable").drop_duplicates("c", keep="last")
+    thread = thread.set_index("c").reindex(range(n))
+    fu = known & (L.action == "follow_up") & L.handled_mask
+    since = fu & (L.day >= np.nan_to_num(f.at_codes(outreach_day, L.code), nan=np.inf))
+    return {
+        "outreach_day": outreach_day,
+        "thread_message_id": thread["m"].fillna("").to_numpy(dtype=object),
+        "thread_subject": thread["s"].fillna("").to_numpy(dtype=object),
+        "fu_n": f.group_sum(L.code[since], None, n),
+        "last_fu": f.group_max(L.code[since], L.day[since], n),
+        "inbound_since": found["last_inbound"] >= outreach_day,
+    }

@@ -1,16 +1,22 @@
-"""One plain sentence per partner with the facts behind its action.
+"""One plain sentence per partner with the facts behind its action (RULES.md, "Explaining").
 
-The facts are computed whole-table in `rules`; here each sentence is only
+The facts are computed whole-table in `facts` and `actions`; here each sentence is only
 formatted, for the partners whose action needs it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
-from automations.core.engine import facts as f
+from automations.core.engine import arrays as f
+from automations.core.engine.choose import Choice, Verdicts
+from automations.core.engine.facts import Facts
 from automations.core.engine.rules import Rules
+
+Sentences = Callable[["_Context", list[int]], None]
 
 
 def _first_per_partner(frame: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -20,7 +26,7 @@ def _first_per_partner(frame: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndar
     if not frame.empty:
         head = frame.sort_values(["code", "day"], kind="stable").drop_duplicates("code")
         first[head["code"].to_numpy()] = head["idx"].to_numpy()
-        count = np.bincount(frame["code"].to_numpy(), minlength=n)
+        count = np.bincount(frame["code"].to_numpy().astype("int64"), minlength=n)
     return first, count
 
 
@@ -45,135 +51,167 @@ class _Referrals:
         return f"({self.date[i]}, {client})" if client else f"({self.date[i]})"
 
 
+class _Context:
+    """What every sentence may need, and the column being written."""
+
+    def __init__(
+        self,
+        F: Facts,
+        c: Choice,
+        v: Verdicts,
+        R: pd.DataFrame,
+        blocked_rows: dict[str, str],
+        rules: Rules,
+    ) -> None:
+        self.F, self.c, self.v, self.rules = F, c, v, rules
+        self.ref = _Referrals(R)
+        self.blocked_rows = blocked_rows
+        self.out = np.full(F.n, "", dtype=object)
+
+
 def explain(
-    P: pd.DataFrame,
-    F: dict[str, np.ndarray],
-    action: np.ndarray,
-    partner_action: np.ndarray,
-    R: pd.DataFrame,
-    thanks: pd.DataFrame,
-    outcomes: pd.DataFrame,
-    escalations: pd.DataFrame,
-    do_not_email: np.ndarray,
-    refused: np.ndarray,
-    blocked_rows: dict[str, str],
-    rules: Rules,
+    F: Facts, c: Choice, v: Verdicts, R: pd.DataFrame, blocked_rows: dict[str, str], rules: Rules
 ) -> np.ndarray:
     """The reason column of Health."""
-    n = len(P)
-    T = int(F["T"][0]) if n else 0
-    name = P["name"].to_numpy(dtype=object)
-    email = P["email"].to_numpy(dtype=object)
-    status = P["status"].to_numpy(dtype=object)
-    explicit = ~np.isnan(P["cadence_days"].to_numpy(dtype="float64"))
-    ref = _Referrals(R)
-    out = np.full(n, "", dtype=object)
+    x = _Context(F, c, v, R, blocked_rows, rules)
+    by_action: dict[str, Sentences] = {
+        "thank": _thank,
+        "outcome": _outcome,
+        "follow_up": _follow_up,
+        "fade": _fade,
+        "survey": _survey,
+        "nurture": _nurture,
+        "none": _none,
+        "blocked": _blocked,
+    }
+    for action, write in by_action.items():
+        write(x, np.flatnonzero(c.partner_action == action).tolist())
+    _escalate(x, np.flatnonzero(c.action == "escalate").tolist())
+    return x.out
 
-    def where(kind: str, actions: np.ndarray = partner_action) -> list[int]:
-        return np.flatnonzero(actions == kind).tolist()
 
-    first, count = _first_per_partner(thanks, n)
-    for i in where("thank"):
+def _thank(x: _Context, rows: list[int]) -> None:
+    first, count = _first_per_partner(x.v.thank.items, x.F.n)
+    for i in rows:
         j = first[i]
-        out[i] = (
-            f"referral from {name[i]} {ref.label(j)} not thanked yet"
+        x.out[i] = (
+            f"referral from {x.F.name[i]} {x.ref.label(j)} not thanked yet"
             if count[i] == 1
-            else f"{count[i]} referrals from {name[i]} since {ref.date[j]} not thanked yet"
+            else f"{count[i]} referrals from {x.F.name[i]} since {x.ref.date[j]} not thanked yet"
         )
 
-    first, count = _first_per_partner(outcomes, n)
-    for i in where("outcome"):
+
+def _outcome(x: _Context, rows: list[int]) -> None:
+    first, count = _first_per_partner(x.v.outcome.items, x.F.n)
+    for i in rows:
         j = first[i]
-        out[i] = (
-            f"referral {ref.label(j)} {ref.status[j]} on {ref.closed[j]}: outcome not shared yet"
+        x.out[i] = (
+            f"referral {x.ref.label(j)} {x.ref.status[j]} on {x.ref.closed[j]}: "
+            "outcome not shared yet"
             if count[i] == 1
             else f"{count[i]} referral outcomes not shared yet"
         )
 
-    outreach = f.iso_dates(F["outreach_day"])
-    for i in where("follow_up"):
-        out[i] = (
-            f"outreach on {outreach[i]} unanswered for {_n(T - F['outreach_day'][i])} days "
-            f"(follow-up {_n(F['fu_n'][i]) + 1} of {rules.max_follow_ups})"
+
+def _follow_up(x: _Context, rows: list[int]) -> None:
+    F = x.F
+    outreach = f.iso_dates(F.outreach_day)
+    for i in rows:
+        x.out[i] = (
+            f"outreach on {outreach[i]} unanswered for {_n(F.T - F.outreach_day[i])} days "
+            f"(follow-up {_n(F.fu_n[i]) + 1} of {x.rules.max_follow_ups})"
         )
 
-    for i in where("fade"):
+
+def _fade(x: _Context, rows: list[int]) -> None:
+    F = x.F
+    for i in rows:
         quiet = (
             "no referrals either way yet"
-            if np.isnan(F["last_referral"][i])
-            else f"no referrals either way in {_n((T - F['last_referral'][i]) // 30.44)} months"
+            if np.isnan(F.last_referral[i])
+            else f"no referrals either way in {_n((F.T - F.last_referral[i]) // 30.44)} months"
         )
-        out[i] = f"{quiet}; {_n(F['unanswered'][i])} check-ins unanswered: set status to faded"
+        x.out[i] = f"{quiet}; {_n(F.unanswered[i])} check-ins unanswered: set status to faded"
 
-    for i in where("survey"):
-        out[i] = f"active partner for {_n(F['age'][i])} days; no survey yet this quarter"
 
-    base = F["nurture_base"]
-    for i in where("nurture"):
-        cadence = _n(F["cadence"][i])
+def _survey(x: _Context, rows: list[int]) -> None:
+    for i in rows:
+        x.out[i] = f"active partner for {_n(x.F.age[i])} days; no survey yet this quarter"
+
+
+def _nurture(x: _Context, rows: list[int]) -> None:
+    F = x.F
+    explicit = ~np.isnan(F.cadence_set)
+    for i in rows:
+        cadence = _n(F.cadence[i])
         every = (
             f"(check-in every {cadence} days, set on the partner)"
             if explicit[i]
-            else f"(tier {F['tier'][i]} check-in every {cadence})"
+            else f"(tier {F.tier[i]} check-in every {cadence})"
         )
-        out[i] = (
+        x.out[i] = (
             f"never checked in with {every}"
-            if np.isnan(base[i])
-            else f"no touch in {_n(T - base[i])} days {every}"
+            if np.isnan(F.nurture_base[i])
+            else f"no touch in {_n(F.T - F.nurture_base[i])} days {every}"
         )
 
-    last_email = f.iso_dates(F["last_email"])
-    next_due = f.iso_dates(F["next_due"])
-    last_inbound = f.iso_dates(F["last_inbound"])
-    for i in where("none"):
-        if F["waiting"][i]:
-            out[i] = (
-                f"{F['waiting'][i]} waits: last email on {last_email[i]}; due {next_due[i]} "
-                f"({rules.min_days_between_emails} days between emails)"
-            )
-        elif F["replied"][i]:
-            out[i] = f"replied on {last_inbound[i]}: set status to active to start check-ins"
-        elif F["next_kind"][i]:
-            out[i] = f"next {F['next_kind'][i]} due {next_due[i]}"
-        elif status[i] == "prospect":
-            out[i] = "nothing due (prospects are emailed only by a campaign)"
-        else:
-            out[i] = "nothing due"
 
-    refusal_day = f.iso_dates(F["blocked_day"])
-    refusal_words = {"bounce": "address bounced on", "unsubscribe": "unsubscribed on"}
-    for i in where("blocked"):
-        if email[i] in blocked_rows:
-            out[i] = blocked_rows[email[i]]
-        elif do_not_email[i]:
-            out[i] = "do_not_email is set: no email to this partner"
-        elif refused[i]:
-            words = refusal_words.get(
-                F["blocked_status"][i], "address refused by the mail server on"
+def _none(x: _Context, rows: list[int]) -> None:
+    F, c = x.F, x.c
+    last_email, next_due = f.iso_dates(F.last_email), f.iso_dates(c.next_due)
+    last_inbound = f.iso_dates(F.last_inbound)
+    for i in rows:
+        if c.waiting[i]:
+            x.out[i] = (
+                f"{c.waiting[i]} waits: last email on {last_email[i]}; due {next_due[i]} "
+                f"({x.rules.min_days_between_emails} days between emails)"
             )
-            out[i] = f"{words} {refusal_day[i]}"
+        elif c.replied[i]:
+            x.out[i] = f"replied on {last_inbound[i]}: set status to active to start check-ins"
+        elif c.next_kind[i]:
+            x.out[i] = f"next {c.next_kind[i]} due {next_due[i]}"
+        elif F.status[i] == "prospect":
+            x.out[i] = "nothing due (prospects are emailed only by a campaign)"
         else:
-            out[i] = f"status is {status[i]}: no check-ins or surveys"
+            x.out[i] = "nothing due"
 
-    first, count = _first_per_partner(escalations, n)
-    survey_day = f.iso_dates(F["survey_day"])
-    for i in where("escalate", action):
+
+def _blocked(x: _Context, rows: list[int]) -> None:
+    F = x.F
+    refusal_day = f.iso_dates(F.blocked_day)
+    words = {"bounce": "address bounced on", "unsubscribe": "unsubscribed on"}
+    for i in rows:
+        if F.email[i] in x.blocked_rows:
+            x.out[i] = x.blocked_rows[F.email[i]]
+        elif F.do_not_email[i]:
+            x.out[i] = "do_not_email is set: no email to this partner"
+        elif not np.isnan(F.blocked_day[i]):
+            said = words.get(F.blocked_status[i], "address refused by the mail server on")
+            x.out[i] = f"{said} {refusal_day[i]}"
+        else:
+            x.out[i] = f"status is {F.status[i]}: no check-ins or surveys"
+
+
+def _escalate(x: _Context, rows: list[int]) -> None:
+    F, ref = x.F, x.ref
+    first, count = _first_per_partner(x.v.escalation.items, F.n)
+    survey_day = f.iso_dates(F.survey_day)
+    for i in rows:
         parts = []
         j = first[i]
         if count[i]:
             word = "from" if ref.direction[j] == "received" else "to"
             more = f" (and {count[i] - 1} more)" if count[i] > 1 else ""
             parts.append(
-                f"referral {word} {name[i]} {ref.label(j)} still {ref.status[j]} after "
-                f"{_n(T - ref.day[j])} days{more}"
+                f"referral {word} {F.name[i]} {ref.label(j)} still {ref.status[j]} after "
+                f"{_n(F.T - ref.day[j])} days{more}"
             )
-        if F["esc_survey"][i]:
+        if x.v.survey_escalation.now[i]:
             parts.append(
                 f"survey of {survey_day[i]} rated the partnership low "
-                f"(lowest {F['survey_low'][i]:g}, average {F['survey_avg'][i]:.1f})"
+                f"(lowest {F.survey_low[i]:g}, average {F.survey_avg[i]:.1f})"
             )
-        also = partner_action[i]
+        also = x.c.partner_action[i]
         if also in ("thank", "outcome", "follow_up", "survey", "nurture"):
-            parts.append(f"also {also}: {out[i]}")
-        out[i] = "; ".join(parts)
-    return out
+            parts.append(f"also {also}: {x.out[i]}")
+        x.out[i] = "; ".join(parts)

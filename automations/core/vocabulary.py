@@ -1,0 +1,80 @@
+"""The words the toolkit and the sheet share: actions, email kinds, Log statuses (SHEET.md,
+RULES.md, EMAIL.md), each once, with the orders that rank them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """What Health says a relationship needs (RULES.md, in priority order)."""
+
+    ESCALATE = "escalate"
+    THANK = "thank"
+    OUTCOME = "outcome"
+    FOLLOW_UP = "follow_up"
+    FADE = "fade"
+    SURVEY = "survey"
+    NURTURE = "nurture"
+    NONE = "none"
+    BLOCKED = "blocked"
+
+
+class Kind(StrEnum):
+    """An email the toolkit writes (one template each)."""
+
+    OUTREACH = "outreach"
+    FOLLOW_UP = "follow_up"
+    NURTURE = "nurture"
+    THANK = "thank"
+    OUTCOME = "outcome"
+    SURVEY = "survey"
+    ESCALATION = "escalation"
+    DIGEST = "digest"
+    SURVEY_OWNER = "survey_owner"
+    REVIEW = "review"
+
+
+class Status(StrEnum):
+    """A Log row's status (SHEET.md); `pending` lives only in the journal."""
+
+    SENT = "sent"
+    WRITTEN = "written"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    UNCERTAIN = "uncertain"
+    REPLY = "reply"
+    BOUNCE = "bounce"
+    UNSUBSCRIBE = "unsubscribe"
+    PROPOSED = "proposed"
+    WITHDRAWN = "withdrawn"
+    MEETING = "meeting"
+    EMAILED = "emailed"
+    PENDING = "pending"
+
+
+ACTION_ORDER = tuple(a.value for a in Action)  # Health's sort order
+PARTNER_KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
+INTERNAL_KINDS = ("escalation", "digest", "survey_owner", "review")
+# The order due emails go in when a cap cuts the run short (most important first).
+EMAIL_PRIORITY = {
+    "escalation": 0,
+    "thank": 1,
+    "outcome": 2,
+    "follow_up": 3,
+    "survey": 5,
+    "survey_owner": 5,
+    "nurture": 6,
+    "digest": 8,
+}
+LOG_STATUSES = tuple(s.value for s in Status if s is not Status.PENDING)
+# The statuses that record what became of an email (the latest one is the key's state).
+SEND_OUTCOMES = ("sent", "written", "failed", "skipped", "uncertain")
+# A key in one of these states is never sent again (`written` only stops the outbox).
+NEVER_AGAIN = ("sent", "pending", "uncertain", "skipped")
+
+
+def delivered(count_written: bool) -> tuple[str, ...]:
+    """The statuses that mean the email reached (or may have reached) its reader: `written`
+    counts only while the backend is the outbox (EMAIL.md: it never reached a partner)."""
+    return ("sent", "uncertain", "written") if count_written else ("sent", "uncertain")
