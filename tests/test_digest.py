@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from automations.cli import main
-from automations.core.digest import iso_week, quarter_series
+from automations.core.digest import quarter_series
+from automations.core.keys import iso_week
 from tests.conftest import Sheet
 from tests.projects import SheetProject
 

@@ -12,6 +12,7 @@ import pytest
 
 from automations.cli import main
 from automations.core.engine import arrays
+from automations.core.keys import quarter_label
 from automations.core.survey import form_link, previous_quarter, report
 from automations.core.tables import SURVEY_ITEMS
 from tests.conftest import SENDER, TODAY, Sheet, set_keys
@@ -50,7 +51,7 @@ def test_the_survey_email_links_to_the_form_with_the_partner_filled_in(
         .get_body(("plain",))
         .get_content()
     )  # type: ignore[union-attr]
-    last = arrays.quarter_label(arrays.quarter_start(dt.date.today()) - dt.timedelta(days=1))
+    last = quarter_label(arrays.quarter_start(dt.date.today()) - dt.timedelta(days=1))
     assert last in text
     (own,) = (project / "outbox").glob("survey_owner-*.eml")
     owner_links = [parse_qs(urlsplit(u).query) for u in links(own)]

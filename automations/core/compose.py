@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automations.core.engine import arrays
+from automations.core import keys as idempotency
 from automations.core.engine.decisions import Decisions
+from automations.core.keys import quarter_label
 from automations.core.survey import form_link, previous_quarter, previous_quarters
 from automations.core.tables import Tables
 
@@ -363,13 +364,13 @@ def owner_survey_drafts(
     if not letterhead.form.url:
         return []
     look = Lookup.build(tables, decisions.health)
-    quarter = arrays.quarter_label(today)
+    quarter = quarter_label(today)
     health = decisions.health
     active = health[(health["status"] == "active") & ~health["hard_blocked"].astype(bool)]
     out = []
     for owner, rows in active.groupby("owner", sort=True):
-        key = f"survey:{owner}:{quarter}"
-        if key in handled:
+        key = idempotency.survey_owner(str(owner), today)
+        if key in handled or idempotency.survey_owner_earlier(str(owner), today) in handled:
             continue
         form = letterhead.form
         items = [
@@ -419,7 +420,7 @@ def digest_drafts(
     out = []
     domain = letterhead.sender.email.rpartition("@")[2] or "localhost"
     for owner, emails in owner_partners(decisions.health).items():
-        key = f"digest:{owner}:{iso_week(today)}"
+        key = idempotency.digest(owner, today)
         if key in handled:
             continue
         summary = digest_context(

@@ -9,15 +9,10 @@ import numpy as np
 import pandas as pd
 
 from automations.core.engine import arrays
+from automations.core.keys import iso_week, quarter_label
 from automations.core.render import long_date, money
 from automations.core.tables import Tables
 from automations.core.vocabulary import PARTNER_KINDS, delivered
-
-
-def iso_week(day: dt.date) -> str:
-    """2026-W48: the digest's week, part of its key."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def quarter_series(
@@ -36,7 +31,7 @@ def quarter_series(
         inside = mine[(days >= start) & (days < end)]
         out.append(
             (
-                arrays.quarter_label(start),
+                quarter_label(start),
                 int((inside["direction"] == "received").sum()),
                 int((inside["direction"] == "given").sum()),
             )

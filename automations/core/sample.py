@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from automations.core.engine.arrays import quarter_label, quarter_start
+from automations.core.engine.arrays import quarter_start
+from automations.core.keys import quarter_label
 from automations.core.messages import message_id
 from automations.core.tables import LOG_COLUMNS, SURVEY_ITEMS
 

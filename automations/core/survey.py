@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from automations.core.engine import arrays
+from automations.core.keys import quarter_label
 from automations.core.tables import SURVEY_ITEMS, Tables
 
 GAP = 3  # points between the partner's view and the owner's that the report points out
@@ -61,7 +62,7 @@ def previous_quarters(
     )
     got = inside[(inside["direction"] == "received") & (inside["client"] != "")]
     clients = got.groupby("partner_email")["client"].agg(list).to_dict()
-    label = arrays.quarter_label(start)
+    label = quarter_label(start)
     zero = {"received": 0, "given": 0, "won": 0, "lost": 0, "open": 0}
     rows: dict[str, dict[str, int]] = {
         str(k): {str(c): int(v) for c, v in r.items()} for k, r in counts.to_dict("index").items()

@@ -179,11 +179,6 @@ def latest_per_partner(frame: pd.DataFrame, order_by: str) -> pd.DataFrame:
     return ordered.drop_duplicates("code", keep="last").set_index("code")
 
 
-def quarter_label(day: dt.date) -> str:
-    """`2026Q4` for a day in October–December 2026."""
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
 def quarter_start(day: dt.date) -> dt.date:
     """The first day of `day`'s calendar quarter."""
     return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
