@@ -13,7 +13,12 @@ from automations import console as report
 from automations.config import Settings, config_path_from, load_settings
 from automations.core.tables import Problem
 from automations.errors import ToolkitError
+from automations.jobs import health as health_job
+from automations.jobs import maintenance
 from automations.jobs import nurture as nurture_job
+from automations.jobs import preview as preview_job
+from automations.jobs import survey as survey_job
+from automations.jobs.sending import Prepared, Progress
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_FATAL = 0, 1, 2
 ONLY_CHOICES = (*nurture_job.KINDS, "escalate")
@@ -160,7 +165,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     _print_problems(result.problems)
     for fault in result.faults:
         print(f"partners: {fault}", file=sys.stderr)
-    template_faults = nurture_job.check_templates(settings, today, clock())
+    template_faults = preview_job.check_templates(settings, today, clock())
     for fault in template_faults:
         print(f"partners: {fault}", file=sys.stderr)
     for key in result.uncertain:
@@ -175,7 +180,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         f"{len(t.survey)} survey responses, {len(t.log)} log rows read; "
         f"{len(result.problems)} problem(s)"
     )
-    login = nurture_job.check_mail(settings)
+    login = maintenance.check_mail(settings)
     if login:
         print(login)
     if result.inbox is not None and not result.inbox.error:
@@ -196,7 +201,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _health(args: argparse.Namespace, settings: Settings) -> int:
-    result = nurture_job.run_health(
+    result = health_job.run_health(
         settings, _today(args, settings), _clock(settings)(), write=not args.no_write
     )
     _print_problems(result.problems)
@@ -215,8 +220,8 @@ def _health(args: argparse.Namespace, settings: Settings) -> int:
     return _code(result.problems)
 
 
-def _progress(quiet: bool) -> nurture_job.Progress:
-    def show(done: int, total: int, prepared: nurture_job.Prepared, delivery: object) -> None:
+def _progress(quiet: bool) -> Progress:
+    def show(done: int, total: int, prepared: Prepared, delivery: object) -> None:
         if not quiet and total >= PROGRESS_FROM and (done % 10 == 0 or done == total):
             print(f"  {done}/{total} done", file=sys.stderr, flush=True)
 
@@ -248,7 +253,7 @@ def _nurture(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _preview(args: argparse.Namespace, settings: Settings) -> int:
-    prepared = nurture_job.run_preview(
+    prepared = preview_job.run_preview(
         settings, _today(args, settings), _clock(settings)(), args.template, args.partner
     )
     print(report.preview_text(prepared, html=args.html))
@@ -283,7 +288,7 @@ def _campaign(args: argparse.Namespace, settings: Settings) -> int:
 
 def _survey(args: argparse.Namespace, settings: Settings) -> int:
     if args.report:
-        frame = nurture_job.run_survey_report(settings, _today(args, settings), _clock(settings)())
+        frame = survey_job.run_survey_report(settings, _today(args, settings), _clock(settings)())
         print(report.survey_report(frame, args.format))
         return EXIT_OK
     if not settings.survey.form_url:
@@ -332,7 +337,7 @@ def _cron(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _replies(args: argparse.Namespace, settings: Settings) -> int:
-    result = nurture_job.run_replies(settings, _clock(settings))
+    result = maintenance.run_replies(settings, _clock(settings))
     print(report.inbox_line(result.inbox))
     if result.write_error:
         print(f"partners: {result.write_error}", file=sys.stderr)
@@ -341,7 +346,7 @@ def _replies(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _resolve(args: argparse.Namespace, settings: Settings) -> int:
-    done = nurture_job.run_resolve(settings, args.key, args.sent, _clock(settings))
+    done = maintenance.run_resolve(settings, args.key, args.sent, _clock(settings))
     what = "sent: it will not be sent again" if args.sent else "due again on the next run"
     print(f"{done.key}: recorded as {what}.")
     if done.write_error:
@@ -351,7 +356,7 @@ def _resolve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _carry_over(args: argparse.Namespace, settings: Settings) -> int:
-    done = nurture_job.run_carry_over(settings, _clock(settings))
+    done = maintenance.run_carry_over(settings, _clock(settings))
     if not done.carried:
         print("Nothing to carry over: the journal holds no rows of another sheet.")
     else:

@@ -1,4 +1,5 @@
-"""The main job (`partners nurture`), `partners preview` and `partners resolve`."""
+"""The main job, `partners nurture`: Health and every due email (also `survey` and `digest`,
+which are nurture runs of one kind), a dry run, `--baseline` or `--send`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from automations.adapters.imap import InboxError
 from automations.adapters.journal import Entry
 from automations.adapters.mail import Mailer
 from automations.config import Settings
@@ -17,7 +17,6 @@ from automations.core.engine import arrays
 from automations.core.engine.decide import decide, sort_health
 from automations.core.engine.decisions import Decisions
 from automations.core.tables import Problem, Tables
-from automations.errors import ConfigError, ToolkitError
 from automations.jobs import inbox as mailbox
 from automations.jobs.sending import (
     Caps,
@@ -37,17 +36,12 @@ from automations.jobs.wiring import (
     health_rows,
     letterhead,
     load_templates,
-    open_mailer,
     tables_from,
 )
 
 KINDS = ("escalation", "thank", "outcome", "follow_up", "survey", "nurture")
 BASELINE_DETAIL = "baseline: recorded as handled without sending"
 PLACEHOLDER_FORM = "EXAMPLE-FORM-ID"  # the form_url `partners init` writes
-
-
-class ResolveError(ToolkitError):
-    """`partners resolve` was given a key it cannot settle."""
 
 
 @dataclass(frozen=True)
@@ -246,181 +240,3 @@ def _baseline(
     result.write_error = write_sheet(s, health_rows(result.decisions.health), entries)
     result.wrote = not result.write_error
     return result
-
-
-@dataclass
-class HealthResult:
-    """What a health run found: decisions, problems, and whether Health was written."""
-
-    tables: Tables
-    decisions: Decisions
-    wrote: bool
-    write_error: str = ""
-
-    @property
-    def problems(self) -> list[Problem]:
-        """Every row or tab problem found while reading the sheet."""
-        return self.tables.problems
-
-
-def run_health(settings: Settings, today: dt.date, now: dt.datetime, write: bool) -> HealthResult:
-    """Decide and (with `write`) replace Health, through the session like every writer:
-    the run lock (never over a send's Log rows) and the journal's rows merged in."""
-    with session(settings, today, now, writing=write, read_inbox=False) as s:
-        decisions = decide(s.tables, today, settings.rules, decide_options(settings))
-        if not write:
-            return HealthResult(s.tables, decisions, False)
-        error = write_sheet(s, health_rows(decisions.health), [])
-        return HealthResult(s.tables, decisions, not error, error)
-
-
-@dataclass
-class Resolved:
-    """A settled uncertain key."""
-
-    key: str
-    entry: Entry
-    write_error: str = ""
-
-
-def run_resolve(settings: Settings, key: str, sent: bool, clock: Clock) -> Resolved:
-    """Settle an `uncertain` key: it was sent (never send again) or send it on the next run."""
-    now = clock()
-    with session(settings, now.date(), now, writing=True) as s:
-        if key not in arrays.uncertain_keys(s.tables.log):
-            known = s.tables.log[s.tables.log["key"] == key]
-            state = known["status"].iloc[-1] if len(known) else "not in the Log or the journal"
-            raise ResolveError(
-                f"{key!r} is not uncertain (its state: {state}); `partners check` lists the "
-                "uncertain keys"
-            )
-        base = next((e for e in reversed(s.journal.entries()) if e.key == key), None)
-        if base is None:
-            row = s.tables.log[s.tables.log["key"] == key].iloc[-1]
-            base = Entry(
-                "",
-                "",
-                str(row["action"]),
-                str(row["partner_email"]),
-                key,
-                str(row["template"]),
-                str(row["subject"]),
-                str(row["message_id"]),
-                "uncertain",
-                "",
-            )
-        if sent:
-            entry = base.moved(
-                "sent", "confirmed sent by hand (partners resolve --sent)", stamp(now)
-            )
-        else:
-            entry = base.moved(
-                "failed",
-                "not sent, settled by hand: due again (partners resolve --retry)",
-                stamp(now),
-            )
-        entry = Entry(entry.timestamp, s.run_id, *entry.as_row()[2:])
-        s.journal.record([entry])
-        return Resolved(key, entry, write_sheet(s, None, [entry]))
-
-
-@dataclass
-class CarriedOver:
-    """What `partners carry-over` brought into this sheet's Log."""
-
-    carried: list[Entry]
-    write_error: str = ""
-
-
-def run_carry_over(settings: Settings, clock: Clock) -> CarriedOver:
-    """The journal's rows of the sheets this project used before become this sheet's, and
-    go to its Log: the stated step after moving from the workbook to Google Sheets."""
-    now = clock()
-    with session(settings, now.date(), now, writing=True, read_inbox=False, carry_over=True) as s:
-        return CarriedOver(s.carried or [], write_sheet(s, None, []))
-
-
-class PreviewError(ToolkitError):
-    """The preview cannot be made (unknown partner, template error)."""
-
-    exit_code = 1
-
-
-def run_preview(
-    settings: Settings, today: dt.date, now: dt.datetime, template: str, email: str
-) -> Prepared:
-    """One email exactly as it would be sent (the due one, else made up for a look)."""
-    templates = load_templates(settings)
-    with session(settings, today, now, writing=False, read_inbox=False) as s:
-        decisions = decide(s.tables, today, settings.rules, decide_options(settings))
-        draft = compose.preview_draft(
-            template,
-            email,
-            s.tables,
-            decisions,
-            letterhead(settings),
-            today,
-            settings.rules.stale_referral_days,
-        )
-        if draft is None:
-            raise PreviewError(f"no partner with email {email!r} in the Partners tab")
-        prepared = prepare([draft], templates, settings, now)
-        if prepared.faults:
-            raise PreviewError(prepared.faults[0])
-        return prepared.ready[0]
-
-
-def check_templates(settings: Settings, today: dt.date, now: dt.datetime) -> list[str]:
-    """Compile every template; one line per template that cannot be used."""
-    from automations.core.render import TemplateFault
-
-    templates = load_templates(settings)
-    faults = []
-    for name in sorted(templates.sources):
-        try:
-            templates.check(name)
-        except TemplateFault as fault:
-            faults.append(f"template error: {fault}")
-    return faults
-
-
-def check_mail(settings: Settings) -> str:
-    """Log in to the SMTP server (and leave) to prove the settings work; a line saying so."""
-    mailer = open_mailer(settings)
-    if settings.mail.backend != "smtp":
-        return f"mail: outbox folder {settings.mail.outbox_dir}/ (nothing leaves this machine)"
-    from automations.adapters.mail.smtp import SmtpMailer
-
-    assert isinstance(mailer, SmtpMailer)
-    mailer.open()
-    mailer.close()
-    who = f" as {settings.mail.username}" if settings.mail.username else ""
-    return f"mail: connected to {mailer.where}{who} ({settings.mail.security}): OK"
-
-
-@dataclass
-class RepliesResult:
-    """What `partners replies` found and recorded."""
-
-    inbox: mailbox.InboxOutcome
-    write_error: str = ""
-
-
-def run_survey_report(settings: Settings, today: dt.date, now: dt.datetime) -> pd.DataFrame:
-    """Per partner: their latest view, the owner's beside it, items 3+ points apart."""
-    from automations.core import survey
-
-    with session(settings, today, now, writing=False, read_inbox=False) as s:
-        return survey.report(s.tables, today, settings.sender.email)
-
-
-def run_replies(settings: Settings, clock: Clock) -> RepliesResult:
-    """Read the inbox now and record replies, bounces and unsubscribes in the Log."""
-    if not settings.imap.host:
-        raise ConfigError("`partners replies` needs an [imap] section with a host")
-    now = clock()
-    with session(settings, now.date(), now, writing=True) as s:
-        assert s.inbox is not None
-        if s.inbox.error:
-            raise InboxError(s.inbox.error)
-        return RepliesResult(s.inbox, write_sheet(s, None, []))

@@ -1,0 +1,125 @@
+"""Settling what a run left open: `partners resolve`, `partners carry-over`, `partners replies`,
+and the mail login check of `partners check`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from automations.adapters.imap import InboxError
+from automations.adapters.journal import Entry
+from automations.config import Settings
+from automations.core.engine import arrays
+from automations.errors import ConfigError, ToolkitError
+from automations.jobs import inbox as mailbox
+from automations.jobs.sending import (
+    Clock,
+    stamp,
+)
+from automations.jobs.session import session, write_sheet
+from automations.jobs.wiring import (
+    open_mailer,
+)
+
+
+class ResolveError(ToolkitError):
+    """`partners resolve` was given a key it cannot settle."""
+
+
+@dataclass
+class Resolved:
+    """A settled uncertain key."""
+
+    key: str
+    entry: Entry
+    write_error: str = ""
+
+
+def run_resolve(settings: Settings, key: str, sent: bool, clock: Clock) -> Resolved:
+    """Settle an `uncertain` key: it was sent (never send again) or send it on the next run."""
+    now = clock()
+    with session(settings, now.date(), now, writing=True) as s:
+        if key not in arrays.uncertain_keys(s.tables.log):
+            known = s.tables.log[s.tables.log["key"] == key]
+            state = known["status"].iloc[-1] if len(known) else "not in the Log or the journal"
+            raise ResolveError(
+                f"{key!r} is not uncertain (its state: {state}); `partners check` lists the "
+                "uncertain keys"
+            )
+        base = next((e for e in reversed(s.journal.entries()) if e.key == key), None)
+        if base is None:
+            row = s.tables.log[s.tables.log["key"] == key].iloc[-1]
+            base = Entry(
+                "",
+                "",
+                str(row["action"]),
+                str(row["partner_email"]),
+                key,
+                str(row["template"]),
+                str(row["subject"]),
+                str(row["message_id"]),
+                "uncertain",
+                "",
+            )
+        if sent:
+            entry = base.moved(
+                "sent", "confirmed sent by hand (partners resolve --sent)", stamp(now)
+            )
+        else:
+            entry = base.moved(
+                "failed",
+                "not sent, settled by hand: due again (partners resolve --retry)",
+                stamp(now),
+            )
+        entry = Entry(entry.timestamp, s.run_id, *entry.as_row()[2:])
+        s.journal.record([entry])
+        return Resolved(key, entry, write_sheet(s, None, [entry]))
+
+
+@dataclass
+class CarriedOver:
+    """What `partners carry-over` brought into this sheet's Log."""
+
+    carried: list[Entry]
+    write_error: str = ""
+
+
+def run_carry_over(settings: Settings, clock: Clock) -> CarriedOver:
+    """The journal's rows of the sheets this project used before become this sheet's, and
+    go to its Log: the stated step after moving from the workbook to Google Sheets."""
+    now = clock()
+    with session(settings, now.date(), now, writing=True, read_inbox=False, carry_over=True) as s:
+        return CarriedOver(s.carried or [], write_sheet(s, None, []))
+
+
+@dataclass
+class RepliesResult:
+    """What `partners replies` found and recorded."""
+
+    inbox: mailbox.InboxOutcome
+    write_error: str = ""
+
+
+def run_replies(settings: Settings, clock: Clock) -> RepliesResult:
+    """Read the inbox now and record replies, bounces and unsubscribes in the Log."""
+    if not settings.imap.host:
+        raise ConfigError("`partners replies` needs an [imap] section with a host")
+    now = clock()
+    with session(settings, now.date(), now, writing=True) as s:
+        assert s.inbox is not None
+        if s.inbox.error:
+            raise InboxError(s.inbox.error)
+        return RepliesResult(s.inbox, write_sheet(s, None, []))
+
+
+def check_mail(settings: Settings) -> str:
+    """Log in to the SMTP server (and leave) to prove the settings work; a line saying so."""
+    mailer = open_mailer(settings)
+    if settings.mail.backend != "smtp":
+        return f"mail: outbox folder {settings.mail.outbox_dir}/ (nothing leaves this machine)"
+    from automations.adapters.mail.smtp import SmtpMailer
+
+    assert isinstance(mailer, SmtpMailer)
+    mailer.open()
+    mailer.close()
+    who = f" as {settings.mail.username}" if settings.mail.username else ""
+    return f"mail: connected to {mailer.where}{who} ({settings.mail.security}): OK"
