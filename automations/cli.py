@@ -19,6 +19,7 @@ from automations.jobs import nurture as nurture_job
 from automations.jobs import preview as preview_job
 from automations.jobs import survey as survey_job
 from automations.jobs.sending import Prepared, Progress
+from automations.jobs.wiring import mail_capabilities
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_FATAL = 0, 1, 2
 ONLY_CHOICES = (*nurture_job.KINDS, "escalate")
@@ -187,7 +188,9 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"inbox: {settings.imap.host}:{settings.imap.port} read: OK. {report.inbox_line(result.inbox)}"
         )
-    sample_sender = settings.mail.backend == "smtp" and settings.sender.email.endswith(".example")
+    sample_sender = mail_capabilities(settings).delivers and settings.sender.email.endswith(
+        ".example"
+    )
     if sample_sender:
         print(
             f"partners: [sender] email is still {settings.sender.email!r} (the sample's); "

@@ -1,4 +1,4 @@
-"""Health decisions as text for people: a table, CSV or JSON."""
+"""Everything printed for people: Health as a table, CSV or JSON; what a run did; problems."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 
 from automations.core.engine.decisions import HEALTH_COLUMNS
 from automations.core.tables import Problem
+from automations.jobs.wiring import mail_capabilities
 
 if TYPE_CHECKING:
     from automations.config import Settings
@@ -122,14 +123,13 @@ def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False
         if result.to_send:
             lines.append(plan_table(result.to_send))
             lines.append("")
-        backend = "written to the outbox" if settings.mail.backend == "outbox" else "sent"
         lines.append(
-            f"Dry run: {len(result.to_send)} email(s) would be {backend}"
+            f"Dry run: {len(result.to_send)} email(s) would be {mail_capabilities(settings).verb}"
             + (f" ({_count_by_kind(result.to_send)})" if result.to_send else "")
             + ". Nothing was sent or written; add --send to do it."
         )
     elif not (result.report and result.report.outcomes) and not result.faults:
-        verb = "written" if settings.mail.backend == "outbox" else "sent"
+        verb = "sent" if mail_capabilities(settings).delivers else "written"
         lines.append(f"Nothing is due: no email {verb}.")
     else:
         outcomes = result.report.outcomes if result.report else []
@@ -137,7 +137,7 @@ def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False
         if done and not quiet:
             lines.append(plan_table(done))
             lines.append("")
-        if settings.mail.backend == "outbox":
+        if not mail_capabilities(settings).delivers:
             lines.append(
                 f"Wrote {len(done)} email(s) to {settings.mail.outbox_dir}/"
                 + (f" ({_count_by_kind(done)})" if done else "")
@@ -230,7 +230,7 @@ def campaign_lines(result: CampaignResult, settings: Settings, send: bool) -> li
         f"{len(a.never)} never (blocked or declined); {len(a.waiting)} wait (emailed lately); "
         f"{len(a.due)} to reach."
     ]
-    verb = "written to the outbox" if settings.mail.backend == "outbox" else "sent"
+    verb = mail_capabilities(settings).verb
     if not send:
         if result.to_send:
             lines += ["", plan_table(result.to_send), "", "One of them, as it would go:", ""]

@@ -25,7 +25,12 @@ from automations.jobs.sending import (
     prepare,
 )
 from automations.jobs.session import Session, send_all, session, write_sheet
-from automations.jobs.wiring import decide_options, letterhead, load_templates
+from automations.jobs.wiring import (
+    decide_options,
+    letterhead,
+    load_templates,
+    mail_capabilities,
+)
 
 
 @dataclass
@@ -127,7 +132,7 @@ def run_campaign(
             decisions,
             today,
             settings.rules.min_days_between_emails,
-            settings.mail.backend == "outbox",
+            not mail_capabilities(settings).delivers,
             str(path),
         )
         result = CampaignResult(campaign, audience, s.tables.problems)

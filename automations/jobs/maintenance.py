@@ -114,7 +114,7 @@ def run_replies(settings: Settings, clock: Clock) -> RepliesResult:
 def check_mail(settings: Settings) -> str:
     """Log in to the SMTP server (and leave) to prove the settings work; a line saying so."""
     mailer = open_mailer(settings)
-    if settings.mail.backend != "smtp":
+    if not mailer.capabilities.delivers:
         return f"mail: outbox folder {settings.mail.outbox_dir}/ (nothing leaves this machine)"
     from automations.adapters.mail.smtp import SmtpMailer
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from automations.adapters.journal import Entry
 from automations.adapters.mail import Mailer
+from automations.adapters.sheet import SheetBackend
 from automations.config import Settings
 from automations.core import compose
 from automations.core.engine import arrays
@@ -36,6 +37,7 @@ from automations.jobs.wiring import (
     health_rows,
     letterhead,
     load_templates,
+    mail_capabilities,
     tables_from,
 )
 
@@ -100,15 +102,16 @@ def run_nurture(
     options: NurtureOptions,
     progress: Progress | None = None,
     mailer: Mailer | None = None,
+    sheet: SheetBackend | None = None,
 ) -> NurtureResult:
     """Health and every due email: a dry run, `--baseline`, or `--send`."""
     now = clock()
     writing = options.send or options.baseline
     templates = load_templates(settings)
-    with session(settings, today, now, writing) as s:
+    with session(settings, today, now, writing, sheet=sheet) as s:
         decided = decide_options(settings)
         placeholder = (
-            settings.mail.backend == "smtp" and PLACEHOLDER_FORM in settings.survey.form_url
+            mail_capabilities(settings).delivers and PLACEHOLDER_FORM in settings.survey.form_url
         )
         if placeholder:
             # Surveys cannot go with the sample's form: decide as if surveys were off, so a

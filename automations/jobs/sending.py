@@ -29,7 +29,7 @@ from automations.core.messages import (
 from automations.core.render import Rendered, TemplateFault, Templates
 from automations.core.tables import LOG_COLUMNS, RawSheet, normalise_header
 from automations.core.vocabulary import NEVER_AGAIN
-from automations.jobs.wiring import letterhead
+from automations.jobs.wiring import letterhead, mail_capabilities
 
 Clock = Callable[[], dt.datetime]
 Progress = Callable[[int, int, "Prepared", Delivery], None]
@@ -139,7 +139,7 @@ class Caps:
     ) -> Caps:
         """--limit (or a campaign's), and on SMTP max_per_run and what max_per_day leaves."""
         caps = cls(limit=limit)
-        if settings.mail.backend == "smtp":
+        if mail_capabilities(settings).capped:
             caps.per_run = settings.mail.max_per_run
             sent = journal.sent_since(now - dt.timedelta(hours=24))
             caps.day_room = settings.mail.max_per_day - sent

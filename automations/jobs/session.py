@@ -37,7 +37,13 @@ from automations.jobs.sending import (
     unlogged,
     with_log_rows,
 )
-from automations.jobs.wiring import open_backend, open_mailer, state_dir, tables_from
+from automations.jobs.wiring import (
+    mail_capabilities,
+    open_backend,
+    open_mailer,
+    state_dir,
+    tables_from,
+)
 
 
 @dataclass
@@ -72,18 +78,20 @@ def session(
     writing: bool,
     read_inbox: bool = True,
     carry_over: bool = False,
+    sheet: SheetBackend | None = None,
 ) -> Iterator[Session]:
     """Lock (when writing), settle crashed sends, read the sheet with the journal merged in.
 
     `carry_over` (with `writing`): the journal's rows recorded for other sheets become this
-    sheet's first, so they reach its Log (the deliberate step after moving sheets)."""
+    sheet's first, so they reach its Log (the deliberate step after moving sheets).
+    `sheet`: a backend to use instead of the configured one (the in-memory sheet of tests)."""
     state = state_dir(settings)
     lock = RunLock(state / "run.lock")
     if writing:
         lock.__enter__()
     try:
         path = state / "journal.sqlite3"
-        backend = open_backend(settings)
+        backend = sheet or open_backend(settings)
         # A dry run, a preview or a check leaves no file behind where none was.
         journal = Journal(path if writing or path.exists() else Path(":memory:"), backend.identity)
         try:
@@ -129,7 +137,8 @@ def sent_copies(
     settings: Settings, warnings: list[str]
 ) -> Iterator[Callable[[bytes], None] | None]:
     """With `[imap] save_sent`, a function filing each sent message in the Sent folder."""
-    if settings.mail.backend != "smtp" or not (settings.imap.host and settings.imap.save_sent):
+    files = mail_capabilities(settings).files_copies
+    if not files or not (settings.imap.host and settings.imap.save_sent):
         yield None
         return
     box = mailbox.open_inbox(settings)

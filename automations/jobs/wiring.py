@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from automations.adapters.mail import Mailer
+from automations.adapters.mail import Capabilities, Mailer
 from automations.adapters.sheet import SheetBackend
 from automations.config import Settings, secret
 from automations.core.compose import Letterhead, Sender, SurveyForm
@@ -38,6 +38,17 @@ def open_backend(settings: Settings) -> SheetBackend:
         emulator_host=os.environ.get("SHEETS_EMULATOR_HOST", ""),
         date_order=sheet.date_order,
     )
+
+
+def mail_capabilities(settings: Settings) -> Capabilities:
+    """What the configured kind of mailer does (without connecting to anything)."""
+    if settings.mail.backend == "outbox":
+        from automations.adapters.mail.outbox import OutboxMailer
+
+        return OutboxMailer.capabilities
+    from automations.adapters.mail.smtp import SmtpMailer
+
+    return SmtpMailer.capabilities
 
 
 def open_mailer(settings: Settings) -> Mailer:
@@ -157,7 +168,7 @@ def decide_options(settings: Settings) -> DecideOptions:
     return DecideOptions(
         sender_email=settings.sender.email.lower(),
         survey_enabled=bool(settings.survey.form_url),
-        count_written=settings.mail.backend == "outbox",
+        count_written=not mail_capabilities(settings).delivers,
     )
 
 

@@ -7,7 +7,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from automations.adapters.mail import Delivery, MailError
+from automations.adapters.mail import Capabilities, Delivery, MailError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
 
@@ -16,6 +16,9 @@ class OutboxMailer:
     """Writes `<folder>/<name>.eml` (kind, recipient, id) atomically."""
 
     backend = "outbox"
+    capabilities = Capabilities(
+        delivers=False, capped=False, files_copies=False, verb="written to the outbox"
+    )
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from automations.adapters.mail import Delivery, MailError
+from automations.adapters.mail import Capabilities, Delivery, MailError
 
 # A connection idle longer than this gets a NOOP before reuse (servers drop idle clients;
 # with pacing every message waits this long). A drop found later, before the end of DATA,
@@ -79,6 +79,7 @@ class SmtpMailer:
     """Sends over one reused SMTP connection; see the module docstring for outcomes."""
 
     backend = "smtp"
+    capabilities = Capabilities(delivers=True, capped=True, files_copies=True, verb="sent")
 
     def __init__(
         self,

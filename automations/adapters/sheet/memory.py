@@ -1,0 +1,49 @@
+"""An in-memory sheet for job tests that need no workbook and no emulator."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from automations.config import Tabs
+from automations.core.tables import LOG_COLUMNS, RawSheet
+
+
+class MemorySheet:
+    """The tabs as lists of rows; `write` replaces Health and appends to the Log as the
+    real backends do, and counts the writes."""
+
+    def __init__(
+        self, tabs: dict[str, list[list[Any]]], names: Tabs, identity: str = "memory:sheet"
+    ) -> None:
+        self.tabs = copy.deepcopy(tabs)
+        self.names = names
+        self._identity = identity
+        self.writes = 0
+
+    @property
+    def identity(self) -> str:
+        """`memory:` and a name (the journal keeps each row's sheet)."""
+        return self._identity
+
+    def read(self) -> RawSheet:
+        """Every tab, as a backend hands them over (absent tabs are None)."""
+        n = self.names
+        wanted = (n.partners, n.referrals, n.touches, n.survey, n.log)
+        return RawSheet(
+            {t: copy.deepcopy(self.tabs[t]) if t in self.tabs else None for t in wanted}
+        )
+
+    def write(self, health: list[list[Any]] | None, log_rows: list[list[Any]]) -> None:
+        """Health replaced (None keeps it), Log rows appended under its header."""
+        self.writes += 1
+        if health is not None:
+            self.tabs[self.names.health] = copy.deepcopy(health)
+        if log_rows:
+            log = self.tabs.setdefault(self.names.log, [list(LOG_COLUMNS)])
+            log.extend(copy.deepcopy(log_rows))
+
+    def rows(self, title: str) -> list[dict[str, Any]]:
+        """A tab's rows as dicts by header (for assertions)."""
+        rows = self.tabs.get(title) or []
+        return [dict(zip(rows[0], r, strict=False)) for r in rows[1:]] if rows else []

@@ -1,0 +1,57 @@
+"""Jobs without any server: the sample sheet in memory, the in-memory mailer (fast; the real
+servers stay in the adapter and end-to-end tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+
+from automations.adapters.mail.memory import MemoryMailer
+from automations.adapters.sheet.memory import MemorySheet
+from automations.config import Settings, parse_settings
+from automations.core.sample import sample_sheet
+from automations.jobs.nurture import NurtureOptions, run_nurture
+from tests.test_nurture import DUE
+
+ROOT = Path(__file__).parent.parent
+TODAY = dt.date.today()
+
+
+def settings_for(folder: Path) -> Settings:
+    """The example config, sending "by SMTP" (the in-memory mailer stands in for it)."""
+    data = tomllib.loads((ROOT / "config" / "partners.example.toml").read_text())
+    data.setdefault("mail", {}).update(backend="smtp", host="127.0.0.1")
+    data.setdefault("survey", {})["form_url"] = "https://docs.google.com/forms/d/e/1FAIpQL/viewform"
+    return parse_settings(data, folder)
+
+
+def send(folder: Path, sheet: MemorySheet, mailer: MemoryMailer) -> int:
+    clock = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
+    result = run_nurture(
+        settings_for(folder), TODAY, clock, NurtureOptions(send=True), mailer=mailer, sheet=sheet
+    )
+    return result.exit_code
+
+
+def test_the_sample_sheet_gets_every_due_email_once(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    sheet = MemorySheet(sample_sheet(TODAY), settings.sheet.tabs)
+    mailer = MemoryMailer()
+    assert send(tmp_path, sheet, mailer) == 0
+    got = {m.recipient for m in mailer.sent}
+    assert got == {to for _, to in DUE}
+    assert len(mailer.sent) == len(DUE)
+    assert {r["status"] for r in sheet.rows("Log") if r["run_id"] != "history"} == {"sent"}
+    assert send(tmp_path, sheet, mailer) == 0  # a rerun sends nothing
+    assert len(mailer.sent) == len(DUE)
+
+
+def test_a_refused_address_is_blocked_in_the_health_the_run_writes(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    sheet = MemorySheet(sample_sheet(TODAY), settings.sheet.tabs)
+    mailer = MemoryMailer(refuse={"maya@goldberg.example": "550 5.1.1 no such mailbox"})
+    assert send(tmp_path, sheet, mailer) == 1
+    health = {r["email"]: r for r in sheet.rows("Health")}
+    assert health["maya@goldberg.example"]["action"] == "blocked"
+    assert sheet.writes == 1  # one write per run
