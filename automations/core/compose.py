@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from automations.core import keys as idempotency
-from automations.core.engine.decisions import Decisions
+from automations.core.engine.decisions import Decisions, DueEmail
 from automations.core.keys import quarter_label
 from automations.core.survey import form_link, previous_quarter, previous_quarters
 from automations.core.tables import Tables
@@ -216,33 +216,32 @@ def drafts(
     """One draft per due email, in sending order; an owner's escalations in one email."""
     look = Lookup.build(tables, decisions.health)
     out: list[Draft] = []
-    escalations: dict[str, list[Mapping[Any, Any]]] = {}
-    due_rows = decisions.emails.to_dict(orient="records")
-    surveyed = [str(d["partner_email"]) for d in due_rows if d["kind"] == "survey"]
+    escalations: dict[str, list[DueEmail]] = {}
+    surveyed = [d.partner_email for d in decisions.due if d.kind == "survey"]
     quarters = previous_quarters(tables.referrals, surveyed, today) if surveyed else {}
-    for due in due_rows:
-        if due["kind"] == "escalation":
-            escalations.setdefault(str(due["to"]), []).append(due)
+    for due in decisions.due:
+        if due.kind == "escalation":
+            escalations.setdefault(due.to, []).append(due)
             continue
-        email = str(due["partner_email"])
-        context = partner_context(email, look, letterhead, today, due["referral_rows"])
-        if due["kind"] == "survey":
+        email = due.partner_email
+        context = partner_context(email, look, letterhead, today, due.referral_rows)
+        if due.kind == "survey":
             context["quarter"] = quarters[email]
         out.append(
             Draft(
-                kind=str(due["kind"]),
-                template=str(due["kind"]),
+                kind=due.kind,
+                template=due.kind,
                 to_email=email,
                 to_name=str(look.partners[email].get("name", "")),
-                keys=tuple(due["keys"]),
-                key_partners=tuple(email for _ in due["keys"]),
+                keys=due.keys,
+                key_partners=tuple(email for _ in due.keys),
                 context=context,
-                priority=int(due["priority"]),
-                score=float(due["score"]),
+                priority=due.priority,
+                score=due.score,
                 why=str(look.health.get(email, {}).get("reason", "")),
                 partner_row=look.rows.get(email),
-                thread_message_id=str(due["thread_message_id"] or ""),
-                thread_subject=str(due["thread_subject"] or ""),
+                thread_message_id=due.thread_message_id,
+                thread_subject=due.thread_subject,
             )
         )
     grouped = [
@@ -254,7 +253,7 @@ def drafts(
 
 def escalation_draft(
     owner: str,
-    items: list[Mapping[Any, Any]],
+    items: list[DueEmail],
     look: Lookup,
     letterhead: Letterhead,
     today: dt.date,
@@ -264,9 +263,9 @@ def escalation_draft(
     keys: list[str] = []
     key_partners: list[str] = []
     for due in items:
-        email = str(due["partner_email"])
-        referrals = [look.referrals[i] for i in due["referral_rows"]]
-        survey_keys = [k for k in due["keys"] if ":survey:" in k]
+        email = due.partner_email
+        referrals = [look.referrals[i] for i in due.referral_rows]
+        survey_keys = [k for k in due.keys if ":survey:" in k]
         entries.append(
             {
                 "partner": look.partners[email],
@@ -277,8 +276,8 @@ def escalation_draft(
                 "reason": look.health.get(email, {}).get("reason", ""),
             }
         )
-        keys.extend(due["keys"])
-        key_partners.extend(email for _ in due["keys"])
+        keys.extend(due.keys)
+        key_partners.extend(email for _ in due.keys)
     first = entries[0]
     owner_name = letterhead.owner_name(owner)
     context = {
@@ -299,7 +298,7 @@ def escalation_draft(
         key_partners=tuple(key_partners),
         context=context,
         priority=0,
-        score=max(float(d["score"]) for d in items),
+        score=max(d.score for d in items),
         why="; ".join(f"{e['partner'].get('name', '')}: {e['reason']}" for e in entries),
     )
 
@@ -340,7 +339,7 @@ def preview_draft(
     key = f"preview:{template}:{email}"
     if template == "escalation":
         owner = owner_of(look.partners[email], letterhead)["email"]
-        due = {"partner_email": email, "referral_rows": mine, "keys": (key,), "score": 0.0}
+        due = DueEmail("escalation", email, owner, (key,), tuple(mine))
         return escalation_draft(owner, [due], look, letterhead, today)
     context = partner_context(email, look, letterhead, today, mine)
     context["quarter"] = previous_quarter(tables.referrals, email, today)

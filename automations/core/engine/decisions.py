@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import pandas as pd
 
@@ -37,9 +39,44 @@ class DecideOptions:
     count_written: bool = True  # outbox backend: `written` stops a rewrite and spaces emails
 
 
+@dataclass(frozen=True)
+class DueEmail:
+    """One email due now: its kind, the partner it is about, who gets it, its keys."""
+
+    kind: str
+    partner_email: str
+    to: str
+    keys: tuple[str, ...]
+    referral_rows: tuple[int, ...] = ()  # Referrals rows it covers (thank, outcome, escalation)
+    priority: int = 9
+    score: float = 0.0
+    thread_message_id: str = ""  # a follow-up's outreach, to thread under
+    thread_subject: str = ""
+
+
 @dataclass
 class Decisions:
-    """One Health row per valid partner (sorted) and the emails that are due now."""
+    """One Health row per valid partner (sorted) and the emails that are due now (`emails`,
+    a table for whole-column work; `due`, the same as `DueEmail`s, made on first use)."""
 
     health: pd.DataFrame
     emails: pd.DataFrame
+
+    @cached_property
+    def due(self) -> list[DueEmail]:
+        """The due emails in sending order (most important first)."""
+        rows: list[dict[str, Any]] = self.emails.to_dict("records")  # type: ignore[assignment]
+        return [
+            DueEmail(
+                kind=str(r["kind"]),
+                partner_email=str(r["partner_email"]),
+                to=str(r["to"]),
+                keys=tuple(r["keys"]),
+                referral_rows=tuple(int(i) for i in r["referral_rows"]),
+                priority=int(r["priority"]),
+                score=float(r["score"]),
+                thread_message_id=str(r["thread_message_id"] or ""),
+                thread_subject=str(r["thread_subject"] or ""),
+            )
+            for r in rows
+        ]
