@@ -182,6 +182,7 @@ def _coerce(tp: Any, value: Any, dotted: str) -> Any:
         ):
             raise ConfigError(f"config key {dotted!r} must be {_type_name(tp)}")
         return dict(value)
+    typed = value
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if tp is int and isinstance(value, bool):
@@ -191,7 +192,7 @@ def _coerce(tp: Any, value: Any, dotted: str) -> Any:
     if tp in (int, float) and value < 0:
         raise ConfigError(f"config key {dotted!r} must not be negative")
     if tp in (int, float) and dotted in POSITIVE and value <= 0:
-        raise ConfigError(f"config key {dotted!r} must be above 0, not {value!r}")
+        raise ConfigError(f"config key {dotted!r} must be above 0, not {typed!r}")
     return value
 
 

@@ -405,7 +405,7 @@ def test_a_timeout_of_zero_is_a_config_error(
     (tmp_path / "bad.toml").write_text(f"[{section}]\ntimeout = 0\n")
     code, _, err = run(capsys, "check", "--config", str(tmp_path / "bad.toml"))
     assert code == 2
-    assert f"config key '{section}.timeout' must be above 0, not 0" in err
+    assert f"config key '{section}.timeout' must be above 0, not 0\n" in err
 
 
 def test_a_toolkit_tab_named_like_a_user_tab_is_a_config_error_naming_both_keys(
