@@ -14,8 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	@test -f config/partners.toml || $(BIN)/partners init
-	$(BIN)/partners nurture --send; test $$? -le 1
-	@echo "Open any .eml file in outbox/ with your mail program to see it as the partner would."
+	$(BIN)/partners nurture --send --demo; test $$? -le 1
 
 lint: $(STAMP)
 	$(BIN)/ruff check automations tests bench

@@ -78,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--only", nargs="+", metavar="ACTION", choices=ONLY_CHOICES, help="only these kinds"
     )
     nurture.add_argument("--limit", type=int, metavar="N", help="send at most N emails this run")
+    nurture.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="csv or json: one record per email (kind, to, subject, reason, keys, status)",
+    )
+    # `make demo`: the main job, but only ever on the local workbook and the outbox.
+    nurture.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
     preview = sub.add_parser(
         "preview", parents=[common], help="render one email exactly as it would be sent"
     )
@@ -241,7 +249,28 @@ def _finish(result: nurture_job.NurtureResult, settings: Settings, quiet: bool) 
     return result.exit_code
 
 
+def _demo_refusal(settings: Settings) -> str:
+    """Why `make demo` will not run on this config ("" when it is the local demo set-up)."""
+    real = []
+    if settings.mail.backend != "outbox":
+        real.append(f"sends by SMTP through {settings.mail.host or 'a server'}")
+    if settings.sheet.backend != "xlsx":
+        real.append("works on a Google Sheet")
+    if not real:
+        return ""
+    return (
+        f"make demo only ever demos, and config/partners.toml {' and '.join(real)}: nothing "
+        "was sent or written. The real job is `partners nurture --send` (try `partners "
+        "nurture` first: a dry run)."
+    )
+
+
 def _nurture(args: argparse.Namespace, settings: Settings) -> int:
+    if args.demo:
+        refusal = _demo_refusal(settings)
+        if refusal:
+            print(refusal)
+            return EXIT_OK
     only = tuple("escalation" if a == "escalate" else a for a in (args.only or ()))
     if args.limit is not None and args.limit < 0:
         raise UsageError("partners nurture: --limit must be 0 or more")
@@ -252,7 +281,16 @@ def _nurture(args: argparse.Namespace, settings: Settings) -> int:
     result = nurture_job.run_nurture(
         settings, _today(args, settings), _clock(settings), options, _progress(quiet)
     )
-    return _finish(result, settings, quiet)
+    if args.format != "table":
+        _print_problems(result.problems)
+        print(report.records_as(report.email_records(result), args.format))
+        for line in report.nurture_warnings(result):
+            print(f"partners: {line}", file=sys.stderr)
+        return result.exit_code
+    code = _finish(result, settings, quiet)
+    if args.demo:
+        print(report.demo_hint(result, settings))
+    return code
 
 
 def _preview(args: argparse.Namespace, settings: Settings) -> int:

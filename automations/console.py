@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from automations.core.engine.decisions import HEALTH_COLUMNS
 from automations.core.tables import Problem
@@ -46,34 +52,44 @@ def as_csv(health: pd.DataFrame) -> str:
     return frame.to_csv(index=False)
 
 
+def render_table(headers: list[str], rows: list[list[str]], width: int | None = None) -> str:
+    """Rows as a table that wraps long cells instead of cutting them, also when the output
+    is not a terminal (a pipe, cron's mail): rich lays it out to the terminal's width."""
+    width = width or shutil.get_terminal_size((120, 24)).columns
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
+    out = io.StringIO()
+    Console(file=out, width=width, color_system=None, force_terminal=False).print(table)
+    return "\n".join(line.rstrip() for line in out.getvalue().splitlines()).strip("\n")
+
+
+def _day(value: object) -> str:
+    return value.strftime("%Y-%m-%d") if isinstance(value, pd.Timestamp) else ""
+
+
 def as_table(health: pd.DataFrame, width: int | None = None) -> str:
-    """A readable table: action, partner, tier, score, next due and the reason."""
-    width = width or shutil.get_terminal_size((160, 24)).columns
+    """A readable table: action, partner, tier, score, next due and the whole reason."""
     if health.empty:
         return "No partners yet: add rows to the Partners tab."
-    cols = {
-        "action": health["action"].astype(str),
-        "partner": health["name"].astype(str),
-        "email": health["email"].astype(str),
-        "tier": health["tier"].astype(str),
-        "score": health["score"].map(lambda s: f"{s:.1f}"),
-        "next due": health["next_due"].dt.strftime("%Y-%m-%d").fillna(""),
-    }
-    widths = {k: max(len(k), int(v.str.len().max())) for k, v in cols.items()}
-    used = sum(widths.values()) + 2 * len(widths)
-    reason_width = max(30, width - used)
-    header = "  ".join(k.ljust(widths[k]) for k in cols) + "  reason"
-    lines = [header, "-" * min(width, len(header) + reason_width - 6)]
-    reasons = health["reason"].astype(str).tolist()
-    for i, reason in enumerate(reasons):
-        cells = "  ".join(cols[k].iloc[i].ljust(widths[k]) for k in cols)
-        short = reason if len(reason) <= reason_width else reason[: reason_width - 1] + "…"
-        lines.append(f"{cells}  {short}")
+    rows = [
+        [
+            str(r.action),
+            str(r.name),
+            str(r.email),
+            str(r.tier),
+            f"{r.score:.1f}",
+            _day(r.next_due),
+            str(r.reason),
+        ]
+        for r in health.itertuples(index=False)
+    ]
+    headers = ["action", "partner", "email", "tier", "score", "next due", "reason"]
     counts = health["action"].value_counts()
     summary = ", ".join(f"{n} {a}" for a, n in counts.items())
-    lines.append("")
-    lines.append(f"{len(health)} partners: {summary}")
-    return "\n".join(lines)
+    return f"{render_table(headers, rows, width)}\n\n{len(health)} partners: {summary}"
 
 
 def problem_line(problem: Problem) -> str:
@@ -84,17 +100,8 @@ def problem_line(problem: Problem) -> str:
 
 
 def columns(headers: list[str], rows: list[list[str]], width: int | None = None) -> str:
-    """Rows as aligned columns; the last column is cut to fit the terminal."""
-    width = width or shutil.get_terminal_size((160, 24)).columns
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
-    fixed = sum(widths[:-1]) + 2 * (len(headers) - 1)
-    last = max(30, width - fixed)
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    for r in rows:
-        cells = [c.ljust(w) for c, w in zip(r[:-1], widths[:-1], strict=True)]
-        tail = r[-1] if len(r[-1]) <= last else r[-1][: last - 1] + "…"
-        lines.append("  ".join([*cells, tail]).rstrip())
-    return "\n".join(lines)
+    """Rows as a table; the last column wraps to fit the width."""
+    return render_table(headers, rows, width)
 
 
 def _count_by_kind(items: list[Prepared]) -> str:
@@ -160,6 +167,78 @@ def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False
     if result.wrote:
         lines.append(f"Health written ({len(result.decisions.health)} rows).")
     return lines
+
+
+def email_records(result: NurtureResult) -> list[dict[str, object]]:
+    """One record per email the run would send or sent (kind, to, subject, reason, keys,
+    status): `due` in a dry run, else what became of it; `waits` for one a cap held back."""
+    outcome = {id(p): d for p, d in (result.report.outcomes if result.report else [])}
+    refused = {id(p) for p in (result.report.refused_again if result.report else [])}
+    records: list[dict[str, object]] = []
+    for p in result.to_send:
+        delivery = outcome.get(id(p))
+        if delivery is not None:
+            status, detail = delivery.status, delivery.detail
+        elif id(p) in refused:
+            status, detail = "not sent again", "the journal already has it"
+        else:
+            status, detail = ("due", "") if not result.options.send else ("not sent", "")
+        records.append(
+            {
+                "kind": p.draft.kind,
+                "to": p.draft.to_email,
+                "subject": p.subject,
+                "reason": p.draft.why,
+                "keys": list(p.draft.keys),
+                "status": status,
+                "detail": detail,
+            }
+        )
+    for d in result.held:
+        records.append(
+            {
+                "kind": d.kind,
+                "to": d.to_email,
+                "subject": d.subject,
+                "reason": d.why,
+                "keys": list(d.keys),
+                "status": "waits",
+                "detail": f"held for the next run ({result.held_by})",
+            }
+        )
+    return records
+
+
+def records_as(records: list[dict[str, object]], fmt: str) -> str:
+    """Records as a JSON array, or CSV with one row each (keys joined by spaces)."""
+    if fmt == "json":
+        return json.dumps(records, ensure_ascii=False, indent=2)
+    out = io.StringIO()
+    names = ["kind", "to", "subject", "reason", "keys", "status", "detail"]
+    writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        keys = record["keys"]
+        joined = " ".join(str(k) for k in keys) if isinstance(keys, list) else str(keys)
+        writer.writerow({**record, "keys": joined})
+    return out.getvalue().rstrip("\n")
+
+
+def demo_hint(result: NurtureResult, settings: Settings) -> str:
+    """`make demo`'s last line: what to open, or that nothing was due (CLI.md)."""
+    written = [
+        p for p, d in (result.report.outcomes if result.report else []) if d.status == "written"
+    ]
+    if written:
+        return (
+            f"Open any of the {len(written)} .eml file(s) just written to "
+            f"{settings.mail.outbox_dir}/ with your mail program to see it as the partner would."
+        )
+    return (
+        "Nothing was due, so no email was written (a second `make demo` the same day writes "
+        "nothing: nothing goes twice). Earlier emails are in "
+        f"{settings.mail.outbox_dir}/."
+    )
 
 
 def nurture_warnings(result: NurtureResult) -> list[str]:

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -461,3 +462,91 @@ def test_an_empty_partners_tab_beside_a_log_with_history_is_no_partners_not_a_cr
         assert "internal error" not in err
         assert code == 0, (command, err)
     assert "0 partners" in run(capsys, "check", "--config", str(config))[1]
+
+
+# --- make demo only ever demos (issue 13) ------------------------------------------------------
+
+
+def test_make_demo_runs_the_demo_mode_of_the_main_job() -> None:
+    makefile = (Path(__file__).parent.parent / "Makefile").read_text()
+    demo = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    assert "partners nurture --send --demo" in demo
+
+
+def test_the_demo_on_an_smtp_config_sends_nothing_and_says_why(
+    project: Path, smtp_server: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.conftest import use_smtp
+
+    config = use_smtp(project, smtp_server)
+    code, out, _ = run(capsys, "nurture", "--send", "--demo", "--config", str(config))
+    assert code == 0
+    assert smtp_server.recorder.received == []
+    assert "make demo only ever demos" in out and "sends by SMTP through 127.0.0.1" in out
+    assert "The real job is `partners nurture --send`" in out
+    assert not (project / "outbox").exists()
+
+
+def test_the_demo_hint_names_what_was_written_or_that_nothing_was_due(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(project / "config" / "partners.toml")
+    code, out, _ = run(capsys, "nurture", "--send", "--demo", "--config", config)
+    assert code == 0
+    assert "Open any of the 10 .eml file(s) just written to outbox/" in out
+    code, out, _ = run(capsys, "nurture", "--send", "--demo", "--config", config)
+    assert "Nothing was due, so no email was written" in out
+    assert "Open any" not in out
+
+
+# --- what the terminal shows (issue 13) --------------------------------------------------------
+
+
+def test_a_long_reason_is_printed_whole_when_the_output_is_a_pipe(project: Path) -> None:
+    from openpyxl import load_workbook
+
+    path = project / "data" / "partners.xlsx"
+    book = load_workbook(path)
+    sheet = book["Referrals"]
+    for row in sheet.iter_rows(min_row=2):
+        if row[3].value == "Lumen Clinics":
+            row[3].value = "Lumen Clinics " + "and Partners " * 15 + "of the Greater Bay Area"
+    book.save(path)
+    run_ = subprocess.run(
+        [sys.executable, "-m", "automations", "nurture"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "100"},
+    )
+    lines = run_.stdout.splitlines()
+    at = lines[0].index("why")  # the reason column, read down the wrapped lines
+    flat = " ".join(" ".join(line[at:] for line in lines).split())
+    client = "Lumen Clinics " + "and Partners " * 15 + "of the Greater Bay Area"
+    reason = f"referral from Marcus Oyelaran (DATE, {client}) not thanked yet"
+    assert len(reason) > 200
+    assert f"{client}) not thanked yet" in flat  # the whole reason, wrapped, not cut
+    assert "…" not in run_.stdout
+
+
+def test_nurture_prints_one_json_object_per_email(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(project / "config" / "partners.toml")
+    code, out, _ = run(capsys, "nurture", "--format", "json", "--config", config)
+    assert code == 0
+    emails = json.loads(out)
+    assert len(emails) == 10
+    assert {tuple(sorted(e)) for e in emails} == {
+        ("detail", "keys", "kind", "reason", "status", "subject", "to")
+    }
+    thank = next(e for e in emails if e["to"] == "dana@northwind.example")
+    assert (thank["kind"], thank["status"]) == ("thank", "due")
+    assert (
+        thank["reason"].startswith("referral from Dana Whitfield")
+        and "escalat" not in thank["reason"]
+    )
+    code, out, _ = run(capsys, "nurture", "--send", "--format", "csv", "--config", config)
+    assert out.splitlines()[0] == "kind,to,subject,reason,keys,status,detail"
+    assert sum(1 for line in out.splitlines()[1:] if ",written," in line) == 10

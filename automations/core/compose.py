@@ -238,7 +238,7 @@ def drafts(
                 context=context,
                 priority=due.priority,
                 score=due.score,
-                why=str(look.health.get(email, {}).get("reason", "")),
+                why=str(look.health.get(email, {}).get("partner_reason", "")),
                 partner_row=look.rows.get(email),
                 thread_message_id=due.thread_message_id,
                 thread_subject=due.thread_subject,

@@ -29,8 +29,8 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     F = gather(tables, today, rules, options)
     verdicts = judge(F, rules, today, options)
     choice = choose(F, verdicts, rules)
-    reasons = explain(F, choice, verdicts, tables.referrals, tables.blocked, rules)
-    health = sort_health(health_frame(tables.partners, F, choice, reasons))
+    reasons, own = explain(F, choice, verdicts, tables.referrals, tables.blocked, rules)
+    health = sort_health(health_frame(tables.partners, F, choice, reasons, own))
     return Decisions(health=health, emails=due_emails(F, choice, verdicts))
 
 
@@ -51,8 +51,11 @@ def judge(F: Facts, rules: Rules, today: dt.date, options: DecideOptions) -> Ver
     )
 
 
-def health_frame(partners: pd.DataFrame, F: Facts, c: Choice, reasons: np.ndarray) -> pd.DataFrame:
-    """The Health columns of SHEET.md (plus `hard_blocked`, which campaigns read)."""
+def health_frame(
+    partners: pd.DataFrame, F: Facts, c: Choice, reasons: np.ndarray, own: np.ndarray
+) -> pd.DataFrame:
+    """The Health columns of SHEET.md, plus two that stay off the sheet: `hard_blocked`
+    (campaigns skip those partners) and `partner_reason` (the partner email's own why)."""
     P = partners.reset_index(drop=True)
     return pd.DataFrame(
         {
@@ -79,6 +82,7 @@ def health_frame(partners: pd.DataFrame, F: Facts, c: Choice, reasons: np.ndarra
             # Not a Health column: never to be emailed (do_not_email, bounced, refused,
             # unsubscribed, or a row error this run). Campaigns skip these partners.
             "hard_blocked": F.hard,
+            "partner_reason": own,
         }
     )
 

@@ -71,8 +71,9 @@ class _Context:
 
 def explain(
     F: Facts, c: Choice, v: Verdicts, R: pd.DataFrame, blocked_rows: dict[str, str], rules: Rules
-) -> np.ndarray:
-    """The reason column of Health."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reason column of Health, and each partner-facing action's own reason (what a
+    thank-you's line in the terminal says, not the escalation that shares its Health row)."""
     x = _Context(F, c, v, R, blocked_rows, rules)
     by_action: dict[str, Sentences] = {
         "thank": _thank,
@@ -86,8 +87,9 @@ def explain(
     }
     for action, write in by_action.items():
         write(x, np.flatnonzero(c.partner_action == action).tolist())
+    own = x.out.copy()
     _escalate(x, np.flatnonzero(c.action == "escalate").tolist())
-    return x.out
+    return x.out, own
 
 
 def _thank(x: _Context, rows: list[int]) -> None:
