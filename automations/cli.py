@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -18,7 +20,6 @@ from automations.jobs import maintenance
 from automations.jobs import nurture as nurture_job
 from automations.jobs import preview as preview_job
 from automations.jobs import survey as survey_job
-from automations.jobs.sending import Prepared, Progress
 from automations.jobs.wiring import mail_capabilities
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_FATAL = 0, 1, 2
@@ -231,12 +232,8 @@ def _health(args: argparse.Namespace, settings: Settings) -> int:
     return _code(result.problems)
 
 
-def _progress(quiet: bool) -> Progress:
-    def show(done: int, total: int, prepared: Prepared, delivery: object) -> None:
-        if not quiet and total >= PROGRESS_FROM and (done % 10 == 0 or done == total):
-            print(f"  {done}/{total} done", file=sys.stderr, flush=True)
-
-    return show
+def _progress(quiet: bool) -> report.SendingProgress:
+    return report.SendingProgress(quiet, PROGRESS_FROM)
 
 
 def _finish(result: nurture_job.NurtureResult, settings: Settings, quiet: bool) -> int:
@@ -278,9 +275,10 @@ def _nurture(args: argparse.Namespace, settings: Settings) -> int:
         send=args.send, baseline=args.baseline, only=only, limit=args.limit
     )
     quiet = bool(getattr(args, "quiet", False))
-    result = nurture_job.run_nurture(
-        settings, _today(args, settings), _clock(settings), options, _progress(quiet)
-    )
+    with contextlib.closing(_progress(quiet)) as progress:
+        result = nurture_job.run_nurture(
+            settings, _today(args, settings), _clock(settings), options, progress
+        )
     if args.format != "table":
         _print_problems(result.problems)
         print(report.records_as(report.email_records(result), args.format))
@@ -294,10 +292,12 @@ def _nurture(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _preview(args: argparse.Namespace, settings: Settings) -> int:
-    prepared = preview_job.run_preview(
+    preview = preview_job.run_preview(
         settings, _today(args, settings), _clock(settings)(), args.template, args.partner
     )
-    print(report.preview_text(prepared, html=args.html))
+    print(preview.label)
+    print()
+    print(report.preview_text(preview.prepared, html=args.html))
     return EXIT_OK
 
 
@@ -314,8 +314,9 @@ def _campaign(args: argparse.Namespace, settings: Settings) -> int:
         Path(args.file),
         args.send,
         args.limit,
-        _progress(quiet),
+        progress := _progress(quiet),
     )
+    progress.close()
     _print_problems(result.problems)
     for line in report.campaign_lines(result, settings, args.send):
         print(line)
@@ -336,9 +337,10 @@ def _survey(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("partners survey: set [survey] form_url first (the README shows how)")
     options = nurture_job.NurtureOptions(send=args.send, only=("survey",), owner_surveys=True)
     quiet = bool(getattr(args, "quiet", False))
-    result = nurture_job.run_nurture(
-        settings, _today(args, settings), _clock(settings), options, _progress(quiet)
-    )
+    with contextlib.closing(_progress(quiet)) as progress:
+        result = nurture_job.run_nurture(
+            settings, _today(args, settings), _clock(settings), options, progress
+        )
     return _finish(result, settings, quiet)
 
 
@@ -440,6 +442,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("partners: interrupted", file=sys.stderr)
         return EXIT_FATAL
+    except BrokenPipeError:  # `partners health | head`: the reader has all it wanted
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (Python flushes it at exit)
+        return EXIT_OK
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     except Exception:  # a bug, not a user mistake: one line, traceback only with -v

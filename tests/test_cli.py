@@ -550,3 +550,57 @@ def test_nurture_prints_one_json_object_per_email(
     code, out, _ = run(capsys, "nurture", "--send", "--format", "csv", "--config", config)
     assert out.splitlines()[0] == "kind,to,subject,reason,keys,status,detail"
     assert sum(1 for line in out.splitlines()[1:] if ",written," in line) == 10
+
+
+def test_sending_shows_a_progress_count_unless_quiet(project: Path) -> None:
+    def send(*flags: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "automations", "nurture", "--send", *flags],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"PATH": "/usr/bin:/bin"},
+        ).stderr
+
+    assert "10/10" in send()
+    (project / "data" / "partners.toolkit.xlsx").unlink()
+    for path in (project / "outbox").glob("*.eml"):
+        path.unlink()
+    import shutil
+
+    shutil.rmtree(project / "state")
+    assert "10/10" not in send("-q")
+
+
+def test_preview_says_whether_the_email_is_due_or_a_labelled_sample(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(project / "config" / "partners.toml")
+    code, out, _ = run(
+        capsys, "preview", "outcome", "--partner", "zoe@nunez.example", "--config", config
+    )
+    assert code == 0
+    assert out.startswith("Due now: this outcome email goes on the next `partners nurture --send`.")
+    code, out, _ = run(
+        capsys, "preview", "outcome", "--partner", "dana@northwind.example", "--config", config
+    )
+    assert code == 0
+    assert out.startswith("Not due now: a sample made up for a look, from the Partners row 2")
+
+
+def test_preview_for_a_partner_without_the_data_says_so_and_a_wrong_name_lists_templates(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(project / "config" / "partners.toml")
+    code, out, err = run(
+        capsys, "preview", "outcome", "--partner", "lena@fischer.example", "--config", config
+    )
+    assert code == 1 and out == ""
+    assert "Lena Fischer has sent you no referral yet, so there is no outcome to show" in err
+    assert "template error" not in err and "unknown field" not in err
+    code, _, err = run(
+        capsys, "preview", "thanks", "--partner", "lena@fischer.example", "--config", config
+    )
+    assert code == 1
+    assert "no such template; the templates are: digest, escalation, follow_up, nurture, " in err

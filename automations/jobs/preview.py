@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from automations.config import Settings
 from automations.core import compose
+from automations.core.compose import Draft
 from automations.core.engine.decide import decide
 from automations.errors import ToolkitError
 from automations.jobs.sending import (
@@ -21,16 +23,31 @@ from automations.jobs.wiring import (
 
 
 class PreviewError(ToolkitError):
-    """The preview cannot be made (unknown partner, template error)."""
+    """The preview cannot be made (unknown partner or template, nothing to show)."""
 
     exit_code = 1
 
 
+@dataclass(frozen=True)
+class Preview:
+    """The email as it would go, and whether it is due now or a sample made up for a look."""
+
+    prepared: Prepared
+    label: str
+
+
+# What a made-up sample needs from the sheet, and how to say that it is missing.
+NEEDS_A_REFERRAL = {"thank": "thank-you", "outcome": "outcome"}
+
+
 def run_preview(
     settings: Settings, today: dt.date, now: dt.datetime, template: str, email: str
-) -> Prepared:
-    """One email exactly as it would be sent (the due one, else made up for a look)."""
+) -> Preview:
+    """One email exactly as it would be sent (the due one, else made up for a look; CLI.md)."""
     templates = load_templates(settings)
+    if template not in templates.sources:
+        names = ", ".join(sorted(templates.sources))
+        raise PreviewError(f"templates/{template}.md: no such template; the templates are: {names}")
     with session(settings, today, now, writing=False, read_inbox=False) as s:
         decisions = decide(s.tables, today, settings.rules, decide_options(settings))
         draft = compose.preview_draft(
@@ -44,10 +61,29 @@ def run_preview(
         )
         if draft is None:
             raise PreviewError(f"no partner with email {email!r} in the Partners tab")
+        sample = draft.keys[0].startswith("preview:")
+        if sample and template in NEEDS_A_REFERRAL and not draft.context.get("referrals"):
+            name = draft.to_name or email
+            raise PreviewError(
+                f"{name} has sent you no referral yet, so there is no "
+                f"{NEEDS_A_REFERRAL[template]} to show: nothing to preview for {email}"
+            )
         prepared = prepare([draft], templates, settings, now)
         if prepared.faults:
             raise PreviewError(prepared.faults[0])
-        return prepared.ready[0]
+        return Preview(prepared.ready[0], _label(draft, sample))
+
+
+def _label(draft: Draft, sample: bool) -> str:
+    """The first line `partners preview` prints: due now, or made up (and from what)."""
+    if not sample:
+        return f"Due now: this {draft.kind} email goes on the next `partners nurture --send`."
+    referrals = draft.context.get("referrals") or []
+    source = f"the Partners row {draft.partner_row}" if draft.partner_row else "the sheet"
+    if referrals:
+        latest = referrals[-1]
+        source += f" and the latest referral ({latest.get('client') or 'no client'}, {latest.get('date')})"
+    return f"Not due now: a sample made up for a look, from {source}."
 
 
 def check_templates(settings: Settings, today: dt.date, now: dt.datetime) -> list[str]:
