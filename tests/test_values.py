@@ -202,3 +202,13 @@ def test_european_amounts_that_cannot_be_misread_are_read() -> None:
 @pytest.mark.parametrize("email", ["me@consult.local", "me@box.test", "me@localhost"])
 def test_an_address_on_a_private_mail_domain_is_read(email: str) -> None:
     assert v.parse_email(email.upper()) == email
+
+
+@pytest.mark.parametrize("text", ["15%%", "about ten"])
+def test_a_bad_percent_is_quoted_as_typed_with_percent_examples(text: str) -> None:
+    # Issue 13: `15%%` was quoted as '15%' with money examples.
+    with pytest.raises(v.ValueProblem) as problem:
+        v.parse_percent(text)
+    assert str(problem.value) == (
+        f"{text!r} is not a percentage (write 10, 10% or 12.5 %; 0.5 means 50 %)"
+    )

@@ -228,12 +228,17 @@ def parse_percent(value: object) -> float | None:
     if is_blank(value):
         return None
     text = str(value).strip() if isinstance(value, str) else None
-    if text is not None and text.endswith("%"):
-        points = _parse_amount_text(text[:-1])
-    else:
-        amount = parse_amount(value)
-        assert amount is not None
-        points = amount * 100 if 0 < abs(amount) < 1 else amount
+    try:
+        if text is not None and text.endswith("%"):
+            points = _parse_amount_text(text[:-1])
+        else:
+            amount = parse_amount(value)
+            assert amount is not None
+            points = amount * 100 if 0 < abs(amount) < 1 else amount
+    except ValueProblem:  # quote the cell as typed, with percent examples (CLI.md)
+        raise ValueProblem(
+            f"{_shown(value)} is not a percentage (write 10, 10% or 12.5 %; 0.5 means 50 %)"
+        ) from None
     if not 0 <= points <= 100:
         raise ValueProblem(f"{_shown(value)} is not a percentage between 0 and 100")
     return points
