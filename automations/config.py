@@ -70,6 +70,8 @@ class SenderSettings:
     email: str = "you@example.com"
     reply_to: str = ""
     signature: str = ""
+    pitch: str = ""
+    currency: str = "USD"
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ def blank_context() -> dict[str, Any]:
             "email": "alex@r.example",
             "reply_to": "",
             "signature": "",
+            "currency": "USD",
         },
         "owner": {"email": "alex@r.example", "name": ""},
         "referral": BLANK_REFERRAL,
@@ -87,6 +88,7 @@ def blank_context() -> dict[str, Any]:
                 "survey": True,
                 "survey_avg": "",
                 "reason": "",
+                "what": "",
                 "survey_url": "",
             }
         ],
@@ -113,6 +115,7 @@ def blank_context() -> dict[str, Any]:
             "fees_owed": "",
             "fees": [],
             "top": [],
+            "quarters": [],
             "chart_cid": "",
         },
     }
@@ -155,7 +158,7 @@ def test_template_markdown_becomes_html_and_links_read_well_as_text() -> None:
     )
     assert "<strong>this</strong>" in r.html
     assert '<a href="https://f.example/x?a=1&amp;b=2">the form</a>' in r.html
-    assert r.text == "See **this**: the form (https://f.example/x?a=1&b=2)\n"
+    assert r.text == "See this: the form (https://f.example/x?a=1&b=2)\n"  # EMAIL.md: no **
 
 
 def test_a_missing_field_names_template_line_and_field() -> None:

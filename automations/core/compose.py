@@ -34,6 +34,7 @@ class Sender:
     email: str
     reply_to: str = ""
     signature: str = ""
+    currency: str = "USD"  # how amounts are written ("$1,200"); `[sender] currency`
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,7 @@ def base_context(letterhead: Letterhead, today: dt.date) -> dict[str, Any]:
             "email": sender.email,
             "reply_to": sender.reply_to,
             "signature": sender.signature,
+            "currency": sender.currency,
         },
         "today": today,
         "unsubscribe": letterhead.unsubscribe,
@@ -274,6 +276,9 @@ def escalation_draft(
                 "survey": bool(survey_keys),
                 "survey_avg": look.health.get(email, {}).get("survey_avg", ""),
                 "reason": look.health.get(email, {}).get("reason", ""),
+                # The escalation alone, in words (not what this run's thank-you settles).
+                "what": look.health.get(email, {}).get("escalation_reason", "")
+                or look.health.get(email, {}).get("reason", ""),
             }
         )
         keys.extend(due.keys)

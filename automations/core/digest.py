@@ -10,7 +10,7 @@ import pandas as pd
 
 from automations.core.engine import arrays
 from automations.core.keys import iso_week, quarter_label
-from automations.core.render import long_date, money
+from automations.core.render import long_date
 from automations.core.tables import Tables
 from automations.core.vocabulary import PARTNER_KINDS, delivered
 
@@ -65,6 +65,65 @@ def stale_referrals(
     return lines
 
 
+# What each action is, in words, for the digest's list of what comes due.
+ACTION_WORDS = {
+    "thank": "thank-you to",
+    "outcome": "outcome note to",
+    "follow_up": "follow-up to",
+    "survey": "survey to",
+    "nurture": "check-in with",
+    "check-in": "check-in with",
+    "follow-up": "follow-up to",
+    "escalation": "escalation about",
+}
+MONTHS_OF_QUARTER = (
+    "January to March",
+    "April to June",
+    "July to September",
+    "October to December",
+)
+
+
+def week_of(day: dt.date) -> str:
+    """ "week of 30 November": the Monday of `day`'s week, as people say it."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return f"week of {monday.day} {monday:%B}"
+
+
+def quarter_name(label: str) -> str:
+    """`2026Q3` -> "July to September 2026"."""
+    year, q = label.split("Q")
+    return f"{MONTHS_OF_QUARTER[int(q) - 1]} {year}"
+
+
+def _when(day: dt.date, today: dt.date) -> str:
+    if day <= today:
+        return "today"
+    if day == today + dt.timedelta(days=1):
+        return "tomorrow"
+    return f"on {day.day} {day:%B}"
+
+
+def _coming(h: pd.DataFrame, today: dt.date) -> list[str]:
+    """What falls due in the next 7 days, each in words: "check-in with Dana Whitfield on
+    9 December (last contact 2 September)"."""
+    next_due = h["next_due"]
+    soon = h[
+        next_due.notna()
+        & (next_due.dt.date <= today + dt.timedelta(days=7))
+        & ~h["action"].isin(["escalate", "fade", "blocked"])
+    ]
+    lines = []
+    for r in _records(soon):
+        kind = r["action"] if r["action"] != "none" else r.get("next_kind") or ""
+        what = ACTION_WORDS.get(kind, "next step with")
+        line = f"{what} {r['name']} {_when(r['next_due'].date(), today)}"
+        if kind in ("nurture", "check-in") and not pd.isna(r["last_touch"]):
+            line += f" (last contact {long_date(r['last_touch'].date())})"
+        lines.append(line)
+    return lines
+
+
 def digest_context(
     owner: str,
     emails: list[str],
@@ -87,26 +146,22 @@ def digest_context(
         & (arrays.day_numbers(log["timestamp"]) > week_ago)
     ]
     done = [
-        f"{str(r['action']).replace('_', ' ')} to {names.get(r['partner_email'], r['partner_email'])}"
+        f"{ACTION_WORDS.get(str(r['action']), 'email to')} "
+        f"{names.get(r['partner_email'], r['partner_email'])}"
         for r in _records(done_rows.drop_duplicates("message_id"))
     ]
-    next_due = h["next_due"]
-    soon = h[
-        next_due.notna()
-        & (next_due.dt.date <= today + dt.timedelta(days=7))
-        & ~h["action"].isin(["escalate", "fade", "blocked"])
+    due = _coming(h, today)
+    escalations = [
+        f"{r['name']}: {r.get('escalation_reason') or r['reason']}"
+        for r in _records(h[h["action"] == "escalate"])
     ]
-    due = [
-        f"{r['name']}: {r['action'] if r['action'] != 'none' else 'next step'} "
-        f"({'today' if r['next_due'].date() <= today else long_date(r['next_due'].date())})"
-        for r in _records(soon)
-    ]
-    escalations = [f"{r['name']}: {r['reason']}" for r in _records(h[h["action"] == "escalate"])]
     fades = [f"{r['name']}: {r['reason']}" for r in _records(h[h["action"] == "fade"])]
     owed = h[h["fee_owed"] > 0]
     top = h.sort_values(["score", "email"], ascending=[False, True]).head(5)
+    series = quarter_series(tables.referrals, emails, today)
     return {
-        "week": iso_week(today),
+        "week": week_of(today),
+        "iso_week": iso_week(today),
         "owner": owner,
         "done": done,
         "due": due,
@@ -114,9 +169,10 @@ def digest_context(
         "stale": stale_referrals(tables.referrals, names, today, stale_days),
         "fades": fades,
         "fees_owed": round(float(np.nansum(owed["fee_owed"])), 2) if len(owed) else "",
-        "fees": [f"{r['name']}: {money(r['fee_owed'])}" for r in _records(owed)],
+        "fees": [(r["name"], r["fee_owed"]) for r in _records(owed)],
         "top": [f"{r['name']} (tier {r['tier']}, score {r['score']:.0f})" for r in _records(top)],
-        "series": quarter_series(tables.referrals, emails, today),
+        "series": series,
+        "quarters": [{"name": quarter_name(q), "received": r, "given": g} for q, r, g in series],
         "chart_cid": "",
     }
 

@@ -27,6 +27,9 @@ _SUBJECT = re.compile(r"^subject:[ \t]*(.*)$", re.IGNORECASE)
 _TOKEN = re.compile(r"XPAVAL(\d{5})X")
 _IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\s]+\)")
 _LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
+IMAGE_WIDTH = 600
+IMAGE_STYLE = "max-width: 100%; height: auto;"
+_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 _EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
 _FIELD = re.compile(r"has no attribute '([^']+)'|'([^']+)' is undefined")
 
@@ -96,15 +99,24 @@ def _is_missing(value: Any) -> bool:
     return type(value).__name__ in ("NaTType", "NAType")
 
 
-def money(value: Any) -> str:
-    """1200.5 -> "1,200.50"; 1200 -> "1,200"; blank stays blank."""
+CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
+def money(value: Any, currency: str = "") -> str:
+    """1200.5 -> "1,200.50"; with a currency, "$1,200.50" or "CHF 1,200.50"; blank stays
+    blank."""
     if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
         return ""
     try:
         number = float(value)
     except (TypeError, ValueError):
         return plain(value)
-    return f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}"
+    amount = f"{number:,.0f}" if number.is_integer() else f"{number:,.2f}"
+    code = currency.strip().upper()
+    if not code:
+        return amount
+    sign = CURRENCY_SIGNS.get(code)
+    return f"{sign}{amount}" if sign else f"{code} {amount}"
 
 
 def first_name(value: Any) -> str:
@@ -216,8 +228,13 @@ class Templates:
             raise _fault(label, exc) from exc
         values = self._values
         source = re.sub(r"\n{3,}", "\n\n", body.strip("\n")) + "\n"
-        text = values.raw(_LINK.sub(r"\1 (\2)", _IMAGE.sub(r"(\1: in the HTML version)", source)))
+        plain_source = _EMPHASIS.sub(r"\2", source)  # no `**` left in the text part
+        text = values.raw(
+            _LINK.sub(r"\1 (\2)", _IMAGE.sub(r"(\1: in the HTML version)", plain_source))
+        )
         page = _EMPTY_PARAGRAPH.sub("", values.escaped(to_html(source)))
+        # Images fit a phone: at most 600 CSS pixels wide, scaled down on narrow screens.
+        page = page.replace("<img ", f'<img width="{IMAGE_WIDTH}" style="{IMAGE_STYLE}" ')
         return Rendered(
             subject=values.raw(subject).strip(),
             text=text,

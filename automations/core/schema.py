@@ -20,6 +20,19 @@ SURVEY_ITEMS = (
     "quarterly_review",
     "problem_response",
 )
+# Each survey item as an owner reads it in an escalation ("lowest 2, for feedback").
+ITEM_WORDS = {
+    "strategic_asset": "being treated as a strategic asset",
+    "transparency": "transparency",
+    "incentives": "fair incentives",
+    "relationship_owner": "a clear owner on both sides",
+    "shared_goals": "shared goals",
+    "pilot": "starting small",
+    "protocol": "the handoff of referred clients",
+    "feedback": "feedback both ways",
+    "quarterly_review": "quarterly reviews",
+    "problem_response": "handling problems together",
+}
 PARTNER_TYPES = ("complementary", "agency", "platform", "vendor", "community", "other")
 PARTNER_STATUSES = ("prospect", "contacted", "active", "paused", "faded", "declined")
 REFERRAL_STATUSES = ("new", "contacted", "qualified", "won", "lost")

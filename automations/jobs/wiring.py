@@ -157,7 +157,7 @@ def letterhead(settings: Settings) -> Letterhead:
     """The sender, survey form and opt-out link every email carries, from the config."""
     sender, survey = settings.sender, settings.survey
     return Letterhead(
-        Sender(sender.name, sender.email, sender.reply_to, sender.signature),
+        Sender(sender.name, sender.email, sender.reply_to, sender.signature, sender.currency),
         SurveyForm(survey.form_url, survey.email_field, survey.respondent_field),
         settings.mail.unsubscribe_url,
     )

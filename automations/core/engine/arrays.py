@@ -167,6 +167,8 @@ def survey_table(
     frame["age"] = today - frame["day"]
     for item in SURVEY_ITEMS:
         frame[item] = survey[item].to_numpy(dtype="float64")
+    lowest = np.nanargmin(np.where(np.isnan(items), np.inf, items), axis=1) if len(items) else []
+    frame["low_item"] = np.array(SURVEY_ITEMS, dtype=object)[lowest] if len(items) else []
     frame = frame[frame["answered"] & (frame["code"] >= 0)]
     return frame[~frame["self"]], frame[frame["self"]]
 
@@ -224,6 +226,11 @@ def unhandled(
     return pd.DataFrame(
         {"code": codes[idx][new], "key": made[new], "day": days[idx][new], "idx": idx[new]}
     )
+
+
+def date_of(day: float) -> dt.date:
+    """One day number as a date."""
+    return dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
 
 
 def dates_of(days: np.ndarray) -> pd.Series:

@@ -29,8 +29,9 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     F = gather(tables, today, rules, options)
     verdicts = judge(F, rules, today, options)
     choice = choose(F, verdicts, rules)
-    reasons, own = explain(F, choice, verdicts, tables.referrals, tables.blocked, rules)
-    health = sort_health(health_frame(tables.partners, F, choice, reasons, own))
+    reasons, own, escalation = explain(F, choice, verdicts, tables.referrals, tables.blocked, rules)
+    health = health_frame(tables.partners, F, choice, reasons, own)
+    health = sort_health(health.assign(escalation_reason=escalation, next_kind=choice.next_kind))
     return Decisions(health=health, emails=due_emails(F, choice, verdicts))
 
 
@@ -55,7 +56,8 @@ def health_frame(
     partners: pd.DataFrame, F: Facts, c: Choice, reasons: np.ndarray, own: np.ndarray
 ) -> pd.DataFrame:
     """The Health columns of SHEET.md, plus two that stay off the sheet: `hard_blocked`
-    (campaigns skip those partners) and `partner_reason` (the partner email's own why)."""
+    (campaigns skip those partners) and `partner_reason` (the partner email's own why);
+    `decide` adds `escalation_reason` and `next_kind` for the owners' emails."""
     P = partners.reset_index(drop=True)
     return pd.DataFrame(
         {

@@ -63,6 +63,7 @@ class Facts:
     survey_avg: np.ndarray
     survey_day: np.ndarray
     survey_low: np.ndarray
+    survey_low_item: np.ndarray
     last_answer: np.ndarray
     last_survey: np.ndarray
     outreach_day: np.ndarray
@@ -244,6 +245,8 @@ def _survey(
     out["survey_avg"][at] = latest["avg"].to_numpy()
     out["survey_day"][at] = latest["day"].to_numpy()
     out["survey_low"][at] = latest["low"].to_numpy()
+    out["survey_low_item"] = np.full(n, "", dtype=object)
+    out["survey_low_item"][at] = latest["low_item"].to_numpy()
     answered = view["code"].to_numpy() >= 0
     out["last_answer"] = f.group_max(
         view["code"].to_numpy()[answered], view["day"].to_numpy()[answered], n

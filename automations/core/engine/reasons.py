@@ -15,6 +15,8 @@ from automations.core.engine import arrays as f
 from automations.core.engine.choose import Choice, Verdicts
 from automations.core.engine.facts import Facts
 from automations.core.engine.rules import Rules
+from automations.core.render import long_date
+from automations.core.schema import ITEM_WORDS
 
 Sentences = Callable[["_Context", list[int]], None]
 
@@ -67,13 +69,16 @@ class _Context:
         self.ref = _Referrals(R)
         self.blocked_rows = blocked_rows
         self.out = np.full(F.n, "", dtype=object)
+        self.escalation = np.full(F.n, "", dtype=object)  # for owners, in words
 
 
 def explain(
     F: Facts, c: Choice, v: Verdicts, R: pd.DataFrame, blocked_rows: dict[str, str], rules: Rules
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The reason column of Health, and each partner-facing action's own reason (what a
-    thank-you's line in the terminal says, not the escalation that shares its Health row)."""
+    thank-you's line in the terminal says, not the escalation that shares its Health row),
+    and the escalation alone in words for the owner's emails (nothing this run's own
+    thank-you settles, dates as people write them)."""
     x = _Context(F, c, v, R, blocked_rows, rules)
     by_action: dict[str, Sentences] = {
         "thank": _thank,
@@ -89,7 +94,7 @@ def explain(
         write(x, np.flatnonzero(c.partner_action == action).tolist())
     own = x.out.copy()
     _escalate(x, np.flatnonzero(c.action == "escalate").tolist())
-    return x.out, own
+    return x.out, own, x.escalation
 
 
 def _thank(x: _Context, rows: list[int]) -> None:
@@ -199,20 +204,34 @@ def _escalate(x: _Context, rows: list[int]) -> None:
     first, count = _first_per_partner(x.v.escalation.items, F.n)
     survey_day = f.iso_dates(F.survey_day)
     for i in rows:
-        parts = []
+        parts, words = [], []
         j = first[i]
         if count[i]:
             word = "from" if ref.direction[j] == "received" else "to"
             more = f" (and {count[i] - 1} more)" if count[i] > 1 else ""
+            days = _n(F.T - ref.day[j])
             parts.append(
                 f"referral {word} {F.name[i]} {ref.label(j)} still {ref.status[j]} after "
-                f"{_n(F.T - ref.day[j])} days{more}"
+                f"{days} days{more}"
+            )
+            client = ref.client[j] or "a referral"
+            whose = "their" if word == "from" else "your"
+            words.append(
+                f"{client} ({whose} referral of {long_date(f.date_of(ref.day[j]))}) still "
+                f"{ref.status[j]} after {days} days{more}"
             )
         if x.v.survey_escalation.now[i]:
             parts.append(
                 f"survey of {survey_day[i]} rated the partnership low "
                 f"(lowest {F.survey_low[i]:g}, average {F.survey_avg[i]:.1f})"
             )
+            item = ITEM_WORDS.get(F.survey_low_item[i], "")
+            words.append(
+                f"their survey of {long_date(f.date_of(F.survey_day[i]))} rated the partnership "
+                f"{F.survey_avg[i]:.1f} out of 9 on average, lowest {F.survey_low[i]:g}"
+                + (f" for {item}" if item else "")
+            )
+        x.escalation[i] = "; ".join(words)
         also = x.c.partner_action[i]
         if also in ("thank", "outcome", "follow_up", "survey", "nurture"):
             parts.append(f"also {also}: {x.out[i]}")
