@@ -70,7 +70,6 @@ class SenderSettings:
     email: str = "you@example.com"
     reply_to: str = ""
     signature: str = ""
-    pitch: str = ""
     currency: str = "USD"
 
 

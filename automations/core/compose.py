@@ -419,7 +419,7 @@ def digest_drafts(
     chart: Callable[[list[tuple[str, int, int]]], bytes] | None = None,
 ) -> list[Draft]:
     """One digest per owner for this ISO week, with the chart inline when `chart` is given."""
-    from automations.core.digest import digest_context, iso_week, owner_partners
+    from automations.core.digest import digest_context, owner_partners
 
     out = []
     domain = letterhead.sender.email.rpartition("@")[2] or "localhost"
@@ -433,7 +433,7 @@ def digest_drafts(
         inline: tuple[tuple[str, bytes], ...] = ()
         if chart is not None:
             tag = hashlib.sha256(owner.encode()).hexdigest()[:10]
-            cid = f"chart.{iso_week(today)}.{tag}@{domain}"
+            cid = f"chart.{today:%Y%m%d}.{tag}@{domain}"
             summary["chart_cid"] = cid
             inline = ((cid, chart(summary["series"])),)
         name = letterhead.owner_name(str(owner))

@@ -76,6 +76,13 @@ ACTION_WORDS = {
     "follow-up": "follow-up to",
     "escalation": "escalation about",
 }
+WHY_IN_WORDS = {
+    "thank": "a new referral from them",
+    "outcome": "a referral of theirs has closed",
+    "follow_up": "your first note has had no answer",
+    "follow-up": "your first note has had no answer",
+    "survey": "the quarterly survey",
+}
 MONTHS_OF_QUARTER = (
     "January to March",
     "April to June",
@@ -94,6 +101,11 @@ def quarter_name(label: str) -> str:
     """`2026Q3` -> "July to September 2026"."""
     year, q = label.split("Q")
     return f"{MONTHS_OF_QUARTER[int(q) - 1]} {year}"
+
+
+def _day_of(moment: Any) -> str:
+    day = moment.date() if hasattr(moment, "date") else moment
+    return f"{day.day} {day:%B}" if isinstance(day, dt.date) else ""
 
 
 def _when(day: dt.date, today: dt.date) -> str:
@@ -120,6 +132,8 @@ def _coming(h: pd.DataFrame, today: dt.date) -> list[str]:
         line = f"{what} {r['name']} {_when(r['next_due'].date(), today)}"
         if kind in ("nurture", "check-in") and not pd.isna(r["last_touch"]):
             line += f" (last contact {long_date(r['last_touch'].date())})"
+        elif kind in WHY_IN_WORDS:
+            line += f" ({WHY_IN_WORDS[kind]})"
         lines.append(line)
     return lines
 
@@ -147,7 +161,8 @@ def digest_context(
     ]
     done = [
         f"{ACTION_WORDS.get(str(r['action']), 'email to')} "
-        f"{names.get(r['partner_email'], r['partner_email'])}"
+        f"{names.get(r['partner_email'], r['partner_email'])} on {_day_of(r['timestamp'])}"
+        + (f": “{r['subject']}”" if r["subject"] else "")
         for r in _records(done_rows.drop_duplicates("message_id"))
     ]
     due = _coming(h, today)
@@ -170,7 +185,11 @@ def digest_context(
         "fades": fades,
         "fees_owed": round(float(np.nansum(owed["fee_owed"])), 2) if len(owed) else "",
         "fees": [(r["name"], r["fee_owed"]) for r in _records(owed)],
-        "top": [f"{r['name']} (tier {r['tier']}, score {r['score']:.0f})" for r in _records(top)],
+        "top": [
+            f"{r['name']}, tier {r['tier']} (score {r['score']:.0f}): {r['received_12m']} "
+            f"received and {r['given_12m']} given in the last 12 months"
+            for r in _records(top)
+        ],
         "series": series,
         "quarters": [{"name": quarter_name(q), "received": r, "given": g} for q, r, g in series],
         "chart_cid": "",

@@ -1,0 +1,145 @@
+"""What the owner reads: the digest and an escalation for the demo sheet (issue 13), parsed
+as a mail program and a browser would."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from automations.cli import main
+from tests.projects import SheetProject
+
+OWNER = "alex@rivera-consulting.example"
+
+
+@pytest.fixture
+def sent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> SheetProject:
+    """The demo project after `nurture --send` and `digest --send` (outbox)."""
+    project = SheetProject(tmp_path)
+    config = str(project / "config" / "partners.toml")
+    assert main(["nurture", "--send", "--config", config]) == 0
+    assert main(["digest", "--send", "--config", config]) == 0
+    capsys.readouterr()
+    return project
+
+
+def message(project: SheetProject, kind: str) -> EmailMessage:
+    (path,) = (project / "outbox").glob(f"{kind}-{OWNER}-*.eml")
+    msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def parts(msg: EmailMessage) -> tuple[str, str]:
+    text, html = msg.get_body(("plain",)), msg.get_body(("html",))
+    assert text is not None and html is not None
+    return text.get_content(), html.get_content()
+
+
+class _Html(HTMLParser):
+    """Lines of text outside list items, list items, and the images with their sizes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[str] = []
+        self.loose: list[str] = []
+        self.images: list[dict[str, str | None]] = []
+        self._in_li = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "li":
+            self._in_li += 1
+            self.items.append("")
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "li":
+            self._in_li -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._in_li:
+            self.items[-1] += data
+        else:
+            self.loose.extend(line.strip() for line in data.splitlines() if line.strip())
+
+
+def read_html(html: str) -> _Html:
+    parser = _Html()
+    parser.feed(html)
+    return parser
+
+
+def test_the_digest_reads_as_lists_and_words_with_amounts_in_a_currency(
+    sent: SheetProject,
+) -> None:
+    msg = message(sent, "digest")
+    text, html = parts(msg)
+    page = read_html(html)
+    assert "<ul>" in html and len(page.items) >= 10
+    assert not [line for line in page.loose if line.startswith("- ")]  # no literal bullets
+    assert not re.search(r"\d{4}-W\d\d", str(msg["Subject"]) + text + html)
+    assert re.match(r"Your partners, week of \d{1,2} [A-Z][a-z]+$", str(msg["Subject"]))
+    owed = text.split("Referral fees you owe", 1)[1].split("Your strongest partners")[0]
+    amounts = re.findall(r"\S*\d[\d,.]*", owed.split("in all:", 1)[1])
+    assert re.match(r", \$[\d,]+ in all:", owed)
+    assert amounts and all(a.startswith("$") for a in amounts)  # a currency on every amount
+    section = text.split("Coming up in the next 7 days:", 1)[1].strip().split("\r\n\r\n")[0]
+    coming = [line[2:] for line in section.splitlines() if line.startswith("- ")]
+    words = ("check-in with", "thank-you to", "survey to", "follow-up to", "outcome note to")
+    assert coming and all(i.startswith(words) for i in coming)  # each names its action
+    assert all(re.search(r" (today|tomorrow|on \d{1,2} [A-Z][a-z]+)\b", i) for i in coming)
+    assert all("(last contact " in i for i in coming if i.startswith("check-in with"))
+    quarters = re.findall(r"(\w+ to \w+ \d{4}): (\d+) received, (\d+) given", text)
+    assert len(quarters) == 4  # the chart's numbers, in the text part too
+
+
+def test_the_digest_chart_fits_a_phone_at_twice_the_pixels(sent: SheetProject) -> None:
+    msg = message(sent, "digest")
+    _, html = parts(msg)
+    (image,) = read_html(html).images
+    assert int(str(image["width"])) <= 600 and "max-width: 100%" in str(image["style"])
+    png = next(p for p in msg.walk() if p.get_content_type() == "image/png")
+    width, _ = Image.open(io.BytesIO(png.get_content())).size
+    assert width >= 2 * int(str(image["width"]))
+
+
+def test_an_escalation_says_only_what_is_still_true_after_this_runs_thanks(
+    sent: SheetProject,
+) -> None:
+    text, html = parts(message(sent, "escalation"))
+    dana = next(line for line in text.splitlines() if "Dana Whitfield" in line)
+    assert "not thanked yet" not in text  # the thank-you went in the same run
+    assert dana.count("Dana Whitfield") == 1
+    assert re.search(r"referral of \d{1,2} [A-Z][a-z]+ \d{4}\) still new after \d+ days", dana)
+    assert not re.search(r"\d{4}-\d\d-\d\d", text)  # dates as people write them
+    assert "**" not in text
+    assert re.search(r"lowest 2 for [a-z]", text)  # which survey item was rated low
+    assert "<li>" in html
+
+
+@pytest.mark.skipif(not shutil.which("spamassassin"), reason="spamassassin is not installed")
+@pytest.mark.parametrize("kind", ["digest", "escalation"])
+def test_owner_mail_scores_at_most_1_in_spamassassins_local_rules(
+    sent: SheetProject, kind: str
+) -> None:
+    (path,) = (sent / "outbox").glob(f"{kind}-{OWNER}-*.eml")
+    checked = subprocess.run(
+        ["spamassassin", "-L", "-t"],
+        input=path.read_bytes(),
+        capture_output=True,
+        timeout=120,
+    )
+    status = re.search(rb"X-Spam-Status: \w+, score=(-?[\d.]+)", checked.stdout)
+    assert status, checked.stderr[-500:]
+    print(f"SpamAssassin {kind}: {float(status.group(1))}")
+    assert float(status.group(1)) <= 1.0
