@@ -81,7 +81,6 @@ WHY_IN_WORDS = {
     "outcome": "a referral of theirs has closed",
     "follow_up": "your first note has had no answer",
     "follow-up": "your first note has had no answer",
-    "survey": "the quarterly survey",
 }
 MONTHS_OF_QUARTER = (
     "January to March",
@@ -126,7 +125,7 @@ def _coming(h: pd.DataFrame, today: dt.date) -> list[str]:
         & ~h["action"].isin(["escalate", "fade", "blocked"])
     ]
     lines = []
-    for r in _records(soon):
+    for r in _records(soon.sort_values(["next_due", "name"], kind="stable")):
         kind = r["action"] if r["action"] != "none" else r.get("next_kind") or ""
         what = ACTION_WORDS.get(kind, "next step with")
         line = f"{what} {r['name']} {_when(r['next_due'].date(), today)}"
