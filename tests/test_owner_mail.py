@@ -11,6 +11,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -143,3 +144,36 @@ def test_owner_mail_scores_at_most_1_in_spamassassins_local_rules(
     assert status, checked.stderr[-500:]
     print(f"SpamAssassin {kind}: {float(status.group(1))}")
     assert float(status.group(1)) <= 1.0
+
+
+def test_the_digest_lists_a_low_survey_even_after_its_escalation_went(sent: SheetProject) -> None:
+    text, _ = parts(message(sent, "digest"))
+    assert "Survey ratings to look at:" in text
+    assert "- Chloé Dubois: the latest survey averaged 4.1 out of 9" in text
+
+
+def test_make_demo_on_an_smtp_config_sends_nothing_and_says_why(
+    tmp_path: Path, smtp_server: Any
+) -> None:
+    import sys
+
+    from tests.conftest import use_smtp
+
+    venv = Path(sys.prefix)
+    if not (venv / ".installed").exists():
+        pytest.skip("not running in the venv `make` made (no .venv/.installed stamp)")
+    project = SheetProject(tmp_path)
+    use_smtp(project.path, smtp_server)
+    root = Path(__file__).parent.parent
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy2(root / name, tmp_path / name)  # keeps the time: the venv is up to date
+    made = subprocess.run(
+        ["make", "demo", f"VENV={venv}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert smtp_server.recorder.received == []
+    assert "make demo only ever demos" in made.stdout and "sends by SMTP" in made.stdout

@@ -116,6 +116,7 @@ def blank_context() -> dict[str, Any]:
             "fees": [],
             "top": [],
             "quarters": [],
+            "low_surveys": [],
             "chart_cid": "",
         },
     }

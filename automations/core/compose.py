@@ -18,6 +18,7 @@ import pandas as pd
 
 from automations.core import keys as idempotency
 from automations.core.engine.decisions import Decisions, DueEmail
+from automations.core.engine.rules import Rules
 from automations.core.keys import quarter_label
 from automations.core.survey import form_link, previous_quarter, previous_quarters
 from automations.core.tables import Tables
@@ -315,7 +316,7 @@ def preview_draft(
     decisions: Decisions,
     letterhead: Letterhead,
     today: dt.date,
-    stale_referral_days: int,
+    rules: Rules,
 ) -> Draft | None:
     """The draft for `email` with `template`: the due one if any, else one made up for a look.
 
@@ -331,7 +332,7 @@ def preview_draft(
     if template in ("digest", "survey_owner"):  # the owner's email that covers this partner
         owner = owner_of(look.partners[email], letterhead)["email"]
         made = (
-            digest_drafts(tables, decisions, letterhead, today, set(), stale_referral_days, True)
+            digest_drafts(tables, decisions, letterhead, today, set(), rules, True)
             if template == "digest"
             else owner_survey_drafts(tables, decisions, letterhead, today, set())
         )
@@ -414,7 +415,7 @@ def digest_drafts(
     letterhead: Letterhead,
     today: dt.date,
     handled: set[str],
-    stale_referral_days: int,
+    rules: Rules,
     count_written: bool,
     chart: Callable[[list[tuple[str, int, int]]], bytes] | None = None,
 ) -> list[Draft]:
@@ -428,7 +429,7 @@ def digest_drafts(
         if key in handled:
             continue
         summary = digest_context(
-            owner, emails, tables, decisions.health, today, stale_referral_days, count_written
+            owner, emails, tables, decisions.health, today, rules, count_written
         )
         inline: tuple[tuple[str, bytes], ...] = ()
         if chart is not None:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from automations.core.engine import arrays
+from automations.core.engine.rules import Rules
 from automations.core.keys import iso_week, quarter_label
 from automations.core.render import long_date
 from automations.core.tables import Tables
@@ -143,7 +144,7 @@ def digest_context(
     tables: Tables,
     health: pd.DataFrame,
     today: dt.date,
-    stale_days: int,
+    rules: Rules,
     count_written: bool,
 ) -> dict[str, Any]:
     """What the digest template shows for one owner (`count_written`: on the outbox a
@@ -180,8 +181,12 @@ def digest_context(
         "done": done,
         "due": due,
         "escalations": escalations,
-        "stale": stale_referrals(tables.referrals, names, today, stale_days),
+        "stale": stale_referrals(tables.referrals, names, today, rules.stale_referral_days),
         "fades": fades,
+        "low_surveys": [
+            f"{r['name']}: the latest survey averaged {r['survey_avg']:.1f} out of 9"
+            for r in _records(h[h["survey_avg"] < rules.low_average])
+        ],
         "fees_owed": round(float(np.nansum(owed["fee_owed"])), 2) if len(owed) else "",
         "fees": [(r["name"], r["fee_owed"]) for r in _records(owed)],
         "top": [

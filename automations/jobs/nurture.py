@@ -144,7 +144,7 @@ def run_nurture(
                     letterhead(settings),
                     today,
                     handled,
-                    settings.rules.stale_referral_days,
+                    settings.rules,
                     decided.count_written,
                     referrals_chart,
                 )

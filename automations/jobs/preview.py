@@ -57,7 +57,7 @@ def run_preview(
             decisions,
             letterhead(settings),
             today,
-            settings.rules.stale_referral_days,
+            settings.rules,
         )
         if draft is None:
             raise PreviewError(f"no partner with email {email!r} in the Partners tab")
