@@ -197,6 +197,8 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"inbox: {settings.imap.host}:{settings.imap.port} read: OK. {report.inbox_line(result.inbox)}"
         )
+    if settings.survey.form_url and not settings.survey.respondent_field:
+        print(f"partners: {nurture_job.NO_RESPONDENT_FIELD}", file=sys.stderr)
     sample_sender = mail_capabilities(settings).delivers and settings.sender.email.endswith(
         ".example"
     )

@@ -129,3 +129,44 @@ def test_the_form_link_keeps_an_existing_query() -> None:
         "entry.1": ["p@x.example"],
         "entry.2": ["me@x.example"],
     }
+
+
+def test_no_owner_invitation_goes_without_a_respondent_field_and_the_run_says_why(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # RULES.md, "Owner self-assessment": the owner's ratings would be stored as the partner's.
+    config = project / "config" / "partners.toml"
+    set_keys(config, "survey", respondent_field="")
+    _, out, err = run(project, capsys, "survey", "--send")
+    assert "2 survey" in out and "survey_owner" not in out
+    assert not list((project / "outbox").glob("survey_owner-*.eml"))
+    assert (
+        "no self-assessment invitation went to the owners: [survey] respondent_field is empty"
+        in err
+    )
+    _, _, err = run(project, capsys, "check")
+    assert "[survey] respondent_field is empty" in err
+
+
+def test_an_owner_who_is_also_a_partner_gets_both_surveys_under_different_keys(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.conftest import set_keys as keys_of
+
+    config = project / "config" / "partners.toml"
+    keys_of(config, "survey", respondent_field="entry.2000002")
+    # Aiko owns her own partnership (she is due a survey) and so is asked to self-assess too.
+    from tests.projects import SheetProject
+
+    sheet = SheetProject.__new__(SheetProject)
+    sheet.path, sheet.emulator = project, None
+    sheet.set_partner("aiko@kumo.example", "owner", "aiko@kumo.example")
+    run(project, capsys, "survey", "--send")
+    assert list((project / "outbox").glob("survey-aiko@kumo.example-*.eml"))
+    assert list((project / "outbox").glob("survey_owner-aiko@kumo.example-*.eml"))
+    quarter = quarter_label(dt.date.today())
+    keys = {r["key"] for r in sheet.log_rows()}
+    assert {
+        f"survey:aiko@kumo.example:{quarter}",
+        f"survey_owner:aiko@kumo.example:{quarter}",
+    } <= keys

@@ -365,8 +365,10 @@ def preview_draft(
 def owner_survey_drafts(
     tables: Tables, decisions: Decisions, letterhead: Letterhead, today: dt.date, handled: set[str]
 ) -> list[Draft]:
-    """Once a quarter, each owner rates their own active partnerships (self-assessment)."""
-    if not letterhead.form.url:
+    """Once a quarter, each owner rates their own active partnerships (self-assessment);
+    only when the form has a respondent field, else the owner's own ratings would be stored
+    as the partner's answers (RULES.md, "Owner self-assessment")."""
+    if not letterhead.form.url or not letterhead.form.respondent_field:
         return []
     look = Lookup.build(tables, decisions.health)
     quarter = quarter_label(today)

@@ -44,6 +44,11 @@ from automations.jobs.wiring import (
 KINDS = ("escalation", "thank", "outcome", "follow_up", "survey", "nurture")
 BASELINE_DETAIL = "baseline: recorded as handled without sending"
 PLACEHOLDER_FORM = "EXAMPLE-FORM-ID"  # the form_url `partners init` writes
+NO_RESPONDENT_FIELD = (
+    "no self-assessment invitation went to the owners: [survey] respondent_field is empty, so "
+    "an owner's own ratings would be recorded as the partner's answers; set it to the form's "
+    "field id for the respondent (the README shows how to find it)"
+)
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,8 @@ def run_nurture(
                 decide_options(settings).count_written,
             )
             handled = set(view.handled_keys)
+            if options.owner_surveys and not settings.survey.respondent_field:
+                result.warnings.append(NO_RESPONDENT_FIELD)
             if options.owner_surveys:
                 drafts += compose.owner_survey_drafts(
                     s.tables, decisions, letterhead(settings), today, handled
