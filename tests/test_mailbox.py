@@ -303,3 +303,53 @@ def test_a_message_the_classifier_cannot_read_is_logged_once_and_passed(
     assert "subject 'garbled') could not be read and was skipped" in skipped[0]["detail"]
     assert len(ours(project, "reply")) == 1
     assert not smtp_server.recorder.by_recipient(PRIYA)
+
+
+# --- an opt-out in a reply's own words blocks the partner (issue 12) ---------------------------
+
+MAYA = "maya@goldberg.example"  # the sample's partner due a check-in today
+
+
+@pytest.mark.parametrize(
+    ("body", "stops"),
+    [
+        ("unsubscribe", True),
+        ("Please remove me from your list", True),
+        ("Stop", True),
+        ("Bitte keine E-Mails mehr", True),
+        ("Happy to talk, and no, don't unsubscribe me from your newsletter", False),
+        (
+            "Lovely to hear from you, let's meet in January.\n\nOn Mon, 30 Nov 2026, Alex wrote:\n"
+            '> Not the right time? Reply "unsubscribe" and I won\'t write again.\n',
+            False,
+        ),
+    ],
+)
+def test_a_reply_that_asks_to_stop_blocks_the_partner_and_one_that_does_not_is_a_reply(
+    project: SheetProject,
+    imap_server: ImapServer,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    body: str,
+    stops: bool,
+) -> None:
+    use_smtp(project, smtp_server)
+    use_imap(project, imap_server, monkeypatch)
+    subject = "Quick question" if body == "Stop" else "Re: Checking in"  # any subject
+    imap_server.append(message(f"Maya <{MAYA}>", SENDER, subject, body=body, when=RECENT))
+    for _ in range(2):
+        code, _, err = run(project, capsys, "nurture", "--send")
+        assert code == 0, err
+    assert not smtp_server.recorder.by_recipient(MAYA)  # no check-in either way
+    mine = [
+        r for r in project.log_rows() if r["partner_email"] == MAYA and r["run_id"] != "history"
+    ]
+    statuses = [r["status"] for r in mine]
+    if stops:
+        assert statuses == ["unsubscribe"]
+        assert project.health()[MAYA]["action"] == "blocked"
+        assert str(project.health()[MAYA]["reason"]).startswith("unsubscribed on")
+    else:
+        assert statuses == ["reply"]
+        assert project.health()[MAYA]["action"] != "blocked"

@@ -78,3 +78,42 @@ def test_unsubscribe_to_our_address_from_a_partner() -> None:
 
 def test_strangers_are_ignored() -> None:
     assert classify(message("news@shop.example", ME, "Sale!"), KNOWN).kind == "ignored"
+
+
+# --- an opt-out in the partner's own words (issue 12) ------------------------------------------
+
+FOOTER = 'Not the right time? Reply "unsubscribe" and I won\'t write again.'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "unsubscribe",
+        "Please remove me from your list",
+        "Stop",
+        "Bitte keine E-Mails mehr",
+        "Merci, mais je préfère me désabonner.",
+        "Por favor, darme de baja.",
+        "Graag afmelden.",
+    ],
+)
+def test_a_reply_asking_to_stop_in_its_own_words_is_an_unsubscribe(body: str) -> None:
+    quoted = f"{body}\n\nOn Mon, 30 Nov 2026 at 09:00, Alex wrote:\n> Hi Maya,\n> {FOOTER}\n"
+    v = classify(message("Maya <maya@goldberg.example>", ME, "Re: Checking in", body=quoted), KNOWN)
+    assert (v.kind, v.partner_email) == ("unsubscribe", "maya@goldberg.example")
+    assert v.detail.startswith("asked to stop: ")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Happy to talk, and no, don't unsubscribe me from your newsletter",
+        f"Thanks Alex, Tuesday works.\n\nOn Mon, 30 Nov 2026, Alex wrote:\n> {FOOTER}\n",
+        f"Thanks Alex, Tuesday works.\n\n> {FOOTER}\n",
+        f"Thanks, Tuesday works.\n\n-----Original Message-----\nFrom: Alex\n{FOOTER}\n",
+        "Stop by our office next week, we would love to show you the new space.",
+    ],
+)
+def test_an_ordinary_reply_that_mentions_the_word_is_a_reply(body: str) -> None:
+    v = classify(message("Maya <maya@goldberg.example>", ME, "Re: Checking in", body=body), KNOWN)
+    assert v.kind == "reply"

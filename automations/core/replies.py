@@ -14,6 +14,8 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 
+from automations.core.optout import asks_to_stop, own_words
+
 # Subjects of automatic answers, in a few languages (lower case, matched at the start).
 AUTO_SUBJECTS = (
     "out of office",
@@ -177,5 +179,9 @@ def classify(raw: bytes, known: Known) -> Verdict:
     threaded = next((known.sent_ids[i] for i in threads if i in known.sent_ids), "")
     who = threaded or partner
     if who:
+        words = own_words(msg)
+        if asks_to_stop(words):  # an opt-out in their own words, never engagement
+            said = words if len(words) <= 60 else words[:57] + "..."
+            return Verdict("unsubscribe", who, own_id, _when(msg), f"asked to stop: {said!r}")
         return Verdict("reply", who, own_id, _when(msg), subject[:120])
     return Verdict("ignored", "", own_id, _when(msg), "not from a partner")
