@@ -19,7 +19,9 @@ _QUOTE_STARTS = re.compile(
     r"\s*-{2,}|from:\s.+|von:\s.+|de\s?:\s.+|_{10,})$",
     re.IGNORECASE,
 )
-_SIGNATURE = re.compile(r"^(?:-- ?|—|sent from my .+|envoyé de mon .+|von meinem .+ gesendet)$", re.I)
+_SIGNATURE = re.compile(
+    r"^(?:-- ?|—|sent from my .+|envoyé de mon .+|von meinem .+ gesendet)$", re.I
+)
 
 # Phrases that ask to stop, each as a regular expression over lower-case words.
 _ASKS = [
