@@ -746,3 +746,42 @@ def test_a_sender_on_a_private_domain_reads_its_own_log_rows_back(
     assert code == 0, err
     assert "is not an email address" not in err
     assert len(list((project / "outbox").glob("digest-*.eml"))) == written
+
+
+# --- one-click unsubscribe that identifies the recipient (issue 12) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "secret", "advertised"),
+    [
+        ("https://forms.example/unsub?e={email}&t={token}", "s3cret", True),
+        ("https://forms.example/unsub", "s3cret", False),  # cannot tell who clicked
+        ("https://forms.example/unsub?e={email}&t={token}", "", False),  # cannot sign it
+    ],
+)
+def test_the_one_click_url_is_advertised_only_when_it_names_the_recipient(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    secret: str,
+    advertised: bool,
+) -> None:
+    import hashlib
+    import hmac
+    from email import message_from_bytes, policy
+
+    project = SheetProject(tmp_path)
+    set_keys(project / "config" / "partners.toml", "mail", unsubscribe_url=url)
+    monkeypatch.setenv("PARTNERS_UNSUBSCRIBE_SECRET", secret)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    (eml,) = (project / "outbox").glob("nurture-maya@goldberg.example-*.eml")
+    msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    header = str(msg["List-Unsubscribe"])
+    token = hmac.new(b"s3cret", b"maya@goldberg.example", hashlib.sha256).hexdigest()[:32]
+    if advertised:
+        assert f"<https://forms.example/unsub?e=maya@goldberg.example&t={token}>" in header
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    else:
+        assert "https://" not in header and msg["List-Unsubscribe-Post"] is None
+    assert secret not in eml.read_text(errors="replace") or not secret

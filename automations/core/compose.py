@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -53,17 +55,26 @@ class Letterhead:
 
     sender: Sender
     form: SurveyForm = SurveyForm()
-    unsubscribe_url: str = ""
+    unsubscribe_url: str = ""  # may hold {email} and {token}
+    unsubscribe_secret: str = field(default="", repr=False)  # PARTNERS_UNSUBSCRIBE_SECRET
 
     @property
     def unsubscribe(self) -> dict[str, str]:
-        """The unsubscribe address and URL, for templates and the List-Unsubscribe header."""
+        """The unsubscribe address (no URL: a URL is only ever one recipient's own)."""
         address = self.sender.reply_to or self.sender.email
-        return {
-            "address": address,
-            "mailto": f"mailto:{address}?subject=unsubscribe",
-            "url": self.unsubscribe_url,
-        }
+        return {"address": address, "mailto": f"mailto:{address}?subject=unsubscribe", "url": ""}
+
+    def unsubscribe_for(self, email: str) -> dict[str, str]:
+        """The opt-out details of one recipient: the one-click URL only when it identifies
+        them (`{email}`, and `{token}` with a secret to sign it; EMAIL.md)."""
+        url = self.unsubscribe_url
+        if "{email}" not in url or ("{token}" in url and not self.unsubscribe_secret):
+            return self.unsubscribe
+        token = hmac.new(
+            self.unsubscribe_secret.encode(), email.lower().encode(), hashlib.sha256
+        ).hexdigest()[:32]
+        personal = url.replace("{email}", quote(email.lower(), safe="@")).replace("{token}", token)
+        return {**self.unsubscribe, "url": personal}
 
     def owner_name(self, owner: str) -> str:
         """The sender's name when the owner is the sender, else nothing known."""
@@ -199,6 +210,7 @@ def partner_context(
     referrals = [look.referrals[i] for i in referral_rows]
     return {
         **base_context(letterhead, today),
+        "unsubscribe": letterhead.unsubscribe_for(email),
         "partner": partner,
         "health": look.health.get(email, {}),
         "owner": owner_of(partner, letterhead),

@@ -101,6 +101,7 @@ def prepare(
         if draft.template in broken:
             continue
         try:
+            unsubscribe = draft.context.get("unsubscribe") or head.unsubscribe
             check_headers(draft, result, head.sender, unsubscribe)
         except HeaderProblem as problem:
             out.faults.append(not_sent(draft, problem))

@@ -160,6 +160,7 @@ def letterhead(settings: Settings) -> Letterhead:
         Sender(sender.name, sender.email, sender.reply_to, sender.signature, sender.currency),
         SurveyForm(survey.form_url, survey.email_field, survey.respondent_field),
         settings.mail.unsubscribe_url,
+        secret("PARTNERS_UNSUBSCRIBE_SECRET", settings),
     )
 
 
