@@ -251,7 +251,7 @@ def _finish(result: nurture_job.NurtureResult, settings: Settings, quiet: bool) 
 def _demo_refusal(settings: Settings) -> str:
     """Why `make demo` will not run on this config ("" when it is the local demo set-up)."""
     real = []
-    if settings.mail.backend != "outbox":
+    if mail_capabilities(settings).delivers:
         real.append(f"sends by SMTP through {settings.mail.host or 'a server'}")
     if settings.sheet.backend != "xlsx":
         real.append("works on a Google Sheet")

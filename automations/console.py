@@ -107,11 +107,6 @@ def problem_line(problem: Problem) -> str:
     return str(problem)
 
 
-def columns(headers: list[str], rows: list[list[str]], width: int | None = None) -> str:
-    """Rows as a table; the last column wraps to fit the width."""
-    return render_table(headers, rows, width)
-
-
 def _count_by_kind(items: list[Prepared]) -> str:
     kinds: dict[str, int] = {}
     for p in items:
@@ -122,7 +117,7 @@ def _count_by_kind(items: list[Prepared]) -> str:
 def plan_table(items: list[Prepared]) -> str:
     """What goes (or would go): kind, to, subject and why."""
     rows = [[p.draft.kind, p.draft.to_email, p.subject, p.draft.why or "-"] for p in items]
-    return columns(["kind", "to", "subject", "why"], rows)
+    return render_table(["kind", "to", "subject", "why"], rows)
 
 
 def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False) -> list[str]:
@@ -409,7 +404,7 @@ def survey_report(frame: pd.DataFrame, fmt: str = "table") -> str:
         ]
         for _, r in frame.iterrows()
     ]
-    return columns(["partner", "email", "their avg", "your avg", "3+ points apart"], rows)
+    return render_table(["partner", "email", "their avg", "your avg", "3+ points apart"], rows)
 
 
 def preview_text(prepared: Prepared, html: bool = False) -> str:

@@ -20,7 +20,8 @@ import pandas as pd
 from automations.core.engine.decide import decide
 from automations.core.engine.decisions import DecideOptions
 from automations.core.engine.rules import Rules
-from automations.core.tables import LOG_COLUMNS, SURVEY_ITEMS, Tables
+from automations.core.schema import LOG_COLUMNS, SURVEY_ITEMS
+from automations.core.tables import Tables
 
 TODAY = dt.date(2026, 11, 25)
 

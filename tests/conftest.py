@@ -14,7 +14,8 @@ import pytest
 from automations.core.engine.decide import decide
 from automations.core.engine.decisions import DecideOptions, Decisions
 from automations.core.engine.rules import Rules
-from automations.core.tables import LOG_COLUMNS, SURVEY_ITEMS, RawSheet, Tables, build_tables
+from automations.core.schema import LOG_COLUMNS, SURVEY_ITEMS
+from automations.core.tables import RawSheet, Tables, build_tables
 from tests.smtp_server import CERT, USER, SmtpServer
 
 TODAY = dt.date(2026, 6, 15)

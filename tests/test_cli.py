@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 
 from automations.cli import main
 from automations.core.engine.decisions import HEALTH_COLUMNS
-from automations.core.tables import LOG_COLUMNS, SURVEY_ITEMS
+from automations.core.schema import LOG_COLUMNS, SURVEY_ITEMS
 from automations.core.vocabulary import ACTION_ORDER
 
 TODAY = "2026-06-15"

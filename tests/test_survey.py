@@ -13,8 +13,8 @@ import pytest
 from automations.cli import main
 from automations.core.engine import arrays
 from automations.core.keys import quarter_label
+from automations.core.schema import SURVEY_ITEMS
 from automations.core.survey import form_link, previous_quarter, report
-from automations.core.tables import SURVEY_ITEMS
 from tests.conftest import SENDER, TODAY, Sheet, set_keys
 
 P = "pat@partner.example"

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from automations.core.tables import SURVEY_ITEMS, RawSheet, build_tables, normalise_header
+from automations.core.schema import SURVEY_ITEMS
+from automations.core.tables import RawSheet, build_tables, normalise_header
 from automations.errors import SheetStructureError
 from tests.conftest import TITLES, TODAY, Sheet
 
@@ -154,7 +155,7 @@ def test_a_sheet_without_a_partners_tab_stops_the_run() -> None:
 
 def test_survey_timestamps_with_a_zone_and_text_log_times_are_read_not_fatal() -> None:
     # Issue 10, item 3: `Z` stopped every command; a text date-time in the Log was refused.
-    from automations.core.tables import LOG_COLUMNS
+    from automations.core.schema import LOG_COLUMNS
 
     sheet = Sheet().partner()
     sheet.survey.append(["2026-06-01T10:00:00Z", "pat@partner.example", "", *[7] * 10])

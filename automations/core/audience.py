@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automations.core import keys
 from automations.core.engine import arrays
 from automations.core.engine.decisions import Decisions
 from automations.core.render import plain
@@ -34,7 +35,7 @@ class Campaign:
 
     def key(self, email: str) -> str:
         """The frozen idempotency key: each partner at most once per campaign."""
-        return f"campaign:{self.name}:{email.lower()}"
+        return keys.campaign(self.name, email.lower())
 
 
 def parse_campaign(data: dict[str, Any], source: str) -> Campaign:
@@ -115,8 +116,8 @@ def select(
     view = arrays.log_view(tables.log, emails, count_written)
     recent = view.sent_mask & np.isin(view.action, PARTNER_KINDS) & (view.code >= 0)
     last_email = arrays.group_max(view.code[recent], view.day[recent], len(partners))
-    keys = pd.Index([campaign.key(e) for e in partners["email"]])
-    already = mask & keys.isin(view.handled_keys)
+    campaign_keys = pd.Index([campaign.key(e) for e in partners["email"]])
+    already = mask & campaign_keys.isin(view.handled_keys)
     declined = (partners["status"] == "declined").to_numpy()
     never = mask & ~already & (health["hard_blocked"].fillna(False).to_numpy(dtype=bool) | declined)
     waiting = (

@@ -11,7 +11,7 @@ from typing import Any
 from automations.core.engine.arrays import quarter_start
 from automations.core.keys import quarter_label
 from automations.core.messages import message_id
-from automations.core.tables import LOG_COLUMNS, SURVEY_ITEMS
+from automations.core.schema import LOG_COLUMNS, SURVEY_ITEMS
 
 SENDER = "alex@rivera-consulting.example"
 SENDER_NAME = "Alex Rivera"

@@ -14,7 +14,8 @@ import pandas as pd
 
 from automations.core.engine import arrays
 from automations.core.keys import quarter_label
-from automations.core.tables import SURVEY_ITEMS, Tables
+from automations.core.schema import SURVEY_ITEMS
+from automations.core.tables import Tables
 
 GAP = 3  # points between the partner's view and the owner's that the report points out
 

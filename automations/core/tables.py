@@ -17,20 +17,12 @@ import numpy as np
 import pandas as pd
 
 from automations.core import values as v
-from automations.core.schema import (  # noqa: F401 (re-exported: tables is where callers look)
-    DATE_KINDS,
+from automations.core.schema import (
     DAY_ZERO,
-    LOG_COLUMNS,
-    LOG_STATUSES,
     NOT_BLANK,
     NOT_IN_FUTURE,
-    PARTNER_STATUSES,
-    PARTNER_TYPES,
-    REFERRAL_STATUSES,
     SCHEMAS,
     STOP_IF_MISSING,
-    SURVEY_ITEMS,
-    TOUCH_KINDS,
     Column,
 )
 from automations.errors import SheetStructureError

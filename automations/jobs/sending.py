@@ -27,7 +27,8 @@ from automations.core.messages import (
     wire_email,
 )
 from automations.core.render import Rendered, TemplateFault, Templates
-from automations.core.tables import LOG_COLUMNS, RawSheet, normalise_header
+from automations.core.schema import LOG_COLUMNS
+from automations.core.tables import RawSheet, normalise_header
 from automations.core.vocabulary import NEVER_AGAIN
 from automations.jobs.wiring import letterhead, mail_capabilities
 

@@ -28,7 +28,8 @@ from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
 from automations.config import Tabs
-from automations.core.tables import LOG_COLUMNS, RawSheet, normalise_header
+from automations.core.schema import LOG_COLUMNS
+from automations.core.tables import RawSheet, normalise_header
 from automations.errors import ConfigError, SheetError
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]

@@ -6,7 +6,8 @@ import copy
 from typing import Any
 
 from automations.config import Tabs
-from automations.core.tables import LOG_COLUMNS, RawSheet
+from automations.core.schema import LOG_COLUMNS
+from automations.core.tables import RawSheet
 
 
 class MemorySheet:

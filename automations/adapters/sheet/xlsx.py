@@ -20,7 +20,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from automations.config import Tabs
-from automations.core.tables import LOG_COLUMNS, RawSheet, normalise_header
+from automations.core.schema import LOG_COLUMNS
+from automations.core.tables import RawSheet, normalise_header
 from automations.errors import SheetError
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted .xlsx, and old .xls

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from automations.core.tables import SURVEY_ITEMS
+from automations.core.schema import SURVEY_ITEMS
 from automations.core.vocabulary import SEND_OUTCOMES, delivered
 
 NAT = np.iinfo("int64").min
@@ -197,35 +197,6 @@ def uncertain_keys(log: pd.DataFrame) -> list[str]:
     outcome = log[log["status"].isin(SEND_OUTCOMES) & (log["key"] != "")]
     latest = outcome.drop_duplicates("key", keep="last")
     return latest.loc[latest["status"] == "uncertain", "key"].tolist()
-
-
-def keys(prefix: str, emails: np.ndarray, *parts: np.ndarray | str) -> np.ndarray:
-    out = np.char.add(prefix, emails.astype(str))
-    for part in parts:
-        out = np.char.add(np.char.add(out, ":"), np.asarray(part).astype(str))
-    return out.astype(object)
-
-
-def unhandled(
-    rows: np.ndarray,
-    prefix: str,
-    parts: list[np.ndarray],
-    codes: np.ndarray,
-    days: np.ndarray,
-    emails: np.ndarray,
-    handled: pd.Index,
-) -> pd.DataFrame:
-    """The referral rows in `rows` whose key is not handled yet: code, key, day, row index."""
-    idx = np.flatnonzero(rows)
-    if len(idx) == 0:
-        return pd.DataFrame(
-            {"code": idx, "key": np.array([], dtype=object), "day": days[idx], "idx": idx}
-        )
-    made = keys(prefix, emails[codes[idx]], *(part[idx] for part in parts))
-    new = ~pd.Index(made).isin(handled)
-    return pd.DataFrame(
-        {"code": codes[idx][new], "key": made[new], "day": days[idx][new], "idx": idx[new]}
-    )
 
 
 def date_of(day: float) -> dt.date:
