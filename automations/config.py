@@ -26,6 +26,7 @@ class Tabs:
     referrals: str = "Referrals"
     touches: str = "Touches"
     survey: str = "Survey"
+    unsubscribes: str = "Unsubscribes"
     health: str = "Health"
     log: str = "Log"
 
@@ -71,6 +72,7 @@ class SenderSettings:
     reply_to: str = ""
     signature: str = ""
     currency: str = "USD"
+    pitch: str = ""  # one sentence on what you do, for the outreach
 
 
 @dataclass(frozen=True)

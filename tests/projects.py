@@ -115,6 +115,17 @@ class SheetProject:
         book.save(path)
         return int(cells[0].row)
 
+    def add_tab(self, title: str, rows: list[list[Any]]) -> None:
+        """A new tab in the user's sheet (before any run wrote to it)."""
+        path = self.path / "data" / "partners.xlsx"
+        book = load_workbook(path)
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+        book.save(path)
+        if self.emulator is not None:
+            self.emulator.load_workbook(path, SHEET_KEY)
+
     def save_toolkit_tabs(self) -> None:
         """Remember the Health and Log tabs as they are now."""
         if self.emulator is not None:

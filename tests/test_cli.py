@@ -293,7 +293,7 @@ def test_preview_prints_the_due_email_exactly_as_it_would_go(
     assert code == 0
     assert "To: =?utf-8?" not in out  # shown decoded, as a person reads it
     assert "To: Zoë Ñúñez <zoe@nunez.example>" in out
-    assert "Subject: How it went with Vela Foods" in out
+    assert "Subject: Good news about Vela Foods" in out
     assert "Hi Zoë," in out
     assert not (project / "outbox").exists()
     code, out, _ = run(

@@ -117,13 +117,36 @@ def test_send_on_the_outbox_writes_one_eml_per_due_email_and_a_rerun_writes_none
     assert len(list((project / "outbox").glob("*.eml"))) == len(DUE)
 
 
+def test_an_address_in_the_unsubscribes_tab_gets_nothing_and_health_says_since_when(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A one-question Google Form's responses tab: its own header for the email question.
+    project.add_tab(
+        "Unsubscribes",
+        [
+            ["Timestamp", "Email address"],
+            ["2026-11-20 09:14:00", "Zoe@Nunez.example"],
+            ["2026-11-28 10:00:00", "zoe@nunez.example"],
+            ["2026-11-21 08:00:00", "someone@not-a-partner.example"],
+        ],
+    )
+    code, _out, _ = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0
+    sent = {p.name.split("-")[1] for p in (project / "outbox").glob("*.eml")}
+    assert "zoe@nunez.example" not in sent
+    assert len(sent) == len({to for _, to in DUE}) - 1
+    zoe = health(project)["zoe@nunez.example"]
+    assert zoe["reason"] == "unsubscribed (Unsubscribes tab) on 2026-11-20"
+    assert zoe["action"] == "blocked"
+
+
 def test_a_dry_run_prints_what_would_go_and_writes_nothing(
     project: SheetProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = run(project, "nurture", capsys=capsys)
     assert code == 0
     assert "Dry run: 10 email(s) would be written to the outbox" in out
-    assert "zoe@nunez.example" in out and "How it went with Vela Foods" in out
+    assert "zoe@nunez.example" in out and "Good news about Vela Foods" in out
     assert not (project / "outbox").exists()
     assert not project.wrote()
     assert not (project / "state").exists()
@@ -533,17 +556,16 @@ def test_a_key_in_two_drafts_of_one_run_goes_once(
 
     from automations.adapters.journal import Journal
     from automations.config import load_settings
-    from automations.core.compose import Draft
+    from automations.core.compose import Draft, Letterhead, Sender, partner_facts
     from automations.jobs.sending import deliver, prepare
     from automations.jobs.wiring import load_templates, open_mailer
 
     settings = load_settings(use_smtp(project, smtp_server))
     now = dt.datetime.now(dt.UTC)
-    context = {
-        "partner": {"name": "Pat", "company": ""},
-        "sender": {"name": "A", "signature": ""},
-        "unsubscribe": {},
-    }
+    letterhead = Letterhead(Sender("A", "a@a.example"))
+    context = partner_facts(
+        {"name": "Pat", "company": "", "email": "pat@p.example"}, {}, [], letterhead, now.date()
+    )
     twice = [
         Draft(
             "nurture",
@@ -552,7 +574,7 @@ def test_a_key_in_two_drafts_of_one_run_goes_once(
             "Pat",
             ("nurture:pat@p.example:never",),
             ("pat@p.example",),
-            {**context, "health": {"last_touch": ""}},
+            context,
         )
         for _ in range(2)
     ]

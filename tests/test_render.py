@@ -11,8 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from automations.core.compose import Letterhead, Sender, partner_facts
 from automations.core.render import TemplateFault, Templates, TemplateSource, money, plain
+from automations.core.wording import exchange
 
+TODAY = dt.date(2026, 11, 25)
 SHIPPED = Path(__file__).parent.parent / "templates"
 KINDS = (
     "outreach",
@@ -67,19 +70,11 @@ BLANK_REFERRAL = {
 
 
 def blank_context() -> dict[str, Any]:
+    letterhead = Letterhead(Sender("Alex Rivera", "alex@r.example"))
+    health = {"last_touch": "", "reason": "", "survey_avg": ""}
+    facts = partner_facts(BLANK_PARTNER, health, [BLANK_REFERRAL], letterhead, TODAY)
     return {
-        "partner": BLANK_PARTNER,
-        "health": {"last_touch": "", "reason": "", "survey_avg": ""},
-        "sender": {
-            "name": "Alex Rivera",
-            "email": "alex@r.example",
-            "reply_to": "",
-            "signature": "",
-            "currency": "USD",
-        },
-        "owner": {"email": "alex@r.example", "name": ""},
-        "referral": BLANK_REFERRAL,
-        "referrals": [BLANK_REFERRAL],
+        **facts,
         "items": [
             {
                 "partner": BLANK_PARTNER,
@@ -102,8 +97,8 @@ def blank_context() -> dict[str, Any]:
             "lost": 0,
             "open": 0,
             "clients": [],
+            **exchange({"label": "2026Q3"}, TODAY),
         },
-        "today": dt.date(2026, 11, 25),
         "unsubscribe": {"address": "alex@r.example", "mailto": "mailto:alex@r.example", "url": ""},
         "digest": {
             "week": "2026-W48",

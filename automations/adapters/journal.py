@@ -80,6 +80,10 @@ class Journal:
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS job_runs (job TEXT PRIMARY KEY, at TEXT NOT NULL)"
             )
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS openings (message_id TEXT PRIMARY KEY, "
+                "text TEXT NOT NULL)"
+            )
             columns = {row[1] for row in self.db.execute("PRAGMA table_info(sends)")}
             if "sheet" not in columns:  # journals of earlier versions: rows of no sheet yet
                 self.db.execute("ALTER TABLE sends ADD COLUMN sheet TEXT NOT NULL DEFAULT ''")
@@ -190,6 +194,32 @@ class Journal:
         moved = [e.moved("uncertain", detail, e.timestamp) for e in stuck]
         self.record(moved)
         return moved
+
+    def keep_openings(self, openings: Iterable[tuple[str, str]]) -> None:
+        """Keep the first lines of sent outreach by Message-ID: a follow-up quotes them."""
+        rows = list(openings)
+        if not rows:
+            return
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.executemany("INSERT OR REPLACE INTO openings VALUES (?, ?)", rows)
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
+
+    def openings(self, message_ids: Iterable[str]) -> dict[str, str]:
+        """The kept first lines of these messages (those an earlier version sent have none)."""
+        wanted = sorted({m for m in message_ids if m})
+        try:
+            found = {}
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                marks = ", ".join("?" * len(part))
+                query = f"SELECT message_id, text FROM openings WHERE message_id IN ({marks})"
+                found.update(dict(self.db.execute(query, part).fetchall()))
+            return found
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
 
     def inbox_cursor(self, folder: str) -> tuple[int | None, int | None]:
         """(UIDVALIDITY, last UID seen) of an IMAP folder, or (None, None) before the first scan."""

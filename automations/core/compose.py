@@ -24,6 +24,7 @@ from automations.core.engine.rules import Rules
 from automations.core.keys import quarter_label
 from automations.core.survey import form_link, previous_quarter, previous_quarters
 from automations.core.tables import Tables
+from automations.core.wording import exchange, introductions, month_of, on_day, when
 
 INTERNAL_KINDS = ("escalation", "digest", "survey_owner")
 PARTNER_KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
@@ -38,6 +39,7 @@ class Sender:
     reply_to: str = ""
     signature: str = ""
     currency: str = "USD"  # how amounts are written ("$1,200"); `[sender] currency`
+    pitch: str = ""  # one sentence on what the sender does (the outreach says it)
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,7 @@ def base_context(letterhead: Letterhead, today: dt.date) -> dict[str, Any]:
             "reply_to": sender.reply_to,
             "signature": sender.signature,
             "currency": sender.currency,
+            "pitch": sender.pitch,
         },
         "today": today,
         "unsubscribe": letterhead.unsubscribe,
@@ -205,17 +208,46 @@ def owner_of(partner: Mapping[str, Any], letterhead: Letterhead) -> dict[str, st
 def partner_context(
     email: str, look: Lookup, letterhead: Letterhead, today: dt.date, referral_rows: Iterable[int]
 ) -> dict[str, Any]:
-    """The context of one partner-facing email."""
-    partner = look.partners[email]
+    """The context of one partner-facing email, with its facts ready to say (EMAIL.md)."""
     referrals = [look.referrals[i] for i in referral_rows]
+    return partner_facts(
+        look.partners[email], look.health.get(email, {}), referrals, letterhead, today
+    )
+
+
+def partner_facts(
+    partner: Mapping[str, Any],
+    health: Mapping[str, Any],
+    referrals: list[dict[str, Any]],
+    letterhead: Letterhead,
+    today: dt.date,
+) -> dict[str, Any]:
+    """What a partner template sees: the rows, and their facts as a person says them."""
+    email = str(partner.get("email", ""))
+    engaged = health.get("last_inbound", "")
+    outreach = health.get("outreach_day", "")
     return {
         **base_context(letterhead, today),
         "unsubscribe": letterhead.unsubscribe_for(email),
         "partner": partner,
-        "health": look.health.get(email, {}),
+        "health": health,
         "owner": owner_of(partner, letterhead),
         "referrals": referrals,
         "referral": referrals[-1] if referrals else {},
+        "intro": introductions(referrals, today),
+        "engaged": {
+            "last": engaged,
+            "on": on_day(engaged, today),
+            "month": month_of(engaged, today),
+        },
+        "unanswered": int(health.get("unanswered") or 0),
+        "outreach": {
+            "date": outreach,
+            "on": on_day(outreach, today),
+            "when": when(outreach, today),
+            "opening": "",  # the wiring quotes the first lines of what was sent
+            "opening_lines": [],
+        },
         "survey_url": form_link(
             letterhead.form.url,
             letterhead.form.email_field,
@@ -223,6 +255,11 @@ def partner_context(
             email,
         ),
     }
+
+
+def with_quarter(context: dict[str, Any], quarter: Mapping[str, Any], today: dt.date) -> None:
+    """A survey's last quarter, with its name and one sentence (zeros left out)."""
+    context["quarter"] = {**quarter, **exchange(quarter, today)}
 
 
 def drafts(
@@ -241,7 +278,7 @@ def drafts(
         email = due.partner_email
         context = partner_context(email, look, letterhead, today, due.referral_rows)
         if due.kind == "survey":
-            context["quarter"] = quarters[email]
+            with_quarter(context, quarters[email], today)
         out.append(
             Draft(
                 kind=due.kind,
@@ -360,7 +397,7 @@ def preview_draft(
         due = DueEmail("escalation", email, owner, (key,), tuple(mine))
         return escalation_draft(owner, [due], look, letterhead, today)
     context = partner_context(email, look, letterhead, today, mine)
-    context["quarter"] = previous_quarter(tables.referrals, email, today)
+    with_quarter(context, previous_quarter(tables.referrals, email, today), today)
     return Draft(
         kind=template if template in PARTNER_KINDS else "outreach",
         template=template,

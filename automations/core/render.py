@@ -31,6 +31,9 @@ IMAGE_WIDTH = 600
 IMAGE_STYLE = "max-width: 100%; height: auto;"
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 _EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
+_BLOCK_TAG = re.compile(r"\{%.*?%\}")
+_LINE_END_TAG = re.compile(r"([^+\-])%\}[ \t]*$")
+_LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])[ \t]+\S")
 _FIELD = re.compile(r"has no attribute '([^']+)'|'([^']+)' is undefined")
 
 HTML_PAGE = """<!DOCTYPE html>
@@ -125,6 +128,12 @@ def first_name(value: Any) -> str:
     return text.split()[0] if text else ""
 
 
+def upper_first(value: Any) -> str:
+    """ "on 24 November" -> "On 24 November" (the rest as it is, unlike `capitalize`)."""
+    text = plain(value)
+    return text[:1].upper() + text[1:]
+
+
 def long_date(value: Any) -> str:
     """2026-11-24 -> "24 November 2026"; blank stays blank."""
     if isinstance(value, dt.datetime):
@@ -132,6 +141,40 @@ def long_date(value: Any) -> str:
     if isinstance(value, dt.date):
         return f"{value.day} {value:%B %Y}"
     return plain(value)
+
+
+def keep_line_breaks(body: str) -> str:
+    """`trim_blocks` drops the newline after every block tag: right for a line that holds
+    only tags, wrong for `...sentence.{% endif %}` (the next paragraph would be glued to it).
+    Such a tag gets Jinja's `+%}`, which keeps its newline; line numbers stay as they are."""
+    out = []
+    for line in body.split("\n"):
+        if _BLOCK_TAG.search(line) and _BLOCK_TAG.sub("", line).strip():
+            line = _LINE_END_TAG.sub(r"\1+%}", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def paragraphs(source: str) -> str:
+    """The rendered Markdown with its paragraphs kept apart from its lists, whatever the
+    block tags left: a list starts and ends with a blank line (so a closing sentence never
+    lands inside the last item) and its items stand together (no blank lines between)."""
+    lines = source.split("\n")
+    out: list[str] = []
+    previous = "blank"
+    for index, line in enumerate(lines):
+        kind = "blank" if not line.strip() else "item" if _LIST_ITEM.match(line) else "text"
+        if kind == "blank" and previous == "item":
+            following = next((x for x in lines[index + 1 :] if x.strip()), "")
+            if _LIST_ITEM.match(following):
+                continue  # a blank between two items: one list, not a loose one
+        if kind == "item" and previous == "text":
+            out.append("")
+        if kind == "text" and previous == "item" and not line.startswith((" ", "\t")):
+            out.append("")
+        out.append(line)
+        previous = kind
+    return "\n".join(out)
 
 
 def split_source(text: str) -> tuple[str, str, int]:
@@ -184,7 +227,9 @@ class Templates:
             lstrip_blocks=True,
             loader=jinja2.FunctionLoader(self._load),
         )
-        self.env.filters.update(money=money, first_name=first_name, long_date=long_date)
+        self.env.filters.update(
+            money=money, first_name=first_name, long_date=long_date, upper_first=upper_first
+        )
         self._compiled: dict[str, tuple[jinja2.Template, jinja2.Template]] = {}
 
     def _finalize(self, value: Any) -> Markup:
@@ -194,7 +239,7 @@ class Templates:
         name, part = key.rsplit("#", 1)
         source = self.sources[name]
         subject, body, first = split_source(source.text)
-        text = subject if part == "subject" else "\n" * (first - 1) + body
+        text = subject if part == "subject" else "\n" * (first - 1) + keep_line_breaks(body)
         return text, source.label, lambda: True
 
     def check(self, name: str) -> None:
@@ -227,7 +272,7 @@ class Templates:
         except Exception as exc:
             raise _fault(label, exc) from exc
         values = self._values
-        source = re.sub(r"\n{3,}", "\n\n", body.strip("\n")) + "\n"
+        source = re.sub(r"\n{3,}", "\n\n", paragraphs(body.strip("\n"))) + "\n"
         plain_source = _EMPHASIS.sub(r"\2", source)  # no `**` left in the text part
         text = values.raw(
             _LINK.sub(r"\1 (\2)", _IMAGE.sub(r"(\1: in the HTML version)", plain_source))

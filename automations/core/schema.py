@@ -106,6 +106,11 @@ SCHEMAS: dict[str, list[Column]] = {
         Column("respondent", "email"),
         *_items(),
     ],
+    # Optional, read only: one-click unsubscribes (a Google Form's responses, say).
+    "unsubscribes": [
+        Column("timestamp", "timestamp", required=True),
+        Column("email", "email", required=True),
+    ],
     "log": [
         Column("timestamp", "logtime", required=True),
         Column("run_id", "text"),
@@ -125,8 +130,11 @@ NOT_BLANK = {
     "referrals": ("date", "direction", "partner_email"),
     "touches": ("date", "partner_email"),
     "survey": ("timestamp", "partner_email"),
+    "unsubscribes": ("email",),
     "log": ("timestamp", "status"),
 }
+# What a form's email question may be called: all read as the Unsubscribes `email` column.
+UNSUBSCRIBE_EMAIL_HEADERS = ("email_address", "e_mail", "your_email", "your_email_address")
 STOP_IF_MISSING = ("partners", "referrals")
 DATE_KINDS = ("date", "timestamp", "logtime")
 NOT_IN_FUTURE = {

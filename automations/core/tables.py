@@ -23,6 +23,7 @@ from automations.core.schema import (
     NOT_IN_FUTURE,
     SCHEMAS,
     STOP_IF_MISSING,
+    UNSUBSCRIBE_EMAIL_HEADERS,
     Column,
 )
 from automations.errors import SheetStructureError
@@ -71,6 +72,7 @@ class Tables:
     log: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     blocked: dict[str, str] = field(default_factory=dict)
+    unsubscribes: pd.DataFrame = field(default_factory=lambda: empty_table("unsubscribes"))
 
 
 def normalise_header(text: object) -> str:
@@ -240,7 +242,7 @@ def _read_tab(
         if name not in known:
             data[name] = [v.parse_text(r[pos]) for r in body]
 
-    email_col = "email" if tab == "partners" else "partner_email"
+    email_col = "email" if tab in ("partners", "unsubscribes") else "partner_email"
     error_rows: dict[int, str | None] = {}
     for i in sorted(row_errors):
         email = data[email_col][i] if data[email_col][i] else None
@@ -270,7 +272,7 @@ def _records(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> list[d
 def _check_future(result: _TabResult, tab: str, title: str, today: dt.date) -> None:
     frame = result.frame
     limit = pd.Timestamp(today) + pd.Timedelta(days=1)
-    email_col = "email" if tab == "partners" else "partner_email"
+    email_col = "email" if tab in ("partners", "unsubscribes") else "partner_email"
     bad = pd.Series(False, index=frame.index)
     problems = []
     for name in NOT_IN_FUTURE.get(tab, ()):
@@ -366,10 +368,12 @@ def build_tables(
     if raw.tabs.get(tab_titles["partners"]) is None:
         raise SheetStructureError(f"tab {tab_titles['partners']!r} not found in the sheet")
     results: dict[str, _TabResult] = {}
-    for tab in ("partners", "referrals", "touches", "survey", "log"):
-        title = tab_titles[tab]
-        rows = raw.tabs.get(title)
-        results[tab] = _read_tab(tab, title, rows, order, zone, renames if tab == "survey" else {})
+    unsubscribe_headers = dict.fromkeys(UNSUBSCRIBE_EMAIL_HEADERS, "email")
+    for tab in ("partners", "referrals", "touches", "survey", "unsubscribes", "log"):
+        title = tab_titles.get(tab, "")
+        rows = raw.tabs.get(title) if title else None
+        tab_renames = {"survey": renames, "unsubscribes": unsubscribe_headers}.get(tab, {})
+        results[tab] = _read_tab(tab, title, rows, order, zone, tab_renames)
         if tab != "log":
             _check_future(results[tab], tab, title, today)
 
@@ -384,10 +388,10 @@ def build_tables(
     problems: list[Problem] = []
     blocked: dict[str, str] = {}
     counts: dict[str, int] = {}
-    for tab in ("partners", "referrals", "touches", "survey", "log"):
+    for tab in ("partners", "referrals", "touches", "survey", "unsubscribes", "log"):
         for p in results[tab].problems:
             problems.append(p)
-            if p.severity == "error" and p.partner_email and tab != "log":
+            if p.severity == "error" and p.partner_email and tab not in ("log", "unsubscribes"):
                 counts[p.partner_email] = counts.get(p.partner_email, 0) + 1
                 blocked.setdefault(p.partner_email, f"fix {p.cell}")
     for email, n in counts.items():
@@ -402,4 +406,5 @@ def build_tables(
         log=log,
         problems=problems,
         blocked={e: r for e, r in blocked.items() if e in set(known)},
+        unsubscribes=results["unsubscribes"].frame,
     )

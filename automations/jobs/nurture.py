@@ -38,6 +38,7 @@ from automations.jobs.wiring import (
     letterhead,
     load_templates,
     mail_capabilities,
+    quote_outreach,
     tables_from,
 )
 
@@ -127,6 +128,7 @@ def run_nurture(
         decisions = decide(s.tables, today, settings.rules, decided)
         result = NurtureResult(s.tables, decisions, options, recovered=s.recovered)
         drafts = compose.drafts(s.tables, decisions, letterhead(settings), today)
+        quote_outreach(drafts, s.journal)
         if options.only:
             drafts = [d for d in drafts if d.kind in options.only]
         if options.owner_surveys or options.digest:

@@ -19,6 +19,7 @@ from automations.jobs.wiring import (
     decide_options,
     letterhead,
     load_templates,
+    quote_outreach,
 )
 
 
@@ -61,6 +62,7 @@ def run_preview(
         )
         if draft is None:
             raise PreviewError(f"no partner with email {email!r} in the Partners tab")
+        quote_outreach([draft], s.journal)
         sample = draft.keys[0].startswith("preview:")
         if sample and template in NEEDS_A_REFERRAL and not draft.context.get("referrals"):
             name = draft.to_name or email

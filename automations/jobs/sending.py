@@ -30,6 +30,7 @@ from automations.core.render import Rendered, TemplateFault, Templates
 from automations.core.schema import LOG_COLUMNS
 from automations.core.tables import RawSheet, normalise_header
 from automations.core.vocabulary import NEVER_AGAIN
+from automations.core.wording import opening
 from automations.jobs.wiring import letterhead, mail_capabilities
 
 Clock = Callable[[], dt.datetime]
@@ -229,6 +230,7 @@ def deliver(
     known = journal.states(k for p in ready for k in p.draft.keys)
     report.foreign = journal.foreign(k for k, state in known.items() if state in NEVER_AGAIN)
     done: list[Entry] = []  # outcomes not yet committed: they go with the next `pending`
+    openings: list[tuple[str, str]] = []  # what a later follow-up quotes of each outreach
     try:
         for count, p in enumerate(ready, start=1):
             if any(known.get(k) in NEVER_AGAIN for k in p.draft.keys):
@@ -259,10 +261,13 @@ def deliver(
             if after_send is not None and delivery.status == "sent":
                 after_send(data)
             report.outcomes.append((p, delivery))
+            if p.draft.kind == "outreach" and delivery.status in ("sent", "written"):
+                openings.append((p.message_id, opening(p.rendered.text)))
             if progress is not None:
                 progress(count, len(ready), p, delivery)
     finally:
         journal.record(done)
+        journal.keep_openings(openings)
     return report
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterable
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -11,10 +12,11 @@ from typing import Any
 
 import pandas as pd
 
+from automations.adapters.journal import Journal
 from automations.adapters.mail import Capabilities, Mailer
 from automations.adapters.sheet import SheetBackend
 from automations.config import Settings, secret
-from automations.core.compose import Letterhead, Sender, SurveyForm
+from automations.core.compose import Draft, Letterhead, Sender, SurveyForm
 from automations.core.engine.decisions import HEALTH_COLUMNS, DecideOptions
 from automations.core.render import TEMPLATE_SUFFIX, Templates, TemplateSource
 from automations.core.tables import RawSheet, Tables, build_tables
@@ -137,6 +139,7 @@ def tab_titles(settings: Settings) -> dict[str, str]:
         "referrals": t.referrals,
         "touches": t.touches,
         "survey": t.survey,
+        "unsubscribes": t.unsubscribes,
         "log": t.log,
     }
 
@@ -157,7 +160,14 @@ def letterhead(settings: Settings) -> Letterhead:
     """The sender, survey form and opt-out link every email carries, from the config."""
     sender, survey = settings.sender, settings.survey
     return Letterhead(
-        Sender(sender.name, sender.email, sender.reply_to, sender.signature, sender.currency),
+        Sender(
+            sender.name,
+            sender.email,
+            sender.reply_to,
+            sender.signature,
+            sender.currency,
+            sender.pitch,
+        ),
         SurveyForm(survey.form_url, survey.email_field, survey.respondent_field),
         settings.mail.unsubscribe_url,
         secret("PARTNERS_UNSUBSCRIBE_SECRET", settings),
@@ -189,3 +199,17 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return value
+
+
+def quote_outreach(drafts: Iterable[Draft], journal: Journal) -> None:
+    """Give each follow-up the first lines of the outreach it follows, as the journal kept
+    them, to quote for mail programs that do not thread (EMAIL.md)."""
+    follow_ups = [d for d in drafts if d.kind == "follow_up" and d.thread_message_id]
+    if not follow_ups:
+        return
+    kept = journal.openings(d.thread_message_id for d in follow_ups)
+    for draft in follow_ups:
+        text = kept.get(draft.thread_message_id, "")
+        if text:
+            draft.context["outreach"]["opening"] = text
+            draft.context["outreach"]["opening_lines"] = text.split("\n\n")

@@ -247,7 +247,7 @@ class GoogleBackend:
         self._sheets = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
         locale = meta.get("properties", {}).get("locale", "en_US")
         t = self.tabs
-        wanted = [t.partners, t.referrals, t.touches, t.survey, t.log, t.health]
+        wanted = [t.partners, t.referrals, t.touches, t.survey, t.unsubscribes, t.log, t.health]
         present = {w: self._title(w) for w in wanted}
         ranges = [quoted(title) for title in present.values() if title is not None]
         params = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}

@@ -30,7 +30,7 @@ class MemorySheet:
     def read(self) -> RawSheet:
         """Every tab, as a backend hands them over (absent tabs are None)."""
         n = self.names
-        wanted = (n.partners, n.referrals, n.touches, n.survey, n.log)
+        wanted = (n.partners, n.referrals, n.touches, n.survey, n.unsubscribes, n.log)
         return RawSheet(
             {t: copy.deepcopy(self.tabs[t]) if t in self.tabs else None for t in wanted}
         )

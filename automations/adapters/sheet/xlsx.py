@@ -110,6 +110,7 @@ class XlsxBackend:
                     self.tabs.referrals,
                     self.tabs.touches,
                     self.tabs.survey,
+                    self.tabs.unsubscribes,
                 )
             }
             user_log = _rows(workbook, self.tabs.log)

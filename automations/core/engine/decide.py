@@ -85,6 +85,12 @@ def health_frame(
             # unsubscribed, or a row error this run). Campaigns skip these partners.
             "hard_blocked": F.hard,
             "partner_reason": own,
+            # Not Health columns: what the partner emails say ("since we last spoke" only
+            # after an inbound touch; a gentler note after our own unanswered ones).
+            "last_inbound": f.dates_of(F.last_inbound),
+            "last_email": f.dates_of(F.last_email),
+            "unanswered": F.unanswered.astype("int64"),
+            "outreach_day": f.dates_of(F.outreach_day),
         }
     )
 

@@ -106,6 +106,7 @@ def gather(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     found |= _referrals(tables.referrals, found, T)
     log = f.log_view(tables.log, found["emails"], options.count_written)
     found |= _log(log, found["n"])
+    found |= _unsubscribes(tables.unsubscribes, found)
     found |= _contacts(tables, log, found, T)
     found |= _survey(tables, options, found, T)
     found |= _outreach(log, found)
@@ -168,6 +169,20 @@ def _referrals(R: pd.DataFrame, found: dict[str, Any], T: int) -> dict[str, Any]
         "fee_owed": np.round(f.group_sum(rc[received & won], owed[received & won], n), 2),
         "last_referral": f.group_max(rc, rday, n),
     }
+
+
+def _unsubscribes(U: pd.DataFrame, found: dict[str, Any]) -> dict[str, Any]:
+    """The Unsubscribes tab blocks like do_not_email, since its first row for the address
+    (SHEET.md); an unsubscribe the Log already holds keeps its own day."""
+    blocked_day, blocked_status = found["blocked_day"].copy(), found["blocked_status"].copy()
+    codes = found["emails"].get_indexer(pd.Index(U["email"]))
+    mine = codes >= 0
+    if mine.any():
+        first = f.group_min(codes[mine], f.day_numbers(U["timestamp"])[mine], found["n"])
+        fresh = ~np.isnan(first) & np.isnan(blocked_day)
+        blocked_day[fresh] = first[fresh]
+        blocked_status[fresh] = "unsubscribes"
+    return {"blocked_day": blocked_day, "blocked_status": blocked_status}
 
 
 def _log(L: f.LogView, n: int) -> dict[str, Any]:

@@ -186,7 +186,11 @@ def _none(x: _Context, rows: list[int]) -> None:
 def _blocked(x: _Context, rows: list[int]) -> None:
     F = x.F
     refusal_day = f.iso_dates(F.blocked_day)
-    words = {"bounce": "address bounced on", "unsubscribe": "unsubscribed on"}
+    words = {
+        "bounce": "address bounced on",
+        "unsubscribe": "unsubscribed on",
+        "unsubscribes": "unsubscribed (Unsubscribes tab) on",
+    }
     for i in rows:
         if F.email[i] in x.blocked_rows:
             x.out[i] = x.blocked_rows[F.email[i]]

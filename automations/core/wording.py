@@ -1,0 +1,181 @@
+"""Facts as a person says them, for the templates' context (EMAIL.md, "Written as a
+person would write it"): "on 12 November", "July to September", "Harbor Bakery and Koi
+Ramen", counts left out when zero. Pure: every date is relative to a `today` passed in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+QUARTER_MONTHS = ("January to March", "April to June", "July to September", "October to December")
+NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+OPEN_STATUSES = ("new", "contacted", "qualified")
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+_GREETING = re.compile(r"^(hi|hello|hey|dear|good (morning|afternoon|evening))\b.*,\s*$", re.I)
+OPENING_CHARACTERS = 320
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A template cell as a date, or None for a blank."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def on_day(value: Any, today: dt.date) -> str:
+    """ "on 12 November" (this year), "on 12 November 2025" (another), "" for a blank."""
+    day = as_date(value)
+    if day is None:
+        return ""
+    return f"on {day.day} {day:%B}" if day.year == today.year else f"on {day.day} {day:%B %Y}"
+
+
+def when(value: Any, today: dt.date) -> str:
+    """When something happened, as said in a note: "yesterday", "on Tuesday" (this past
+    week), else `on_day`."""
+    day = as_date(value)
+    if day is None:
+        return ""
+    days = (today - day).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if 1 < days < 7:
+        return f"on {day:%A}"
+    return on_day(day, today)
+
+
+def month_of(value: Any, today: dt.date) -> str:
+    """ "in May" (this year or the last twelve months), "in May 2024" (longer ago)."""
+    day = as_date(value)
+    if day is None:
+        return ""
+    recent = (today - day).days < 330
+    return f"in {day:%B}" if recent else f"in {day:%B %Y}"
+
+
+def quarter_name(label: str, today: dt.date | None = None) -> str:
+    """`2026Q3` -> "July to September"; with the year ("July to September 2024") when the
+    quarter is more than the last two."""
+    found = _QUARTER.match(label)
+    if not found:
+        return label
+    year, quarter = int(found.group(1)), int(found.group(2))
+    months = QUARTER_MONTHS[quarter - 1]
+    if today is None:
+        return months
+    ago = (today.year * 4 + (today.month - 1) // 3) - (year * 4 + quarter - 1)
+    return months if 0 <= ago <= 2 else f"{months} {year}"
+
+
+def count_of(n: int, one: str, many: str) -> str:
+    """3 -> "three clients"; 1 -> "one client"; words up to ten, digits beyond."""
+    word = NUMBERS[n] if 0 <= n < len(NUMBERS) else str(n)
+    return f"{word} {one if n == 1 else many}"
+
+
+def names(items: Iterable[str]) -> str:
+    """["A", "B", "C"] -> "A, B and C"; blanks left out."""
+    words = [str(i).strip() for i in items if str(i).strip()]
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def introductions(referrals: Sequence[Mapping[str, Any]], today: dt.date) -> dict[str, Any]:
+    """The referrals an email is about, ready to say: one as a sentence ("Harbor Bakery on
+    12 November"), several as names and as list items; won, lost and open apart."""
+    items = [
+        {
+            "client": str(r.get("client") or ""),
+            "on": on_day(r.get("date"), today),
+            "status": str(r.get("status") or ""),
+            "line": _line(r, today),
+        }
+        for r in referrals
+    ]
+    won = [i["client"] or "your referral" for i in items if i["status"] == "won"]
+    lost = [i["client"] or "your referral" for i in items if i["status"] == "lost"]
+    named = [i["client"] for i in items if i["client"]]
+    one = items[0] if len(items) == 1 else None
+    return {
+        "count": len(items),
+        "several": len(items) > 1,
+        "entries": items,
+        "names": names(named) if len(named) == len(items) else "",
+        "sentence": _line(referrals[0], today) if one else "",
+        "won": won,
+        "lost": lost,
+        "won_names": names(won),
+        "lost_names": names(lost),
+        "open": [i["client"] for i in items if i["status"] in OPEN_STATUSES],
+    }
+
+
+def _line(referral: Mapping[str, Any], today: dt.date) -> str:
+    client = str(referral.get("client") or "").strip()
+    day = on_day(referral.get("date"), today)
+    if client:
+        return f"{client} {day}".strip()
+    return f"the client you sent me {day}".strip()
+
+
+def exchange(quarter: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    """Last quarter's exchange as words: its name, and one sentence that leaves out every
+    count of zero ("" when nothing was exchanged: then nothing is claimed either way)."""
+    name = quarter_name(str(quarter.get("label", "")), today)
+    received, given = int(quarter.get("received", 0)), int(quarter.get("given", 0))
+    won, open_ = int(quarter.get("won", 0)), int(quarter.get("open", 0))
+    parts = []
+    if received:
+        clients = names(quarter.get("clients", []))
+        parts.append(
+            f"you sent me {count_of(received, 'client', 'clients')}"
+            + (f" ({clients})" if clients else "")
+        )
+    if given:
+        parts.append(f"I sent you {count_of(given, 'client', 'clients')}")
+    sentence = ""
+    if parts:
+        sentence = f"From {name}, {names(parts)}"
+        outcomes = []
+        if won and won == received + given == 1:
+            outcomes.append("it became a project")
+        elif won:
+            outcomes.append(f"{count_of(won, 'became a project', 'became projects')}")
+        if open_:
+            outcomes.append(f"{count_of(open_, 'is', 'are')} still open")
+        if outcomes:
+            sentence += (
+                f", and {names(outcomes)}"
+                if outcomes[0].startswith("it ")
+                else f"; {names(outcomes)}"
+            )
+        sentence += "."
+    return {"name": name, "sentence": sentence, "exchanged": bool(parts)}
+
+
+def opening(text: str) -> str:
+    """The first lines of an email's text part, greeting and signature left out: what a
+    follow-up quotes of the note it follows."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    if paragraphs and _GREETING.match(paragraphs[0].splitlines()[0]):
+        first = paragraphs[0].splitlines()[1:]
+        paragraphs = (["\n".join(first)] if first else []) + paragraphs[1:]
+    quoted = ""
+    for paragraph in paragraphs:
+        first_line = paragraph.splitlines()[0].strip()
+        if len(first_line) <= 30 and first_line.endswith(","):  # "Best," "Kind regards,"
+            break
+        joined = " ".join(paragraph.split())
+        if quoted and len(quoted) + len(joined) > OPENING_CHARACTERS:
+            break
+        quoted = f"{quoted}\n\n{joined}".strip()
+        if len(quoted) >= OPENING_CHARACTERS // 2:
+            break
+    if len(quoted) > OPENING_CHARACTERS:
+        quoted = quoted[:OPENING_CHARACTERS].rsplit(" ", 1)[0] + " …"
+    return quoted
