@@ -1,0 +1,70 @@
+"""What partners receive from the demo: every partner kind as it lands, checked by a spam
+filter and by the follow-up's quote of the outreach it follows (issue 12)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from automations.cli import main
+from automations.core.compose import PARTNER_KINDS
+from tests.projects import SheetProject
+
+SPAM_CEILING = 1.0
+
+
+@pytest.fixture(scope="module")
+def demo_outbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's outbox after `nurture --send` and the shipped outreach campaign."""
+    project = SheetProject(tmp_path_factory.mktemp("partner-mail"))
+    config = str(project / "config" / "partners.toml")
+    assert main(["nurture", "--send", "--config", config]) == 0
+    campaign = str(project / "config" / "campaigns" / "prospects-intro.toml")
+    assert main(["campaign", campaign, "--send", "--config", config]) == 0
+    return project / "outbox"
+
+
+@pytest.mark.skipif(not shutil.which("spamassassin"), reason="spamassassin is not installed")
+@pytest.mark.parametrize("kind", PARTNER_KINDS)
+def test_every_partner_kind_scores_at_most_1_in_spamassassins_local_rules(
+    demo_outbox: Path, kind: str
+) -> None:
+    path = sorted(demo_outbox.glob(f"{kind}-*.eml"))[0]
+    checked = subprocess.run(
+        ["spamassassin", "-L", "-t"], input=path.read_bytes(), capture_output=True, timeout=120
+    )
+    status = re.search(rb"X-Spam-Status: \w+, score=(-?[\d.]+)", checked.stdout)
+    assert status, checked.stderr[-500:]
+    print(f"SpamAssassin {kind}: {float(status.group(1))}")
+    assert float(status.group(1)) <= SPAM_CEILING
+
+
+def test_a_follow_up_quotes_the_first_lines_of_the_outreach_that_was_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = SheetProject(tmp_path)
+    config = str(project / "config" / "partners.toml")
+    campaign = str(project / "config" / "campaigns" / "prospects-intro.toml")
+    assert main(["campaign", campaign, "--send", "--config", config]) == 0
+    (outreach,) = (project / "outbox").glob("outreach-ben@*.eml")
+    later = (dt.date.today() + dt.timedelta(days=8)).isoformat()
+    assert (
+        main(["nurture", "--send", "--only", "follow_up", "--today", later, "--config", config])
+        == 0
+    )
+    capsys.readouterr()
+    (follow_up,) = (project / "outbox").glob("follow_up-ben@*.eml")
+    first = message_from_bytes(outreach.read_bytes(), policy=policy.default)
+    then = message_from_bytes(follow_up.read_bytes(), policy=policy.default)
+    text = then.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert then["In-Reply-To"] == first["Message-ID"]
+    assert "I wrote to you last" not in text
+    assert re.search(r"On \d{1,2} [A-Z][a-z]+, Alex Rivera wrote:", text)
+    assert "> I'm Alex Rivera. I set up websites" in text
+    assert "> Hi Ben" not in text and "> Best," not in text
