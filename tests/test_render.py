@@ -89,6 +89,7 @@ def blank_context() -> dict[str, Any]:
         ],
         "survey_url": "",
         "quarter_label": "2026Q4",
+        "quarter_name": "October to December 2026",
         "quarter": {
             "label": "2026Q3",
             "received": 0,

@@ -24,7 +24,14 @@ from automations.core.engine.rules import Rules
 from automations.core.keys import quarter_label
 from automations.core.survey import form_link, previous_quarter, previous_quarters
 from automations.core.tables import Tables
-from automations.core.wording import exchange, introductions, month_of, on_day, when
+from automations.core.wording import (
+    exchange,
+    introductions,
+    month_of,
+    on_day,
+    quarter_name,
+    when,
+)
 
 INTERNAL_KINDS = ("escalation", "digest", "survey_owner")
 PARTNER_KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
@@ -452,6 +459,7 @@ def owner_survey_drafts(
                     "owner": {"email": str(owner), "name": name},
                     "items": items,
                     "quarter_label": quarter,
+                    "quarter_name": f"{quarter_name(quarter)} {today.year}",
                 },
                 priority=5,
                 why=f"self-assessment of {len(items)} partnership(s) for {quarter}",
