@@ -173,6 +173,7 @@ def test_a_check_in_after_our_own_unanswered_one_is_a_gentle_note() -> None:
     text = flowing(r.text)
     assert "No need to reply if things are busy." in text
     assert "since we last spoke" not in text and "How are things at" not in text
+    assert "I still think of Northwind when a client needs what you do" in text
 
 
 def test_a_survey_after_a_quarter_without_exchange_claims_nothing() -> None:
