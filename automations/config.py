@@ -61,6 +61,11 @@ class MailSettings:
     max_per_run: int = 100
     max_per_day: int = 450
     unsubscribe_url: str = ""
+    auth: str = "password"  # or "oauth" (XOAUTH2 with a token from `partners login mail`)
+    provider: str = ""  # "google" or "microsoft", with auth = "oauth"
+    client_id: str = ""  # microsoft: the Entra ID app's Application (client) ID
+    tenant: str = "common"  # microsoft: "common", "organizations", "consumers" or a tenant id
+    client_secret_file: str = ""  # google: the OAuth desktop client's JSON file
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,11 @@ class ImapSettings:
     ca_file: str = ""
     save_sent: bool = False
     sent_folder: str = "Sent"
+    auth: str = "password"
+    provider: str = ""
+    client_id: str = ""
+    tenant: str = "common"
+    client_secret_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "sheet.date_order": ("", "MDY", "DMY", "YMD"),
     "mail.backend": ("outbox", "smtp"),
     "mail.security": ("starttls", "ssl", "none"),
+    "mail.auth": ("password", "oauth"),
+    "imap.auth": ("password", "oauth"),
+    "mail.provider": ("", "google", "microsoft"),
+    "imap.provider": ("", "google", "microsoft"),
     "imap.security": ("ssl", "starttls", "none"),
 }
 

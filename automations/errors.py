@@ -23,3 +23,7 @@ class SheetStructureError(SheetError):
 
 class LockHeldError(ToolkitError):
     """Another run holds the lock for this sheet."""
+
+
+class LoginNeeded(ToolkitError):
+    """A sign-in is missing, expired or revoked: a person must run `partners login`."""

@@ -416,8 +416,14 @@ def test_a_service_account_key_is_loaded_and_its_email_is_named_on_403(
     assert "the service account partners-bot@p.iam.gserviceaccount.com" in backend._who()
 
 
-def test_an_oauth_desktop_client_reuses_its_cached_token_without_a_browser(tmp_path: Path) -> None:
+def test_an_oauth_desktop_client_reuses_its_cached_token_without_a_browser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
+
+    from automations.adapters.auth import sheets_desktop_credentials, sheets_token_file
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
 
     client = tmp_path / "client.json"
     client.write_text(
@@ -433,7 +439,8 @@ def test_an_oauth_desktop_client_reuses_its_cached_token_without_a_browser(tmp_p
             }
         )
     )
-    token = tmp_path / "token.json"
+    token = sheets_token_file()
+    token.parent.mkdir(parents=True)
     expiry = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(
         tzinfo=None
     ).isoformat() + "Z"
@@ -450,8 +457,21 @@ def test_an_oauth_desktop_client_reuses_its_cached_token_without_a_browser(tmp_p
             }
         )
     )
-    creds = google.load_credentials(str(client), token_file=token)
+    creds = google.load_credentials(str(client), sheets_desktop_credentials)
     assert creds.valid and creds.token == "t"
+
+
+def test_an_oauth_desktop_client_without_a_saved_sign_in_says_run_partners_login_sheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from automations.adapters.auth import sheets_desktop_credentials
+    from automations.errors import LoginNeeded
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    client = tmp_path / "client.json"
+    client.write_text('{"installed": {"client_id": "id", "client_secret": "s"}}')
+    with pytest.raises(LoginNeeded, match="run `partners login sheet` once"):
+        google.load_credentials(str(client), sheets_desktop_credentials)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import datetime as dt
 import imaplib
 import re
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -52,9 +53,11 @@ class ImapInbox:
         password: str,
         timeout: float = 30.0,
         ca_file: str = "",
+        oauth_token: Callable[[], str] | None = None,
     ) -> None:
         self.host, self.port, self.security = host, port, security
         self.username, self._password = username, password
+        self._oauth_token = oauth_token  # XOAUTH2 instead of the password
         self.timeout, self.ca_file = timeout, ca_file
         self.conn: imaplib.IMAP4 | None = None
 
@@ -74,13 +77,13 @@ class ImapInbox:
                 self.conn = imaplib.IMAP4(self.host, self.port, timeout=self.timeout)
                 if self.security == "starttls":
                     self.conn.starttls(ssl_context=context)
-            self.conn.login(self.username, self._password)
+            self._login(self.conn)
         except imaplib.IMAP4.error as exc:
             self._close()
-            raise InboxError(
-                f"the IMAP server {self.where} refused the login of {self.username!r} ({_text(exc)}); "
-                "check [imap] username and PARTNERS_IMAP_PASSWORD"
-            ) from None
+            raise InboxError(self._refused_login(_text(exc))) from None
+        except ToolkitError as exc:  # the token could not be had (sign-in missing or revoked)
+            self._close()
+            raise InboxError(f"the inbox was not read: {exc}") from None
         except ssl.SSLError as exc:
             self._close()
             raise InboxError(
@@ -90,6 +93,27 @@ class ImapInbox:
             self._close()
             raise InboxError(f"cannot connect to the IMAP server {self.where}: {exc}") from None
         return self
+
+    def _login(self, conn: imaplib.IMAP4) -> None:
+        if self._oauth_token is None:
+            conn.login(self.username, self._password)
+            return
+        initial = f"user={self.username}\x01auth=Bearer {self._oauth_token()}\x01\x01".encode()
+        conn.authenticate("XOAUTH2", lambda _challenge: initial)
+
+    def _refused_login(self, reply: str) -> str:
+        said = f"the IMAP server {self.where} refused the login of {self.username!r} ({reply})"
+        if self._oauth_token is not None:
+            return f"{said}: it refused the OAuth token; run `partners login imap` to sign in again"
+        if "basicauthblocked" in reply.lower().replace(" ", "") or "5.7.139" in reply:
+            return (
+                f"{said}: Microsoft turned password IMAP off; sign in with OAuth ([imap] auth = "
+                '"oauth", provider = "microsoft", then `partners login imap`)'
+            )
+        return (
+            f"{said}; check [imap] username and PARTNERS_IMAP_PASSWORD (or [imap] auth = "
+            '"oauth" for Google Workspace and Microsoft 365)'
+        )
 
     def __exit__(
         self,

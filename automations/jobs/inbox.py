@@ -11,6 +11,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
+from automations.adapters.auth import OAuthTokens
 from automations.adapters.imap import ImapInbox, InboxError
 from automations.adapters.journal import Entry, Journal
 from automations.config import Settings, secret
@@ -19,6 +20,7 @@ from automations.core.replies import UNREADABLE, Known, Verdict, classify
 from automations.core.tables import Tables
 from automations.core.vocabulary import PARTNER_KINDS
 from automations.jobs.sending import stamp
+from automations.jobs.wiring import oauth_account
 
 
 @dataclass
@@ -44,14 +46,16 @@ def known_from(tables: Tables, settings: Settings) -> Known:
 def open_inbox(settings: Settings) -> ImapInbox:
     """The configured inbox (not yet connected)."""
     imap = settings.imap
+    oauth = imap.auth == "oauth"
     return ImapInbox(
         imap.host,
         imap.port,
         imap.security,
         imap.username,
-        secret("PARTNERS_IMAP_PASSWORD", settings),
+        "" if oauth else secret("PARTNERS_IMAP_PASSWORD", settings),
         imap.timeout,
         str(settings.resolve(imap.ca_file)) if imap.ca_file else "",
+        OAuthTokens(oauth_account(settings, "imap")).access_token if oauth else None,
     )
 
 

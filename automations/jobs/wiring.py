@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from automations.adapters.auth import Account, OAuthTokens
 from automations.adapters.journal import Journal
 from automations.adapters.mail import Capabilities, Mailer
 from automations.adapters.sheet import SheetBackend
@@ -29,6 +30,7 @@ def open_backend(settings: Settings) -> SheetBackend:
         from automations.adapters.sheet.xlsx import XlsxBackend
 
         return XlsxBackend(settings.resolve(settings.sheet.path), settings.sheet.tabs)
+    from automations.adapters.auth import sheets_desktop_credentials
     from automations.adapters.sheet.google import GoogleBackend, load_credentials
 
     sheet = settings.sheet
@@ -36,7 +38,9 @@ def open_backend(settings: Settings) -> SheetBackend:
     return GoogleBackend(
         sheet.spreadsheet,
         sheet.tabs,
-        lambda: load_credentials(str(settings.resolve(path)) if path else ""),
+        lambda: load_credentials(
+            str(settings.resolve(path)) if path else "", sheets_desktop_credentials
+        ),
         emulator_host=os.environ.get("SHEETS_EMULATOR_HOST", ""),
         date_order=sheet.date_order,
     )
@@ -64,6 +68,19 @@ def open_mailer(settings: Settings) -> Mailer:
 
     if not mail.host:
         raise ConfigError('[mail] backend is "smtp" but [mail] host is empty')
+    if mail.auth == "oauth":
+        return SmtpMailer(
+            host=mail.host,
+            port=mail.port,
+            security=mail.security,
+            username=mail.username,
+            oauth_token=OAuthTokens(oauth_account(settings, "mail")).access_token,
+            timeout=mail.timeout,
+            ca_file=str(settings.resolve(mail.ca_file)) if mail.ca_file else "",
+            attempts=mail.retry_attempts,
+            backoff=mail.retry_backoff,
+            max_per_minute=mail.max_per_minute,
+        )
     password = secret("PARTNERS_SMTP_PASSWORD", settings)
     if mail.username and not password:
         raise ConfigError(
@@ -81,6 +98,28 @@ def open_mailer(settings: Settings) -> Mailer:
         attempts=mail.retry_attempts,
         backoff=mail.retry_backoff,
         max_per_minute=mail.max_per_minute,
+    )
+
+
+def oauth_account(settings: Settings, purpose: str) -> Account:
+    """The OAuth account of `[mail]` (purpose `mail`) or `[imap]` (EMAIL.md, "Signing in")."""
+    section = settings.mail if purpose == "mail" else settings.imap
+    if not section.provider:
+        raise ConfigError(
+            f'[{purpose}] auth = "oauth" needs [{purpose}] provider = "google" or "microsoft"'
+        )
+    if not section.username:
+        raise ConfigError(
+            f'[{purpose}] auth = "oauth" needs [{purpose}] username: the mailbox you sign in as'
+        )
+    client_file = section.client_secret_file
+    return Account(
+        purpose=purpose,
+        provider=section.provider,
+        username=section.username,
+        client_id=section.client_id,
+        tenant=section.tenant,
+        client_secret_file=str(settings.resolve(client_file)) if client_file else "",
     )
 
 

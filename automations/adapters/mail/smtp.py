@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from automations.adapters.mail import Capabilities, Delivery, MailError
+from automations.errors import ToolkitError
 
 # A connection idle longer than this gets a NOOP before reuse (servers drop idle clients;
 # with pacing every message waits this long). A drop found later, before the end of DATA,
@@ -89,6 +90,7 @@ class SmtpMailer:
         security: str = "starttls",
         username: str = "",
         password: str = "",
+        oauth_token: Callable[[], str] | None = None,
         timeout: float = 30.0,
         ca_file: str = "",
         attempts: int = 3,
@@ -99,6 +101,7 @@ class SmtpMailer:
     ) -> None:
         self.host, self.port, self.security = host, port, security
         self.username, self._password = username, password
+        self._oauth_token = oauth_token  # XOAUTH2: a fresh access token per connection
         self.timeout, self.ca_file = timeout, ca_file
         self.attempts, self.backoff = max(1, attempts), backoff
         self.interval = 60.0 / max_per_minute if max_per_minute > 0 else 0.0
@@ -149,11 +152,13 @@ class SmtpMailer:
                 self._login(conn)
         except smtplib.SMTPAuthenticationError as exc:
             _close(conn)
-            raise MailError(
-                f"the SMTP server {self.where} refused the login of {self.username!r} "
-                f"({exc.smtp_code} {_text(exc.smtp_error)}); check [mail] username and "
-                "PARTNERS_SMTP_PASSWORD (Gmail and Workspace need an App Password)"
-            ) from None
+            raise MailError(self._refused_login(exc.smtp_code, _text(exc.smtp_error))) from None
+        except MailError:
+            _close(conn)
+            raise
+        except ToolkitError as exc:  # the token could not be had (sign-in missing or revoked)
+            _close(conn)
+            raise MailError(f"no email could be sent: {exc}") from None
         except smtplib.SMTPNotSupportedError as exc:
             _close(conn)
             raise MailError(
@@ -191,9 +196,44 @@ class SmtpMailer:
         self.connections += 1
         return conn
 
+    def _refused_login(self, code: int, reply: str) -> str:
+        """A refused login in words a person can act on (FIELD-NOTES.md: the providers')."""
+        said = (
+            f"the SMTP server {self.where} refused the login of {self.username!r} ({code} {reply})"
+        )
+        if "SmtpClientAuthentication is disabled" in reply:
+            return (
+                f"{said}: SMTP AUTH is turned off for this Microsoft 365 mailbox or tenant. Sign "
+                'in with OAuth instead ([mail] auth = "oauth", provider = "microsoft", then run '
+                "`partners login mail`), or ask your admin to allow SMTP AUTH for this mailbox"
+            )
+        if "5.7.139" in reply or "basic authentication is disabled" in reply.lower():
+            return (
+                f"{said}: Microsoft no longer accepts a password here. Sign in with OAuth "
+                '([mail] auth = "oauth", provider = "microsoft", then `partners login mail`)'
+            )
+        if self._oauth_token is not None:
+            return (
+                f"{said}: the server refused the OAuth token; run `partners login mail` to sign "
+                "in again (and check that [mail] username is the account you signed in with)"
+            )
+        return (
+            f"{said}; check [mail] username and PARTNERS_SMTP_PASSWORD (Gmail needs an App "
+            'Password; Google Workspace and Microsoft 365 may need [mail] auth = "oauth")'
+        )
+
     def _login(self, conn: _Plain | _Ssl) -> None:
-        """smtplib's login, or AUTH PLAIN in UTF-8 for a name or password beyond ASCII
-        (smtplib encodes them as ASCII and would fail; RFC 4616 says UTF-8)."""
+        """XOAUTH2 with a fresh access token; else smtplib's login, or AUTH PLAIN in UTF-8 for
+        a name or password beyond ASCII (smtplib encodes them as ASCII; RFC 4616 says UTF-8)."""
+        if self._oauth_token is not None:
+            initial = f"user={self.username}\x01auth=Bearer {self._oauth_token()}\x01\x01"
+            # A refusal comes as a 334 challenge (a JSON error); answering it empty gets the 5xx.
+            conn.auth(
+                "XOAUTH2",
+                lambda challenge=None: initial if challenge is None else "",
+                initial_response_ok=True,
+            )
+            return
         if (self.username + self._password).isascii():
             conn.login(self.username, self._password)
             return

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 import time
 from collections.abc import Callable
@@ -39,11 +38,6 @@ BACKOFF = 1.0  # seconds before the second try; doubles, with jitter (about 15 s
 TIMEOUT = 30.0
 MAX_REQUEST_BYTES = 2_000_000  # Google's advice for one request; a larger Health is split
 HEADROOM = 500  # rows added when Health outgrows its grid, so that is rare
-TOKEN_FILE = (
-    Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    / "partner-automations"
-    / "google-token.json"
-)
 # Spreadsheet locales that write dates day first / year first; the rest (en_US...) month first.
 _YMD = ("zh", "ja", "ko", "hu", "lt", "sv", "mn", "fa")
 _MDY = ("en_US", "en_PH", "en_CA", "es_US", "en")
@@ -91,8 +85,9 @@ class _Session(AuthorizedSession):
         return super().request(method, url, *args, **kwargs)
 
 
-def load_credentials(path: str, token_file: Path = TOKEN_FILE) -> Credentials:
-    """A service account's key file, or an OAuth desktop client (token cached per user)."""
+def load_credentials(path: str, desktop: Callable[[str], Credentials] | None = None) -> Credentials:
+    """A service account's key file, or an OAuth desktop client (`desktop` signs it in from
+    the cache that `partners login sheet` wrote)."""
     if not path:
         raise ConfigError(
             "the google backend needs credentials: set [sheet] credentials to a service-account "
@@ -112,35 +107,13 @@ def load_credentials(path: str, token_file: Path = TOKEN_FILE) -> Credentials:
                 info, scopes=SCOPES
             )
             return creds
-        if "installed" in info:
-            return _desktop_login(path, token_file)
+        if "installed" in info and desktop is not None:
+            return desktop(path)
     except (GoogleAuthError, ValueError, KeyError) as exc:
         raise ConfigError(f"credentials file {path} cannot be used: {exc}") from exc
     raise ConfigError(
         f"credentials file {path} is neither a service-account key nor an OAuth desktop client"
     )
-
-
-def _desktop_login(client_file: str, token_file: Path) -> Credentials:
-    from google.auth.transport.requests import Request
-    from google.oauth2.credentials import Credentials as UserCredentials
-
-    creds = None
-    if token_file.exists():
-        creds = UserCredentials.from_authorized_user_file(str(token_file), SCOPES)
-    if creds is not None and creds.valid:
-        return creds
-    if creds is not None and creds.expired and creds.refresh_token:
-        creds.refresh(Request())
-    else:
-        from google_auth_oauthlib.flow import InstalledAppFlow
-
-        flow = InstalledAppFlow.from_client_secrets_file(client_file, SCOPES)
-        creds = flow.run_local_server(port=0, open_browser=True)
-    token_file.parent.mkdir(parents=True, exist_ok=True)
-    token_file.write_text(creds.to_json(), encoding="utf-8")
-    token_file.chmod(0o600)
-    return creds
 
 
 class GoogleBackend:

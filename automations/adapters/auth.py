@@ -1,0 +1,383 @@
+"""Signing in without passwords (EMAIL.md, "Signing in"; FIELD-NOTES.md): OAuth tokens for
+XOAUTH2 over SMTP and IMAP, and the Google Sheets desktop sign-in.
+
+The only importer of msal and google-auth-oauthlib. `partners login` runs the one-time
+interactive flow (Google: installed-app flow on a loopback redirect; Microsoft: device code)
+and caches the refresh token, mode 0600, under the XDG config folder; unattended runs only
+ever refresh, and say "run `partners login ...`" when they cannot.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from automations.errors import ConfigError, LoginNeeded, ToolkitError
+
+GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
+MICROSOFT_TOKEN_URL = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+MICROSOFT_AUTHORITY = "https://login.microsoftonline.com/{tenant}"
+# Tests point every provider's token URL at a local endpoint.
+TOKEN_URL_VARIABLE = "PARTNERS_OAUTH_TOKEN_URL"
+SCOPES = {
+    ("google", "mail"): ["https://mail.google.com/"],
+    ("google", "imap"): ["https://mail.google.com/"],
+    ("microsoft", "mail"): ["https://outlook.office.com/SMTP.Send"],
+    ("microsoft", "imap"): ["https://outlook.office.com/IMAP.AccessAsUser.All"],
+}
+SHEETS_SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
+EARLY_SECONDS = 120  # refresh a token this long before it expires
+
+
+class TokenEndpointError(ToolkitError):
+    """The provider's token endpoint could not be reached or answered nonsense."""
+
+
+def config_home() -> Path:
+    """The XDG config folder (`~/.config` unless XDG_CONFIG_HOME says otherwise)."""
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+
+
+def token_dir() -> Path:
+    """Where sign-ins are cached: never in the project, so never in a commit."""
+    return config_home() / "partner-automations" / "tokens"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` readable by this user only (0600), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+
+
+@dataclass(frozen=True)
+class Account:
+    """One signed-in purpose: `mail` (SMTP) or `imap`, for a provider and a mailbox."""
+
+    purpose: str
+    provider: str
+    username: str
+    client_id: str = ""
+    tenant: str = "common"
+    client_secret_file: str = ""
+
+    @property
+    def cache(self) -> Path:
+        """The cache file of this account (one per purpose, provider and mailbox)."""
+        tag = hashlib.sha256(f"{self.provider}:{self.username.lower()}".encode()).hexdigest()
+        return token_dir() / f"{self.purpose}-{self.provider}-{tag[:12]}.json"
+
+    @property
+    def scopes(self) -> list[str]:
+        """The scopes this purpose needs from its provider."""
+        return SCOPES[(self.provider, self.purpose)]
+
+    @property
+    def token_url(self) -> str:
+        """The provider's token endpoint (or the local one of the tests)."""
+        override = os.environ.get(TOKEN_URL_VARIABLE, "")
+        if override:
+            return override
+        if self.provider == "google":
+            return GOOGLE_TOKEN_URL
+        return MICROSOFT_TOKEN_URL.format(tenant=self.tenant or "common")
+
+
+def relogin_advice(account: Account) -> str:
+    """What to do when a refresh token is refused, for this provider."""
+    command = f"run `partners login {account.purpose}`"
+    if account.provider == "google":
+        return (
+            f"{command}. If this happens every 7 days, your Google OAuth client is still in "
+            '"Testing": publish it (Google Cloud console, OAuth consent screen, "Publish app"; '
+            "unverified is fine for your own account) and sign in once more"
+        )
+    return (
+        f"{command}. Microsoft refresh tokens end after about 90 days without use, when the "
+        "password changes, or when an admin revokes them"
+    )
+
+
+class OAuthTokens:
+    """Access tokens for one account, refreshed from its cached refresh token."""
+
+    def __init__(
+        self,
+        account: Account,
+        clock: Callable[[], float] = time.time,
+        post: Callable[[str, dict[str, str]], dict[str, Any]] | None = None,
+    ) -> None:
+        self.account = account
+        self.clock = clock
+        self.post = post or post_form
+
+    def load(self) -> dict[str, Any]:
+        """The cached sign-in; LoginNeeded when there is none."""
+        path = self.account.cache
+        try:
+            cached: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise LoginNeeded(
+                f"{self.account.purpose} is set to sign in with OAuth ({self.account.provider}) "
+                f"but nobody has signed in yet: run `partners login {self.account.purpose}`"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise LoginNeeded(
+                f"the saved sign-in {path} cannot be read ({exc}): run "
+                f"`partners login {self.account.purpose}`"
+            ) from None
+        return cached
+
+    def access_token(self) -> str:
+        """A valid access token: the cached one, else one refreshed now."""
+        cached = self.load()
+        if cached.get("access_token") and float(cached.get("expires_at", 0)) > (
+            self.clock() + EARLY_SECONDS
+        ):
+            return str(cached["access_token"])
+        return self.refresh(cached)
+
+    def refresh(self, cached: dict[str, Any]) -> str:
+        """Trade the refresh token for a new access token and keep it (and a rotated
+        refresh token) in the cache."""
+        account = self.account
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": str(cached.get("refresh_token", "")),
+            "client_id": str(cached.get("client_id", "")),
+        }
+        if cached.get("client_secret"):
+            form["client_secret"] = str(cached["client_secret"])
+        if account.provider == "microsoft":
+            form["scope"] = " ".join([*account.scopes, "offline_access"])
+        answer = self.post(account.token_url, form)
+        if "access_token" not in answer:
+            error = str(answer.get("error", "no access token"))
+            description = str(answer.get("error_description", "")).splitlines()[0:1]
+            said = f"{error}: {description[0]}" if description else error
+            if error in ("invalid_grant", "interaction_required", "invalid_client"):
+                raise LoginNeeded(
+                    f"the {account.provider} sign-in for {account.purpose} "
+                    f"({account.username}) was refused ({said}): {relogin_advice(account)}"
+                )
+            raise TokenEndpointError(
+                f"the {account.provider} token endpoint refused to refresh the sign-in for "
+                f"{account.purpose} ({said})"
+            )
+        now = self.clock()
+        cached = {
+            **cached,
+            "access_token": answer["access_token"],
+            "expires_at": now + float(answer.get("expires_in", 3600)),
+            "refresh_token": answer.get("refresh_token") or cached.get("refresh_token", ""),
+            "refreshed_at": dt.datetime.fromtimestamp(now, dt.UTC).isoformat(timespec="seconds"),
+        }
+        write_private(account.cache, json.dumps(cached, indent=2))
+        return str(answer["access_token"])
+
+    def status(self) -> str:
+        """Who is signed in, to what, and when the token was last refreshed (`check`)."""
+        try:
+            cached = self.load()
+        except LoginNeeded as exc:
+            return str(exc)
+        who = cached.get("signed_in_as") or self.account.username
+        when = cached.get("refreshed_at", "never")
+        return (
+            f"{self.account.purpose}: signed in with {self.account.provider} as {who}, "
+            f"token last refreshed {when}"
+        )
+
+
+def xoauth2(username: str, token: str) -> str:
+    """The XOAUTH2 initial response, before base64 (FIELD-NOTES.md)."""
+    return f"user={username}\x01auth=Bearer {token}\x01\x01"
+
+
+def xoauth2_base64(username: str, token: str) -> str:
+    """The XOAUTH2 initial response as it goes on the wire."""
+    return base64.b64encode(xoauth2(username, token).encode()).decode("ascii")
+
+
+def post_form(url: str, form: dict[str, str]) -> dict[str, Any]:
+    """POST a form to a token endpoint; the JSON answer, also for a 4xx (it says why)."""
+    data = urllib.parse.urlencode(form).encode()
+    request = urllib.request.Request(url, data=data, method="POST")
+    request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    request.add_header("Accept", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        body = exc.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise TokenEndpointError(f"the token endpoint {url} cannot be reached ({exc})") from None
+    try:
+        answer = json.loads(body or b"{}")
+    except ValueError:
+        raise TokenEndpointError(f"the token endpoint {url} did not answer JSON") from None
+    if not isinstance(answer, dict):
+        raise TokenEndpointError(f"the token endpoint {url} did not answer an object")
+    return answer
+
+
+# --- the one-time interactive sign-ins (`partners login`) ----------------------------------
+
+
+def login(accounts: list[Account], say: Callable[[str], None]) -> str:
+    """Sign in once for `accounts` (same provider and mailbox: one sign-in covers them all),
+    cache the tokens 0600, and return who signed in. Never prints a token."""
+    first = accounts[0]
+    scopes = sorted({s for a in accounts for s in a.scopes})
+    if first.provider == "google":
+        answer = google_installed_app_flow(first, scopes, say)
+    else:
+        answer = microsoft_device_flow(first, scopes, say)
+    now = time.time()
+    for account in accounts:
+        cached = {
+            "provider": account.provider,
+            "purpose": account.purpose,
+            "username": account.username,
+            "signed_in_as": answer.get("signed_in_as", ""),
+            "client_id": answer.get("client_id", account.client_id),
+            "client_secret": answer.get("client_secret", ""),
+            "refresh_token": answer["refresh_token"],
+            "access_token": answer.get("access_token", ""),
+            "expires_at": now + float(answer.get("expires_in", 0)),
+            "refreshed_at": dt.datetime.fromtimestamp(now, dt.UTC).isoformat(timespec="seconds"),
+        }
+        write_private(account.cache, json.dumps(cached, indent=2))
+    return str(answer.get("signed_in_as") or first.username)
+
+
+def google_installed_app_flow(
+    account: Account, scopes: list[str], say: Callable[[str], None]
+) -> dict[str, Any]:
+    """Google's installed-app flow: a browser, a loopback redirect, a refresh token."""
+    if not account.client_secret_file:
+        raise ConfigError(
+            f"[{_section(account)}] client_secret_file must name your Google OAuth desktop "
+            "client's JSON file (the README shows how to make one)"
+        )
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
+    try:
+        flow = InstalledAppFlow.from_client_secrets_file(account.client_secret_file, scopes)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"{account.client_secret_file} is not a Google OAuth client: {exc}"
+        ) from None
+    say("A browser opens for Google's sign-in; if none does, open the address printed below.")
+    creds = flow.run_local_server(port=0, open_browser=True, authorization_prompt_message="{url}")
+    if not creds.refresh_token:
+        raise LoginNeeded("Google gave no refresh token: run `partners login` again")
+    return {
+        "refresh_token": creds.refresh_token,
+        "access_token": creds.token,
+        "expires_in": max(0.0, (creds.expiry - dt.datetime.utcnow()).total_seconds())
+        if creds.expiry
+        else 0,
+        "client_id": creds.client_id,
+        "client_secret": creds.client_secret,
+        "signed_in_as": account.username,
+    }
+
+
+def microsoft_device_flow(
+    account: Account, scopes: list[str], say: Callable[[str], None]
+) -> dict[str, Any]:
+    """Microsoft's device-code flow through msal: works over SSH, no browser here."""
+    if not account.client_id:
+        raise ConfigError(
+            f"[{_section(account)}] client_id must be your Entra ID app's Application (client) "
+            "ID (the README shows how to register one)"
+        )
+    import msal
+
+    app = msal.PublicClientApplication(
+        account.client_id, authority=MICROSOFT_AUTHORITY.format(tenant=account.tenant or "common")
+    )
+    flow = app.initiate_device_flow(scopes=scopes)
+    if "user_code" not in flow:
+        raise LoginNeeded(
+            f"Microsoft refused to start the sign-in: {flow.get('error_description')}"
+        )
+    say(str(flow["message"]))
+    result = app.acquire_token_by_device_flow(flow)
+    if "refresh_token" not in result:
+        raise LoginNeeded(
+            f"the Microsoft sign-in did not finish: {result.get('error_description') or result}"
+        )
+    claims = result.get("id_token_claims") or {}
+    return {
+        "refresh_token": result["refresh_token"],
+        "access_token": result.get("access_token", ""),
+        "expires_in": result.get("expires_in", 0),
+        "client_id": account.client_id,
+        "signed_in_as": claims.get("preferred_username", account.username),
+    }
+
+
+def _section(account: Account) -> str:
+    return "mail" if account.purpose == "mail" else "imap"
+
+
+# --- Google Sheets (the sheet adapter gets credentials, never this module) -----------------
+
+
+def sheets_token_file() -> Path:
+    """Where the Google Sheets desktop sign-in is cached."""
+    return config_home() / "partner-automations" / "google-token.json"
+
+
+def sheets_desktop_credentials(client_file: str, interactive: bool = False) -> Any:
+    """The Sheets sign-in of an OAuth desktop client: refreshed from the cache; the browser
+    flow only when `interactive` (`partners login sheet`), never in an unattended run."""
+    from google.auth.exceptions import RefreshError
+    from google.auth.transport.requests import Request
+    from google.oauth2.credentials import Credentials
+
+    path = sheets_token_file()
+    creds = None
+    if path.exists() and not interactive:
+        creds = Credentials.from_authorized_user_file(str(path), SHEETS_SCOPES)
+        if creds.valid:
+            return creds
+        if creds.refresh_token:
+            try:
+                creds.refresh(Request())
+            except RefreshError as exc:
+                raise LoginNeeded(
+                    f"Google refused the saved Sheets sign-in ({exc}): run `partners login "
+                    'sheet`. If this happens every 7 days, your OAuth client is in "Testing": '
+                    'publish it ("In production"; unverified is fine for your own account)'
+                ) from None
+            write_private(path, creds.to_json())
+            return creds
+    if not interactive:
+        raise LoginNeeded(
+            "the Google Sheets OAuth client has no saved sign-in: run `partners login sheet` "
+            "once (it opens a browser), then runs are unattended"
+        )
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
+    flow = InstalledAppFlow.from_client_secrets_file(client_file, SHEETS_SCOPES)
+    creds = flow.run_local_server(port=0, open_browser=True)
+    write_private(path, creds.to_json())
+    return creds
