@@ -128,13 +128,14 @@ def test_an_address_in_the_unsubscribes_tab_gets_nothing_and_health_says_since_w
             ["2026-11-20 09:14:00", "Zoe@Nunez.example"],
             ["2026-11-28 10:00:00", "zoe@nunez.example"],
             ["2026-11-21 08:00:00", "someone@not-a-partner.example"],
+            [None, "maya@goldberg.example"],  # typed by hand, without a time: still blocks
         ],
     )
     code, _out, _ = run(project, "nurture", "--send", capsys=capsys)
     assert code == 0
     sent = {p.name.split("-")[1] for p in (project / "outbox").glob("*.eml")}
-    assert "zoe@nunez.example" not in sent
-    assert len(sent) == len({to for _, to in DUE}) - 1
+    assert "zoe@nunez.example" not in sent and "maya@goldberg.example" not in sent
+    assert len(sent) == len({to for _, to in DUE}) - 2
     zoe = health(project)["zoe@nunez.example"]
     assert zoe["reason"] == "unsubscribed (Unsubscribes tab) on 2026-11-20"
     assert zoe["action"] == "blocked"

@@ -470,7 +470,7 @@ def test_an_oauth_desktop_client_without_a_saved_sign_in_says_run_partners_login
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     client = tmp_path / "client.json"
     client.write_text('{"installed": {"client_id": "id", "client_secret": "s"}}')
-    with pytest.raises(LoginNeeded, match="run `partners login sheet` once"):
+    with pytest.raises(LoginNeeded, match="run `partners check` once in a terminal"):
         google.load_credentials(str(client), sheets_desktop_credentials)
 
 

@@ -9,11 +9,11 @@ ever refresh, and say "run `partners login ...`" when they cannot.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
 import os
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -204,16 +204,6 @@ class OAuthTokens:
         )
 
 
-def xoauth2(username: str, token: str) -> str:
-    """The XOAUTH2 initial response, before base64 (FIELD-NOTES.md)."""
-    return f"user={username}\x01auth=Bearer {token}\x01\x01"
-
-
-def xoauth2_base64(username: str, token: str) -> str:
-    """The XOAUTH2 initial response as it goes on the wire."""
-    return base64.b64encode(xoauth2(username, token).encode()).decode("ascii")
-
-
 def post_form(url: str, form: dict[str, str]) -> dict[str, Any]:
     """POST a form to a token endpoint; the JSON answer, also for a 4xx (it says why)."""
     data = urllib.parse.urlencode(form).encode()
@@ -273,7 +263,7 @@ def google_installed_app_flow(
     if not account.client_secret_file:
         raise ConfigError(
             f"[{_section(account)}] client_secret_file must name your Google OAuth desktop "
-            "client's JSON file (the README shows how to make one)"
+            "client's JSON file (Google Cloud console, APIs & Services, Credentials, 'Desktop app')"
         )
     from google_auth_oauthlib.flow import InstalledAppFlow
 
@@ -306,7 +296,7 @@ def microsoft_device_flow(
     if not account.client_id:
         raise ConfigError(
             f"[{_section(account)}] client_id must be your Entra ID app's Application (client) "
-            "ID (the README shows how to register one)"
+            "ID (Entra ID admin center, App registrations, a public client with device code)"
         )
     import msal
 
@@ -346,16 +336,18 @@ def sheets_token_file() -> Path:
     return config_home() / "partner-automations" / "google-token.json"
 
 
-def sheets_desktop_credentials(client_file: str, interactive: bool = False) -> Any:
+def sheets_desktop_credentials(client_file: str, interactive: bool | None = None) -> Any:
     """The Sheets sign-in of an OAuth desktop client: refreshed from the cache; the browser
-    flow only when `interactive` (`partners login sheet`), never in an unattended run."""
+    flow only from a terminal (the first run, README), never in an unattended run (cron)."""
+    if interactive is None:
+        interactive = sys.stdin.isatty()
     from google.auth.exceptions import RefreshError
     from google.auth.transport.requests import Request
     from google.oauth2.credentials import Credentials
 
     path = sheets_token_file()
     creds = None
-    if path.exists() and not interactive:
+    if path.exists():
         creds = Credentials.from_authorized_user_file(str(path), SHEETS_SCOPES)
         if creds.valid:
             return creds
@@ -363,17 +355,20 @@ def sheets_desktop_credentials(client_file: str, interactive: bool = False) -> A
             try:
                 creds.refresh(Request())
             except RefreshError as exc:
-                raise LoginNeeded(
-                    f"Google refused the saved Sheets sign-in ({exc}): run `partners login "
-                    'sheet`. If this happens every 7 days, your OAuth client is in "Testing": '
-                    'publish it ("In production"; unverified is fine for your own account)'
-                ) from None
-            write_private(path, creds.to_json())
-            return creds
+                if not interactive:
+                    raise LoginNeeded(
+                        f"Google refused the saved Sheets sign-in ({exc}): run `partners check` "
+                        "once in a terminal to sign in again. If this happens every 7 days, "
+                        'your OAuth client is in "Testing": publish it ("In production"; '
+                        "unverified is fine for your own account)"
+                    ) from None
+            else:
+                write_private(path, creds.to_json())
+                return creds
     if not interactive:
         raise LoginNeeded(
-            "the Google Sheets OAuth client has no saved sign-in: run `partners login sheet` "
-            "once (it opens a browser), then runs are unattended"
+            "the Google Sheets OAuth client has no saved sign-in: run `partners check` once "
+            "in a terminal (it opens a browser to sign in), then runs are unattended"
         )
     from google_auth_oauthlib.flow import InstalledAppFlow
 

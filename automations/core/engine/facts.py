@@ -178,7 +178,9 @@ def _unsubscribes(U: pd.DataFrame, found: dict[str, Any]) -> dict[str, Any]:
     codes = found["emails"].get_indexer(pd.Index(U["email"]))
     mine = codes >= 0
     if mine.any():
-        first = f.group_min(codes[mine], f.day_numbers(U["timestamp"])[mine], found["n"])
+        days = f.day_numbers(U["timestamp"])
+        days[np.isnan(days)] = found["T"]  # a row typed without its time still blocks
+        first = f.group_min(codes[mine], days[mine], found["n"])
         fresh = ~np.isnan(first) & np.isnan(blocked_day)
         blocked_day[fresh] = first[fresh]
         blocked_status[fresh] = "unsubscribes"
