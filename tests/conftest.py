@@ -290,12 +290,15 @@ class ImapServer:
     port: int
     process: Any
 
+    def login(self, conn: Any) -> None:
+        conn.login("demouser", "demopass")
+
     def append(self, raw: bytes, folder: str = "INBOX") -> None:
         import imaplib
 
         conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
         try:
-            conn.login("demouser", "demopass")
+            self.login(conn)
             typ, data = conn.append(folder, None, None, raw)
             assert typ == "OK", data
         finally:
@@ -307,7 +310,7 @@ class ImapServer:
 
         conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
         try:
-            conn.login("demouser", "demopass")
+            self.login(conn)
             conn.select(folder, readonly=True)
             _, data = conn.uid("SEARCH", "ALL")
             ids = []
@@ -319,28 +322,17 @@ class ImapServer:
             conn.logout()
 
 
-@pytest.fixture
-def imap_server() -> Iterator[ImapServer]:
-    """A real IMAP server (pymap, in memory) on 127.0.0.1."""
+def start_pymap(*command: str) -> Any:
+    """Start a pymap process (in memory, demo data) on a free loopback port: (port, process)."""
     import socket
     import subprocess
-    import sys
     import time
 
     from tests.smtp_server import free_port
 
     port = free_port()
     process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "pymap"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-tls",
-            "dict",
-            "--demo-data",
-        ],
+        [*command, "--host", "127.0.0.1", "--port", str(port), "--no-tls", "dict", "--demo-data"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -348,10 +340,18 @@ def imap_server() -> Iterator[ImapServer]:
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
+            return port, process
         except OSError:
             assert time.monotonic() < deadline, "pymap did not start"
             time.sleep(0.1)
+
+
+@pytest.fixture
+def imap_server() -> Iterator[ImapServer]:
+    """A real IMAP server (pymap, in memory) on 127.0.0.1."""
+    import sys
+
+    port, process = start_pymap(str(Path(sys.executable).parent / "pymap"))
     yield ImapServer(port, process)
     process.terminate()
     process.wait(timeout=10)

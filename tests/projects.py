@@ -148,3 +148,13 @@ def env_for(project: SheetProject) -> dict[str, str]:
     if project.emulator is not None:
         env["SHEETS_EMULATOR_HOST"] = project.emulator.host
     return env
+
+
+def email_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Log rows of this project's runs about emails and inbound mail (no `run` rows)."""
+    return [r for r in rows if r["run_id"] != "history" and r["action"] != "run"]
+
+
+def run_rows(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Each `run` row as (status, detail)."""
+    return [(r["status"], r["detail"]) for r in rows if r["action"] == "run"]

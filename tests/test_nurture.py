@@ -21,7 +21,7 @@ from automations.core.messages import message_id
 from automations.core.sample import SENDER
 from automations.testing.sheets_emulator import SheetsEmulator
 from tests.conftest import set_keys, use_smtp
-from tests.projects import SHEET_KEY, SheetProject, env_for
+from tests.projects import SHEET_KEY, SheetProject, email_rows, env_for, run_rows
 from tests.smtp_server import PASSWORD, SmtpServer
 
 # What the sample project has due today (see automations/sample.py).
@@ -110,10 +110,14 @@ def test_send_on_the_outbox_writes_one_eml_per_due_email_and_a_rerun_writes_none
     files = sorted(p.name for p in (project / "outbox").glob("*.eml"))
     assert len(files) == len(DUE)
     assert "outbox/outcome-zoe@nunez.example-" in out
-    assert {r["status"] for r in log_rows(project) if r["run_id"] != "history"} == {"written"}
+    assert {r["status"] for r in email_rows(log_rows(project))} == {"written"}
     code, out, _ = run(project, "nurture", "--send", capsys=capsys)
     assert code == 0
     assert "Nothing is due" in out
+    assert run_rows(log_rows(project)) == [
+        ("ok", f"nurture: emails: {len(DUE)} written"),
+        ("ok", "nurture: no email was due"),
+    ]
     assert len(list((project / "outbox").glob("*.eml"))) == len(DUE)
 
 
@@ -160,8 +164,11 @@ def test_baseline_records_everything_due_as_handled_and_sends_nothing(
     assert code == 0
     assert "Baseline: 13 due email(s) (14 item(s)) recorded as handled" in out
     assert not (project / "outbox").exists()
-    skipped = [r for r in log_rows(project) if r["run_id"] != "history"]
+    skipped = email_rows(log_rows(project))
     assert {r["status"] for r in skipped} == {"skipped"}
+    assert run_rows(log_rows(project)) == [
+        ("ok", "nurture --baseline: 13 email(s) recorded as handled, none sent")
+    ]
     # What was due, and what one email per partner hid behind it (surveys behind thanks).
     assert len(skipped) == 14
     code, out, _ = run(project, "nurture", "--send", capsys=capsys)
@@ -218,7 +225,7 @@ def test_every_message_over_starttls_and_login_is_well_formed(
         w.decode(c) if c else w.decode() for w, c in decode_header(to_header)
     ).startswith("Zoë Ñúñez")
     assert zoe.message.get_body(("plain",)).get_content().startswith("Hi Zoë,")
-    sent = [r for r in log_rows(project) if r["run_id"] != "history"]
+    sent = email_rows(log_rows(project))
     assert {r["status"] for r in sent} == {"sent"}
     assert {r["message_id"] for r in sent} == {m["Message-ID"] for m in by_to.values()}
 

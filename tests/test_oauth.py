@@ -22,7 +22,7 @@ USER = "alex@rivera-consulting.example"
 
 @pytest.fixture
 def endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[TokenEndpoint]:
-    served = TokenEndpoint()
+    served = TokenEndpoint(USER)
     monkeypatch.setenv(TOKEN_URL_VARIABLE, served.url)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     yield served

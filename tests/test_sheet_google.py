@@ -19,7 +19,7 @@ from automations.config import Tabs
 from automations.errors import SheetError
 from automations.testing.sheets_emulator import SheetsEmulator
 from tests import sheets_replay
-from tests.projects import SHEET_KEY, SheetProject
+from tests.projects import SHEET_KEY, SheetProject, email_rows, run_rows
 
 TODAY = dt.date.today()
 
@@ -81,11 +81,11 @@ def test_a_send_run_costs_four_requests_whatever_the_size(
     assert len(adds) == 1  # Health and Log added once, in one request
     assert len(first) - len(adds) == 4
     assert len(emulator.values(SHEET_KEY, "Health")) == partners + 1
-    assert len(emulator.values(SHEET_KEY, "Log")) == partners + 1
+    assert len(emulator.values(SHEET_KEY, "Log")) == partners + 2  # and the `run` row
     emulator.requests.clear()
     code, out, _ = run(project, capsys, "nurture", "--send", "-q")
     assert code == 0 and "Nothing is due" in out
-    assert len(emulator.requests) == 3  # metadata, batchGet, Health; nothing to append
+    assert len(emulator.requests) == 4  # metadata, batchGet, Health, the `run` row
 
 
 def test_health_is_blanked_below_when_it_gets_shorter(
@@ -139,8 +139,10 @@ def test_a_500_on_the_log_append_loses_nothing(
     emulator.before = None
     code, out, _ = run(project, capsys, "nurture", "--send")
     assert code == 0 and "Nothing is due" in out
-    toolkit = [r for r in project.log_rows() if r["run_id"] != "history"]
+    toolkit = email_rows(project.log_rows())
     assert len(toolkit) == 11 and {r["status"] for r in toolkit} == {"written"}
+    # The failed run's own `run` row could not be written either; the sheet said so.
+    assert run_rows(project.log_rows()) == [("ok", "nurture: no email was due")]
 
 
 def test_a_wrong_key_is_named(project: SheetProject, capsys: pytest.CaptureFixture[str]) -> None:
@@ -198,7 +200,7 @@ def test_a_row_added_to_the_log_during_a_run_survives_and_ours_follow_it(
     log = emulator.values(SHEET_KEY, "Log")
     by_hand = next(i for i, r in enumerate(log) if r[1:2] == ["by hand"])
     ours = [i for i, r in enumerate(log) if r[1:2] and r[1] not in ("history", "by hand", "run_id")]
-    assert len(ours) == 11 and min(ours) > by_hand
+    assert len(ours) == 11 + 1 and min(ours) > by_hand  # and the `run` row
     assert emulator.values(SHEET_KEY, "Partners")[1][11] == "edited while the run was going"
 
 
@@ -528,6 +530,8 @@ def test_a_log_header_missing_toolkit_columns_gets_them_and_rows_land_in_line(
     assert header[:5] == ["Status", "Timestamp", "Key", "Action", "Partner_Email"]
     assert set(header[5:]) == {"run_id", "template", "subject", "message_id", "detail"}
     ours = [dict(zip(header, r, strict=False)) for r in rows[before:]]
+    assert [r["Status"] for r in ours if r["Action"] == "run"] == ["ok"]
+    ours = [r for r in ours if r["Action"] != "run"]
     assert len(ours) == 11 and {r["Status"] for r in ours} == {"written"}
     assert all(r["Key"].startswith(r["Action"] + ":") for r in ours)
     assert all(str(r["message_id"]).startswith("<pa.") for r in ours)
@@ -535,7 +539,7 @@ def test_a_log_header_missing_toolkit_columns_gets_them_and_rows_land_in_line(
         code, out, err = run(project, capsys, "nurture", "--send")
         assert code == 0, err
         assert "Nothing is due" in out
-    assert len(emulator.values(SHEET_KEY, "Log")) == before + 11
+    assert len(emulator.values(SHEET_KEY, "Log")) == before + 11 + 3  # a `run` row each
 
 
 def test_a_log_append_that_may_have_landed_is_not_retried(
@@ -621,7 +625,8 @@ def test_moving_to_google_sends_nothing_twice_and_carry_over_brings_the_history(
     code, out, err = run(project, capsys, "carry-over")
     assert code == 0, err
     assert "Carried over" in out
-    assert {r["status"] for r in project.log_rows() if r["run_id"] != "history"} == {"sent"}
+    assert {r["status"] for r in email_rows(project.log_rows())} == {"sent"}
+    assert [status for status, _ in run_rows(project.log_rows())] == ["problems", "ok"]
     code, out, err = run(project, capsys, "nurture", "--send")
     assert code == 0, err
     assert "Nothing is due" in out

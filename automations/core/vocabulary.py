@@ -50,6 +50,8 @@ class Status(StrEnum):
     WITHDRAWN = "withdrawn"
     MEETING = "meeting"
     EMAILED = "emailed"
+    OK = "ok"  # a `run` row: the run did all it set out to do
+    PROBLEMS = "problems"  # a `run` row: done, but something needs a look
     PENDING = "pending"
 
 

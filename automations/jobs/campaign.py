@@ -24,7 +24,7 @@ from automations.jobs.sending import (
     exit_code,
     prepare,
 )
-from automations.jobs.session import Session, send_all, session, write_sheet
+from automations.jobs.session import Session, send_all, sending_summary, session, write_sheet
 from automations.jobs.wiring import (
     decide_options,
     letterhead,
@@ -148,5 +148,12 @@ def run_campaign(
         if not send:
             return result
         result.report = send_all(settings, s, result.to_send, clock, result.warnings, progress)
-        result.write_error = write_sheet(s, None, result.report.entries)
+        summary = sending_summary(
+            f"campaign {campaign.name}",
+            result.report,
+            result.exit_code,
+            len(result.problems),
+            len(result.faults),
+        )
+        result.write_error = write_sheet(s, None, result.report.entries, summary)
         return result

@@ -9,7 +9,7 @@ from automations.config import Settings
 from automations.core.engine.decide import decide
 from automations.core.engine.decisions import Decisions
 from automations.core.tables import Problem, Tables
-from automations.jobs.session import session, write_sheet
+from automations.jobs.session import RunSummary, session, write_sheet
 from automations.jobs.wiring import (
     decide_options,
     health_rows,
@@ -38,5 +38,8 @@ def run_health(settings: Settings, today: dt.date, now: dt.datetime, write: bool
         decisions = decide(s.tables, today, settings.rules, decide_options(settings))
         if not write:
             return HealthResult(s.tables, decisions, False)
-        error = write_sheet(s, health_rows(decisions.health), [])
+        problems = len(s.tables.problems)
+        said = f"; {problems} sheet problem(s), `partners check` lists them" if problems else ""
+        summary = RunSummary(1 if problems else 0, f"health: {len(decisions.health)} rows{said}")
+        error = write_sheet(s, health_rows(decisions.health), [], summary)
         return HealthResult(s.tables, decisions, not error, error)

@@ -15,7 +15,7 @@ from automations.jobs.sending import (
     Clock,
     stamp,
 )
-from automations.jobs.session import session, write_sheet
+from automations.jobs.session import RunSummary, session, write_sheet
 from automations.jobs.wiring import (
     open_mailer,
 )
@@ -72,7 +72,8 @@ def run_resolve(settings: Settings, key: str, sent: bool, clock: Clock) -> Resol
             )
         entry = Entry(entry.timestamp, s.run_id, *entry.as_row()[2:])
         s.journal.record([entry])
-        return Resolved(key, entry, write_sheet(s, None, [entry]))
+        summary = RunSummary(0, f"resolve {key}: {entry.status}")
+        return Resolved(key, entry, write_sheet(s, None, [entry], summary))
 
 
 @dataclass
@@ -88,7 +89,9 @@ def run_carry_over(settings: Settings, clock: Clock) -> CarriedOver:
     go to its Log: the stated step after moving from the workbook to Google Sheets."""
     now = clock()
     with session(settings, now.date(), now, writing=True, read_inbox=False, carry_over=True) as s:
-        return CarriedOver(s.carried or [], write_sheet(s, None, []))
+        carried = s.carried or []
+        summary = RunSummary(0, f"carry-over: {len(carried)} row(s) of earlier sheets")
+        return CarriedOver(carried, write_sheet(s, None, [], summary))
 
 
 @dataclass
@@ -107,8 +110,14 @@ def run_replies(settings: Settings, clock: Clock) -> RepliesResult:
     with session(settings, now.date(), now, writing=True) as s:
         assert s.inbox is not None
         if s.inbox.error:
+            write_sheet(s, None, [], RunSummary(2, f"replies: {s.inbox.error}"))
             raise InboxError(s.inbox.error)
-        return RepliesResult(s.inbox, write_sheet(s, None, []))
+        c = s.inbox.counts
+        found = (
+            f"{c['reply']} reply(ies), {c['bounce']} bounce(s), {c['unsubscribe']} unsubscribe(s)"
+        )
+        summary = RunSummary(0, f"replies: {found} read")
+        return RepliesResult(s.inbox, write_sheet(s, None, [], summary))
 
 
 def check_mail(settings: Settings) -> str:

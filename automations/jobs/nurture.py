@@ -31,7 +31,14 @@ from automations.jobs.sending import (
     stamp,
     with_log_rows,
 )
-from automations.jobs.session import Session, send_all, session, write_sheet
+from automations.jobs.session import (
+    RunSummary,
+    Session,
+    send_all,
+    sending_summary,
+    session,
+    write_sheet,
+)
 from automations.jobs.wiring import (
     decide_options,
     health_rows,
@@ -192,7 +199,11 @@ def run_nurture(
             settings, s, result.to_send, clock, result.warnings, progress, mailer
         )
         health = _after_refusals(settings, today, s, result, health)
-        result.write_error = write_sheet(s, health, result.report.entries)
+        job = "digest" if options.digest else "survey" if options.owner_surveys else "nurture"
+        summary = sending_summary(
+            job, result.report, result.exit_code, len(result.problems), len(result.faults)
+        )
+        result.write_error = write_sheet(s, health, result.report.entries, summary)
         result.wrote = not result.write_error
         return result
 
@@ -249,6 +260,10 @@ def _baseline(
         drafts = [d for d in drafts if not options.only or d.kind in options.only]
     result.baseline = entries
     s.journal.record(entries)
-    result.write_error = write_sheet(s, health_rows(result.decisions.health), entries)
+    summary = RunSummary(
+        result.exit_code,
+        f"nurture --baseline: {result.baseline_emails} email(s) recorded as handled, none sent",
+    )
+    result.write_error = write_sheet(s, health_rows(result.decisions.health), entries, summary)
     result.wrote = not result.write_error
     return result

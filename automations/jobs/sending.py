@@ -31,6 +31,7 @@ from automations.core.schema import LOG_COLUMNS
 from automations.core.tables import RawSheet, normalise_header
 from automations.core.vocabulary import NEVER_AGAIN
 from automations.core.wording import opening
+from automations.errors import LoginNeeded, ToolkitError
 from automations.jobs.wiring import letterhead, mail_capabilities
 
 Clock = Callable[[], dt.datetime]
@@ -206,7 +207,7 @@ class DeliveryReport:
     refused_again: list[Prepared] = field(default_factory=list)
     unbuilt: list[str] = field(default_factory=list)  # emails whose message could not be made
     foreign: set[str] = field(default_factory=set)  # keys handled for another sheet only
-    fatal: MailError | None = None
+    fatal: ToolkitError | None = None  # what stopped the sending (a mail server, a sign-in)
 
     def count(self, status: str) -> int:
         """How many messages ended in `status`."""
@@ -249,7 +250,8 @@ def deliver(
             known.update((k, "pending") for k in p.draft.keys)  # a key twice in a run goes once
             try:
                 delivery = mailer.send(data, wire_email(sender), p.recipient, p.name)
-            except MailError as exc:
+            except (MailError, LoginNeeded) as exc:
+                # A refused sign-in happens before the SMTP transaction: certainly not sent.
                 failed = [e.moved("failed", str(exc), stamp(clock())) for e in pending]
                 done = failed
                 report.entries.extend(failed)

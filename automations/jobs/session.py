@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from automations.adapters.mail import Mailer
 from automations.adapters.sheet import SheetBackend
 from automations.config import Settings
 from automations.core.tables import RawSheet, Tables
-from automations.errors import SheetError
+from automations.errors import SheetError, ToolkitError
 from automations.jobs import inbox as mailbox
 from automations.jobs.sending import (
     UNCERTAIN_DETAIL,
@@ -59,6 +60,37 @@ class Session:
     raw: RawSheet  # as read, with the journal's missing Log rows appended
     inbox: mailbox.InboxOutcome | None = None  # None: no [imap] configured
     carried: list[Entry] | None = None  # rows brought over from other sheets (carry_over)
+    started: dt.datetime | None = None
+
+
+# A run's Log status by its exit code (SHEET.md, Log: the `run` row).
+RUN_STATUS = {0: "ok", 1: "problems", 2: "failed"}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run says of itself in its Log `run` row: the exit code and what it did."""
+
+    code: int
+    detail: str
+
+
+def sending_summary(
+    job: str, report: DeliveryReport | None, code: int, problems: int, faults: int = 0
+) -> RunSummary:
+    """The `run` row of a sending job: emails by outcome, what stopped it, what needs a look."""
+    said: list[str] = []
+    if report is not None:
+        counts = Counter(d.status for _, d in report.outcomes)
+        emails = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        said.append(f"emails: {emails}" if emails else "no email was due")
+        if report.fatal is not None:
+            said.append(f"stopped: {report.fatal}")
+    if problems:
+        said.append(f"{problems} sheet problem(s), `partners check` lists them")
+    if faults:
+        said.append(f"{faults} email(s) held back or not made, the run's output says why")
+    return RunSummary(code, f"{job}: {'; '.join(said) or 'done'}")
 
 
 _RUNS = itertools.count(1)  # runs made by this process (the scheduler and tests make several)
@@ -114,7 +146,7 @@ def session(
                     merged = with_log_rows(merged, log_title, inbox.entries)
                     tables = tables_from(settings, merged, today)
             yield Session(
-                backend, journal, tables, missing, recovered, run_id, merged, inbox, carried
+                backend, journal, tables, missing, recovered, run_id, merged, inbox, carried, now
             )
         finally:
             journal.close()
@@ -123,10 +155,22 @@ def session(
             lock.__exit__(None, None, None)
 
 
-def write_sheet(s: Session, health: list[list[object]] | None, entries: list[Entry]) -> str:
-    """Write Health and the Log rows; an error is returned, not raised (the journal has them)."""
+def run_entry(s: Session, summary: RunSummary) -> Entry:
+    """The Log's `run` row: so a user who only looks at the sheet sees the engine is alive
+    (SHEET.md, Log; EMAIL.md, "Copies, windows and alerts"). No key: it is no email's."""
+    status = RUN_STATUS[min(max(summary.code, 0), 2)]
+    moment = stamp(s.started) if s.started else ""
+    return Entry(moment, s.run_id, "run", "", "", "", "", "", status, summary.detail)
+
+
+def write_sheet(
+    s: Session, health: list[list[object]] | None, entries: list[Entry], summary: RunSummary
+) -> str:
+    """Write Health, the Log rows and the run's `run` row; an error is returned, not raised
+    (the journal has the sends; the `run` row of a run that could not write is lost)."""
+    rows = [e.as_row() for e in [*s.unlogged, *entries, run_entry(s, summary)]]
     try:
-        s.backend.write(health, [e.as_row() for e in [*s.unlogged, *entries]])
+        s.backend.write(health, rows)
     except SheetError as exc:
         return f"{exc}; what was sent is in the journal and goes to the Log on the next run"
     return ""
@@ -175,7 +219,10 @@ def send_all(
     mailer: Mailer | None = None,
 ) -> DeliveryReport:
     """Deliver through the configured mailer (filing sent copies when asked); close it after."""
-    active = mailer or open_mailer(settings)
+    try:
+        active = mailer or open_mailer(settings)
+    except ToolkitError as exc:  # nothing was sent: the run says why in its `run` row
+        return DeliveryReport(fatal=exc)
     with sent_copies(settings, warnings) as file_copy:
         try:
             return deliver(
