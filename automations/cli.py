@@ -16,6 +16,7 @@ from automations.config import Settings, config_path_from, load_settings
 from automations.core.tables import Problem
 from automations.errors import ToolkitError
 from automations.jobs import health as health_job
+from automations.jobs import login as login_job
 from automations.jobs import maintenance
 from automations.jobs import nurture as nurture_job
 from automations.jobs import preview as preview_job
@@ -110,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     digest = sub.add_parser("digest", parents=[common], help="the weekly summary to each owner")
     digest.add_argument("--send", action="store_true", help="send (or write to the outbox)")
     sub.add_parser("schedule", parents=[common], help="run the [schedule] jobs until stopped")
+    login = sub.add_parser(
+        "login", parents=[common], help="sign in once with OAuth (mail, imap or sheet)"
+    )
+    login.add_argument("what", choices=login_job.PURPOSES, help="what to sign in to")
     sub.add_parser("cron", parents=[common], help="print crontab lines equivalent to [schedule]")
     sub.add_parser(
         "replies", parents=[common], help="read the inbox: record replies, bounces, unsubscribes"
@@ -193,6 +198,8 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     login = maintenance.check_mail(settings)
     if login:
         print(login)
+    for line in login_job.sign_in_lines(settings):
+        print(line)
     if result.inbox is not None and not result.inbox.error:
         print(
             f"inbox: {settings.imap.host}:{settings.imap.port} read: OK. {report.inbox_line(result.inbox)}"
@@ -400,6 +407,11 @@ def _resolve(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _login(args: argparse.Namespace, settings: Settings) -> int:
+    print(login_job.run_login(settings, args.what, lambda line: print(line, flush=True)))
+    return EXIT_OK
+
+
 def _carry_over(args: argparse.Namespace, settings: Settings) -> int:
     done = maintenance.run_carry_over(settings, _clock(settings))
     if not done.carried:
@@ -436,6 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "survey": _survey,
             "digest": _digest,
             "cron": _cron,
+            "login": _login,
         }[args.command]
         return command(args, settings)
     except ToolkitError as exc:

@@ -322,7 +322,7 @@ class ImapServer:
             conn.logout()
 
 
-def start_pymap(*command: str) -> Any:
+def start_pymap(*command: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Any:
     """Start a pymap process (in memory, demo data) on a free loopback port: (port, process)."""
     import socket
     import subprocess
@@ -335,6 +335,8 @@ def start_pymap(*command: str) -> Any:
         [*command, "--host", "127.0.0.1", "--port", str(port), "--no-tls", "dict", "--demo-data"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        cwd=cwd,
+        env=env,
     )
     deadline = time.monotonic() + 20
     while True:

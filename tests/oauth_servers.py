@@ -131,8 +131,9 @@ class TokenEndpoint:
             "access_token": token,
             "expires_in": 3600,
             "refresh_token": REFRESH_TOKEN,
-            "scope": form.get("scope", ""),
         }
+        if form.get("scope"):
+            body["scope"] = form["scope"]
         if grant.endswith("device_code"):
             claims = {
                 "iss": self.openid_configuration()["issuer"],
@@ -171,3 +172,22 @@ class XOAuth2SmtpServer(SmtpServer):
             "auth_require_tls": False,
             "auth_exclude_mechanism": ["PLAIN", "LOGIN"],
         }
+
+
+MICROSOFT_REFUSALS = {
+    "basic": "5.7.139 Authentication unsuccessful, basic authentication is disabled.",
+    "tenant": "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for "
+    "the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.",
+}
+
+
+class MicrosoftPasswordRefusingSmtpServer(SmtpServer):
+    """aiosmtpd refusing every password as Microsoft 365 does once basic auth is off."""
+
+    def __init__(self, refusal: str) -> None:
+        super().__init__(tls=True)
+
+        def refuse(*_args: Any) -> AuthResult:
+            return AuthResult(success=False, handled=False, message=f"535 {refusal}")
+
+        self.SMTP_kwargs["authenticator"] = refuse

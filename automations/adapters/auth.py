@@ -38,6 +38,12 @@ SCOPES = {
 }
 SHEETS_SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 EARLY_SECONDS = 120  # refresh a token this long before it expires
+BROWSER_PROMPT = (
+    "A browser opens for Google's sign-in. If none does (over SSH, say), open this address "
+    "on this computer:\n{url}"
+)
+# Tests point Microsoft's sign-in at a local authority (msal insists on https).
+AUTHORITY_VARIABLE = "PARTNERS_OAUTH_AUTHORITY"
 
 
 class TokenEndpointError(ToolkitError):
@@ -273,8 +279,8 @@ def google_installed_app_flow(
         raise ConfigError(
             f"{account.client_secret_file} is not a Google OAuth client: {exc}"
         ) from None
-    say("A browser opens for Google's sign-in; if none does, open the address printed below.")
-    creds = flow.run_local_server(port=0, open_browser=True, authorization_prompt_message="{url}")
+    say(f"Signing in to Google as {account.username}.")
+    creds = _finish_google_flow(flow)
     if not creds.refresh_token:
         raise LoginNeeded("Google gave no refresh token: run `partners login` again")
     return {
@@ -300,8 +306,11 @@ def microsoft_device_flow(
         )
     import msal
 
+    local = os.environ.get(AUTHORITY_VARIABLE, "")
     app = msal.PublicClientApplication(
-        account.client_id, authority=MICROSOFT_AUTHORITY.format(tenant=account.tenant or "common")
+        account.client_id,
+        authority=local or MICROSOFT_AUTHORITY.format(tenant=account.tenant or "common"),
+        instance_discovery=not local,
     )
     flow = app.initiate_device_flow(scopes=scopes)
     if "user_code" not in flow:
@@ -324,6 +333,33 @@ def microsoft_device_flow(
     }
 
 
+def _finish_google_flow(flow: Any) -> Any:
+    """The browser, the loopback redirect and the code exchange; any failure in words."""
+    try:
+        return flow.run_local_server(
+            port=0, open_browser=can_open_browser(), authorization_prompt_message=BROWSER_PROMPT
+        )
+    except Warning as exc:  # oauthlib: fewer scopes granted than asked (a box left unticked)
+        raise LoginNeeded(
+            f"Google's sign-in did not grant what the toolkit needs ({exc}): run the login "
+            "again and allow every access the consent page asks for"
+        ) from None
+    except Exception as exc:  # oauthlib and requests raise many kinds; all mean "not done"
+        raise LoginNeeded(f"Google's sign-in did not finish: {exc}") from None
+
+
+def can_open_browser() -> bool:
+    """Whether this machine has a browser to open (a server over SSH has none: the address is
+    printed instead, and the redirect comes back to this machine's loopback)."""
+    import webbrowser
+
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
 def _section(account: Account) -> str:
     return "mail" if account.purpose == "mail" else "imap"
 
@@ -336,9 +372,12 @@ def sheets_token_file() -> Path:
     return config_home() / "partner-automations" / "google-token.json"
 
 
-def sheets_desktop_credentials(client_file: str, interactive: bool | None = None) -> Any:
+def sheets_desktop_credentials(
+    client_file: str, interactive: bool | None = None, fresh: bool = False
+) -> Any:
     """The Sheets sign-in of an OAuth desktop client: refreshed from the cache; the browser
-    flow only from a terminal (the first run, README), never in an unattended run (cron)."""
+    flow only from a terminal (the first run, README), never in an unattended run (cron).
+    `fresh` (`partners login sheet`): sign in again whatever the cache holds."""
     if interactive is None:
         interactive = sys.stdin.isatty()
     from google.auth.exceptions import RefreshError
@@ -347,7 +386,7 @@ def sheets_desktop_credentials(client_file: str, interactive: bool | None = None
 
     path = sheets_token_file()
     creds = None
-    if path.exists():
+    if path.exists() and not fresh:
         creds = Credentials.from_authorized_user_file(str(path), SHEETS_SCOPES)
         if creds.valid:
             return creds
@@ -373,6 +412,6 @@ def sheets_desktop_credentials(client_file: str, interactive: bool | None = None
     from google_auth_oauthlib.flow import InstalledAppFlow
 
     flow = InstalledAppFlow.from_client_secrets_file(client_file, SHEETS_SCOPES)
-    creds = flow.run_local_server(port=0, open_browser=True)
+    creds = _finish_google_flow(flow)
     write_private(path, creds.to_json())
     return creds
