@@ -16,6 +16,7 @@ from automations.core.engine.decisions import DecideOptions, Decisions
 from automations.core.engine.rules import Rules
 from automations.core.schema import LOG_COLUMNS, SURVEY_ITEMS
 from automations.core.tables import RawSheet, Tables, build_tables
+from tests import projects
 from tests.smtp_server import CERT, USER, SmtpServer
 
 TODAY = dt.date(2026, 6, 15)
@@ -402,3 +403,23 @@ from hypothesis import settings  # noqa: E402
 # CI machines are shared: judge correctness, not the speed of a first example.
 settings.register_profile("project", deadline=None)
 settings.load_profile("project")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    projects.OPENED.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """After every test that ran the toolkit on a project: each run in its Log has exactly
+    one `run` row (SHEET.md, Log), unless the test makes a Log write fail on purpose."""
+    outcome = yield
+    if outcome.excinfo is not None or item.get_closest_marker("log_write_lost"):
+        return
+    for project in projects.OPENED:
+        rows = project.log_rows()
+        broken = projects.runs_without_one_run_row(rows)
+        assert not broken, f"runs without exactly one `run` row in the Log: {broken}"
+        statuses = {r["status"] for r in rows if r.get("action") == "run"}
+        assert statuses <= {"ok", "problems", "failed"}, statuses

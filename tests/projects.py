@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from automations.jobs.init import run_init
 from automations.testing.sheets_emulator import SheetsEmulator
 
 SHEET_KEY = "1PartnerSheetKeyForTests"
+OPENED: list[SheetProject] = []  # this test's projects: their Logs are checked after it
 
 
 class SheetProject:
@@ -29,6 +31,7 @@ class SheetProject:
         self.path = path
         self.emulator = emulator
         self._saved: Any = None
+        OPENED.append(self)
         run_init(path, dt.date.today())
         if emulator is not None:
             emulator.load_workbook(path / "data" / "partners.xlsx", SHEET_KEY)
@@ -158,3 +161,15 @@ def email_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def run_rows(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """Each `run` row as (status, detail)."""
     return [(r["status"], r["detail"]) for r in rows if r["action"] == "run"]
+
+
+def runs_without_one_run_row(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Each run of this project whose Log rows lack exactly one `run` row (SHEET.md, Log):
+    run id -> how many it has."""
+    runs: dict[str, int] = {}
+    for row in rows:
+        r = {k.lower(): v for k, v in row.items()}
+        if re.match(r"\d{8}T\d{6}Z-\d+", r.get("run_id", "")):  # ours, not typed by a user
+            runs.setdefault(r["run_id"], 0)
+            runs[r["run_id"]] += r.get("action") == "run"
+    return {run: n for run, n in runs.items() if n != 1}

@@ -351,6 +351,7 @@ def test_resolve_sent_settles_an_uncertain_key_for_good(
     assert "is not uncertain (its state: sent)" in err
 
 
+@pytest.mark.log_write_lost
 def test_a_run_killed_mid_send_never_sends_twice_and_reports_the_one_in_flight(
     project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -379,6 +380,7 @@ def test_a_run_killed_mid_send_never_sends_twice_and_reports_the_one_in_flight(
     assert sum(1 for _, s in logged if s == "sent") >= len(DUE) - 1
 
 
+@pytest.mark.log_write_lost
 def test_journal_rows_missing_from_the_log_are_appended_on_the_next_run(
     project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -696,6 +698,7 @@ def test_a_password_beyond_ascii_logs_in_with_utf8_auth_plain(
     assert UTF8_PASSWORD not in out + err
 
 
+@pytest.mark.log_write_lost
 @pytest.mark.parametrize(
     "fault", [PermissionError(13, "Permission denied"), OSError(28, "No space left on device")]
 )
@@ -740,6 +743,7 @@ def test_a_template_that_is_not_utf8_holds_back_only_its_kind(
     assert "thank" not in kinds and {"outcome", "nurture", "escalation"} <= kinds
 
 
+@pytest.mark.log_write_lost
 def test_health_waits_for_a_send_in_progress_and_keeps_its_log_rows(
     project: SheetProject, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -382,3 +382,24 @@ def test_partners_login_for_google_completes_the_installed_app_flow_in_a_browser
     assert "not-a-real-secret" not in said and "access-" not in said
     assert main(["nurture", "--send", "--config", config]) == 1
     assert len(oauth_smtp.recorder.received) >= 8
+
+
+def test_an_inbox_nobody_signed_in_to_holds_back_follow_ups_and_says_to_sign_in(
+    tmp_path: Path,
+    endpoint: TokenEndpoint,
+    oauth_smtp: XOAuth2SmtpServer,
+    oauth_imap: XOAuth2ImapServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in("mail")  # but never `partners login imap`
+    config = oauth_project(tmp_path, oauth_smtp)
+    use_oauth_imap(config, oauth_imap)
+    assert main(["nurture", "--send", "--config", config]) == 1
+    said = capsys.readouterr()
+    assert "run `partners login imap`" in said.err
+    assert "follow-up(s) held back until the inbox can be read" in said.err
+    assert not oauth_smtp.recorder.by_recipient(PRIYA)  # her follow-up waits
+    assert len(oauth_smtp.recorder.received) >= 7  # the rest went
+    project = SheetProject(tmp_path / "p")
+    [(status, detail)] = run_rows(project.log_rows())
+    assert status == "problems" and "run `partners login imap`" in detail

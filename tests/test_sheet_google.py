@@ -124,6 +124,7 @@ def test_429_without_end_stops_the_run_within_its_bound_and_sends_nothing(
     assert not (project / "outbox").exists()
 
 
+@pytest.mark.log_write_lost
 def test_a_500_on_the_log_append_loses_nothing(
     project: SheetProject, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -542,6 +543,7 @@ def test_a_log_header_missing_toolkit_columns_gets_them_and_rows_land_in_line(
     assert len(emulator.values(SHEET_KEY, "Log")) == before + 11 + 3  # a `run` row each
 
 
+@pytest.mark.log_write_lost
 def test_a_log_append_that_may_have_landed_is_not_retried(
     project: SheetProject, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -603,6 +605,7 @@ def test_a_sheet_never_gets_the_journal_rows_of_another_sheet(
     assert written and not google_runs & {r["run_id"] for r in written}
 
 
+@pytest.mark.log_write_lost
 def test_moving_to_google_sends_nothing_twice_and_carry_over_brings_the_history(
     tmp_path: Path,
     emulator: SheetsEmulator,

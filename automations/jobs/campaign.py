@@ -153,7 +153,7 @@ def run_campaign(
             result.report,
             result.exit_code,
             len(result.problems),
-            len(result.faults),
+            result.faults,
         )
         result.write_error = write_sheet(s, None, result.report.entries, summary)
         return result

@@ -19,6 +19,7 @@ from automations.core.engine import arrays
 from automations.core.replies import UNREADABLE, Known, Verdict, classify
 from automations.core.tables import Tables
 from automations.core.vocabulary import PARTNER_KINDS
+from automations.errors import LoginNeeded
 from automations.jobs.sending import stamp
 from automations.jobs.wiring import oauth_account
 
@@ -80,7 +81,7 @@ def scan(
             fetched = box.fetch_new(imap.folder, validity, last, since)
             if writing and imap.save_sent:
                 settled = _settle_uncertain(box, settings, tables, now, run_id)
-    except InboxError as exc:
+    except (InboxError, LoginNeeded) as exc:  # no sign-in: like an inbox that is down
         out.error = str(exc)
         return out
     for uid, raw in fetched.messages:

@@ -201,7 +201,7 @@ def run_nurture(
         health = _after_refusals(settings, today, s, result, health)
         job = "digest" if options.digest else "survey" if options.owner_surveys else "nurture"
         summary = sending_summary(
-            job, result.report, result.exit_code, len(result.problems), len(result.faults)
+            job, result.report, result.exit_code, len(result.problems), result.faults
         )
         result.write_error = write_sheet(s, health, result.report.entries, summary)
         result.wrote = not result.write_error

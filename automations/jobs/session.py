@@ -12,7 +12,7 @@ import datetime as dt
 import itertools
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,7 +76,7 @@ class RunSummary:
 
 
 def sending_summary(
-    job: str, report: DeliveryReport | None, code: int, problems: int, faults: int = 0
+    job: str, report: DeliveryReport | None, code: int, problems: int, faults: Sequence[str] = ()
 ) -> RunSummary:
     """The `run` row of a sending job: emails by outcome, what stopped it, what needs a look."""
     said: list[str] = []
@@ -88,8 +88,7 @@ def sending_summary(
             said.append(f"stopped: {report.fatal}")
     if problems:
         said.append(f"{problems} sheet problem(s), `partners check` lists them")
-    if faults:
-        said.append(f"{faults} email(s) held back or not made, the run's output says why")
+    said += faults  # what was held back and why, as the run printed it
     return RunSummary(code, f"{job}: {'; '.join(said) or 'done'}")
 
 
