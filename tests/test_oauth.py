@@ -338,24 +338,10 @@ def test_partners_login_for_microsoft_prints_the_device_code_and_signs_in_mail_a
         endpoint.stop()
 
 
-def test_partners_login_for_google_completes_the_installed_app_flow_in_a_browser(
-    tmp_path: Path, endpoint: TokenEndpoint, oauth_smtp: XOAuth2SmtpServer
-) -> None:
-    client = tmp_path / "client_secret.json"
-    client.write_text(
-        json.dumps(
-            {
-                "installed": {
-                    "client_id": CLIENT_ID,
-                    "client_secret": "not-a-real-secret",
-                    "auth_uri": f"{endpoint.base}/auth",
-                    "token_uri": endpoint.url,
-                    "redirect_uris": ["http://localhost"],
-                }
-            }
-        )
-    )
-    browser = tmp_path / "browser"  # the user: opens the page, consents, is sent back
+def user_with_a_browser(tmp_path: Path) -> Path:
+    """A BROWSER for webbrowser: the user opens the consent page, agrees, and is sent back
+    to the toolkit's loopback redirect (detached: webbrowser waits for its browser)."""
+    browser = tmp_path / "browser"
     browser.write_text(
         f"#!{sys.executable}\n"
         "import subprocess, sys, urllib.request\n"
@@ -365,6 +351,28 @@ def test_partners_login_for_google_completes_the_installed_app_flow_in_a_browser
         "    subprocess.Popen([sys.executable, __file__, 'now', sys.argv[1]], start_new_session=True)\n"
     )
     browser.chmod(0o755)
+    return browser
+
+
+def desktop_client(tmp_path: Path, endpoint: TokenEndpoint) -> Path:
+    """A Google OAuth desktop client's JSON, its endpoints on loopback."""
+    client = tmp_path / "client_secret.json"
+    installed = {
+        "client_id": CLIENT_ID,
+        "client_secret": "not-a-real-secret",
+        "auth_uri": f"{endpoint.base}/auth",
+        "token_uri": endpoint.url,
+        "redirect_uris": ["http://localhost"],
+    }
+    client.write_text(json.dumps({"installed": installed}))
+    return client
+
+
+def test_partners_login_for_google_completes_the_installed_app_flow_in_a_browser(
+    tmp_path: Path, endpoint: TokenEndpoint, oauth_smtp: XOAuth2SmtpServer
+) -> None:
+    client = desktop_client(tmp_path, endpoint)
+    browser = user_with_a_browser(tmp_path)
     config = oauth_project(tmp_path, oauth_smtp)
     set_keys(Path(config), "mail", client_secret_file=str(client))
     env = {
@@ -403,3 +411,33 @@ def test_an_inbox_nobody_signed_in_to_holds_back_follow_ups_and_says_to_sign_in(
     project = SheetProject(tmp_path / "p")
     [(status, detail)] = run_rows(project.log_rows())
     assert status == "problems" and "run `partners login imap`" in detail
+
+
+def test_partners_login_sheet_signs_in_the_google_sheets_desktop_client_for_cron(
+    tmp_path: Path, endpoint: TokenEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from automations.adapters.auth import sheets_desktop_credentials, sheets_token_file
+
+    client = desktop_client(tmp_path, endpoint)
+    project = SheetProject(tmp_path / "p")
+    config = project / "config" / "partners.toml"
+    set_keys(config, "sheet", backend="google", spreadsheet="KEY", credentials=str(client))
+    env = {
+        "XDG_CONFIG_HOME": os.environ["XDG_CONFIG_HOME"],
+        "BROWSER": str(user_with_a_browser(tmp_path)),
+        "OAUTHLIB_INSECURE_TRANSPORT": "1",
+    }
+    login = subprocess.Popen(
+        [sys.executable, "-m", "automations", "login", "sheet", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+    )
+    said, _ = login.communicate(timeout=60)
+    assert login.returncode == 0, said
+    assert "Signed in to Google Sheets" in said
+    assert stat.S_IMODE(sheets_token_file().stat().st_mode) == 0o600
+    creds = sheets_desktop_credentials(str(client), interactive=False)  # what cron gets
+    assert creds.valid and creds.refresh_token == REFRESH_TOKEN
