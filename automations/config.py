@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from automations.core.engine.rules import Rules
 from automations.core.values import ValueProblem, parse_email
+from automations.core.vocabulary import Kind
 from automations.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/partners.toml")
@@ -29,6 +30,7 @@ class Tabs:
     unsubscribes: str = "Unsubscribes"
     health: str = "Health"
     log: str = "Log"
+    review: str = "Review"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class MailSettings:
     client_id: str = ""  # microsoft: the Entra ID app's Application (client) ID
     tenant: str = "common"  # microsoft: "common", "organizations", "consumers" or a tenant id
     client_secret_file: str = ""  # google: the OAuth desktop client's JSON file
+    # The kinds that wait for the user's approval (EMAIL.md, review): "all", "none" or a list.
+    review: tuple[str, ...] = ()
+    review_expires_days: int = 14
 
 
 @dataclass(frozen=True)
@@ -177,11 +182,36 @@ def _build(cls: type, data: dict[str, Any], where: str) -> Any:
         if key not in known:
             allowed = ", ".join(sorted(known))
             raise ConfigError(f"config key {dotted!r} is not known (allowed here: {allowed})")
+        if dotted == "mail.review":
+            kwargs[key] = _review_kinds(value)
+            continue
         kwargs[key] = _coerce(hints[key], value, dotted)
         if dotted in CHOICES and kwargs[key] not in CHOICES[dotted]:
             options = ", ".join(repr(c) for c in CHOICES[dotted])
             raise ConfigError(f"config key {dotted!r} is {value!r}; expected one of {options}")
     return cls(**kwargs)
+
+
+def _review_kinds(value: Any) -> tuple[str, ...]:
+    """`[mail] review`: "all", "none" or a list of kinds, as the kinds it puts under review."""
+    kinds = [k.value for k in Kind if k is not Kind.REVIEW]
+    if value == "all":
+        return tuple(kinds)
+    if value == "none":
+        return ()
+    named = value if isinstance(value, list) else None
+    if named is None or not all(isinstance(k, str) for k in named):
+        raise ConfigError(
+            f'config key \'mail.review\' is {value!r}; expected "all", "none" or a list of '
+            f'kinds such as ["outreach", "follow_up"] (the kinds: {", ".join(kinds)})'
+        )
+    wrong = [k for k in named if k not in kinds]
+    if wrong:
+        raise ConfigError(
+            f"config key 'mail.review' names {', '.join(map(repr, wrong))}, which is not a kind "
+            f"of email; the kinds: {', '.join(kinds)}"
+        )
+    return tuple(dict.fromkeys(named))
 
 
 def _coerce(tp: Any, value: Any, dotted: str) -> Any:

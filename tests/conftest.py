@@ -222,6 +222,7 @@ def project(tmp_path: Path) -> Path:
     from automations.jobs.init import run_init
 
     run_init(tmp_path, dt.date.today())
+    projects.review_off(tmp_path)
     return tmp_path
 
 

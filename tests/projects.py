@@ -27,12 +27,16 @@ OPENED: list[SheetProject] = []  # this test's projects: their Logs are checked 
 class SheetProject:
     """A folder set up by `partners init`; with `emulator`, its sheet lives there instead."""
 
-    def __init__(self, path: Path, emulator: SheetsEmulator | None = None) -> None:
+    def __init__(
+        self, path: Path, emulator: SheetsEmulator | None = None, review: bool = False
+    ) -> None:
         self.path = path
         self.emulator = emulator
         self._saved: Any = None
         OPENED.append(self)
         run_init(path, dt.date.today())
+        if not review:  # most tests are about sending: the review's own tests turn it on
+            review_off(path)
         if emulator is not None:
             emulator.load_workbook(path / "data" / "partners.xlsx", SHEET_KEY)
             config = path / "config" / "partners.toml"
@@ -173,3 +177,14 @@ def runs_without_one_run_row(rows: list[dict[str, Any]]) -> dict[str, int]:
             runs.setdefault(r["run_id"], 0)
             runs[r["run_id"]] += r.get("action") == "run"
     return {run: n for run, n in runs.items() if n != 1}
+
+
+def review_off(folder: Path) -> None:
+    """`[mail] review = "none"` in a config `partners init` wrote (which reviews partner mail)."""
+    config = folder / "config" / "partners.toml"
+    text = config.read_text(encoding="utf-8")
+    if "\nreview = [" not in text:  # set already (the folder was made before)
+        return
+    start = text.index("\nreview = [")
+    end = text.index("\n", start + 1)
+    config.write_text(text[:start] + '\nreview = "none"' + text[end:], encoding="utf-8")

@@ -13,6 +13,7 @@ from automations.cli import main
 from automations.core.audience import parse_campaign
 from automations.errors import ConfigError
 from automations.jobs.init import run_init
+from tests import projects
 
 HEADER = ["name", "email", "company", "type", "status", "do_not_email"]
 
@@ -27,6 +28,7 @@ def prospects(n: int) -> list[list[object]]:
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     run_init(tmp_path, dt.date.today())
+    projects.review_off(tmp_path)
     rows = [
         *prospects(30),
         ["Dee Clined", "dee@no.example", "No Co", "agency", "declined", False],

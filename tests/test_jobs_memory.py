@@ -22,7 +22,7 @@ TODAY = dt.date.today()
 def settings_for(folder: Path) -> Settings:
     """The example config, sending "by SMTP" (the in-memory mailer stands in for it)."""
     data = tomllib.loads((ROOT / "config" / "partners.example.toml").read_text())
-    data.setdefault("mail", {}).update(backend="smtp", host="127.0.0.1")
+    data.setdefault("mail", {}).update(backend="smtp", host="127.0.0.1", review="none")
     data.setdefault("survey", {})["form_url"] = "https://docs.google.com/forms/d/e/1FAIpQL/viewform"
     return parse_settings(data, folder)
 

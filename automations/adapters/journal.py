@@ -8,12 +8,23 @@ turns into `uncertain`: never resent without a person saying so.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass, fields, replace
 from pathlib import Path
 
+from automations.core.review import Proposal
 from automations.errors import ToolkitError
+
+_PROPOSAL_FIELDS = [f.name for f in fields(Proposal)]
+_PROPOSALS = f"""
+CREATE TABLE IF NOT EXISTS proposals (
+    {", ".join(f"{name} {'BLOB' if name == 'data' else 'TEXT'}" for name in _PROPOSAL_FIELDS)},
+    sheet TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (ident)
+)
+"""
 
 
 class JournalError(ToolkitError):
@@ -84,6 +95,7 @@ class Journal:
                 "CREATE TABLE IF NOT EXISTS openings (message_id TEXT PRIMARY KEY, "
                 "text TEXT NOT NULL)"
             )
+            self.db.execute(_PROPOSALS)
             columns = {row[1] for row in self.db.execute("PRAGMA table_info(sends)")}
             if "sheet" not in columns:  # journals of earlier versions: rows of no sheet yet
                 self.db.execute("ALTER TABLE sends ADD COLUMN sheet TEXT NOT NULL DEFAULT ''")
@@ -274,3 +286,56 @@ class Journal:
         except (sqlite3.Error, ValueError) as exc:
             raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
         return len(ids)
+
+    def keep_proposals(self, proposals: Iterable[Proposal]) -> None:
+        """Store proposals (new, or in a new state), all in one transaction."""
+        rows = [
+            [
+                json.dumps(list(v)) if isinstance(v := getattr(p, f), tuple) else v
+                for f in _PROPOSAL_FIELDS
+            ]
+            + [self.sheet]
+            for p in proposals
+        ]
+        if not rows:
+            return
+        marks = ", ".join("?" for _ in range(len(_PROPOSAL_FIELDS) + 1))
+        names = ", ".join(_PROPOSAL_FIELDS)
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.executemany(
+                    f"INSERT OR REPLACE INTO proposals ({names}, sheet) VALUES ({marks})", rows
+                )
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
+
+    def proposals(self) -> list[Proposal]:
+        """This sheet's proposals, oldest first (EMAIL.md, review)."""
+        where, args = self._mine()
+        names = ", ".join(_PROPOSAL_FIELDS)
+        try:
+            cursor = self.db.execute(
+                f"SELECT {names} FROM proposals WHERE {where} ORDER BY proposed_at, ident", args
+            )
+            found = cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
+        out = []
+        for row in found:
+            values = dict(zip(_PROPOSAL_FIELDS, row, strict=True))
+            values["keys"] = tuple(json.loads(values["keys"]))
+            values["partners"] = tuple(json.loads(values["partners"]))
+            values["number"] = int(values["number"] or 0)
+            values["data"] = bytes(values["data"] or b"")
+            out.append(Proposal(**values))
+        return out
+
+    def has_proposals(self) -> bool:
+        """Whether this sheet ever had a proposal (review is then settled every run)."""
+        where, args = self._mine()
+        try:
+            found = self.db.execute(f"SELECT 1 FROM proposals WHERE {where} LIMIT 1", args)
+            return found.fetchone() is not None
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc

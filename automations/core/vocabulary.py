@@ -71,9 +71,9 @@ EMAIL_PRIORITY = {
 }
 LOG_STATUSES = tuple(s.value for s in Status if s is not Status.PENDING)
 # The statuses that record what became of an email (the latest one is the key's state).
-SEND_OUTCOMES = ("sent", "written", "failed", "skipped", "uncertain")
+SEND_OUTCOMES = ("sent", "written", "failed", "skipped", "uncertain", "withdrawn")
 # A key in one of these states is never sent again (`written` only stops the outbox).
-NEVER_AGAIN = ("sent", "pending", "uncertain", "skipped")
+NEVER_AGAIN = ("sent", "pending", "uncertain", "skipped", "withdrawn")
 
 
 def delivered(count_written: bool) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from automations.core.replies import UNREADABLE, Known, Verdict, classify
 from automations.core.tables import Tables
 from automations.core.vocabulary import PARTNER_KINDS
 from automations.errors import LoginNeeded
+from automations.jobs.proposals import apply_reply
 from automations.jobs.sending import stamp
 from automations.jobs.wiring import oauth_account
 
@@ -85,6 +86,16 @@ def scan(
         out.error = str(exc)
         return out
     for uid, raw in fetched.messages:
+        try:
+            # A reply to a review email is the owner deciding, not a partner engaging.
+            review = apply_reply(raw, journal, now, run_id) if writing else None
+        except (ValueError, LookupError, TypeError, AttributeError):  # the classifier says why
+            review = None
+        if review is not None:
+            out.counts["review"] += 1
+            out.entries += [e for e in review if e.key not in seen]
+            seen.update(e.key for e in review)
+            continue
         try:
             verdict = classify(raw, known)
         except Exception as exc:  # one malformed message must not stop every run after it

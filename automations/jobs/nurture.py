@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -17,8 +18,10 @@ from automations.core import compose
 from automations.core.engine import arrays
 from automations.core.engine.decide import decide, sort_health
 from automations.core.engine.decisions import Decisions
+from automations.core.review import Proposal, under_review
 from automations.core.tables import Problem, Tables
 from automations.jobs import inbox as mailbox
+from automations.jobs import review as review_job
 from automations.jobs.sending import (
     Caps,
     Clock,
@@ -67,6 +70,7 @@ class NurtureOptions:
     baseline: bool = False
     only: tuple[str, ...] = ()
     limit: int | None = None
+    approved_only: bool = False  # `partners review`: send what was just approved, nothing else
     owner_surveys: bool = False  # `partners survey`: the owners' self-assessment invitations too
     digest: bool = False  # `partners digest`: the owners' weekly digests, nothing else
 
@@ -88,6 +92,8 @@ class NurtureResult:
     baseline: list[Entry] = field(default_factory=list)
     baseline_emails: int = 0
     recovered: list[Entry] = field(default_factory=list)
+    review: review_job.ReviewRun | None = None  # with [mail] review (or proposals open)
+    reviewable: int = 0  # a dry run: how many of the due emails would be proposed
     wrote: bool = False
     write_error: str = ""
 
@@ -188,22 +194,50 @@ def run_nurture(
         health = health_rows(decisions.health)
         if options.baseline:
             return _baseline(settings, today, now, options, s, result, drafts)
-        caps = Caps.for_run(settings, s.journal, now, options.limit)
-        kept, result.held, result.held_by = caps.split(drafts)
-        prepared = prepare(kept, templates, settings, now)
-        result.faults += prepared.faults
-        result.to_send = prepared.ready
+        reviewing = bool(settings.mail.review) or s.journal.has_proposals()
+        if options.send and reviewing:
+            run = review_job.prepare_run(
+                settings,
+                s,
+                drafts,
+                templates,
+                decisions.health,
+                now,
+                today,
+                options.limit,
+                options.approved_only,
+                _scope(options),
+            )
+            result.review, result.held, result.held_by = run, run.held, run.held_by
+            result.faults += run.faults
+            result.warnings += run.notes
+            result.to_send = run.ready
+        else:
+            caps = Caps.for_run(settings, s.journal, now, options.limit)
+            kept, result.held, result.held_by = caps.split(drafts)
+            prepared = prepare(kept, templates, settings, now)
+            result.faults += prepared.faults
+            result.to_send = prepared.ready
+            result.reviewable = sum(
+                1 for p in result.to_send if under_review(p.draft.kind, settings.mail.review)
+            )
         if not options.send:
             return result
         result.report = send_all(
             settings, s, result.to_send, clock, result.warnings, progress, mailer
         )
+        entries = result.report.entries
+        if result.review is not None:
+            review_job.after_delivery(s, result.review, result.report)
+            entries = [*result.review.entries, *entries]
+            health = health_rows(review_job.mark_waiting(decisions.health, result.review))
         health = _after_refusals(settings, today, s, result, health)
         job = "digest" if options.digest else "survey" if options.owner_surveys else "nurture"
         summary = sending_summary(
             job, result.report, result.exit_code, len(result.problems), result.faults
         )
-        result.write_error = write_sheet(s, health, result.report.entries, summary)
+        table = result.review.table() if result.review is not None else None
+        result.write_error = write_sheet(s, health, entries, summary, table)
         result.wrote = not result.write_error
         return result
 
@@ -267,3 +301,17 @@ def _baseline(
     result.write_error = write_sheet(s, health_rows(result.decisions.health), entries, summary)
     result.wrote = not result.write_error
     return result
+
+
+def _scope(options: NurtureOptions) -> Callable[[Proposal], bool]:
+    """The proposals this run settles: its own kinds, never a campaign's."""
+    kinds = set(options.only) or ({"digest"} if options.digest else set())
+    if options.owner_surveys:
+        kinds |= {"survey", "survey_owner"}
+
+    def mine(p: Proposal) -> bool:
+        if any(k.startswith("campaign:") for k in p.keys):
+            return False
+        return not kinds or p.kind in kinds
+
+    return mine

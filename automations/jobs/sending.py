@@ -61,6 +61,10 @@ class Prepared:
         """The message exactly as it is sent."""
         return build_message(self.draft, self.rendered, self.sender, self.unsubscribe, self.now)
 
+    def as_bytes(self) -> bytes:
+        """The message as it goes on the wire."""
+        return self.message.as_bytes()
+
     @property
     def recipient(self) -> str:
         """The address as it travels (SMTP RCPT)."""
@@ -240,7 +244,7 @@ def deliver(
             try:
                 # The bytes exist before `pending` does: a message that cannot be made is
                 # that email's problem, never a key left uncertain (EMAIL.md, at most once).
-                data = p.message.as_bytes()
+                data = p.as_bytes()
             except Exception as exc:
                 report.unbuilt.append(not_sent(p.draft, f"the message cannot be made ({exc})"))
                 continue

@@ -21,7 +21,7 @@ from automations.adapters.imap import InboxError
 from automations.adapters.journal import Entry, Journal
 from automations.adapters.lock import RunLock
 from automations.adapters.mail import Mailer
-from automations.adapters.sheet import SheetBackend
+from automations.adapters.sheet import ReviewTable, SheetBackend
 from automations.config import Settings
 from automations.core.tables import RawSheet, Tables
 from automations.errors import SheetError, ToolkitError
@@ -163,13 +163,17 @@ def run_entry(s: Session, summary: RunSummary) -> Entry:
 
 
 def write_sheet(
-    s: Session, health: list[list[object]] | None, entries: list[Entry], summary: RunSummary
+    s: Session,
+    health: list[list[object]] | None,
+    entries: list[Entry],
+    summary: RunSummary,
+    review: ReviewTable | None = None,
 ) -> str:
     """Write Health, the Log rows and the run's `run` row; an error is returned, not raised
     (the journal has the sends; the `run` row of a run that could not write is lost)."""
     rows = [e.as_row() for e in [*s.unlogged, *entries, run_entry(s, summary)]]
     try:
-        s.backend.write(health, rows)
+        s.backend.write(health, rows, review)
     except SheetError as exc:
         return f"{exc}; what was sent is in the journal and goes to the Log on the next run"
     return ""

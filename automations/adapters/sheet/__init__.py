@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from automations.core.tables import RawSheet
+
+
+@dataclass(frozen=True)
+class ReviewTable:
+    """The Review tab as the toolkit sees it (SHEET.md, Review): every proposal's row in
+    REVIEW_COLUMNS order, `decision` blank. `new`: the keys cells of this run's proposals,
+    appended where the tab lacks them (a row the user deleted stays deleted)."""
+
+    rows: list[list[Any]]
+    new: set[str] = field(default_factory=set)
 
 
 class SheetBackend(Protocol):
@@ -20,6 +31,12 @@ class SheetBackend(Protocol):
         """Every tab the toolkit reads, in one go."""
         ...
 
-    def write(self, health: list[list[Any]] | None, log_rows: list[list[Any]]) -> None:
-        """Replace Health with `health` (header first; None keeps it) and append `log_rows`."""
+    def write(
+        self,
+        health: list[list[Any]] | None,
+        log_rows: list[list[Any]],
+        review: ReviewTable | None = None,
+    ) -> None:
+        """Replace Health with `health` (header first; None keeps it), append `log_rows`, and
+        bring the Review tab up to date (None leaves it as it is)."""
         ...

@@ -26,7 +26,10 @@ from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
+from automations.adapters.sheet import ReviewTable
+from automations.adapters.sheet.review_tab import column_letters, review_changes
 from automations.config import Tabs
+from automations.core.review import REVIEW_COLUMNS
 from automations.core.schema import LOG_COLUMNS
 from automations.core.tables import RawSheet, normalise_header
 from automations.errors import ConfigError, SheetError
@@ -140,6 +143,7 @@ class GoogleBackend:
         self._sheets: dict[str, dict[str, Any]] = {}  # title -> properties, from the read
         self._health_size = (0, 0)
         self._log_header: list[str] | None = None
+        self._review: list[list[Any]] | None = None  # the Review tab as read
 
     @property
     def identity(self) -> str:
@@ -220,7 +224,16 @@ class GoogleBackend:
         self._sheets = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
         locale = meta.get("properties", {}).get("locale", "en_US")
         t = self.tabs
-        wanted = [t.partners, t.referrals, t.touches, t.survey, t.unsubscribes, t.log, t.health]
+        wanted = [
+            t.partners,
+            t.referrals,
+            t.touches,
+            t.survey,
+            t.unsubscribes,
+            t.log,
+            t.review,
+            t.health,
+        ]
         present = {w: self._title(w) for w in wanted}
         ranges = [quoted(title) for title in present.values() if title is not None]
         params = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
@@ -231,12 +244,20 @@ class GoogleBackend:
         rows = {w: (next(values) if title is not None else None) for w, title in present.items()}
         health = rows.pop(t.health) or []
         self._health_size = (len(health), max((len(r) for r in health), default=0))
+        self._review = rows.get(t.review)
         log = rows.get(t.log)
         self._log_header = [normalise_header(h) for h in log[0]] if log else None
         return RawSheet(rows, self.date_order or date_order_of(locale))
 
-    def write(self, health: list[list[Any]] | None, log_rows: list[list[Any]]) -> None:
-        """Health replaced (None keeps it) and Log rows appended: at most three requests."""
+    def write(
+        self,
+        health: list[list[Any]] | None,
+        log_rows: list[list[Any]],
+        review: ReviewTable | None = None,
+    ) -> None:
+        """Health replaced (None keeps it), Log rows appended, the Review tab's status cells
+        updated and new proposals appended: the Review cells go with the Health request,
+        new proposals cost one append."""
         if not self._sheets:
             self.read()
         t = self.tabs
@@ -267,6 +288,10 @@ class GoogleBackend:
         if log_rows and log_title is None:
             structure.append(_add_sheet(t.log, 1000, len(LOG_COLUMNS)))
             log_title = t.log
+        review_title = self._title(t.review)
+        if review is not None and review.new and review_title is None:
+            structure.append(_add_sheet(t.review, 1000, len(REVIEW_COLUMNS)))
+            review_title = t.review
         if structure:
             self._call(
                 "add the toolkit's tabs",
@@ -278,6 +303,14 @@ class GoogleBackend:
                     self._sheets[props["title"]] = props
         # Header cells the user's Log lacks go with the Health write (no extra request).
         header_cells = self._log_layout(log_title)[1] if log_rows and log_title else []
+        review_rows: list[list[Any]] = []
+        if review is not None and review_title is not None:
+            review_cells, review_rows = review_changes(
+                self._review,
+                review,
+                quoted(review_title),
+            )
+            header_cells = [*header_cells, *review_cells]
         if health is not None and health_title is not None:
             old_height, old_width = self._health_size
             cells = [[_json_value(v) for v in row] for row in health]
@@ -290,9 +323,19 @@ class GoogleBackend:
                 header_cells = []
             self._health_size = (height, width)
         if header_cells:
-            self._write_values("add the toolkit's columns to the Log header", header_cells)
+            self._write_values("update the Log header and the Review tab", header_cells)
         if log_rows and log_title is not None:
             self._append_log(log_title, log_rows)
+        if review_rows and review_title is not None:
+            rows = [[_json_value(v) if v is not None else None for v in r] for r in review_rows]
+            params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
+            self._call(
+                "append to the Review tab",
+                lambda: self.http.values_append(
+                    self.key, f"{quoted(review_title)}!A:A", dict(params), {"values": rows}
+                ),
+                may_land=True,
+            )
 
     def _write_values(self, what: str, data: list[dict[str, Any]]) -> None:
         body = {"valueInputOption": "RAW", "data": data}
@@ -307,7 +350,7 @@ class GoogleBackend:
             return list(LOG_COLUMNS), []
         if not missing:
             return header, []
-        first = _column_letters(len(header))
+        first = column_letters(len(header))
         cells = {"range": f"{quoted(title)}!{first}1", "values": [missing]}
         return header + missing, [cells]
 
@@ -328,16 +371,6 @@ class GoogleBackend:
             may_land=True,
         )
         self._log_header = header
-
-
-def _column_letters(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA: the column of a zero-based index."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _chunks(rows: list[list[Any]]) -> list[tuple[int, list[list[Any]]]]:

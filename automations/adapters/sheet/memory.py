@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from automations.adapters.sheet import ReviewTable
 from automations.config import Tabs
+from automations.core.review import REVIEW_COLUMNS
 from automations.core.schema import LOG_COLUMNS
 from automations.core.tables import RawSheet
 
@@ -35,9 +37,17 @@ class MemorySheet:
             {t: copy.deepcopy(self.tabs[t]) if t in self.tabs else None for t in wanted}
         )
 
-    def write(self, health: list[list[Any]] | None, log_rows: list[list[Any]]) -> None:
-        """Health replaced (None keeps it), Log rows appended under its header."""
+    def write(
+        self,
+        health: list[list[Any]] | None,
+        log_rows: list[list[Any]],
+        review: ReviewTable | None = None,
+    ) -> None:
+        """Health replaced (None keeps it), Log rows appended under its header, Review
+        replaced (None keeps it)."""
         self.writes += 1
+        if review is not None:
+            self.tabs[self.names.review] = [list(REVIEW_COLUMNS), *copy.deepcopy(review.rows)]
         if health is not None:
             self.tabs[self.names.health] = copy.deepcopy(health)
         if log_rows:

@@ -19,7 +19,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from automations.adapters.sheet import ReviewTable
 from automations.config import Tabs
+from automations.core.review import REVIEW_COLUMNS
 from automations.core.schema import LOG_COLUMNS
 from automations.core.tables import RawSheet, normalise_header
 from automations.errors import SheetError
@@ -121,12 +123,12 @@ class XlsxBackend:
         found[self.tabs.log] = [list(LOG_COLUMNS), *log]
         return RawSheet(found)
 
-    def _toolkit_health(self) -> list[list[Any]]:
+    def _toolkit_tab(self, title: str) -> list[list[Any]]:
         if not self._kept.exists():
             return []
         workbook = _open(self._kept)
         try:
-            return _rows(workbook, self.tabs.health) or []
+            return _rows(workbook, title) or []
         finally:
             workbook.close()
 
@@ -139,16 +141,29 @@ class XlsxBackend:
         finally:
             workbook.close()
 
-    def write(self, health: list[list[Any]] | None, log_rows: list[list[Any]]) -> None:
-        """Rewrite the toolkit file: Health replaced (None keeps it), Log appended."""
+    def write(
+        self,
+        health: list[list[Any]] | None,
+        log_rows: list[list[Any]],
+        review: ReviewTable | None = None,
+    ) -> None:
+        """Rewrite the toolkit file: Health replaced (None keeps it), Log appended, Review
+        replaced (None keeps it; the tab appears once there is a proposal)."""
         # A run reads before it writes: reuse that read instead of opening the file again.
         old_log = self._kept_log if self._kept_log is not None else self._toolkit_log()
         if health is None:
-            health = self._toolkit_health()
+            health = self._toolkit_tab(self.tabs.health)
+        reviewing = (
+            [list(REVIEW_COLUMNS), *review.rows]
+            if review is not None
+            else self._toolkit_tab(self.tabs.review)
+        )
         self._kept_log = [*old_log, *log_rows]
         workbook = Workbook(write_only=True)
         _fill(workbook.create_sheet(self.tabs.health), health)
         _fill(workbook.create_sheet(self.tabs.log), [list(LOG_COLUMNS), *old_log, *log_rows])
+        if len(reviewing) > 1:
+            _fill(workbook.create_sheet(self.tabs.review), reviewing)
         _save_atomically(workbook, self.toolkit)
         self._kept = self.toolkit
 

@@ -113,7 +113,7 @@ def at_codes(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
 def log_view(log: pd.DataFrame, emails: pd.Index, count_written: bool) -> LogView:
     """Index the log by partner and work out which keys are handled."""
     sent_statuses = list(delivered(count_written))
-    handled_statuses = [*sent_statuses, "skipped"]
+    handled_statuses = [*sent_statuses, "skipped", "withdrawn"]
     status = log["status"].to_numpy(dtype=object)
     keys = log["key"].astype(object)
     # The latest outcome of a key is its state: `partners resolve KEY --retry` appends a

@@ -1,0 +1,254 @@
+"""Review before sending (EMAIL.md, "Review before sending"; SHEET.md, Review): what a
+proposal is, how the Review tab shows it, the decisions a cell or a reply can hold, why a
+proposal is withdrawn, and the one review email per owner per run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from automations.core import keys as keyspace
+from automations.core.compose import Draft, Letterhead, base_context
+from automations.core.values import ValueProblem, parse_date
+from automations.core.wording import as_date, on_day
+
+REVIEW_COLUMNS = (
+    "proposed_on",
+    "kind",
+    "to",
+    "subject",
+    "preview",
+    "why",
+    "keys",
+    "status",
+    "decision",
+)
+# A proposal in one of these is open: its keys are never proposed again meanwhile.
+OPEN = ("waiting", "approved", "later")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One email waiting for (or past) the user's decision, exactly as it would be sent."""
+
+    ident: str  # its Message-ID
+    keys: tuple[str, ...]
+    kind: str
+    template: str
+    partners: tuple[str, ...]  # the partner each key is about (Log `partner_email`)
+    to_email: str
+    to_name: str
+    owner: str  # who decides: the relationship owner (the sender when blank)
+    subject: str
+    preview: str  # the first lines of the body, as the user sees them
+    why: str
+    proposed_at: str  # ISO 8601 with offset
+    status: str = "waiting"
+    detail: str = ""
+    later_until: str = ""  # ISO date, with status `later`
+    review_id: str = ""  # Message-ID of the review email that lists it
+    number: int = 0  # its number in that email
+    data: bytes = b""
+
+    @property
+    def keys_cell(self) -> str:
+        """The Review tab's `keys` cell: how a row is found again after sorting."""
+        return " ".join(self.keys)
+
+    @property
+    def proposed_day(self) -> dt.date:
+        """The day it was proposed."""
+        return dt.datetime.fromisoformat(self.proposed_at).date()
+
+    @property
+    def status_cell(self) -> str:
+        """The Review tab's `status` (SHEET.md: waiting, sent, skipped, withdrawn: reason,
+        later until …)."""
+        if self.status == "withdrawn":
+            return f"withdrawn: {self.detail}" if self.detail else "withdrawn"
+        if self.status == "later":
+            return f"later until {self.later_until}"
+        if self.status == "approved":
+            return "approved: goes with the next run"
+        return self.status
+
+    def row(self) -> list[Any]:
+        """Its Review row in REVIEW_COLUMNS order; `decision` is the user's, always blank."""
+        return [
+            self.proposed_at[:10],
+            self.kind,
+            self.to_email,
+            self.subject,
+            self.preview,
+            self.why,
+            self.keys_cell,
+            self.status_cell,
+            "",
+        ]
+
+
+def under_review(kind: str, reviewed: Sequence[str]) -> bool:
+    """Whether emails of `kind` wait for approval (review emails themselves never do)."""
+    return kind != "review" and kind in reviewed
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the user decided: `send`, `skip`, or `later` until a day."""
+
+    verb: str
+    until: dt.date | None = None
+
+
+def decision_of_cell(value: object, order: str = "YMD") -> Decision | None:
+    """A Review `decision` cell: send, skip, or a date (later until then); None if blank or
+    not one of these (said once in the run's output, never guessed)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("send", "yes", "ok", "approve", "approved"):
+            return Decision("send")
+        if text in ("skip", "no", "don't send", "do not send"):
+            return Decision("skip")
+        text = text.removeprefix("later").strip()
+        value = text or value
+    try:
+        day = parse_date(value, order)
+    except ValueProblem:
+        return None
+    return Decision("later", day) if day else None
+
+
+@dataclass
+class ReplyDecisions:
+    """What a reply to a review email asks for, by number; `send all` covers every number."""
+
+    by_number: dict[int, Decision] = field(default_factory=dict)
+    send_all: bool = False
+    skip_all: bool = False
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing in the reply was a decision."""
+        return not (self.by_number or self.send_all or self.skip_all)
+
+    def for_number(self, number: int) -> Decision | None:
+        """The decision for proposal `number` (a numbered one wins over `all`)."""
+        if number in self.by_number:
+            return self.by_number[number]
+        if self.send_all:
+            return Decision("send")
+        if self.skip_all:
+            return Decision("skip")
+        return None
+
+    def said(self) -> str:
+        """The decisions in words, for the Log."""
+        parts = ["send all"] if self.send_all else []
+        parts += ["skip all"] if self.skip_all else []
+        for verb in ("send", "skip", "later"):
+            numbers = sorted(n for n, d in self.by_number.items() if d.verb == verb)
+            if numbers:
+                dates = {n: self.by_number[n].until for n in numbers}
+                if verb == "later":
+                    parts += [f"later {n} {dates[n]}" for n in numbers]
+                else:
+                    parts.append(f"{verb} {' '.join(map(str, numbers))}")
+        return "; ".join(parts)
+
+
+_TOKEN = re.compile(r"\d{4}-\d{2}-\d{2}|\d+|[a-zA-Z]+")
+_VERBS = {"send": "send", "skip": "skip", "later": "later"}
+_FILLER = {"and", "please", "all", "thanks", "thank", "you"}
+
+
+def parse_reply(words: str) -> ReplyDecisions:
+    """`send all`, `send 1 3`, `skip 2`, `later 4 2027-01-10`, several per line or reply;
+    any other word is ignored (and listed, so the Log can say so)."""
+    out = ReplyDecisions()
+    verb = ""
+    waiting_for_date: list[int] = []
+    for token in _TOKEN.findall(words):
+        lower = token.lower()
+        if lower in _VERBS:
+            verb, waiting_for_date = _VERBS[lower], []
+        elif lower == "all" and verb in ("send", "skip"):
+            out.send_all = out.send_all or verb == "send"
+            out.skip_all = out.skip_all or verb == "skip"
+        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", token) and verb == "later" and waiting_for_date:
+            day = dt.date.fromisoformat(token)
+            for number in waiting_for_date:
+                out.by_number[number] = Decision("later", day)
+            waiting_for_date = []
+        elif token.isdigit() and verb in ("send", "skip") and len(token) < 4:
+            out.by_number[int(token)] = Decision(verb)
+        elif token.isdigit() and verb == "later" and len(token) < 4:
+            waiting_for_date.append(int(token))
+        elif lower not in _FILLER:
+            out.ignored.append(token)
+    return out
+
+
+def withdraw_reason(health: Mapping[str, Any] | None, proposal: Proposal, today: dt.date) -> str:
+    """Why an approved (or waiting) proposal is no longer due, in words (EMAIL.md)."""
+    if not health:
+        return "the partner's row is gone from Partners"
+    replied = as_date(health.get("last_inbound"))
+    if replied is not None and replied >= proposal.proposed_day:
+        return f"the partner replied {on_day(replied, today)}"
+    reason = str(health.get("reason", "")).strip()
+    if health.get("action") == "blocked":
+        return f"blocked: {reason}" if reason else "the partner is blocked"
+    return f"no longer due ({reason})" if reason else "no longer due"
+
+
+def review_draft(
+    owner: str,
+    proposals: Sequence[Proposal],
+    letterhead: Letterhead,
+    today: dt.date,
+    run_id: str,
+    expires_days: int,
+    sheet_review: bool,
+) -> Draft:
+    """The one review email of this run to `owner`: the new proposals, numbered."""
+    name = letterhead.owner_name(owner)
+    items = [
+        {
+            "number": p.number,
+            "to": p.to_name or p.to_email,
+            "to_email": p.to_email,
+            "kind": p.kind.replace("_", "-"),
+            "subject": p.subject,
+            "why": p.why,
+            "preview": p.preview,
+        }
+        for p in proposals
+    ]
+    context = {
+        **base_context(letterhead, today),
+        "owner": {"email": owner, "name": name},
+        "items": items,
+        "first": items[0]["number"],
+        "last": items[-1]["number"],
+        "expires_days": expires_days,
+        "later_example": (today + dt.timedelta(days=14)).isoformat(),
+        "sheet_review": sheet_review,
+    }
+    key = keyspace.review(owner, run_id)
+    return Draft(
+        kind="review",
+        template="review",
+        to_email=owner,
+        to_name=name,
+        keys=(key,),
+        key_partners=(owner,),
+        context=context,
+        priority=0,
+        why=f"{len(items)} email(s) wait for your approval",
+    )

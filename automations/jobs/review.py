@@ -1,0 +1,362 @@
+"""Review before sending (EMAIL.md, "Review before sending"): proposing what is under
+review, applying the user's decisions (Review tab, `partners review`, a reply to the review
+email), and handing what was approved, still due, to the sending run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+import pandas as pd
+
+from automations.adapters.journal import Entry
+from automations.adapters.sheet import ReviewTable
+from automations.config import Settings
+from automations.core.compose import INTERNAL_KINDS, Draft
+from automations.core.messages import message_id
+from automations.core.render import Rendered, Templates
+from automations.core.review import (
+    OPEN,
+    Decision,
+    Proposal,
+    decision_of_cell,
+    review_draft,
+    under_review,
+    withdraw_reason,
+)
+from automations.core.tables import normalise_header
+from automations.core.wording import opening
+from automations.jobs.proposals import decide, moved
+from automations.jobs.sending import Caps, DeliveryReport, Prepared, prepare, stamp
+from automations.jobs.session import Session
+from automations.jobs.wiring import letterhead
+
+GONE = ("sent", "pending", "uncertain")  # journal states of a key that went, or may have
+
+
+@dataclass(frozen=True)
+class Approved(Prepared):
+    """An approved proposal: the exact bytes the user saw, with the Date of the send."""
+
+    data: bytes = b""
+
+    def as_bytes(self) -> bytes:
+        """The stored message, its Date header refreshed (EMAIL.md: Date refreshed)."""
+        date = format_datetime(self.now).encode()
+        head, sep, body = self.data.partition(b"\r\n\r\n")
+        head = re.sub(rb"(?m)^Date: [^\r\n]*", b"Date: " + date, head, count=1)
+        return head + sep + body
+
+    @property
+    def message(self) -> EmailMessage:
+        """The message as it is sent (for previews)."""
+        parsed = email.message_from_bytes(self.as_bytes(), policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@dataclass
+class ReviewStep:
+    """What the review step of one sending run did and hands on."""
+
+    approved: list[Draft] = field(default_factory=list)  # their current drafts
+    approved_by_ident: dict[str, Proposal] = field(default_factory=dict)
+    to_send: list[Draft] = field(default_factory=list)  # not under review
+    to_propose: list[Draft] = field(default_factory=list)
+    changed: dict[str, Proposal] = field(default_factory=dict)  # ident -> its new state
+    entries: list[Entry] = field(default_factory=list)  # Log rows: skipped, withdrawn
+    notes: list[str] = field(default_factory=list)  # said in the run's output
+    proposals: list[Proposal] = field(default_factory=list)  # every one, as now
+
+
+def sheet_decisions(
+    s: Session, settings: Settings, proposals: Sequence[Proposal]
+) -> tuple[dict[str, Decision], list[str]]:
+    """The `decision` cells of the Google Sheet's Review tab, by proposal (found by keys)."""
+    if settings.sheet.backend != "google":
+        return {}, []
+    rows = s.raw.tabs.get(settings.sheet.tabs.review) or []
+    if not rows:
+        return {}, []
+    header = [normalise_header(h) for h in rows[0]]
+    if "keys" not in header or "decision" not in header:
+        return {}, []
+    keys_at, decision_at = header.index("keys"), header.index("decision")
+    by_keys = {p.keys_cell: p for p in proposals}
+    out: dict[str, Decision] = {}
+    notes: list[str] = []
+    for n, row in enumerate(rows[1:], start=2):
+        cells = [*row, "", ""]
+        value = cells[decision_at]
+        p = by_keys.get(str(cells[keys_at]).strip())
+        if p is None or value in ("", None):
+            continue
+        decision = decision_of_cell(value, s.raw.date_order or "YMD")
+        if decision is None:
+            notes.append(
+                f"{settings.sheet.tabs.review}!{n} decision: {value!r} is not send, skip or a "
+                "date; that proposal waits"
+            )
+            continue
+        out[p.ident] = decision
+    return out, notes
+
+
+def settle(
+    settings: Settings,
+    s: Session,
+    drafts: Sequence[Draft],
+    health: Mapping[str, Mapping[str, Any]],
+    decisions: Mapping[str, Decision],
+    now: dt.datetime,
+    today: dt.date,
+    in_scope: Callable[[Proposal], bool],
+) -> ReviewStep:
+    """Apply decisions, expire and withdraw, and split this run's drafts into approved
+    (to send as proposed), not under review (to send), and to propose."""
+    step = ReviewStep()
+    every = {p.ident: p for p in s.journal.proposals()}
+    step.changed, step.entries = decide(every, decisions, "", now, s.run_id)
+    every.update(step.changed)
+    due = {k: d for d in drafts for k in d.keys}
+    states = s.journal.states(k for p in every.values() if p.status in OPEN for k in p.keys)
+    expires = dt.timedelta(days=settings.mail.review_expires_days)
+    for p in list(every.values()):
+        if p.status not in OPEN or not in_scope(p):  # another job's (a campaign's, a kind's)
+            continue
+        if p.status == "later" and dt.date.fromisoformat(p.later_until) <= today:
+            p = every[p.ident] = step.changed[p.ident] = replace(p, status="waiting", number=0)
+        start = dt.date.fromisoformat(p.later_until) if p.later_until else p.proposed_day
+        went = next((states[k] for k in p.keys if states.get(k) in GONE), "")
+        if went:  # a run killed mid-send: the journal knows it went (or may have)
+            every[p.ident] = step.changed[p.ident] = replace(p, status="sent", detail=went)
+            continue
+        if p.status == "waiting" and today - start > expires:
+            why = f"expired: nobody decided within {settings.mail.review_expires_days} days"
+        elif not all(k in due for k in p.keys):
+            why = withdraw_reason(health.get(p.partners[0] if p.partners else p.to_email), p, today)
+        else:
+            if p.status == "approved":
+                step.approved.append(due[p.keys[0]])
+                step.approved_by_ident[p.ident] = p
+            continue
+        every[p.ident] = step.changed[p.ident] = replace(p, status="withdrawn", detail=why)
+        step.entries += moved(p, "withdrawn", why, now, s.run_id)
+    held = {k for p in every.values() if p.status in OPEN for k in p.keys}
+    for d in drafts:
+        if any(k in held for k in d.keys):
+            continue
+        if under_review(d.kind, settings.mail.review):
+            step.to_propose.append(d)
+        else:
+            step.to_send.append(d)
+    step.proposals = list(every.values())
+    return step
+
+
+def proposals_of(
+    prepared: Iterable[Prepared], now: dt.datetime, run_id: str, sender: str
+) -> tuple[list[Proposal], list[Entry]]:
+    """New proposals from rendered drafts: the exact message kept; Log `proposed` rows."""
+    out: list[Proposal] = []
+    entries: list[Entry] = []
+    for p in prepared:
+        d = p.draft
+        owner = str((d.context.get("owner") or {}).get("email") or sender).lower()
+        proposal = Proposal(
+            ident=p.message_id,
+            keys=d.keys,
+            kind=d.kind,
+            template=d.template,
+            partners=d.key_partners,
+            to_email=d.to_email,
+            to_name=d.to_name,
+            owner=owner,
+            subject=p.subject,
+            preview=" ".join(opening(p.rendered.text).split())[:300],
+            why=d.why,
+            proposed_at=stamp(now),
+            data=p.as_bytes(),
+        )
+        out.append(proposal)
+        entries += moved(proposal, "proposed", f"waits for approval: {d.why}", now, run_id)
+    return out, entries
+
+
+def review_emails(
+    settings: Settings, proposals: list[Proposal], today: dt.date, run_id: str
+) -> tuple[list[Draft], list[Proposal]]:
+    """One review email per owner with new (or returning) proposals, numbered from 1; the
+    proposals with their number and the review email's Message-ID (a reply names it)."""
+    by_owner: dict[str, list[Proposal]] = {}
+    for p in proposals:
+        by_owner.setdefault(p.owner, []).append(p)
+    head = letterhead(settings)
+    drafts, numbered = [], []
+    for owner, mine in sorted(by_owner.items()):
+        draft = review_draft(
+            owner,
+            [replace(p, number=n) for n, p in enumerate(mine, start=1)],
+            head,
+            today,
+            run_id,
+            settings.mail.review_expires_days,
+            settings.sheet.backend == "google",
+        )
+        ident = message_id(draft.keys, head.sender.email)
+        numbered += [replace(p, number=n, review_id=ident) for n, p in enumerate(mine, start=1)]
+        drafts.append(draft)
+    return drafts, numbered
+
+
+def table_of(proposals: Iterable[Proposal], new: Iterable[Proposal]) -> ReviewTable:
+    """The Review tab's rows, oldest first; this run's proposals marked new."""
+    ordered = sorted(proposals, key=lambda p: (p.proposed_at, p.ident))
+    return ReviewTable([p.row() for p in ordered], {p.keys_cell for p in new})
+
+
+def approved_prepared(
+    settings: Settings, step: ReviewStep, kept: Sequence[Draft], now: dt.datetime
+) -> list[Prepared]:
+    """The approved proposals the caps let through, as their stored bytes (nothing is
+    rendered again: the user approved what they saw)."""
+    by_first_key = {p.keys[0]: p for p in step.approved_by_ident.values()}
+    head = letterhead(settings)
+    out: list[Prepared] = []
+    for d in kept:
+        p = by_first_key.get(d.keys[0])
+        if p is None:
+            continue
+        stored = email.message_from_bytes(p.data, policy=email.policy.default)
+        assert isinstance(stored, EmailMessage)
+        body = stored.get_body(("plain",))
+        text = body.get_content() if body is not None else ""
+        rendered = Rendered(p.subject, str(text), "")
+        out.append(Approved(d, rendered, p.subject, p.ident, head.sender, {}, now, p.data))
+    return out
+
+
+@dataclass
+class ReviewRun:
+    """A sending run's emails once review has had its say."""
+
+    ready: list[Prepared] = field(default_factory=list)  # approved, not reviewed, reviews
+    held: list[Draft] = field(default_factory=list)
+    held_by: str = ""
+    faults: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    proposed: list[Proposal] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)  # proposed, skipped, withdrawn
+    proposals: dict[str, Proposal] = field(default_factory=dict)  # every one, as it stands
+
+    @property
+    def waiting(self) -> list[Proposal]:
+        """Open proposals: what waits for the user."""
+        return [p for p in self.proposals.values() if p.status in OPEN]
+
+    def table(self) -> ReviewTable:
+        """The Review tab as it stands."""
+        return table_of(self.proposals.values(), self.proposed)
+
+
+def prepare_run(
+    settings: Settings,
+    s: Session,
+    drafts: Sequence[Draft],
+    templates: Templates,
+    health: pd.DataFrame,
+    now: dt.datetime,
+    today: dt.date,
+    limit: int | None,
+    approved_only: bool = False,
+    in_scope: Callable[[Proposal], bool] = lambda p: True,
+) -> ReviewRun:
+    """Decisions applied, proposals settled, new ones made (and their review emails), and
+    what goes now within the caps: approved ones as stored, the rest rendered."""
+    known = s.journal.proposals()
+    decisions, notes = sheet_decisions(s, settings, known)
+    wanted = {p.partners[0] if p.partners else p.to_email for p in known if p.status in OPEN}
+    rows = health[health["email"].isin(wanted)].to_dict("records") if wanted else []
+    step = settle(
+        settings,
+        s,
+        drafts,
+        {str(r["email"]): {str(k): v for k, v in r.items()} for r in rows},
+        decisions,
+        now,
+        today,
+        in_scope,
+    )
+    run = ReviewRun(notes=notes + step.notes, entries=list(step.entries))
+    run.proposals = {p.ident: p for p in step.proposals}
+    caps = Caps.for_run(settings, s.journal, now, limit)
+    pool = step.approved + ([] if approved_only else step.to_send)
+    kept, run.held, run.held_by = caps.split(pool)
+    approved_keys = {d.keys for d in step.approved}
+    plain = prepare([d for d in kept if d.keys not in approved_keys], templates, settings, now)
+    run.ready = approved_prepared(settings, step, [d for d in kept if d.keys in approved_keys], now)
+    run.ready += plain.ready
+    run.faults = plain.faults
+    returning = [p for p in step.changed.values() if p.status == "waiting" and not p.number]
+    if not approved_only and (step.to_propose or returning):
+        rendered = prepare(step.to_propose, templates, settings, now)
+        run.faults += rendered.faults
+        run.proposed, proposed_entries = proposals_of(
+            rendered.ready, now, s.run_id, settings.sender.email
+        )
+        run.entries += proposed_entries
+        reviews, numbered = review_emails(settings, run.proposed + returning, today, s.run_id)
+        run.proposals.update((p.ident, p) for p in numbered)
+        run.proposed = [run.proposals[p.ident] for p in run.proposed]
+        made = prepare(reviews, templates, settings, now)
+        run.faults += made.faults
+        run.ready += made.ready
+    s.journal.record(run.entries)
+    s.journal.keep_proposals([*step.changed.values(), *numbered_or_new(run)])
+    return run
+
+
+def numbered_or_new(run: ReviewRun) -> list[Proposal]:
+    """The proposals this run made or listed again in a review email."""
+    return [p for p in run.proposals.values() if p.number and p.status == "waiting"]
+
+
+def after_delivery(s: Session, run: ReviewRun, report: DeliveryReport) -> None:
+    """Approved proposals that went (or may have) are `sent`; the others stay approved."""
+    done = []
+    for p, delivery in report.outcomes:
+        proposal = run.proposals.get(p.message_id)
+        if (
+            isinstance(p, Approved)
+            and proposal
+            and delivery.status in ("sent", "written", "uncertain")
+        ):
+            done.append(replace(proposal, status="sent", detail=delivery.status))
+    run.proposals.update((p.ident, p) for p in done)
+    s.journal.keep_proposals(done)
+
+
+def mark_waiting(health: pd.DataFrame, run: ReviewRun) -> pd.DataFrame:
+    """Health's reason says when a partner's email waits for approval (EMAIL.md)."""
+    since: dict[str, tuple[str, str]] = {}
+    for p in run.waiting:
+        who = p.partners[0] if p.partners and p.kind not in INTERNAL_KINDS else p.to_email
+        since.setdefault(who, (p.kind.replace("_", "-"), p.proposed_at[:10]))
+    if not since:
+        return health
+    frame = health.copy()
+    rows = frame["email"].isin(list(since))
+    frame.loc[rows, "reason"] = [
+        f"{reason}; the {since[e][0]} email waits for your approval since {since[e][1]}"
+        if reason
+        else f"the {since[e][0]} email waits for your approval since {since[e][1]}"
+        for reason, e in zip(frame.loc[rows, "reason"], frame.loc[rows, "email"], strict=True)
+    ]
+    return frame
