@@ -13,11 +13,12 @@ from pathlib import Path
 
 from automations import console as report
 from automations.config import Settings, config_path_from, load_settings
+from automations.core.review import Decision, Proposal
 from automations.core.tables import Problem
 from automations.errors import ToolkitError
+from automations.jobs import approval, maintenance
 from automations.jobs import health as health_job
 from automations.jobs import login as login_job
-from automations.jobs import maintenance
 from automations.jobs import nurture as nurture_job
 from automations.jobs import preview as preview_job
 from automations.jobs import survey as survey_job
@@ -111,6 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
     digest = sub.add_parser("digest", parents=[common], help="the weekly summary to each owner")
     digest.add_argument("--send", action="store_true", help="send (or write to the outbox)")
     sub.add_parser("schedule", parents=[common], help="run the [schedule] jobs until stopped")
+    review = sub.add_parser(
+        "review", parents=[common], help="the proposals waiting for approval, decided"
+    )
+    review.add_argument("--send", nargs="+", default=[], metavar="KEY", help="approve these")
+    review.add_argument("--all", action="store_true", help="approve every waiting proposal")
+    review.add_argument("--skip", nargs="+", default=[], metavar="KEY", help="never send these")
+    review.add_argument(
+        "--later",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("KEY", "DATE"),
+        help="ask again on DATE (YYYY-MM-DD)",
+    )
     login = sub.add_parser(
         "login", parents=[common], help="sign in once with OAuth (mail, imap or sheet)"
     )
@@ -407,6 +422,74 @@ def _resolve(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _review(args: argparse.Namespace, settings: Settings) -> int:
+    chosen: dict[str, Decision] = {}
+    if args.all:
+        chosen.update((p.ident, Decision("send")) for p in approval.waiting(settings))
+    chosen.update((k, Decision("send")) for k in args.send)
+    chosen.update((k, Decision("skip")) for k in args.skip)
+    for key, day in args.later:
+        try:
+            chosen[key] = Decision("later", dt.date.fromisoformat(day))
+        except ValueError:
+            raise UsageError(
+                f"partners review --later {key} {day!r}: write the date as YYYY-MM-DD"
+            ) from None
+    if not chosen:
+        proposals = approval.waiting(settings)
+        if not proposals:
+            print("Nothing waits for your approval.")
+            return EXIT_OK
+        if not sys.stdin.isatty():
+            print(report.proposals_table(proposals))
+            print(
+                "Decide with `partners review` in a terminal, or --send KEY / --skip KEY / --later KEY DATE."
+            )
+            return EXIT_OK
+        chosen = _ask(proposals)
+    recorded = approval.record(settings, chosen, _clock(settings))
+    print(report.recorded_line(recorded.applied))
+    if not recorded.applied:
+        return EXIT_OK
+    options = nurture_job.NurtureOptions(send=True, approved_only=True)
+    quiet = bool(getattr(args, "quiet", False))
+    with contextlib.closing(_progress(quiet)) as progress:
+        result = nurture_job.run_nurture(
+            settings, _today(args, settings), _clock(settings), options, progress
+        )
+    return _finish(result, settings, quiet)
+
+
+def _ask(proposals: list[Proposal]) -> dict[str, Decision]:
+    """Each proposal shown as it would be sent; the user's answer for it."""
+    chosen: dict[str, Decision] = {}
+    for n, p in enumerate(proposals, start=1):
+        print(report.proposal_block(p, n, len(proposals), approval.shown(p)))
+        while True:
+            try:
+                answer = input(report.REVIEW_PROMPT).strip().lower()
+            except EOFError:
+                return chosen
+            verb, _, rest = answer.partition(" ")
+            if verb in ("send", "s", "yes", "y"):
+                chosen[p.ident] = Decision("send")
+            elif verb in ("skip", "k"):
+                chosen[p.ident] = Decision("skip")
+            elif verb in ("later", "l"):
+                try:
+                    chosen[p.ident] = Decision("later", dt.date.fromisoformat(rest.strip()))
+                except ValueError:
+                    print("Write the day as YYYY-MM-DD, for example: later 2027-01-10")
+                    continue
+            elif verb in ("quit", "q"):
+                return chosen
+            elif verb not in ("next", "n", ""):
+                print(f"Answer one of: {report.REVIEW_PROMPT}")
+                continue
+            break
+    return chosen
+
+
 def _login(args: argparse.Namespace, settings: Settings) -> int:
     print(login_job.run_login(settings, args.what, lambda line: print(line, flush=True)))
     return EXIT_OK
@@ -449,6 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "digest": _digest,
             "cron": _cron,
             "login": _login,
+            "review": _review,
         }[args.command]
         return command(args, settings)
     except ToolkitError as exc:

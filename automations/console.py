@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import shutil
+from collections import Counter
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -28,9 +29,11 @@ from automations.jobs.wiring import mail_capabilities
 
 if TYPE_CHECKING:
     from automations.config import Settings
+    from automations.core.review import Decision, Proposal
     from automations.jobs.campaign import CampaignResult
     from automations.jobs.inbox import InboxOutcome
     from automations.jobs.nurture import NurtureResult
+    from automations.jobs.review import ReviewRun
     from automations.jobs.sending import DeliveryReport, Prepared
 
 
@@ -160,6 +163,12 @@ def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False
             lines.append(
                 f"Sent {len(done)} email(s)" + (f" ({_count_by_kind(done)})" if done else "") + "."
             )
+    lines += review_lines(result.review, settings)
+    if not opts.send and result.reviewable:
+        lines.append(
+            f"{result.reviewable} of these wait for your approval ([mail] review): a --send "
+            "run proposes them (Review tab, `partners review`, the review email) instead."
+        )
     if result.inbox is not None and not result.inbox.error:
         lines.append(inbox_line(result.inbox))
     if result.held:
@@ -365,9 +374,72 @@ def campaign_lines(result: CampaignResult, settings: Settings, send: bool) -> li
         if done:
             lines += ["", plan_table(done), ""]
         lines.append(f"{len(done)} email(s) {verb}.")
+    lines += review_lines(result.review, settings)
     if result.held:
         lines.append(
             f"{len(result.held)} more partner(s) wait for the next run ({result.held_by})."
+        )
+    return lines
+
+
+def proposals_table(proposals: list[Proposal]) -> str:
+    """The proposals waiting for approval, with the keys that decide them."""
+    rows = [
+        [p.proposed_at[:10], p.kind, p.to_email, p.subject, p.status_cell, p.keys_cell]
+        for p in proposals
+    ]
+    return render_table(["proposed", "kind", "to", "subject", "status", "keys"], rows)
+
+
+def proposal_block(p: Proposal, number: int, count: int, as_sent: str) -> str:
+    """One proposal in `partners review`: what, to whom, why, then the email as it goes."""
+    rule = "─" * 72
+    return (
+        f"{rule}\n[{number}/{count}] {p.kind.replace('_', '-')} to {p.to_name or p.to_email}, "
+        f"proposed {p.proposed_at[:10]} ({p.status_cell}): {p.why}\n{rule}\n{as_sent}\n{rule}"
+    )
+
+
+REVIEW_PROMPT = "send, skip, later YYYY-MM-DD, next or quit? "
+
+
+def recorded_line(applied: list[tuple[Proposal, Decision]]) -> str:
+    """What `partners review` recorded, in one line."""
+    verbs = Counter(d.verb for _, d in applied)
+    if not applied:
+        return "Nothing decided: every proposal still waits."
+    said = ", ".join(
+        f"{verbs[v]} {w}"
+        for v, w in (("send", "to send"), ("skip", "skipped"), ("later", "for later"))
+        if verbs[v]
+    )
+    return f"Recorded: {said}."
+
+
+def review_lines(run: ReviewRun | None, settings: Settings) -> list[str]:
+    """What review did this run: proposed, withdrawn, still waiting (EMAIL.md, review)."""
+    if run is None:
+        return []
+    lines = []
+    where = "`partners review`, a reply to the review email"
+    if settings.sheet.backend == "google":
+        where += f", or the {settings.sheet.tabs.review} tab"
+    if run.proposed:
+        kinds = Counter(p.kind.replace("_", "-") for p in run.proposed)
+        said = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        lines.append(
+            f"Proposed {len(run.proposed)} email(s) for your approval ({said}); nothing of "
+            f"them was sent. Decide with {where}."
+        )
+    withdrawn = {e.message_id: e.detail for e in run.entries if e.status == "withdrawn"}
+    for detail in withdrawn.values():
+        lines.append(f"A proposal was withdrawn and will not be sent: {detail}.")
+    earlier = [p for p in run.waiting if p not in run.proposed]
+    if earlier:
+        oldest = min(p.proposed_at[:10] for p in earlier)
+        lines.append(
+            f"{len(earlier)} earlier proposal(s) still wait for your decision (the oldest "
+            f"since {oldest})."
         )
     return lines
 

@@ -15,6 +15,7 @@ from automations.core.engine.decisions import Decisions
 from automations.core.render import TemplateFault, Templates, TemplateSource
 from automations.core.tables import Problem
 from automations.errors import ConfigError
+from automations.jobs import review as review_job
 from automations.jobs.sending import (
     Caps,
     Clock,
@@ -46,6 +47,7 @@ class CampaignResult:
     faults: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # printed; the exit code stays
     report: DeliveryReport | None = None
+    review: review_job.ReviewRun | None = None
     write_error: str = ""
 
     @property
@@ -140,20 +142,45 @@ def run_campaign(
             campaign, s, decisions, settings, today, audience.due, str(path)
         )
         bounds = [b for b in (limit, campaign.limit) if b is not None]
-        caps = Caps.for_run(settings, s.journal, now, min(bounds) if bounds else None)
-        kept, result.held, result.held_by = caps.split(drafts)
-        prepared = prepare(kept, templates, settings, now)
-        result.faults += prepared.faults
-        result.to_send = prepared.ready
+        bound = min(bounds) if bounds else None
+        if send and (settings.mail.review or s.journal.has_proposals()):
+            prefix = f"campaign:{campaign.name}:"
+            run = review_job.prepare_run(
+                settings,
+                s,
+                drafts,
+                templates,
+                decisions.health,
+                now,
+                today,
+                bound,
+                in_scope=lambda p: all(k.startswith(prefix) for k in p.keys),
+            )
+            result.review, result.held, result.held_by = run, run.held, run.held_by
+            result.faults += run.faults
+            result.warnings += run.notes
+            result.to_send = run.ready
+        else:
+            caps = Caps.for_run(settings, s.journal, now, bound)
+            kept, result.held, result.held_by = caps.split(drafts)
+            prepared = prepare(kept, templates, settings, now)
+            result.faults += prepared.faults
+            result.to_send = prepared.ready
         if not send:
             return result
         result.report = send_all(settings, s, result.to_send, clock, result.warnings, progress)
+        entries = result.report.entries
+        table = None
+        if result.review is not None:
+            review_job.after_delivery(s, result.review, result.report)
+            entries, table = [*result.review.entries, *entries], result.review.table()
         summary = sending_summary(
             f"campaign {campaign.name}",
             result.report,
             result.exit_code,
             len(result.problems),
             result.faults,
+            len(result.review.proposed) if result.review else 0,
         )
-        result.write_error = write_sheet(s, None, result.report.entries, summary)
+        result.write_error = write_sheet(s, None, entries, summary, table)
         return result

@@ -234,7 +234,12 @@ def run_nurture(
         health = _after_refusals(settings, today, s, result, health)
         job = "digest" if options.digest else "survey" if options.owner_surveys else "nurture"
         summary = sending_summary(
-            job, result.report, result.exit_code, len(result.problems), result.faults
+            job,
+            result.report,
+            result.exit_code,
+            len(result.problems),
+            result.faults,
+            len(result.review.proposed) if result.review else 0,
         )
         table = result.review.table() if result.review is not None else None
         result.write_error = write_sheet(s, health, entries, summary, table)

@@ -76,7 +76,12 @@ class RunSummary:
 
 
 def sending_summary(
-    job: str, report: DeliveryReport | None, code: int, problems: int, faults: Sequence[str] = ()
+    job: str,
+    report: DeliveryReport | None,
+    code: int,
+    problems: int,
+    faults: Sequence[str] = (),
+    proposed: int = 0,
 ) -> RunSummary:
     """The `run` row of a sending job: emails by outcome, what stopped it, what needs a look."""
     said: list[str] = []
@@ -84,6 +89,8 @@ def sending_summary(
         counts = Counter(d.status for _, d in report.outcomes)
         emails = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         said.append(f"emails: {emails}" if emails else "no email was due")
+        if proposed:
+            said.append(f"{proposed} proposed for your approval (Review)")
         if report.fatal is not None:
             said.append(f"stopped: {report.fatal}")
     if problems:

@@ -1,0 +1,87 @@
+"""`partners review`: the proposals waiting for approval, decided in the terminal or by keys
+(CLI.md; EMAIL.md, "Review before sending"), and what was approved sent at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+
+from automations.adapters.journal import Journal
+from automations.adapters.lock import RunLock
+from automations.config import Settings
+from automations.core.review import OPEN, Decision, Proposal
+from automations.errors import ToolkitError
+from automations.jobs.proposals import decide
+from automations.jobs.sending import Clock
+from automations.jobs.wiring import open_backend, state_dir
+
+
+class ReviewError(ToolkitError):
+    """A key given to `partners review` names no open proposal."""
+
+
+def _journal(settings: Settings, writing: bool) -> Journal:
+    path = state_dir(settings) / "journal.sqlite3"
+    if not writing and not path.exists():
+        return Journal(Path(":memory:"))
+    return Journal(path, open_backend(settings).identity)
+
+
+def waiting(settings: Settings) -> list[Proposal]:
+    """The open proposals (waiting, approved, later), oldest first."""
+    journal = _journal(settings, writing=False)
+    try:
+        return [p for p in journal.proposals() if p.status in OPEN]
+    finally:
+        journal.close()
+
+
+def shown(p: Proposal) -> str:
+    """A proposal as it would be sent: its headers and its text, as the partner reads it."""
+    msg = email.message_from_bytes(p.data, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    body = msg.get_body(("plain",))
+    text = body.get_content() if body is not None else ""
+    head = [f"{h}: {msg[h]}" for h in ("From", "To", "Cc", "Subject") if msg[h]]
+    return "\n".join([*head, "", str(text).rstrip()])
+
+
+@dataclass
+class Recorded:
+    """What `partners review` recorded."""
+
+    applied: list[tuple[Proposal, Decision]] = field(default_factory=list)
+    approved: int = 0
+
+
+def record(settings: Settings, chosen: Mapping[str, Decision], clock: Clock) -> Recorded:
+    """Apply decisions given by key (any key of a proposal) or by proposal ident, under
+    the run lock; a key that names no open proposal stops everything before any change."""
+    now = clock()
+    with RunLock(state_dir(settings) / "run.lock"):
+        journal = _journal(settings, writing=True)
+        try:
+            open_ = {p.ident: p for p in journal.proposals() if p.status in OPEN}
+            by_key = {k: p for p in open_.values() for k in p.keys}
+            by_key.update(open_)
+            unknown = [k for k in chosen if k not in by_key]
+            if unknown:
+                raise ReviewError(
+                    f"no proposal waiting for approval has the key {unknown[0]!r}; "
+                    "`partners review` lists them with their keys"
+                )
+            decisions = {by_key[k].ident: d for k, d in chosen.items()}
+            run_id = f"review-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+            changed, entries = decide(open_, decisions, "in the terminal", now, run_id)
+            journal.keep_proposals(changed.values())
+            journal.record(entries)  # the skips reach the Log with the next run's write
+        finally:
+            journal.close()
+    out = Recorded([(open_[i], decisions[i]) for i in changed])
+    out.approved = sum(1 for p in changed.values() if p.status == "approved")
+    return out
