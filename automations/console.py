@@ -279,6 +279,13 @@ def demo_hint(result: NurtureResult, settings: Settings) -> str:
     written = [
         p for p, d in (result.report.outcomes if result.report else []) if d.status == "written"
     ]
+    waiting = result.review.waiting if result.review else []
+    if waiting:
+        return (
+            f"{len(waiting)} partner email(s) wait for your approval: `.venv/bin/partners review` "
+            "shows each as the partner would read it and asks send, skip or later. "
+            f"What was written is in {settings.mail.outbox_dir}/ (open a .eml with your mail program)."
+        )
     if written:
         return (
             f"Open any of the {len(written)} .eml file(s) just written to "
@@ -421,9 +428,10 @@ def review_lines(run: ReviewRun | None, settings: Settings) -> list[str]:
     if run is None:
         return []
     lines = []
-    where = "`partners review`, a reply to the review email"
+    ways = ["`partners review`", "a reply to the review email"]
     if settings.sheet.backend == "google":
-        where += f", or the {settings.sheet.tabs.review} tab"
+        ways.append(f"the {settings.sheet.tabs.review} tab")
+    where = ", ".join(ways[:-1]) + f" or {ways[-1]}"
     if run.proposed:
         kinds = Counter(p.kind.replace("_", "-") for p in run.proposed)
         said = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
