@@ -230,6 +230,8 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
             "set your own address before sending",
             file=sys.stderr,
         )
+    for line in report.old_proposals(approval.waiting(settings), today):
+        print(line)
     troubled = (
         result.problems or result.faults or template_faults or result.uncertain or sample_sender
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import shutil
@@ -390,12 +391,16 @@ def campaign_lines(result: CampaignResult, settings: Settings, send: bool) -> li
 
 
 def proposals_table(proposals: list[Proposal]) -> str:
-    """The proposals waiting for approval, with the keys that decide them."""
-    rows = [
-        [p.proposed_at[:10], p.kind, p.to_email, p.subject, p.status_cell, p.keys_cell]
-        for p in proposals
-    ]
-    return render_table(["proposed", "kind", "to", "subject", "status", "keys"], rows)
+    """The proposals waiting for approval, one each, with the keys that decide them on a
+    line of their own (never wrapped, so they can be copied)."""
+    lines = []
+    for n, p in enumerate(proposals, start=1):
+        lines.append(
+            f"{n}. {p.kind.replace('_', '-')} to {p.to_name or p.to_email} <{p.to_email}>, "
+            f"proposed {p.proposed_at[:10]}, {p.status_cell}: “{p.subject}”"
+        )
+        lines += [f"   key: {key}" for key in p.keys]
+    return "\n".join(lines)
 
 
 def proposal_block(p: Proposal, number: int, count: int, as_sent: str) -> str:
@@ -405,6 +410,30 @@ def proposal_block(p: Proposal, number: int, count: int, as_sent: str) -> str:
         f"{rule}\n[{number}/{count}] {p.kind.replace('_', '-')} to {p.to_name or p.to_email}, "
         f"proposed {p.proposed_at[:10]} ({p.status_cell}): {p.why}\n{rule}\n{as_sent}\n{rule}"
     )
+
+
+OLD_PROPOSAL_DAYS = 3  # CLI.md: `check` lists proposals older than a few days
+
+
+def old_proposals(proposals: list[Proposal], today: dt.date) -> list[str]:
+    """`partners check`: the proposals waiting longer than a few days, one line each."""
+    old = [
+        p
+        for p in proposals
+        if p.status == "waiting" and (today - p.proposed_day).days > OLD_PROPOSAL_DAYS
+    ]
+    if not old:
+        return []
+    lines = [
+        f"{len(old)} email(s) have waited for your approval for more than {OLD_PROPOSAL_DAYS} "
+        "days (`partners review` shows them; they lapse after [mail] review_expires_days):"
+    ]
+    lines += [
+        f"  since {p.proposed_at[:10]}: {p.kind.replace('_', '-')} to {p.to_email}, "
+        f"“{p.subject}” ({p.keys_cell})"
+        for p in old
+    ]
+    return lines
 
 
 REVIEW_PROMPT = "send, skip, later YYYY-MM-DD, next or quit? "

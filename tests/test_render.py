@@ -108,6 +108,7 @@ def blank_context() -> dict[str, Any]:
             "escalations": [],
             "stale": [],
             "fades": [],
+            "waiting": [],
             "fees_owed": "",
             "fees": [],
             "top": [],

@@ -477,8 +477,10 @@ def digest_drafts(
     rules: Rules,
     count_written: bool,
     chart: Callable[[list[tuple[str, int, int]]], bytes] | None = None,
+    waiting: Mapping[str, list[str]] | None = None,
 ) -> list[Draft]:
-    """One digest per owner for this ISO week, with the chart inline when `chart` is given."""
+    """One digest per owner for this ISO week, with the chart inline when `chart` is given
+    and what waits for the owner's approval (`waiting`, by owner)."""
     from automations.core.digest import digest_context, owner_partners
 
     out = []
@@ -490,6 +492,7 @@ def digest_drafts(
         summary = digest_context(
             owner, emails, tables, decisions.health, today, rules, count_written
         )
+        summary["waiting"] = (waiting or {}).get(str(owner).lower(), [])
         inline: tuple[tuple[str, bytes], ...] = ()
         if chart is not None:
             tag = hashlib.sha256(owner.encode()).hexdigest()[:10]

@@ -183,6 +183,7 @@ def digest_context(
         "escalations": escalations,
         "stale": stale_referrals(tables.referrals, names, today, rules.stale_referral_days),
         "fades": fades,
+        "waiting": [],  # what waits for the owner's approval, from the journal (review)
         "low_surveys": [
             f"{r['name']}: the latest survey averaged {r['survey_avg']:.1f} out of 9"
             for r in _records(h[h["survey_avg"] < rules.low_average])

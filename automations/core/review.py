@@ -13,7 +13,7 @@ from typing import Any
 from automations.core import keys as keyspace
 from automations.core.compose import Draft, Letterhead, base_context
 from automations.core.values import ValueProblem, parse_date
-from automations.core.wording import as_date, on_day
+from automations.core.wording import as_date, on_day, when
 
 REVIEW_COLUMNS = (
     "proposed_on",
@@ -88,6 +88,35 @@ class Proposal:
             self.status_cell,
             "",
         ]
+
+
+WAITING_WORDS = {
+    "thank": "thank-you to",
+    "outcome": "outcome note to",
+    "follow_up": "follow-up to",
+    "survey": "survey to",
+    "nurture": "check-in with",
+    "outreach": "outreach to",
+}
+
+
+def waiting_lines(proposals: Sequence[Proposal], today: dt.date) -> dict[str, list[str]]:
+    """For each owner, the open proposals in words, oldest first, for the digest (EMAIL.md,
+    review): "thank-you to Dana Whitfield, waiting since 3 December"."""
+    out: dict[str, list[str]] = {}
+    for p in sorted(proposals, key=lambda p: (p.proposed_at, p.number, p.ident)):
+        if p.status not in OPEN:
+            continue
+        what = f"{WAITING_WORDS.get(p.kind, p.kind.replace('_', '-') + ' to')} {p.to_name or p.to_email}"
+        since = when(p.proposed_day, today)
+        if p.status == "approved":
+            line = f"{what}: approved, goes with the next run"
+        elif p.status == "later":
+            line = f"{what}: you asked to see it again {on_day(p.later_until, today)}"
+        else:
+            line = f"{what}, waiting since {since.removeprefix('on ')}"
+        out.setdefault(p.owner, []).append(line)
+    return out
 
 
 def under_review(kind: str, reviewed: Sequence[str]) -> bool:

@@ -36,9 +36,11 @@ def waiting(settings: Settings) -> list[Proposal]:
     """The open proposals (waiting, approved, later), oldest first."""
     journal = _journal(settings, writing=False)
     try:
-        return [p for p in journal.proposals() if p.status in OPEN]
+        found = [p for p in journal.proposals() if p.status in OPEN]
     finally:
         journal.close()
+    # In the review email's order within a run, so a number there matches this listing.
+    return sorted(found, key=lambda p: (p.proposed_at, p.number or 10**6, p.ident))
 
 
 def shown(p: Proposal) -> str:

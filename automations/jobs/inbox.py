@@ -93,8 +93,9 @@ def scan(
             review = None
         if review is not None:
             out.counts["review"] += 1
-            out.entries += [e for e in review if e.key not in seen]
-            seen.update(e.key for e in review)
+            # The reply's own row once; the skips it made are new states of proposed keys.
+            out.entries += [e for e in review if e.status != "reply" or e.key not in seen]
+            seen.update(e.key for e in review if e.status == "reply")
             continue
         try:
             verdict = classify(raw, known)

@@ -18,7 +18,7 @@ from automations.core import compose
 from automations.core.engine import arrays
 from automations.core.engine.decide import decide, sort_health
 from automations.core.engine.decisions import Decisions
-from automations.core.review import Proposal, under_review
+from automations.core.review import Proposal, under_review, waiting_lines
 from automations.core.tables import Problem, Tables
 from automations.jobs import inbox as mailbox
 from automations.jobs import review as review_job
@@ -169,6 +169,7 @@ def run_nurture(
                     settings.rules,
                     decided.count_written,
                     referrals_chart,
+                    waiting_lines(s.journal.proposals(), today),
                 )
         if placeholder:
             held = held_surveys + sum(1 for d in drafts if d.template == "survey_owner")

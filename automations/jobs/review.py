@@ -149,7 +149,10 @@ def settle(
             continue
         every[p.ident] = step.changed[p.ident] = replace(p, status="withdrawn", detail=why)
         step.entries += moved(p, "withdrawn", why, now, s.run_id)
+    # Open proposals hold their keys; so do those closed this run (a skip, an expiry), whose
+    # keys were still due when this run decided and would otherwise be proposed again.
     held = {k for p in every.values() if p.status in OPEN for k in p.keys}
+    held |= {k for p in step.changed.values() for k in p.keys}
     for d in drafts:
         if any(k in held for k in d.keys):
             continue

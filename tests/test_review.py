@@ -1,0 +1,429 @@
+"""Review before sending (EMAIL.md, "Review before sending"): proposals in the Review tab,
+in the terminal and answered by email, on a real SMTP server, pymap and the Sheets emulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+import pexpect
+import pytest
+
+from automations.adapters.journal import Journal
+from automations.cli import main
+from automations.core.review import Proposal
+from automations.core.sample import SENDER
+from automations.testing.cells import Cell
+from automations.testing.sheets_emulator import SheetsEmulator
+from tests.conftest import ImapServer, set_keys, use_imap, use_smtp
+from tests.imap_messages import message
+from tests.projects import SHEET_KEY, SheetProject, email_rows, env_for
+from tests.smtp_server import SmtpServer
+
+# What the sample has due today, under review for the six partner kinds: all but the escalation.
+PARTNER_EMAILS = 9
+PRIYA = "priya@stackwise.example"  # her follow-up is due today
+DANA = "dana@northwind.example"  # her thank-you is due today
+
+
+def run(project: SheetProject, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main([*args, "--config", str(project / "config" / "partners.toml")])
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+def proposals(project: SheetProject) -> list[Proposal]:
+    journal = Journal(project / "state" / "journal.sqlite3")
+    try:
+        return journal.proposals()
+    finally:
+        journal.close()
+
+
+def proposal_to(project: SheetProject, address: str) -> Proposal:
+    return next(p for p in proposals(project) if p.to_email == address)
+
+
+def logged(project: SheetProject, status: str) -> list[dict[str, Any]]:
+    return [r for r in email_rows(project.log_rows()) if r["status"] == status]
+
+
+def without_date(raw: bytes) -> bytes:
+    return re.sub(rb"(?m)^Date: [^\r\n]*\r?\n", b"", raw.replace(b"\r\n", b"\n"))
+
+
+def to_partners(server: SmtpServer) -> list[str]:
+    return [r.rcpt_tos[0] for r in server.recorder.received if r.rcpt_tos[0] != SENDER]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> SheetProject:
+    """The sample project with the review `partners init` writes (the six partner kinds)."""
+    return SheetProject(tmp_path, review=True)
+
+
+@pytest.fixture
+def google(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SheetProject]:
+    """The same, its sheet on the Sheets emulator."""
+    emulator = SheetsEmulator().start()
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", emulator.host)
+    yield SheetProject(tmp_path, emulator, review=True)
+    emulator.stop()
+
+
+def test_with_review_on_escalations_go_partner_emails_are_proposed_and_a_rerun_proposes_nothing(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    code, out = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    got = smtp_server.recorder.received
+    subjects = sorted(str(r.message["Subject"]) for r in got)
+    assert [r.rcpt_tos for r in got] == [[SENDER], [SENDER]]  # nothing reached a partner
+    assert subjects[0].startswith("9 emails wait for your approval")
+    assert subjects[1].startswith("Partner follow-up needed")
+    review = next(r.message for r in got if "approval" in str(r.message["Subject"]))
+    assert review["Auto-Submitted"] == "auto-generated"
+    text = review.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "1. To " in text and "9. To " in text and "send 1 9" in text
+    assert len(logged(project, "proposed")) == PARTNER_EMAILS
+    assert "Proposed 9 email(s) for your approval" in out
+    health = project.health()
+    assert "waits for your approval since" in health[DANA]["reason"]
+    code, out = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    assert len(smtp_server.recorder.received) == 2  # no second review email, nothing sent
+    assert len(logged(project, "proposed")) == PARTNER_EMAILS
+    assert "9 earlier proposal(s) still wait" in out
+
+
+def test_the_review_tab_on_google_sends_exactly_what_was_approved_and_never_writes_a_decision(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(google, smtp_server)
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    assert google.emulator is not None
+    tab = google.emulator.values(SHEET_KEY, "Review")
+    header = [str(h) for h in tab[0]]
+    assert header == [
+        "proposed_on",
+        "kind",
+        "to",
+        "subject",
+        "preview",
+        "why",
+        "keys",
+        "status",
+        "decision",
+    ]
+    assert len(tab) == 1 + PARTNER_EMAILS
+    assert {r[header.index("status")] for r in tab[1:]} == {"waiting"}
+    by_to = {str(r[2]): r for r in tab[1:]}
+    # The user: two sends, one skip, sorts the tab by `to` descending, deletes one row.
+    approve = ["zoe@nunez.example", DANA]
+    decisions = {"zoe@nunez.example": "send", DANA: "Send", "lena@fischer.example": "skip"}
+    deleted = "rafael@costa.example"
+    rows = sorted((r for to, r in by_to.items() if to != deleted), key=lambda r: r[2])[::-1]
+    sheet = google.emulator.spreadsheets[SHEET_KEY].tab("Review")
+    assert sheet is not None
+    sheet.cells.clear()
+    for c, value in enumerate(header):
+        sheet.cells[(0, c)] = Cell.native(value)
+    for n, row in enumerate(rows, start=1):
+        cells = [*row, ""][: len(header)]
+        cells[header.index("decision")] = decisions.get(str(row[2]), "")
+        for c, value in enumerate(cells):
+            if value != "":
+                sheet.cells[(n, c)] = Cell.native(value)
+    before = google.emulator.values(SHEET_KEY, "Review")
+    proposed = {p.to_email: p.data for p in proposals(google)}
+
+    code, out = run(google, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    sent = {r.rcpt_tos[0]: r.raw for r in smtp_server.recorder.received}
+    assert sorted(to_partners(smtp_server)) == sorted(approve)
+    for to in approve:
+        assert without_date(sent[to]) == without_date(proposed[to])
+        assert b"\r\nDate: " in sent[to]
+    skipped = logged(google, "skipped")
+    assert [r["partner_email"] for r in skipped] == ["lena@fischer.example"]
+    after = google.emulator.values(SHEET_KEY, "Review")
+    at = header.index("decision")
+    assert [r[at] if len(r) > at else "" for r in after[1:]] == [
+        r[at] if len(r) > at else "" for r in before[1:]
+    ]
+    status = {str(r[2]): str(r[header.index("status")]) for r in after[1:]}
+    assert status[DANA] == "sent" and status["lena@fischer.example"] == "skipped"
+    assert deleted not in status  # a deleted row stays deleted; its proposal still waits
+    assert proposal_to(google, deleted).status == "waiting"
+    # A third run: nothing twice.
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    assert sorted(to_partners(smtp_server)) == sorted(approve)
+
+
+def test_partners_review_by_key_sends_one_at_once_and_records_the_skip(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    thank = proposal_to(project, DANA)
+    follow_up = proposal_to(project, PRIYA)
+    code, out = run(
+        project,
+        "review",
+        "--send",
+        thank.keys[0],
+        "--skip",
+        follow_up.keys[0],
+        capsys=capsys,
+    )
+    assert code == 0, out
+    assert "Recorded: 1 to send, 1 skipped." in out
+    written = sorted(p.name.split("-")[0] for p in (project / "outbox").glob("*.eml"))
+    assert written == ["escalation", "review", "thank"]
+    eml = next((project / "outbox").glob("thank-*.eml")).read_bytes()
+    assert without_date(eml) == without_date(thank.data)
+    assert [r["key"] for r in logged(project, "skipped")] == [follow_up.keys[0]]
+    assert [r["key"] for r in logged(project, "written") if r["action"] == "thank"] == [
+        thank.keys[0]
+    ]
+    # Neither is proposed again; the other seven still wait.
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    assert len(list((project / "outbox").glob("*.eml"))) == 3
+    assert len([p for p in proposals(project) if p.status == "waiting"]) == PARTNER_EMAILS - 2
+    code, out = run(project, "review", "--send", "thank:nobody@x.example:2026-01-01", capsys=capsys)
+    assert code == 2 and "no proposal waiting for approval has the key" in out
+
+
+def test_partners_review_in_a_terminal_shows_each_email_and_takes_send_skip_later_quit(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    waiting = sorted(proposals(project), key=lambda p: (p.proposed_at, p.number))
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "automations", "review", "--config", str(project / "config" / "partners.toml")],
+        cwd=str(project.path),
+        env=env_for(project),
+        encoding="utf-8",
+        timeout=60,
+    )
+    try:
+        for answer in ("send", "skip", "later 2030-01-10", "next"):
+            child.expect(r"later YYYY-MM-DD, next or quit\? ")
+            shown = child.before
+            assert "Subject: " in shown and "To: " in shown and "Hi " in shown
+            child.sendline(answer)
+        child.expect(r"next or quit\? ")
+        child.sendline("quit")
+        child.expect("Recorded: 1 to send, 1 skipped, 1 for later.")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0, child.before
+    state = {p.ident: p.status for p in proposals(project)}
+    assert [state[p.ident] for p in waiting[:5]] == [
+        "sent",
+        "skipped",
+        "later",
+        "waiting",
+        "waiting",
+    ]
+    assert len(list((project / "outbox").glob(f"{waiting[0].kind}-*.eml"))) == 1
+
+
+def test_the_digest_and_check_say_what_waits_for_approval(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    code, out = run(project, "digest", capsys=capsys)
+    assert code == 0, out
+    assert "Waiting for your approval (9)" in out
+    assert "thank-you to Dana Whitfield, waiting since today" in out
+    code, out = run(project, "check", capsys=capsys)
+    assert "waited for your approval" not in out  # not yet a few days
+    in_four_days = (dt.date.today() + dt.timedelta(days=4)).isoformat()
+    code, out = run(project, "check", "--today", in_four_days, capsys=capsys)
+    assert "9 email(s) have waited for your approval for more than 3 days" in out
+    assert f"thank to {DANA}, “Thank you for introducing me to Harbor Bakery”" in out
+
+
+# --- by reply --------------------------------------------------------------------------------
+
+
+def review_email_id(project: SheetProject) -> str:
+    ids = {p.review_id for p in proposals(project) if p.review_id}
+    assert len(ids) == 1
+    return ids.pop()
+
+
+def numbered(project: SheetProject) -> dict[int, Proposal]:
+    return {p.number: p for p in proposals(project) if p.number}
+
+
+def answers(project: SheetProject) -> list[dict[str, Any]]:
+    """The Log rows that say what a reply to a review email did."""
+    return [r for r in project.log_rows() if r["action"] == "review" and r["status"] == "reply"]
+
+
+def reply(sender: str, body: str, in_reply_to: str = "") -> bytes:
+    return message(
+        sender,
+        SENDER,
+        "Re: 9 emails wait for your approval",
+        in_reply_to=in_reply_to,
+        ident=make_msgid(domain="owner.example"),
+        body=body + "\n\nOn Friday, the toolkit wrote:\n> send all\n",
+        when=dt.datetime.now(dt.UTC),
+    )
+
+
+def test_a_reply_from_the_owner_sends_1_and_3_and_skips_2(
+    project: SheetProject,
+    imap_server: ImapServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_imap(project, imap_server, monkeypatch)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    listed = numbered(project)
+    imap_server.append(reply(SENDER, "send 1 3\nskip 2", review_email_id(project)))
+    code, out = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    written = {p.name.split("-", 1)[1].rsplit("-", 1)[0] for p in (project / "outbox").glob("*")}
+    assert listed[1].to_email in written and listed[3].to_email in written
+    assert listed[2].to_email not in written
+    assert [r["key"] for r in logged(project, "skipped")] == list(listed[2].keys)
+    assert [r["detail"] for r in answers(project)] == ["applied: send 1 3; skip 2"]
+    # The reply is read once: a third run changes nothing.
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    assert len(answers(project)) == 1
+
+
+@pytest.mark.parametrize("stranger", [True, False], ids=["another address", "not a reply"])
+def test_a_reply_from_another_address_or_not_in_reply_changes_nothing_and_is_logged_ignored(
+    project: SheetProject,
+    imap_server: ImapServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    stranger: bool,
+) -> None:
+    use_imap(project, imap_server, monkeypatch)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    if stranger:
+        raw = reply("mallory@elsewhere.example", "send 1 3\nskip 2", review_email_id(project))
+    else:
+        raw = reply(SENDER, "send 1 3\nskip 2")
+    imap_server.append(raw)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    assert len(list((project / "outbox").glob("*.eml"))) == 2  # escalation and review only
+    assert {p.status for p in proposals(project)} == {"waiting"}
+    answered = [r["detail"] for r in answers(project)]
+    assert len(answered) == 1 and answered[0].startswith("ignored: from ")
+    assert ("not from alex@" if stranger else "not a reply to a review email") in answered[0]
+
+
+# --- withdrawn, expired, killed --------------------------------------------------------------
+
+
+def test_a_proposal_approved_after_the_partner_replied_is_withdrawn_and_not_sent(
+    project: SheetProject,
+    imap_server: ImapServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_imap(project, imap_server, monkeypatch)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    follow_up = proposal_to(project, PRIYA)
+    imap_server.append(
+        message(
+            "Priya Raman <priya@stackwise.example>",
+            SENDER,
+            "Re: Quick hello from Alex Rivera",
+            ident=make_msgid(domain="stackwise.example"),
+            when=dt.datetime.now(dt.UTC),
+        )
+    )
+    code, out = run(project, "review", "--send", follow_up.keys[0], capsys=capsys)
+    assert code == 0, out
+    assert not list((project / "outbox").glob("follow_up-*.eml"))
+    withdrawn = logged(project, "withdrawn")
+    assert [r["key"] for r in withdrawn] == [follow_up.keys[0]]
+    assert withdrawn[0]["detail"].startswith("the partner replied")
+    assert "withdrawn and will not be sent: the partner replied" in out
+    assert proposal_to(project, PRIYA).status == "withdrawn"
+
+
+def test_a_proposal_nobody_decided_on_for_15_days_is_withdrawn_as_expired(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    later = (dt.date.today() + dt.timedelta(days=15)).isoformat()
+    code, out = run(project, "nurture", "--send", "--today", later, capsys=capsys)
+    assert code == 0, out
+    expired = [r for r in logged(project, "withdrawn") if r["detail"].startswith("expired")]
+    assert len(expired) == PARTNER_EMAILS
+    assert expired[0]["detail"] == "expired: nobody decided within 14 days"
+    # An expired key is handled: never proposed again (a new key may be, later).
+    keys = [r["key"] for r in logged(project, "proposed")]
+    assert len(keys) == len(set(keys))
+    assert not {r["key"] for r in expired} & set(keys[PARTNER_EMAILS:])
+    assert not [p for p in (project / "outbox").glob("*.eml") if p.name.startswith("thank")]
+
+
+@pytest.mark.log_write_lost
+def test_a_run_killed_while_sending_approved_proposals_sends_nothing_twice(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    assert (
+        run(
+            project, "review", "--later", proposals(project)[0].keys[0], "2030-01-01", capsys=capsys
+        )[0]
+        == 0
+    )
+    db = sqlite3.connect(project / "state" / "journal.sqlite3")
+    with db:  # approve every waiting one, as the Review tab or a reply would
+        db.execute("UPDATE proposals SET status = 'approved' WHERE status = 'waiting'")
+    db.close()
+    smtp_server.recorder.after_data = ["", "", "hang"]  # the third approved one never gets 250
+    process = subprocess.Popen(
+        [sys.executable, "-m", "automations", "nurture", "--send"],
+        cwd=project.path,
+        env=env_for(project),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while smtp_server.recorder.transactions < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert smtp_server.recorder.transactions == 5  # 2 before, then 2 sent and 1 in flight
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    code, out = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 1, out  # the one in flight is uncertain
+    ids = [str(r.message["Message-ID"]) for r in smtp_server.recorder.received]
+    assert len(ids) == len(set(ids))
+    assert len(to_partners(smtp_server)) == PARTNER_EMAILS - 1  # all approved; one is later
+    run(project, "nurture", "--send", capsys=capsys)
+    assert len(to_partners(smtp_server)) == PARTNER_EMAILS - 1
+
+
+def test_review_off_sends_as_before(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    set_keys(project / "config" / "partners.toml", "mail", review="none")
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    assert len(to_partners(smtp_server)) == PARTNER_EMAILS
+    assert not proposals(project)
