@@ -82,10 +82,15 @@ def _day(value: object) -> str:
     return value.strftime("%Y-%m-%d") if isinstance(value, pd.Timestamp) else ""
 
 
-def as_table(health: pd.DataFrame, width: int | None = None) -> str:
-    """A readable table: action, partner, tier, score, next due and the whole reason."""
+TABLE_ROWS = 200  # a terminal table longer than this is read by nobody; csv/json list all
+
+
+def as_table(health: pd.DataFrame, width: int | None = None, limit: int = TABLE_ROWS) -> str:
+    """A readable table: action, partner, tier, score, next due and the whole reason; the
+    first `limit` partners in Health's order (what needs doing first), then a count."""
     if health.empty:
         return "No partners yet: add rows to the Partners tab."
+    shown = health.head(limit)
     rows = [
         [
             str(r.action),
@@ -96,12 +101,18 @@ def as_table(health: pd.DataFrame, width: int | None = None) -> str:
             _day(r.next_due),
             str(r.reason),
         ]
-        for r in health.itertuples(index=False)
+        for r in shown.itertuples(index=False)
     ]
     headers = ["action", "partner", "email", "tier", "score", "next due", "reason"]
     counts = health["action"].value_counts()
     summary = ", ".join(f"{n} {a}" for a, n in counts.items())
-    return f"{render_table(headers, rows, width)}\n\n{len(health)} partners: {summary}"
+    more = ""
+    if len(health) > len(shown):
+        more = (
+            f"\n(the first {len(shown)} shown; every partner is in the Health tab, and "
+            "`partners health --format csv` lists them all)"
+        )
+    return f"{render_table(headers, rows, width)}\n\n{len(health)} partners: {summary}{more}"
 
 
 def problem_line(problem: Problem) -> str:

@@ -182,3 +182,144 @@ def test_a_macro_workbook_gets_a_plain_toolkit_xlsx(tmp_path: Path) -> None:
         types = z.read("[Content_Types].xml").decode()
     assert "macroEnabled" not in types
     assert load_workbook(tmp_path / "partners.toolkit.xlsx")["Health"]["A2"].value == "Dana"
+
+
+# --- what python-calamine returns differently from openpyxl (issue 16) ------------------------
+
+
+def quirky_workbook(path: Path) -> None:
+    """Cells as people leave them: a date typed as text, a date in a text-formatted cell, a
+    formula error, a merged range, Excel's fictional 29 February 1900, a whole number."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Partners"
+    ws.append(["Name", "Email", "Company", "Status", "First contact", "Cadence days"])
+    ws.append(["Dana", "dana@p.example", "Northwind", "active", "2025-03-01", 30])
+    ws.append(["Lee", "lee@p.example", "#N/A", "active", "3/1/2025", None])
+    ws["C3"].data_type = "e"  # a formula error, as a spreadsheet saves it
+    ws["E3"].number_format = "@"  # a date typed into a cell formatted as text
+    ws.append(["Kim", "kim@p.example", "Kim & Co", "active", dt.date(2025, 3, 1), None])
+    ws.append(["Ola", "ola@p.example", None, "active", None, None])
+    ws.append(["Max", "max@p.example", "Max AG", "active", 45717, None])
+    ws["E6"].number_format = "@"  # a date's serial number in a cell formatted as text
+    ws.merge_cells("C4:C5")  # Kim's company spans Ola's row too
+    ref = wb.create_sheet("Referrals")
+    ref.append(["Date", "Direction", "Partner email", "Client"])
+    ref.append([60, "received", "dana@p.example", 2024])
+    ref.append([61, "received", "dana@p.example", "Acme"])
+    ref["A2"].number_format = ref["A3"].number_format = "yyyy-mm-dd"
+    wb.save(path)
+
+
+def test_cells_calamine_reads_differently_are_read_as_the_user_means_them(
+    tmp_path: Path,
+) -> None:
+    from automations.core.tables import build_tables
+
+    path = tmp_path / "partners.xlsx"
+    quirky_workbook(path)
+    raw = XlsxBackend(path, Tabs()).read()
+    partners = raw.tabs["Partners"]
+    assert partners is not None
+    assert partners[2][2] == ""  # calamine gives a formula error as a blank (openpyxl: "#N/A")
+    assert partners[2][4] == "3/1/2025"  # a text-formatted cell stays text
+    assert partners[4][2] == ""  # only the first cell of a merged range holds the value
+    assert partners[1][5] == 30.0  # numbers come as floats
+    titles = {t: t.capitalize() for t in ("partners", "referrals", "touches", "survey", "log")}
+    tables = build_tables(raw, TODAY, titles, date_order="MDY")
+    by_email = tables.partners.set_index("email")
+    assert partners[5][4] == 45717.0
+    firsts = by_email["first_contact"].dropna()
+    assert sorted(firsts.index) == [
+        "dana@p.example",
+        "kim@p.example",
+        "lee@p.example",
+        "max@p.example",
+    ]
+    assert {str(d.date()) for d in firsts} == {"2025-03-01"}
+    assert by_email.loc["lee@p.example", "company"] == ""  # the error cell: blank, kept
+    assert by_email.loc["dana@p.example", "cadence_days"] == 30
+    assert by_email.loc["ola@p.example", "company"] == ""
+    dates = [str(d.date()) for d in tables.referrals["date"]]
+    assert dates == ["1900-02-28", "1900-03-01"]  # serial 60 (1900-02-29 in Excel) as 28 Feb
+    assert list(tables.referrals["client"]) == ["2024", "Acme"]  # never "2024.0"
+
+
+def test_the_log_moves_to_archives_that_are_read_back_and_never_rewritten(
+    tmp_path: Path,
+) -> None:
+    from automations.adapters.sheet.xlsx import archive_path
+
+    book = tmp_path / "partners.xlsx"
+    write_workbook_tabs(book)
+    rows = [log_row(n) for n in range(25)]
+    backend = XlsxBackend(book, Tabs(), log_chunk=10)
+    backend.read()
+    for start in range(0, 25, 5):  # five runs of five Log rows
+        backend.write([["name"], ["Dana"]], rows[start : start + 5])
+    toolkit = toolkit_path(book)
+    first, second = archive_path(toolkit, 1), archive_path(toolkit, 2)
+    assert first.exists() and not second.exists()
+    live = [list(r) for r in load_workbook(toolkit)["Log"].iter_rows(values_only=True)]
+    assert len(live) == 1 + 15  # under twice the chunk stays in the toolkit file
+    written = first.stat().st_mtime_ns
+    again = XlsxBackend(book, Tabs(), log_chunk=10)
+    log = again.read().tabs["Log"]
+    assert log is not None
+    assert [r[1] for r in log[1:]] == [f"run{n}" for n in range(25)]  # every row, in order
+    again.write([["name"], ["Dana"]], [log_row(25)])
+    assert first.stat().st_mtime_ns == written  # an archive is written once
+
+
+def test_a_run_stopped_after_writing_an_archive_reads_no_row_twice(tmp_path: Path) -> None:
+    from automations.adapters.sheet.xlsx import archive_path, write_workbook
+
+    book = tmp_path / "partners.xlsx"
+    write_workbook_tabs(book)
+    backend = XlsxBackend(book, Tabs(), log_chunk=10)
+    backend.read()
+    backend.write([["name"]], [log_row(n) for n in range(19)])
+    # As if the run had written the archive and stopped before the toolkit file.
+    write_workbook(
+        archive_path(toolkit_path(book), 1),
+        {"Log": [list(LOG_HEADER), *[log_row(n) for n in range(10)]]},
+    )
+    log = XlsxBackend(book, Tabs(), log_chunk=10).read().tabs["Log"]
+    assert log is not None
+    assert [r[1] for r in log[1:]] == [f"run{n}" for n in range(19)]
+
+
+LOG_HEADER = (
+    "timestamp",
+    "run_id",
+    "action",
+    "partner_email",
+    "key",
+    "template",
+    "subject",
+    "message_id",
+    "status",
+    "detail",
+)
+
+
+def log_row(n: int) -> list[str]:
+    return [
+        f"2026-06-{1 + n % 28:02d}T09:00:00+00:00",
+        f"run{n}",
+        "thank",
+        "dana@p.example",
+        f"thank:dana@p.example:{n}",
+        "thank",
+        "Thanks",
+        f"<m{n}@x>",
+        "sent",
+        "",
+    ]
+
+
+def write_workbook_tabs(path: Path) -> None:
+    from automations.adapters.sheet.xlsx import write_workbook
+
+    write_workbook(path, {"Partners": [["name", "email"], ["Dana", "dana@p.example"]]})

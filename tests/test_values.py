@@ -212,3 +212,40 @@ def test_a_bad_percent_is_quoted_as_typed_with_percent_examples(text: str) -> No
     assert str(problem.value) == (
         f"{text!r} is not a percentage (write 10, 10% or 12.5 %; 0.5 means 50 %)"
     )
+
+
+ATOM = st.text(st.sampled_from("abcXYZ09!#$%&'*+/=?^_`{|}~-."), min_size=1, max_size=70)
+LABEL = st.text(st.sampled_from("abzAZ09-"), min_size=1, max_size=66)
+TLD = st.sampled_from(
+    ["com", "example", "IO", "test", "local", "arpa", "onion", "x", "c0m", "travel"]
+)
+ADDRESSES = st.builds(
+    lambda local, labels, tld: f"{local}@{'.'.join([*labels, tld])}",
+    ATOM,
+    st.lists(LABEL, min_size=1, max_size=4),
+    TLD,
+)
+
+
+@given(ADDRESSES)
+def test_the_fast_email_path_accepts_only_what_email_validator_accepts_and_reads_it_alike(
+    address: str,
+) -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    fast = v.plain_email(address)
+    if fast is None:
+        return
+    try:
+        slow = validate_email(address, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        raise AssertionError(f"{address!r} taken by the fast path, refused: {exc}") from exc
+    assert fast == slow.normalized.lower()
+
+
+def test_the_fast_email_path_takes_the_usual_addresses() -> None:
+    assert v.plain_email("Dana.Whitfield+partners@North-Wind.example") == (
+        "dana.whitfield+partners@north-wind.example"
+    )
+    for other in ("léna@fischer.example", "a@corp.local", "a..b@x.com", "a@-x.com", "a@x"):
+        assert v.plain_email(other) is None

@@ -115,23 +115,30 @@ def _ordinal(day: dt.date | None) -> int | None:
 def _parse_column(
     cells: Sequence[Any], parse: Callable[[Any], Any]
 ) -> tuple[list[Any], dict[int, str]]:
-    """Parse each distinct value once (dates and statuses repeat a lot)."""
-    cache: dict[tuple[type, Any], tuple[Any, str | None]] = {}
-    out: list[Any] = []
-    errors: dict[int, str] = {}
-    for i, cell in enumerate(cells):
-        key = (type(cell), cell)
-        hit = cache.get(key)
-        if hit is None:
-            try:
-                hit = (parse(cell), None)
-            except v.ValueProblem as exc:
-                hit = (None, str(exc))
-            cache[key] = hit
-        out.append(hit[0])
-        if hit[1] is not None:
-            errors[i] = hit[1]
+    """Parse each distinct value once (dates and statuses repeat a lot). A value is told
+    apart by its type too: 1, 1.0 and True are equal in Python, not in a cell."""
+    keys = list(zip(map(type, cells), cells, strict=True))
+    parsed: dict[tuple[type, Any], Any] = {}
+    failed: dict[tuple[type, Any], str] = {}
+    for key in dict.fromkeys(keys):
+        try:
+            parsed[key] = parse(key[1])
+        except v.ValueProblem as exc:
+            parsed[key] = None
+            failed[key] = str(exc)
+    out = [parsed[k] for k in keys]
+    errors = {i: failed[k] for i, k in enumerate(keys) if k in failed} if failed else {}
     return out, errors
+
+
+def _blank_row(cells: Sequence[Any]) -> bool:
+    """Whether every cell of a row is blank (one call per row, not per cell)."""
+    for cell in cells:
+        if cell is None or cell == "":
+            continue
+        if not v.is_blank(cell):
+            return False
+    return True
 
 
 def ordinals_to_datetimes(ords: Sequence[int | None]) -> pd.Series:
@@ -187,7 +194,7 @@ def _read_tab(
     renames: dict[str, str],
 ) -> _TabResult:
     schema = SCHEMAS[tab]
-    if not rows or all(all(v.is_blank(c) for c in r) for r in rows[:1]):
+    if not rows or _blank_row(rows[0]):
         return _TabResult(empty_table(tab), [], {})
     headers = [renames.get(normalise_header(h), normalise_header(h)) for h in rows[0]]
     positions: dict[str, int] = {}
@@ -210,11 +217,11 @@ def _read_tab(
     body: list[list[Any]] = []
     sheet_rows: list[int] = []
     for n, raw in enumerate(rows[1:], start=2):
-        if all(v.is_blank(c) for c in raw):
+        if _blank_row(raw):
             continue
-        padded = list(raw[:width]) + [None] * (width - len(raw))
-        body.append(padded)
+        body.append(raw if len(raw) == width else [*raw[:width], *[None] * (width - len(raw))])
         sheet_rows.append(n)
+    columns = list(zip(*body, strict=True)) if body else [() for _ in range(width)]
 
     problems: list[Problem] = []
     row_errors: dict[int, list[tuple[str, str]]] = {}
@@ -226,21 +233,19 @@ def _read_tab(
             if col.kind == "bool":
                 data[col.name] = [False] * len(body)
             continue
-        pos = positions[col.name]
-        cells = [r[pos] for r in body]
-        parsed, errors = _parse_column(cells, _parser(col, order, zone))
+        parsed, errors = _parse_column(columns[positions[col.name]], _parser(col, order, zone))
         data[col.name] = parsed
         for i, msg in errors.items():
             row_errors.setdefault(i, []).append((col.name, msg))
     for name in NOT_BLANK[tab]:
         if name in positions:
-            for i, value in enumerate(data[name]):
-                already = any(c == name for c, _ in row_errors.get(i, []))
-                if (value is None or value == "") and not already:
+            blank = [i for i, value in enumerate(data[name]) if value is None or value == ""]
+            for i in blank:
+                if not any(c == name for c, _ in row_errors.get(i, [])):
                     row_errors.setdefault(i, []).append((name, "is blank; it is required"))
     for name, pos in positions.items():
         if name not in known:
-            data[name] = [v.parse_text(r[pos]) for r in body]
+            data[name] = _parse_column(columns[pos], v.parse_text)[0]
 
     email_col = "email" if tab in ("partners", "unsubscribes") else "partner_email"
     error_rows: dict[int, str | None] = {}
@@ -249,9 +254,11 @@ def _read_tab(
         for column, msg in row_errors[i]:
             problems.append(Problem(title, sheet_rows[i], column, msg, "error", email))
         error_rows[sheet_rows[i]] = email
-    keep = [i for i in range(len(body)) if i not in row_errors]
-    kept = {name: [vals[i] for i in keep] for name, vals in data.items()}
-    frame = _typed_frame(tab, kept, [sheet_rows[i] for i in keep])
+    if row_errors:
+        keep = [i for i in range(len(body)) if i not in row_errors]
+        data = {name: [vals[i] for i in keep] for name, vals in data.items()}
+        sheet_rows = [sheet_rows[i] for i in keep]
+    frame = _typed_frame(tab, data, sheet_rows)
     return _TabResult(frame, problems, error_rows)
 
 

@@ -223,21 +223,18 @@ def decide_options(settings: Settings) -> DecideOptions:
 
 
 def health_rows(health: pd.DataFrame) -> list[list[Any]]:
-    """The Health tab as rows of plain values, header first."""
-    rows: list[list[Any]] = [list(HEALTH_COLUMNS)]
-    frame = health[list(HEALTH_COLUMNS)].astype(object)
-    frame = frame.where(pd.notna(frame), None)
-    for record in frame.itertuples(index=False):
-        rows.append([_plain(v) for v in record])
-    return rows
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if hasattr(value, "item"):
-        return value.item()
-    return value
+    """The Health tab as rows of plain values (str, float, date, bool, None), header first;
+    converted a column at a time."""
+    columns = []
+    for name in HEALTH_COLUMNS:
+        values = health[name]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            days = values.dt.date.astype(object)
+            columns.append(days.where(values.notna(), None).tolist())
+        else:
+            plain = values.astype(object)
+            columns.append(plain.where(values.notna(), None).tolist())
+    return [list(HEALTH_COLUMNS), *map(list, zip(*columns, strict=True))]
 
 
 def quote_outreach(drafts: Iterable[Draft], journal: Journal) -> None:

@@ -1,23 +1,24 @@
-"""The local workbook backend (openpyxl): reads the user's workbook, never writes it.
+"""The local workbook backend: reads the user's workbook (python-calamine), never writes it.
 
-Health and Log go to the sibling `<name>.toolkit.xlsx`, written whole to a
-temporary file and renamed over the old one, so a crash never leaves half a file.
+Health, Review and the newest Log rows go to the sibling `<name>.toolkit.xlsx`, written
+whole (xlsxwriter, constant memory) to a temporary file and renamed over the old one, so
+a crash never leaves half a file. Older Log rows move, LOG_CHUNK at a time, to archive
+workbooks beside it that are written once and only read after that, so a Log that grows
+without bound does not make every run slower to write (SHEET.md, Log; FIELD-NOTES.md,
+"Reading and writing workbooks fast").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+import xlsxwriter
+from python_calamine import CalamineError, CalamineWorkbook
 
 from automations.adapters.sheet import ReviewTable
 from automations.config import Tabs
@@ -28,6 +29,17 @@ from automations.errors import SheetError
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted .xlsx, and old .xls
 ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
+# A workbook cannot hold C0 control characters (a server's reply may carry one).
+ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+LOG_CHUNK = 10_000  # Log rows per archive file; the toolkit file keeps under 2x this many
+WRITE_OPTIONS = {
+    "constant_memory": True,
+    # Text stays text: a cell "=HYPERLINK(...)" or "+1 555" is never a formula or number.
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+    "default_date_format": "yyyy-mm-dd",
+}
 
 
 def toolkit_path(path: Path) -> Path:
@@ -55,23 +67,30 @@ def _not_a_workbook(path: Path, exc: Exception) -> SheetError:
     return SheetError(f"{path} is not a readable .xlsx workbook ({exc})")
 
 
-def _open(path: Path) -> Any:
+def _open(path: Path) -> CalamineWorkbook:
     try:
-        return load_workbook(path, read_only=True, data_only=True)
+        path.open("rb").close()  # calamine reports a missing file as an unreadable one
+        return CalamineWorkbook.from_path(str(path))
     except FileNotFoundError as exc:
         raise SheetError(f"workbook {path} not found (run `partners init` for a sample)") from exc
     except PermissionError as exc:
         raise SheetError(f"workbook {path} cannot be read: permission denied") from exc
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+    except (CalamineError, OSError, ValueError) as exc:
         raise _not_a_workbook(path, exc) from exc
 
 
-def _rows(workbook: Any, title: str) -> list[list[Any]] | None:
-    names = {n.lower(): n for n in workbook.sheetnames}
-    name = title if title in workbook.sheetnames else names.get(title.lower())
+def _rows(workbook: CalamineWorkbook, title: str) -> list[list[Any]] | None:
+    """A tab's cells as calamine gives them (blank is "", numbers float, dates date or
+    datetime), rows from row 1 so row numbers stay those the user sees; None if absent."""
+    names = {n.lower(): n for n in workbook.sheet_names}
+    name = title if title in workbook.sheet_names else names.get(title.lower())
     if name is None:
         return None
-    return [list(r) for r in workbook[name].iter_rows(values_only=True)]
+    try:
+        rows: list[list[Any]] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except (CalamineError, ValueError) as exc:
+        raise SheetError(f"tab {name!r} of {workbook.path} cannot be read ({exc})") from exc
+    return rows
 
 
 def _log_records(rows: list[list[Any]] | None) -> list[list[Any]]:
@@ -83,18 +102,25 @@ def _log_records(rows: list[list[Any]] | None) -> list[list[Any]]:
     return [[r[i] if i is not None and i < len(r) else None for i in where] for r in rows[1:]]
 
 
-class XlsxBackend:
-    """Reads `path`; writes Health and Log to its `.toolkit.xlsx` sibling."""
+def archive_path(toolkit: Path, number: int) -> Path:
+    """`partners.toolkit.xlsx`, 3 -> `partners.toolkit.log-0003.xlsx`: older Log rows."""
+    return toolkit.with_name(f"{toolkit.stem}.log-{number:04d}.xlsx")
 
-    def __init__(self, path: Path, tabs: Tabs) -> None:
+
+class XlsxBackend:
+    """Reads `path`; writes Health, Review and the newest Log rows to its `.toolkit.xlsx`
+    sibling, older Log rows to archive workbooks beside it."""
+
+    def __init__(self, path: Path, tabs: Tabs, log_chunk: int = LOG_CHUNK) -> None:
         self.path = path
         self.tabs = tabs
         self.toolkit = toolkit_path(path)
+        self.log_chunk = log_chunk
         # Earlier versions named it after the user's suffix (`.toolkit.xlsm`): read that
         # one until the first write makes the `.toolkit.xlsx`, so no history is lost.
         legacy = path.with_name(path.stem + ".toolkit" + path.suffix)
         self._kept = legacy if not self.toolkit.exists() and legacy.exists() else self.toolkit
-        self._kept_log: list[list[Any]] | None = None  # the toolkit's Log as last read
+        self._kept_log: list[list[Any]] | None = None  # the toolkit file's Log as last read
 
     @property
     def identity(self) -> str:
@@ -102,7 +128,8 @@ class XlsxBackend:
         return f"xlsx:{self.path.resolve()}"
 
     def read(self) -> RawSheet:
-        """Every user tab, plus the Log rows of both files."""
+        """Every user tab, plus the Log rows of the user's workbook, the archives and the
+        toolkit file, oldest first."""
         workbook = _open(self.path)
         try:
             found = {
@@ -118,10 +145,26 @@ class XlsxBackend:
             user_log = _rows(workbook, self.tabs.log)
         finally:
             workbook.close()
-        self._kept_log = self._toolkit_log()
-        log = _log_records(user_log) + self._kept_log
+        archived = self._archived_log()
+        self._kept_log = self._toolkit_log(archived[-1] if archived else [])
+        log = _log_records(user_log) + [r for rows in archived for r in rows] + self._kept_log
         found[self.tabs.log] = [list(LOG_COLUMNS), *log]
         return RawSheet(found)
+
+    def _archives(self) -> list[Path]:
+        found = self.toolkit.parent.glob(f"{self.toolkit.stem}.log-*.xlsx")
+        return sorted(p for p in found if re.fullmatch(r".*\.log-\d{4,}\.xlsx", p.name))
+
+    def _archived_log(self) -> list[list[list[Any]]]:
+        """Each archive's Log rows, oldest archive first."""
+        out = []
+        for path in self._archives():
+            workbook = _open(path)
+            try:
+                out.append(_log_records(_rows(workbook, self.tabs.log)))
+            finally:
+                workbook.close()
+        return out
 
     def _toolkit_tab(self, title: str) -> list[list[Any]]:
         if not self._kept.exists():
@@ -132,14 +175,19 @@ class XlsxBackend:
         finally:
             workbook.close()
 
-    def _toolkit_log(self) -> list[list[Any]]:
-        if not self._kept.exists():
-            return []
-        workbook = _open(self._kept)
-        try:
-            return _log_records(_rows(workbook, self.tabs.log))
-        finally:
-            workbook.close()
+    def _toolkit_log(self, newest_archive: list[list[Any]]) -> list[list[Any]]:
+        """The toolkit file's Log rows, less those a run stopped between writing an archive
+        and rewriting the toolkit file had already archived."""
+        rows = _log_records(self._toolkit_tab(self.tabs.log))
+        n = len(newest_archive)
+        if (
+            n
+            and len(rows) >= n
+            and rows[0] == newest_archive[0]
+            and rows[n - 1] == newest_archive[-1]
+        ):
+            return rows[n:]
+        return rows
 
     def write(
         self,
@@ -148,9 +196,12 @@ class XlsxBackend:
         review: ReviewTable | None = None,
     ) -> None:
         """Rewrite the toolkit file: Health replaced (None keeps it), Log appended, Review
-        replaced (None keeps it; the tab appears once there is a proposal)."""
+        replaced (None keeps it; the tab appears once there is a proposal). When the Log
+        reaches twice `log_chunk` rows, its oldest `log_chunk` go to a new archive first."""
         # A run reads before it writes: reuse that read instead of opening the file again.
-        old_log = self._kept_log if self._kept_log is not None else self._toolkit_log()
+        if self._kept_log is None:
+            archived = self._archived_log()
+            self._kept_log = self._toolkit_log(archived[-1] if archived else [])
         if health is None:
             health = self._toolkit_tab(self.tabs.health)
         reviewing = (
@@ -158,57 +209,75 @@ class XlsxBackend:
             if review is not None
             else self._toolkit_tab(self.tabs.review)
         )
-        self._kept_log = [*old_log, *log_rows]
-        workbook = Workbook(write_only=True)
-        _fill(workbook.create_sheet(self.tabs.health), health)
-        _fill(workbook.create_sheet(self.tabs.log), [list(LOG_COLUMNS), *old_log, *log_rows])
+        live = [*self._kept_log, *log_rows]
+        while len(live) >= 2 * self.log_chunk:
+            archives = self._archives()
+            number = int(archives[-1].name.rsplit("-", 1)[1].split(".")[0]) + 1 if archives else 1
+            chunk = [list(LOG_COLUMNS), *live[: self.log_chunk]]
+            _write_book(archive_path(self.toolkit, number), [(self.tabs.log, chunk)])
+            live = live[self.log_chunk :]
+        tabs = [(self.tabs.health, health), (self.tabs.log, [list(LOG_COLUMNS), *live])]
         if len(reviewing) > 1:
-            _fill(workbook.create_sheet(self.tabs.review), reviewing)
-        _save_atomically(workbook, self.toolkit)
+            tabs.append((self.tabs.review, reviewing))
+        _write_book(self.toolkit, tabs)
+        self._kept_log = live
         self._kept = self.toolkit
 
 
-def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
-    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
-        # A workbook cannot hold C0 control characters (a server's reply may carry one).
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # a value like "=HYPERLINK(...)" stays text, never a formula
-    elif isinstance(value, dt.datetime):
-        cell.number_format = "yyyy-mm-dd hh:mm:ss"
-    elif isinstance(value, dt.date):
-        cell.number_format = "yyyy-mm-dd"
-    return cell
+def _fill(sheet: Any, rows: list[list[Any]], dates: Any, moments: Any) -> None:
+    """Write each cell by its type: text always as text (never a formula), dates with a
+    date format, blanks not at all (xlsxwriter's constant-memory mode, row by row)."""
+    text, number, boolean, when = (
+        sheet.write_string,
+        sheet.write_number,
+        sheet.write_boolean,
+        sheet.write_datetime,
+    )
+    illegal = ILLEGAL_CHARACTERS.search
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            kind = type(value)
+            if kind is str:
+                if value:
+                    text(r, c, ILLEGAL_CHARACTERS.sub("\ufffd", value) if illegal(value) else value)
+            elif value is None:
+                continue
+            elif kind is float or kind is int:
+                if value == value and abs(value) != float("inf"):  # NaN and infinity: blank
+                    number(r, c, value)
+            elif kind is bool:
+                boolean(r, c, value)
+            elif kind is dt.datetime:
+                when(r, c, value.replace(tzinfo=None), moments)
+            elif kind is dt.date:
+                when(r, c, value, dates)
+            else:
+                text(r, c, str(value))
 
 
-def _fill(sheet: WriteOnlyWorksheet, rows: list[list[Any]]) -> None:
-    # Plain values are written as they are; only text (which could read as a formula) and
-    # dates (which need a format) are wrapped in cells, the slow part of writing.
-    for row in rows:
-        sheet.append([_cell(sheet, v) if isinstance(v, str | dt.date) else v for v in row])
-
-
-def _save_atomically(workbook: Workbook, target: Path) -> None:
+def _write_book(target: Path, tabs: list[tuple[str, list[list[Any]]]]) -> None:
+    """Write a workbook of `tabs` to a temporary file, then rename it over `target`."""
     tmp = ""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix="." + target.name, suffix=".tmp", dir=target.parent)
         os.close(fd)
-        workbook.save(tmp)
+        book = xlsxwriter.Workbook(tmp, WRITE_OPTIONS)
+        dates = book.add_format({"num_format": "yyyy-mm-dd"})
+        moments = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        for title, rows in tabs:
+            _fill(book.add_worksheet(title), rows, dates, moments)
+        book.close()
         os.replace(tmp, target)
-    except OSError as exc:
+    except (OSError, xlsxwriter.exceptions.XlsxWriterException) as exc:
         if tmp:
             Path(tmp).unlink(missing_ok=True)
+        reason = getattr(exc, "strerror", None) or exc
         raise SheetError(
-            f"cannot write {target}: {exc.strerror or exc} (is the folder writable, is the "
-            "disk full?)"
+            f"cannot write {target}: {reason} (is the folder writable, is the disk full?)"
         ) from exc
 
 
 def write_workbook(path: Path, tabs: dict[str, list[list[Any]]]) -> None:
     """Write a whole workbook (the sample, or test data), atomically."""
-    workbook = Workbook(write_only=True)
-    for title, rows in tabs.items():
-        _fill(workbook.create_sheet(title), rows)
-    _save_atomically(workbook, path)
+    _write_book(path, list(tabs.items()))

@@ -1,0 +1,164 @@
+"""Benchmark: whole runs at the sheet's size limit, as processes, beside their floor.
+
+For 20,000 partners (about 1M cells) and 100,000 partners with 700,000 referrals (the
+10M-cell case), a generated workbook, and in the same run:
+- `partners health` and `partners nurture --send` (outbox) as processes: wall time and
+  peak memory (max RSS of the child);
+- the floor: a bare process that reads every tab with python-calamine and writes a
+  Health of the same size with xlsxwriter (constant memory), nothing else.
+Prints each, and the ratio run / floor (target: within 2x; the 10M-cell case under 30 s
+and 2 GB). `python bench/bench_run.py 20000` runs one size only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from automations.core.schema import LOG_COLUMNS
+from automations.jobs.init import run_init
+from bench.bench_engine import make_tables
+
+SIZES = {20_000: (20_000, 140_000, 20_000, 40_000), 100_000: (100_000, 700_000, 100_000, 200_000)}
+TABS = ("Partners", "Referrals", "Touches", "Survey")
+HEALTH_COLUMNS = 20  # about what the Health tab holds per partner
+
+FLOOR = r"""
+import sys
+from python_calamine import CalamineWorkbook
+import xlsxwriter
+book = CalamineWorkbook.from_path(sys.argv[1])
+rows = {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
+partners = len(rows["Partners"]) - 1
+out = xlsxwriter.Workbook(sys.argv[2], {"constant_memory": True})
+sheet = out.add_worksheet("Health")
+for r in range(partners + 1):
+    sheet.write_row(r, 0, [f"cell {r}"] * 8 + [float(r)] * 12)
+out.close()
+"""
+
+
+def _cells(frame: pd.DataFrame) -> list[list[Any]]:
+    out = frame.drop(columns=["row"]).astype(object)
+    for column in out.columns:
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            out[column] = values.dt.strftime("%Y-%m-%d").where(values.notna(), None)
+        elif pd.api.types.is_float_dtype(values):
+            out[column] = values.astype(object).where(values.notna(), None)
+    return [list(frame.columns.drop("row")), *out.to_numpy().tolist()]
+
+
+def make_workbook(path: Path, size: int) -> None:
+    """The generated sheet of `size` partners as a real .xlsx (Log rows as history)."""
+    partners, referrals, touches, log = SIZES[size]
+    tables = make_tables(partners, referrals, touches, log)
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    frames = dict(
+        zip(TABS, (tables.partners, tables.referrals, tables.touches, tables.survey), strict=True)
+    )
+    log_frame = tables.log.copy()
+    log_frame["timestamp"] = log_frame["timestamp"].dt.strftime("%Y-%m-%dT09:00:00+00:00")
+    log_frame["run_id"] = "history"
+    log_frame["template"] = log_frame["action"]
+    frames["Log"] = log_frame[["row", *LOG_COLUMNS]]
+    for title, frame in frames.items():
+        sheet = book.add_worksheet(title)
+        for r, row in enumerate(_cells(frame)):
+            sheet.write_row(r, 0, ["" if v is None else v for v in row])
+    book.close()
+
+
+WRAP = r"""
+import resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+if done.returncode > 1:
+    sys.stderr.write(done.stdout[-2000:] + done.stderr[-2000:])
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode)
+"""
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall time (s) and peak memory (max RSS, MiB) of `command` as its own process."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", WRAP, *command], cwd=cwd, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - start
+    rss, code = done.stdout.split()[-2:]
+    if int(code) > 1:
+        print(f"  {' '.join(command[-3:])} exited {code}: {done.stderr[-1500:]}", file=sys.stderr)
+    return wall, int(rss) / 1024
+
+
+def project(folder: Path, size: int) -> Path:
+    """A project made by `partners init`, its workbook replaced by the generated one."""
+    run_init(folder, dt.date.today())
+    config = folder / "config" / "partners.toml"
+    text = config.read_text(encoding="utf-8")
+    text = text.replace(
+        'form_url = "', 'form_url = "https://docs.google.com/forms/d/e/X/viewform', 1
+    )
+    start = text.index("\nreview = [")  # measured without review: everything due is written
+    text = text[:start] + '\nreview = "none"' + text[text.index("\n", start + 1) :]
+    config.write_text(text, encoding="utf-8")
+    cache = Path(tempfile.gettempdir()) / f"partners-bench-{size}.xlsx"
+    if not cache.exists():
+        make_workbook(cache, size)
+    shutil.copy(cache, folder / "data" / "partners.xlsx")
+    return folder
+
+
+def row(label: str, wall: float, rss: float, floor: float) -> str:
+    return f"  {label:<34} {wall:7.2f} s  {rss:7.0f} MiB   {wall / floor:4.1f}x floor"
+
+
+def main() -> int:
+    sizes = [int(a) for a in sys.argv[1:]] or list(SIZES)
+    partners = [sys.executable, "-m", "automations"]
+    ok = True
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = project(Path(tmp), size)
+            workbook = folder / "data" / "partners.xlsx"
+            mb = workbook.stat().st_size / 2**20
+            print(f"{size:,} partners ({SIZES[size][1]:,} referrals), workbook {mb:.1f} MB:")
+            floor, floor_rss = timed(
+                [sys.executable, "-c", FLOOR, str(workbook), str(folder / "floor.xlsx")], folder
+            )
+            print(
+                f"  {'floor (calamine read + xlsxwriter)':<34} {floor:7.2f} s  {floor_rss:7.0f} MiB"
+            )
+            health, health_rss = timed([*partners, "health", "-q"], folder)
+            print(row("partners health", health, health_rss, floor))
+            (folder / "data" / "partners.toolkit.xlsx").unlink(missing_ok=True)
+            shutil.rmtree(folder / "state", ignore_errors=True)
+            send, send_rss = timed([*partners, "nurture", "--send", "-q"], folder)
+            sent = len(os.listdir(folder / "outbox")) if (folder / "outbox").exists() else 0
+            print(row(f"partners nurture --send ({sent} .eml)", send, send_rss, floor))
+            ok &= health <= 2 * floor
+            if size == 100_000:
+                ok &= max(health, send) < 30 and max(health_rss, send_rss) < 2048
+    print(
+        "target (health within 2x of the floor; 10M cells under 30 s and 2 GB):",
+        "met" if ok else "NOT met",
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    sys.exit(main())
