@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import astuple, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from automations.core.review import Proposal
@@ -48,7 +48,18 @@ class Entry:
 
     def as_row(self) -> list[str]:
         """The Log row, in LOG_COLUMNS order."""
-        return list(astuple(self))
+        return [
+            self.timestamp,
+            self.run_id,
+            self.action,
+            self.partner_email,
+            self.key,
+            self.template,
+            self.subject,
+            self.message_id,
+            self.status,
+            self.detail,
+        ]
 
     def moved(self, status: str, detail: str, timestamp: str) -> Entry:
         """The same key in a new state."""

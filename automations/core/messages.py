@@ -10,6 +10,7 @@ from email import policy, quoprimime
 from email.errors import HeaderParseError
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 
@@ -36,11 +37,37 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _LONGEST_LINE = 900
 
 
+class _Prefolded(str):
+    """A header value with its folded line, both made once: the generator writes the line
+    as it is and a lookup returns the value unparsed (the standard header objects parse on
+    every lookup and fold on every write: most of the time spent making a message)."""
+
+    name: str
+    line: str
+
+    def __new__(cls, name: str, value: str, line: str = "") -> _Prefolded:
+        made = super().__new__(cls, value)
+        made.name = name
+        made.line = line or STRICT.header_factory(name, value).fold(policy=STRICT)
+        return made
+
+    def fold(self, *, policy: Any) -> str:
+        """The header line as the standard folding made it."""
+        return self.line
+
+
+def _multipart(subtype: str, boundary: str) -> _Prefolded:
+    """`Content-Type: multipart/…` with its boundary, folded as the standard library does."""
+    value = f'multipart/{subtype}; boundary="{boundary}"'
+    line = f'Content-Type: multipart/{subtype};{STRICT.linesep} boundary="{boundary}"'
+    return _Prefolded("Content-Type", value, line + STRICT.linesep)
+
+
 _CONSTANT = {
-    "MIME-Version": STRICT.header_factory("MIME-Version", "1.0"),
-    "plain": STRICT.header_factory("Content-Type", 'text/plain; charset="utf-8"'),
-    "html": STRICT.header_factory("Content-Type", 'text/html; charset="utf-8"'),
-    "quoted-printable": STRICT.header_factory("Content-Transfer-Encoding", "quoted-printable"),
+    "MIME-Version": _Prefolded("MIME-Version", "1.0"),
+    "plain": _Prefolded("Content-Type", 'text/plain; charset="utf-8"'),
+    "html": _Prefolded("Content-Type", 'text/html; charset="utf-8"'),
+    "quoted-printable": _Prefolded("Content-Transfer-Encoding", "quoted-printable"),
 }
 
 
@@ -127,21 +154,36 @@ def _wire_address(what: str, name: str, email: str) -> str:
     return f"{encoded_words(checked.display_name)} <{checked.addr_spec}>"
 
 
+def _folded(header: Any) -> str:
+    """A parsed header as the raw value the generator writes as it is: folded once here,
+    not again for every message."""
+    text: str = header.fold(policy=STRICT)
+    return text[len(header.name) + 2 :].removesuffix(STRICT.linesep)
+
+
 @lru_cache(maxsize=16)
-def _fixed_headers(reply_to: str, mailto: str, url: str) -> dict[str, Any]:
-    """Headers that are the same on every message of a run, parsed once (the slow part)."""
+def _fixed_headers(reply_to: str, mailto: str, url: str) -> dict[str, str]:
+    """Headers that are the same on every message of a run, parsed and folded once (the
+    slow part of building a message)."""
     make = STRICT.header_factory
-    headers: dict[str, Any] = {"Auto-Submitted": make("Auto-Submitted", "auto-generated")}
+    headers = {"Auto-Submitted": "auto-generated"}
     if reply_to:
-        headers["Reply-To"] = make("Reply-To", str(_address("reply_to", "", reply_to)))
+        headers["Reply-To"] = _folded(make("Reply-To", str(_address("reply_to", "", reply_to))))
     links = [f"<{mailto}>"]
     if url:
         links.append(f"<{_single_line('unsubscribe_url', url)}>")
-        headers["List-Unsubscribe-Post"] = make(
-            "List-Unsubscribe-Post", "List-Unsubscribe=One-Click"
-        )
-    headers["List-Unsubscribe"] = make("List-Unsubscribe", ", ".join(links))
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    headers["List-Unsubscribe"] = _folded(make("List-Unsubscribe", ", ".join(links)))
     return headers
+
+
+def _set(msg: EmailMessage, name: str, value: str) -> None:
+    """A header whose value needs no parsing (plain ASCII, no encoded-word look-alike) goes
+    in as it is, the rest through the policy's parser; both come out the same."""
+    if value.isascii() and "=?" not in value:
+        msg.set_raw(name, value)
+    else:
+        msg[name] = value
 
 
 def subject_of(draft: Draft, rendered: Rendered) -> str:
@@ -181,35 +223,35 @@ def build_message(
             "To",
             _wire_address(f"the name or email of {draft.to_email}", draft.to_name, draft.to_email),
         )
-        if "Reply-To" in fixed:
-            msg["Reply-To"] = fixed["Reply-To"]
+        for name in ("Reply-To",) if "Reply-To" in fixed else ():
+            msg.set_raw(name, fixed[name])
         subject = _single_line("the subject", subject_of(draft, rendered))
         if subject.isascii() and len(subject) < _LONGEST_LINE:
-            msg["Subject"] = subject
+            _set(msg, "Subject", subject)
         else:
             msg.set_raw("Subject", encoded_words(subject))
-        msg["Date"] = now  # a datetime needs no parsing, unlike its text
+        msg.set_raw("Date", format_datetime(now))
         ident = message_id(draft.keys, sender.email)
-        msg["Message-ID"] = ident
+        _set(msg, "Message-ID", ident)
         if draft.kind == "follow_up" and draft.thread_message_id:
-            msg["In-Reply-To"] = _single_line("the thread", draft.thread_message_id)
-            msg["References"] = draft.thread_message_id
+            _set(msg, "In-Reply-To", _single_line("the thread", draft.thread_message_id))
+            _set(msg, "References", draft.thread_message_id)
         if draft.internal:
-            msg["Auto-Submitted"] = fixed["Auto-Submitted"]
+            msg.set_raw("Auto-Submitted", fixed["Auto-Submitted"])
         else:
-            msg["List-Unsubscribe"] = fixed["List-Unsubscribe"]
+            msg.set_raw("List-Unsubscribe", fixed["List-Unsubscribe"])
             if "List-Unsubscribe-Post" in fixed:
-                msg["List-Unsubscribe-Post"] = fixed["List-Unsubscribe-Post"]
+                msg.set_raw("List-Unsubscribe-Post", fixed["List-Unsubscribe-Post"])
     except (ValueError, HeaderParseError) as exc:
         raise HeaderProblem(str(exc)) from exc
     # What set_content/add_alternative would make, with the constant headers parsed once.
     # "=_" never occurs in quoted-printable text, so the boundary is safe as it is.
     msg["MIME-Version"] = _CONSTANT["MIME-Version"]
-    msg["Content-Type"] = f'multipart/alternative; boundary="=_{ident[1:].split("@")[0]}"'
+    msg["Content-Type"] = _multipart("alternative", f"=_{ident[1:].split('@')[0]}")
     html = _part("html", rendered.html)
     if draft.inline:  # the HTML and its images travel together (multipart/related)
         related = EmailMessage(policy=STRICT)
-        related["Content-Type"] = f'multipart/related; boundary="=_r{ident[1:].split("@")[0]}"'
+        related["Content-Type"] = _multipart("related", f"=_r{ident[1:].split('@')[0]}")
         images = []
         for cid, png in draft.inline:
             image = EmailMessage(policy=STRICT)

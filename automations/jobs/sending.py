@@ -62,8 +62,13 @@ class Prepared:
         return build_message(self.draft, self.rendered, self.sender, self.unsubscribe, self.now)
 
     def as_bytes(self) -> bytes:
-        """The message as it goes on the wire."""
-        return self.message.as_bytes()
+        """The message as it goes on the wire; built afresh, not kept, when nothing showed
+        it yet (a run of 40,000 emails must not hold 40,000 messages)."""
+        shown = self.__dict__.get("message")
+        if shown is not None:
+            return bytes(shown.as_bytes())
+        built = build_message(self.draft, self.rendered, self.sender, self.unsubscribe, self.now)
+        return built.as_bytes()
 
     @property
     def recipient(self) -> str:
