@@ -34,6 +34,7 @@ spamassassin:
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_run.py
 	$(BIN)/python bench/bench_email.py
 
 clean:

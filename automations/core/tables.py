@@ -117,6 +117,8 @@ def _parse_column(
 ) -> tuple[list[Any], dict[int, str]]:
     """Parse each distinct value once (dates and statuses repeat a lot). A value is told
     apart by its type too: 1, 1.0 and True are equal in Python, not in a cell."""
+    if parse is v.parse_text:  # text is mostly distinct (keys, ids): strip, skip the cache
+        return [c.strip() if type(c) is str else v.parse_text(c) for c in cells], {}
     keys = list(zip(map(type, cells), cells, strict=True))
     parsed: dict[tuple[type, Any], Any] = {}
     failed: dict[tuple[type, Any], str] = {}

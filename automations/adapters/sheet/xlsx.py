@@ -31,7 +31,7 @@ OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted .xlsx, and old 
 ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 # A workbook cannot hold C0 control characters (a server's reply may carry one).
 ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
-LOG_CHUNK = 10_000  # Log rows per archive file; the toolkit file keeps under 2x this many
+LOG_CHUNK = 5_000  # Log rows per archive file; the toolkit file keeps under 2x this many
 WRITE_OPTIONS = {
     "constant_memory": True,
     # Text stays text: a cell "=HYPERLINK(...)" or "+1 555" is never a formula or number.
@@ -98,6 +98,8 @@ def _log_records(rows: list[list[Any]] | None) -> list[list[Any]]:
     if not rows:
         return []
     header = [normalise_header(h) for h in rows[0]]
+    if tuple(header) == LOG_COLUMNS and all(len(r) == len(LOG_COLUMNS) for r in rows):
+        return rows[1:]  # the toolkit's own Log (and its archives): already in order
     where = [header.index(c) if c in header else None for c in LOG_COLUMNS]
     return [[r[i] if i is not None and i < len(r) else None for i in where] for r in rows[1:]]
 
