@@ -110,6 +110,7 @@ class ImapSettings:
     ca_file: str = ""
     save_sent: bool = False
     sent_folder: str = "Sent"
+    scan_sent: bool = False  # the user's own emails to partners in sent_folder are touches
     auth: str = "password"
     provider: str = ""
     client_id: str = ""

@@ -71,7 +71,7 @@ def _raw(msg: Message, name: str) -> list[str]:
     return [str(v) for k, v in msg.raw_items() if k.lower() == wanted]
 
 
-def _text(msg: Message, name: str, default: str = "") -> str:
+def header_text(msg: Message, name: str, default: str = "") -> str:
     """Header `name` decoded, or as it arrived when it cannot be parsed (`From: "`)."""
     try:
         value = msg.get(name)
@@ -81,14 +81,16 @@ def _text(msg: Message, name: str, default: str = "") -> str:
     return default if value is None else str(value)
 
 
-def _addresses(msg: Message, *names: str) -> list[str]:
+def addresses(msg: Message, *names: str) -> list[str]:
+    """Every address in these headers, lower case (unparsed headers: never raises)."""
     values = [v for name in names for v in _raw(msg, name)]
     return [a.lower() for _, a in getaddresses(values) if a and "@" in a]
 
 
-def _when(msg: Message) -> dt.datetime | None:
+def sent_at(msg: Message) -> dt.datetime | None:
+    """The message's Date, with a zone (UTC when it names none); None if unreadable."""
     try:
-        moment = parsedate_to_datetime(_text(msg, "Date"))
+        moment = parsedate_to_datetime(header_text(msg, "Date"))
     except (TypeError, ValueError, IndexError):
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
@@ -96,14 +98,14 @@ def _when(msg: Message) -> dt.datetime | None:
 
 def is_automatic(msg: Message) -> bool:
     """Out-of-office notices and other machine answers (not a person replying)."""
-    auto = _text(msg, "Auto-Submitted", "no").strip().lower()
+    auto = header_text(msg, "Auto-Submitted", "no").strip().lower()
     if auto and auto != "no":
         return True
     if _raw(msg, "X-Autoreply") or _raw(msg, "X-Autorespond"):
         return True
-    if _text(msg, "Precedence").strip().lower() in ("auto_reply", "bulk", "junk", "list"):
+    if header_text(msg, "Precedence").strip().lower() in ("auto_reply", "bulk", "junk", "list"):
         return True
-    subject = " ".join(_text(msg, "Subject").split()).lower()
+    subject = " ".join(header_text(msg, "Subject").split()).lower()
     for prefix in ("re:", "aw:", "fw:", "wg:", "tr:"):
         subject = subject.removeprefix(prefix).strip()
     return subject.startswith(AUTO_SUBJECTS)
@@ -144,7 +146,7 @@ def _bounce(msg: EmailMessage, known: Known) -> Verdict | None:
         if not partner and address in known.partners:
             partner = address
         if partner:
-            return Verdict("bounce", partner, _own_id(msg), _when(msg), f"{status} {address}")
+            return Verdict("bounce", partner, _own_id(msg), sent_at(msg), f"{status} {address}")
     return None
 
 
@@ -166,15 +168,17 @@ def classify(raw: bytes, known: Known) -> Verdict:
         bounce = None
     if bounce is not None:
         return bounce
-    senders = _addresses(msg, "From", "Sender", "Reply-To")
+    senders = addresses(msg, "From", "Sender", "Reply-To")
     partner = next((a for a in senders if a in known.partners), "")
-    subject = " ".join(_text(msg, "Subject").split())
+    subject = " ".join(header_text(msg, "Subject").split())
     if partner and subject.lower() == "unsubscribe":
-        to = _addresses(msg, "To", "Cc", "Delivered-To")
+        to = addresses(msg, "To", "Cc", "Delivered-To")
         if known.unsubscribe_address.lower() in to:
-            return Verdict("unsubscribe", partner, own_id, _when(msg), "asked to unsubscribe")
+            return Verdict("unsubscribe", partner, own_id, sent_at(msg), "asked to unsubscribe")
     if is_automatic(msg):
-        return Verdict("ignored", partner, own_id, _when(msg), f"automatic answer: {subject[:60]}")
+        return Verdict(
+            "ignored", partner, own_id, sent_at(msg), f"automatic answer: {subject[:60]}"
+        )
     threads = _IDS.findall(" ".join(_raw(msg, "In-Reply-To") + _raw(msg, "References")))
     threaded = next((known.sent_ids[i] for i in threads if i in known.sent_ids), "")
     who = threaded or partner
@@ -182,6 +186,6 @@ def classify(raw: bytes, known: Known) -> Verdict:
         words = own_words(msg)
         if asks_to_stop(words):  # an opt-out in their own words, never engagement
             said = words if len(words) <= 60 else words[:57] + "..."
-            return Verdict("unsubscribe", who, own_id, _when(msg), f"asked to stop: {said!r}")
-        return Verdict("reply", who, own_id, _when(msg), subject[:120])
-    return Verdict("ignored", "", own_id, _when(msg), "not from a partner")
+            return Verdict("unsubscribe", who, own_id, sent_at(msg), f"asked to stop: {said!r}")
+        return Verdict("reply", who, own_id, sent_at(msg), subject[:120])
+    return Verdict("ignored", "", own_id, sent_at(msg), "not from a partner")

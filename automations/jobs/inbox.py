@@ -18,6 +18,7 @@ from automations.config import Settings, secret
 from automations.core.engine import arrays
 from automations.core.replies import UNREADABLE, Known, Verdict, classify
 from automations.core.tables import Tables
+from automations.core.touches import Touch, sent_touches
 from automations.core.vocabulary import PARTNER_KINDS
 from automations.errors import LoginNeeded
 from automations.jobs.proposals import apply_reply
@@ -128,7 +129,84 @@ def scan(
     if writing:
         journal.record(out.entries)
         journal.set_inbox_cursor(imap.folder, fetched.uidvalidity, fetched.last_uid)
+    if imap.scan_sent:
+        sent = scan_sent(settings, journal, known, seen, now, run_id, writing)
+        out.entries += sent.entries
+        out.counts.update(sent.counts)
+        out.error = out.error or sent.error
     return out
+
+
+def scan_sent(
+    settings: Settings,
+    journal: Journal,
+    known: Known,
+    seen: set[str],
+    now: dt.datetime,
+    run_id: str,
+    writing: bool,
+) -> InboxOutcome:
+    """The user's own emails to partners in the Sent folder, as `emailed` touches (RULES.md:
+    touches that record themselves); the toolkit's own copies are not counted."""
+    folder = settings.imap.sent_folder
+    out = InboxOutcome()
+    validity, last = journal.inbox_cursor(folder)
+    since = (now - dt.timedelta(days=settings.imap.lookback_days)).date()
+    try:
+        with open_inbox(settings) as box:
+            fetched = box.fetch_new(folder, validity, last, since)
+    except (InboxError, LoginNeeded) as exc:
+        out.error = str(exc)
+        return out
+    for uid, raw in fetched.messages:
+        try:
+            found = sent_touches(raw, known.partners, known.sent_ids, folder)
+        except Exception as exc:  # one malformed message must not stop every run after it
+            verdict = unreadable(raw, uid, folder, exc)
+            key = f"inbox:uid:{folder}:{fetched.uidvalidity}:{uid}"
+            if key not in seen:
+                seen.add(key)
+                out.entries.append(
+                    Entry(
+                        stamp(now),
+                        run_id,
+                        "inbox",
+                        "",
+                        key,
+                        "",
+                        "",
+                        "",
+                        "skipped",
+                        verdict.detail,
+                    )
+                )
+            continue
+        for touch in found:
+            out.counts["emailed"] += 1
+            if touch.key in seen:
+                continue
+            seen.add(touch.key)
+            out.entries.append(touch_entry(touch, run_id))
+    if writing:
+        journal.record(out.entries)
+        journal.set_inbox_cursor(folder, fetched.uidvalidity, fetched.last_uid)
+    return out
+
+
+def touch_entry(touch: Touch, run_id: str) -> Entry:
+    """A touch nobody typed, as its Log row (action `touch`)."""
+    return Entry(
+        stamp(touch.when),
+        run_id,
+        "touch",
+        touch.partner_email,
+        touch.key,
+        "",
+        touch.subject,
+        touch.message_id,
+        touch.status,
+        touch.detail,
+    )
 
 
 def unreadable(raw: bytes, uid: int, folder: str, exc: Exception) -> Verdict:

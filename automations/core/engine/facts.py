@@ -215,7 +215,11 @@ def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> di
     tin = (Tch["direction"] == "in").to_numpy()
     lc, lday, known = L.code, L.day, L.code >= 0
     to_partner = known & L.sent_mask & np.isin(L.action, PARTNER_KINDS)
-    reply = known & (L.status == "reply")
+    # A calendar meeting counts as the partner's (inbound), like a reply; an email the user
+    # wrote from their own mail program is an outgoing touch (RULES.md, touches that record
+    # themselves).
+    reply = known & np.isin(L.status, ["reply", "meeting"])
+    emailed = known & (L.status == "emailed")
     last_inbound = f.nanmax(
         f.group_max(rc[received], rday[received], n),
         f.group_max(tc[tin], tday[tin], n),
@@ -223,7 +227,11 @@ def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> di
     )
     last_email = f.group_max(lc[to_partner], lday[to_partner], n)
     last_touch = f.nanmax(
-        last_inbound, f.group_max(rc, rday, n), f.group_max(tc, tday, n), last_email
+        last_inbound,
+        f.group_max(rc, rday, n),
+        f.group_max(tc, tday, n),
+        last_email,
+        f.group_max(lc[emailed], lday[emailed], n),
     )
     first_touch = f.nanmin(
         f.group_min(rc, rday, n),
