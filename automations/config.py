@@ -119,6 +119,15 @@ class ImapSettings:
 
 
 @dataclass(frozen=True)
+class CalendarSettings:
+    """Calendars whose meetings with partners are touches (RULES.md; optional)."""
+
+    ics: tuple[str, ...] = ()  # private iCal addresses (https://, webcal://) or .ics files
+    lookback_days: int = 365  # how far back a meeting still counts (read once, kept)
+    timeout: float = 20.0
+
+
+@dataclass(frozen=True)
 class ScheduleSettings:
     """Jobs for `partners schedule` and `partners cron`: job name -> HH:MM or weekday HH:MM."""
 
@@ -138,6 +147,7 @@ class Settings:
     rules: Rules = field(default_factory=Rules)
     survey: SurveySettings = field(default_factory=SurveySettings)
     imap: ImapSettings = field(default_factory=ImapSettings)
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
 
     def resolve(self, path: str) -> Path:
@@ -230,6 +240,11 @@ def _coerce(tp: Any, value: Any, dotted: str) -> Any:
         ):
             raise ConfigError(f"config key {dotted!r} must be {_type_name(tp)}")
         return dict(value)
+    if origin is tuple:  # a list of strings; one string alone is a list of one
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ConfigError(f"config key {dotted!r} must be a string or a list of strings")
+        return tuple(items)
     typed = value
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
@@ -245,7 +260,7 @@ def _coerce(tp: Any, value: Any, dotted: str) -> Any:
 
 
 # Keys that must be above zero, not only not negative (a zero timeout fails every send).
-POSITIVE = ("mail.timeout", "imap.timeout", "mail.retry_attempts")
+POSITIVE = ("mail.timeout", "imap.timeout", "mail.retry_attempts", "calendar.timeout")
 
 
 def _check_tabs(tabs: Tabs) -> None:

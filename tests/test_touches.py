@@ -71,3 +71,133 @@ def test_an_email_the_user_sent_a_partner_resets_the_check_in_once_and_our_copie
     assert str(lena["last_touch"])[:10] == wrote.date().isoformat()
     assert lena["action"] == "none" and lena["days_since_touch"] == 2
     assert str(lena["next_due"])[:10] > TODAY.isoformat()  # was today: the check-in
+
+
+# --- calendar feeds ---------------------------------------------------------------------------
+
+MAYA = "maya@goldberg.example"  # check-in due today (tier B, no touch in 100 days)
+RAFAEL = "rafael@costa.example"  # check-in due today
+PRIYA = "priya@stackwise.example"  # follow-up due today
+
+
+def ics_time(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def feed(now: dt.datetime) -> str:
+    """A one-off meeting with Lena, five weekly ones with Maya (one skipped), a cancelled
+    one with Rafael, one Priya declined, and one with Lena next week (not yet a touch)."""
+    at = now.replace(hour=10, minute=0, second=0, microsecond=0)
+    weekly = at - dt.timedelta(days=35)
+
+    def event(uid: str, start: dt.datetime, extra: str) -> str:
+        return (
+            f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:{ics_time(now)}\r\n"
+            f"DTSTART:{ics_time(start)}\r\nDTEND:{ics_time(start + dt.timedelta(hours=1))}\r\n"
+            f"ORGANIZER:mailto:{SENDER}\r\n{extra}END:VEVENT\r\n"
+        )
+
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//partners//EN\r\n"
+        + event(
+            "lunch-lena",
+            at - dt.timedelta(days=3),
+            "SUMMARY:Lunch with Lena\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:Lena@Fischer.example\r\n",
+        )
+        + event(
+            "weekly-maya",
+            weekly,
+            "SUMMARY:Weekly with Maya\r\nRRULE:FREQ=WEEKLY;COUNT=5\r\n"
+            f"EXDATE:{ics_time(weekly + dt.timedelta(days=14))}\r\n"
+            f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{MAYA}\r\n",
+        )
+        + event(
+            "cancelled-rafael",
+            at - dt.timedelta(days=2),
+            f"SUMMARY:Call\r\nSTATUS:CANCELLED\r\nATTENDEE:mailto:{RAFAEL}\r\n",
+        )
+        + event(
+            "declined-priya",
+            at - dt.timedelta(days=1),
+            f"SUMMARY:Intro call\r\nATTENDEE;PARTSTAT=DECLINED:mailto:{PRIYA}\r\n",
+        )
+        + event(
+            "next-week-lena",
+            at + dt.timedelta(days=7),
+            f"SUMMARY:Next week\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:{LENA}\r\n",
+        )
+        + "END:VCALENDAR\r\n"
+    )
+
+
+class FeedServer:
+    """An HTTP server on 127.0.0.1 serving one calendar feed at a secret-looking path."""
+
+    def __init__(self, body: str) -> None:
+        import http.server
+        import threading
+
+        payload = body.encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                ok = self.path.endswith("/basic.ics")
+                self.send_response(200 if ok else 404)
+                self.send_header("Content-Type", "text/calendar")
+                self.end_headers()
+                self.wfile.write(payload if ok else b"")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/calendar/ical/secret123/basic.ics"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def use_calendar(project: SheetProject, *sources: str) -> None:
+    config = project / "config" / "partners.toml"
+    listed = ", ".join(f'"{s}"' for s in sources)
+    config.write_text(
+        config.read_text(encoding="utf-8") + f"\n[calendar]\nics = [{listed}]\n", encoding="utf-8"
+    )
+
+
+def test_past_meetings_in_a_calendar_feed_are_touches_recorded_once(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = FeedServer(feed(dt.datetime.now(dt.UTC)))
+    try:
+        use_calendar(project, server.url)
+        for _ in range(3):
+            code, out = run(project, capsys, "nurture", "--send")
+            assert code == 0, out
+    finally:
+        server.stop()
+    met = [(r["partner_email"], r["subject"]) for r in logged(project, "meeting")]
+    assert sorted(met) == [(LENA, "Lunch with Lena")] + [(MAYA, "Weekly with Maya")] * 4
+    written = {p.name.split("-", 1)[1].rsplit("-", 1)[0] for p in (project / "outbox").glob("*")}
+    assert LENA not in written and MAYA not in written  # their check-ins: not due any more
+    assert RAFAEL in written  # a cancelled meeting is no contact
+    assert PRIYA in written  # nor one the partner declined: her follow-up goes
+    health = project.health()
+    assert health[LENA]["days_since_touch"] == 3
+    assert health[MAYA]["days_since_touch"] == 7  # the last of the weekly ones
+
+
+def test_a_calendar_feed_that_is_down_is_a_warning_and_everything_else_goes(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = FeedServer("")
+    url = server.url
+    server.stop()
+    use_calendar(project, url)
+    code, out = run(project, capsys, "nurture", "--send")
+    assert code == 1
+    assert "calendar http://127.0.0.1:" in out and "could not be read" in out
+    assert "secret123" not in out  # the private address's secret is never printed
+    assert len(list((project / "outbox").glob("*.eml"))) == 10  # everything due went

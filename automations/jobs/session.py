@@ -26,6 +26,7 @@ from automations.config import Settings
 from automations.core.tables import RawSheet, Tables
 from automations.errors import SheetError, ToolkitError
 from automations.jobs import inbox as mailbox
+from automations.jobs.calendar import CalendarOutcome, scan_calendars
 from automations.jobs.sending import (
     UNCERTAIN_DETAIL,
     Clock,
@@ -61,6 +62,7 @@ class Session:
     inbox: mailbox.InboxOutcome | None = None  # None: no [imap] configured
     carried: list[Entry] | None = None  # rows brought over from other sheets (carry_over)
     started: dt.datetime | None = None
+    calendar: CalendarOutcome | None = None  # None: no [calendar] ics configured
 
 
 # A run's Log status by its exit code (SHEET.md, Log: the `run` row).
@@ -151,8 +153,25 @@ def session(
                     missing = [*missing, *inbox.entries]
                     merged = with_log_rows(merged, log_title, inbox.entries)
                     tables = tables_from(settings, merged, today)
+            calendar = None
+            if read_inbox and settings.calendar.ics:
+                calendar = scan_calendars(settings, journal, tables, now, run_id, writing)
+                if calendar.entries:
+                    missing = [*missing, *calendar.entries]
+                    merged = with_log_rows(merged, log_title, calendar.entries)
+                    tables = tables_from(settings, merged, today)
             yield Session(
-                backend, journal, tables, missing, recovered, run_id, merged, inbox, carried, now
+                backend,
+                journal,
+                tables,
+                missing,
+                recovered,
+                run_id,
+                merged,
+                inbox,
+                carried,
+                now,
+                calendar,
             )
         finally:
             journal.close()

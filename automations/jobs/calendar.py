@@ -1,0 +1,54 @@
+"""Meetings from the calendars of `[calendar] ics` as touches, recorded once in the Log
+(RULES.md, "touches that record themselves")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from automations.adapters.calendar import CalendarError, read_events
+from automations.adapters.journal import Entry, Journal
+from automations.config import Settings
+from automations.core.tables import Tables
+from automations.core.touches import meetings
+from automations.jobs.inbox import touch_entry
+
+
+@dataclass
+class CalendarOutcome:
+    """The new `meeting` rows, and the feeds that could not be read (each a fault)."""
+
+    entries: list[Entry] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+    meetings: int = 0
+
+
+def scan_calendars(
+    settings: Settings,
+    journal: Journal,
+    tables: Tables,
+    now: dt.datetime,
+    run_id: str,
+    writing: bool,
+) -> CalendarOutcome:
+    """Past meetings with partners in every feed; with `writing`, recorded in the journal
+    (they reach the Log with the run's write). A feed that is down costs only its meetings."""
+    out = CalendarOutcome()
+    partners = frozenset(str(e).lower() for e in tables.partners["email"])
+    seen = set(tables.log["key"])
+    start = now - dt.timedelta(days=settings.calendar.lookback_days)
+    for source in settings.calendar.ics:
+        try:
+            events = read_events(source, settings.base_dir, start, now, settings.calendar.timeout)
+        except CalendarError as exc:
+            out.faults.append(str(exc))
+            continue
+        for touch in meetings(events, partners, now):
+            out.meetings += 1
+            if touch.key in seen:
+                continue
+            seen.add(touch.key)
+            out.entries.append(touch_entry(touch, run_id))
+    if writing:
+        journal.record(out.entries)
+    return out
