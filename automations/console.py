@@ -375,9 +375,10 @@ def campaign_lines(result: CampaignResult, settings: Settings, send: bool) -> li
     lines = [
         f"Campaign {result.campaign.name} (template {result.campaign.template}): "
         f"{len(a.matching)} partner(s) match the audience; {len(a.already)} reached before; "
-        f"{len(a.never)} never (blocked or declined); {len(a.waiting)} wait (emailed lately); "
-        f"{len(a.due)} to reach."
+        f"{len(a.never)} never (blocked or declined); {len(a.waiting)} wait (emailed lately "
+        f"or snoozed); {len(a.due)} to reach."
     ]
+    lines += [f"  {email}: {why}" for email, why in a.waiting.items() if why.startswith("snoozed")]
     verb = mail_capabilities(settings).verb
     if not send:
         if result.to_send:
@@ -497,6 +498,10 @@ def inbox_line(inbox: InboxOutcome) -> str:
     c = inbox.counts
     found = f"{c['reply']} reply(ies), {c['bounce']} bounce(s), {c['unsubscribe']} unsubscribe(s)"
     unreadable = f"; {c['unreadable']} unreadable, skipped" if c["unreadable"] else ""
+    if c["away"]:
+        found += f", {c['away']} automatic reply(ies) with a return day"
+    if c["emailed"]:
+        found += f", {c['emailed']} email(s) of yours to partners in Sent"
     return (
         f"Inbox: {found} read; {len(inbox.entries)} new in the Log; "
         f"{c['ignored']} other message(s) ignored{unreadable}."

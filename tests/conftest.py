@@ -58,6 +58,7 @@ class Sheet:
         do_not_email: Any = False,
         fee: Any = None,
         owner: str = "",
+        snooze: Any = None,
     ) -> Sheet:
         self.partners.append(
             [
@@ -71,6 +72,7 @@ class Sheet:
                 fee,
                 cadence,
                 do_not_email,
+                snooze,
             ]
         )
         return self
@@ -167,6 +169,7 @@ class Sheet:
                         "referral_fee_pct",
                         "cadence_days",
                         "do_not_email",
+                        "snooze_until",
                     ],
                     *self.partners,
                 ],

@@ -158,3 +158,21 @@ def test_the_shipped_example_campaigns_read_and_reach_the_samples_prospects(
     assert code == 0 and "2 to reach" in out
     code, out, _ = run(project, capsys, "campaign", str(files[0]))
     assert "Subject: Brandt Consulting and Alex Rivera: worth a call?" in out
+
+
+def test_a_snoozed_partner_waits_for_a_campaign_until_the_day(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    later = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    header = [*HEADER, "snooze_until"]
+    rows = [[*row, None] for row in prospects(3)]
+    rows[1][-1] = later
+    write_workbook(folder / "data" / "partners.xlsx", {"Partners": [header, *rows]})
+    campaign = str(folder / "config" / "campaigns" / "test.toml")
+    code, out, _ = run(folder, capsys, "campaign", campaign, "--send")
+    assert code == 0
+    assert written(folder) == ["pro0@agency0.example", "pro2@agency2.example"]
+    assert f"pro1@agency1.example: snoozed until {later}" in out
+    in_eleven = (dt.date.today() + dt.timedelta(days=11)).isoformat()
+    run(folder, capsys, "campaign", campaign, "--send", "--today", in_eleven)
+    assert "pro1@agency1.example" in written(folder)

@@ -353,3 +353,50 @@ def test_a_reply_that_asks_to_stop_blocks_the_partner_and_one_that_does_not_is_a
     else:
         assert statuses == ["reply"]
         assert project.health()[MAYA]["action"] != "blocked"
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Out of office: Re: Quick hello", "I'm out until {day:%d %B} with no access to email."),
+        ("Abwesenheitsnotiz", "Ich bin bis zum {day.day}.{day.month}. nicht im Büro."),
+    ],
+    ids=["english", "german"],
+)
+def test_an_automatic_reply_with_a_return_day_holds_the_follow_up_until_the_day_after(
+    project: SheetProject,
+    imap_server: ImapServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    subject: str,
+    body: str,
+) -> None:
+    back = dt.date.today() + dt.timedelta(days=9)
+    use_imap(project, imap_server, monkeypatch)
+    imap_server.append(
+        message(
+            f"Priya <{PRIYA}>",
+            SENDER,
+            subject,
+            ident="<away1@stackwise.example>",
+            in_reply_to=OUTREACH_ID,
+            headers={"Auto-Submitted": "auto-replied"},
+            body=body.format(day=back),
+            when=RECENT,
+        )
+    )
+    for _ in range(2):
+        code, out, _ = run(project, capsys, "nurture", "--send")
+        assert code == 0
+        assert "follow_up-priya" not in out
+    [away] = ours(project, "skipped")
+    assert (away["action"], away["key"]) == ("away", f"away:{PRIYA}:{back.isoformat()}")
+    assert not ours(project, "reply")  # never engagement
+    reason = project.health()[PRIYA]["reason"]
+    assert reason.startswith(f"away until {back.isoformat()} (an automatic reply said so)")
+    assert (back + dt.timedelta(days=1)).isoformat() in reason
+    code, out, _ = run(project, capsys, "nurture", "--send", "--today", back.isoformat())
+    assert "follow_up-priya" not in out
+    after = (back + dt.timedelta(days=1)).isoformat()
+    code, out, _ = run(project, capsys, "nurture", "--send", "--today", after)
+    assert "follow_up-priya@stackwise.example" in out

@@ -319,6 +319,65 @@ def test_a_written_key_followed_by_sent_counts_once_as_sent() -> None:
     assert s.emails(count_written=False).empty
 
 
+# --- snooze and out of office (RULES.md) -------------------------------------------------------
+
+
+def in_days(days: int) -> str:
+    return (dt.date(2026, 6, 15) + dt.timedelta(days=days)).isoformat()
+
+
+@pytest.mark.parametrize("snooze", [1, 30])
+def test_a_snoozed_partner_gets_no_check_in_until_the_day_and_health_says_so(snooze: int) -> None:
+    s = Sheet().partner(snooze=in_days(snooze)).touch(200, direction="out")
+    row = s.row()
+    assert row["action"] == "none"
+    assert row["reason"] == f"snoozed until {in_days(snooze)}; next check-in due {in_days(snooze)}"
+    assert str(row["next_due"].date()) == in_days(snooze)
+    assert s.emails().empty
+
+
+def test_a_snooze_that_ended_changes_nothing() -> None:
+    assert action(Sheet().partner(snooze=ago(0)).touch(200, direction="out")) == "nurture"
+
+
+def test_a_snooze_holds_a_follow_up_and_a_survey_but_not_a_thank_you() -> None:
+    contacted = Sheet().partner(status="contacted", first_contact=8, snooze=in_days(5))
+    contacted.sent(8, "outreach", f"campaign:intro:{P}", message_id="<m1@c.example>")
+    assert action(contacted) == "none"
+    surveyed = Sheet().partner(snooze=in_days(5)).touch(10, direction="in")
+    assert action(surveyed, survey=True) == "none"
+    assert action(Sheet().partner().touch(10, direction="in"), survey=True) == "survey"
+    thanked = Sheet().partner(snooze=in_days(5)).referral(2)
+    assert action(thanked) == "thank"
+
+
+def test_an_automatic_reply_with_a_return_day_holds_the_follow_up_until_the_day_after() -> None:
+    s = _contacted(8)
+    s.log.append(
+        [
+            f"{ago(1)}T09:00:00+00:00",
+            "r",
+            "away",
+            P,
+            f"away:{P}:{in_days(3)}",
+            "",
+            "",
+            "",
+            "skipped",
+            "automatic reply: back on …",
+        ]
+    )
+    row = s.row()
+    assert row["action"] == "none"
+    assert (
+        row["reason"]
+        == f"away until {in_days(3)} (an automatic reply said so); next follow-up due {in_days(4)}"
+    )
+    back = Sheet(today=dt.date(2026, 6, 19))
+    back.partners, back.log = s.partners, s.log
+    assert action(back) == "follow_up"
+
+
 # --- nurture and cadence -----------------------------------------------------------------------
 
 

@@ -120,10 +120,11 @@ def select(
     already = mask & campaign_keys.isin(view.handled_keys)
     declined = (partners["status"] == "declined").to_numpy()
     never = mask & ~already & (health["hard_blocked"].fillna(False).to_numpy(dtype=bool) | declined)
-    waiting = (
-        mask & ~already & ~never & (arrays.day_number(today) - last_email < min_days_between_emails)
-    )
+    T = arrays.day_number(today)
+    snoozed = arrays.day_numbers(partners["snooze_until"]) > T  # RULES.md: no campaign either
+    waiting = mask & ~already & ~never & ((T - last_email < min_days_between_emails) | snoozed)
     due = mask & ~already & ~never & ~waiting
+    until = arrays.iso_dates(arrays.day_numbers(partners["snooze_until"]))
     reasons = np.where(declined, "declined", health["reason"].astype(str).to_numpy())
     email_arr = emails.to_numpy(dtype=object)
     return Audience(
@@ -132,7 +133,9 @@ def select(
         already=[str(e) for e in email_arr[already]],
         never={str(e): str(r) for e, r in zip(email_arr[never], reasons[never], strict=True)},
         waiting={
-            str(e): f"emailed in the last {min_days_between_emails} days"
-            for e in email_arr[waiting]
+            str(e): f"snoozed until {u}"
+            if z
+            else f"emailed in the last {min_days_between_emails} days"
+            for e, z, u in zip(email_arr[waiting], snoozed[waiting], until[waiting], strict=True)
         },
     )

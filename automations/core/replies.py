@@ -63,6 +63,7 @@ class Verdict:
     message_id: str = ""
     when: dt.datetime | None = None
     detail: str = ""
+    back: dt.date | None = None  # `away`: the return day an automatic reply named
 
 
 def _raw(msg: Message, name: str) -> list[str]:
@@ -150,6 +151,40 @@ def _bounce(msg: EmailMessage, known: Known) -> Verdict | None:
     return None
 
 
+# A day and month as numbers, the European way: `14.12.`, `14.12.2026` (dateparser would
+# read `14.12` as a time of day).
+_DOTTED = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?(?!\d)")
+AWAY_LANGUAGES = ["en", "de", "fr", "es", "pt", "it", "nl", "sv"]  # as AUTO_SUBJECTS
+AWAY_DAYS = 180  # a return day further off than this is not read as one
+
+
+def return_day(text: str, sent: dt.date) -> dt.date | None:
+    """The latest day named in an automatic reply from the day it was sent up to half a year
+    on ("out until 14 December", "zurück am 14.12."): the partner's return; None when no
+    day with digits can be read (weekday names alone are too easily a false match)."""
+    found: list[dt.date] = []
+    for day, month, year in _DOTTED.findall(text):
+        full = int(year) + (2000 if len(year) == 2 else 0) if year else sent.year
+        try:
+            made = dt.date(full, int(month), int(day))
+        except ValueError:
+            continue
+        found.append(made if year or made >= sent else made.replace(year=sent.year + 1))
+    from dateparser.search import search_dates  # slow to import: only for automatic replies
+
+    rest = _DOTTED.sub(" ", text)[:2000]
+    settings = {
+        "RELATIVE_BASE": dt.datetime.combine(sent, dt.time()),
+        "PREFER_DATES_FROM": "future",
+        "DATE_ORDER": "DMY",
+    }
+    for words, moment in search_dates(rest, languages=AWAY_LANGUAGES, settings=settings) or []:
+        if any(ch.isdigit() for ch in words) and moment.time() == dt.time():
+            found.append(moment.date())
+    days = [d for d in found if sent <= d <= sent + dt.timedelta(days=AWAY_DAYS)]
+    return max(days, default=None)
+
+
 def _own_id(msg: Message) -> str:
     """The message's own Message-ID (`<...>`), or "" when it has none that reads as one."""
     found = _IDS.findall(" ".join(_raw(msg, "Message-ID")))
@@ -175,13 +210,16 @@ def classify(raw: bytes, known: Known) -> Verdict:
         to = addresses(msg, "To", "Cc", "Delivered-To")
         if known.unsubscribe_address.lower() in to:
             return Verdict("unsubscribe", partner, own_id, sent_at(msg), "asked to unsubscribe")
-    if is_automatic(msg):
-        return Verdict(
-            "ignored", partner, own_id, sent_at(msg), f"automatic answer: {subject[:60]}"
-        )
     threads = _IDS.findall(" ".join(_raw(msg, "In-Reply-To") + _raw(msg, "References")))
     threaded = next((known.sent_ids[i] for i in threads if i in known.sent_ids), "")
     who = threaded or partner
+    if is_automatic(msg):
+        when = sent_at(msg)
+        back = return_day(f"{subject}\n{own_words(msg)}", when.date()) if who and when else None
+        if back is not None:  # never engagement: follow-ups and check-ins wait (RULES.md)
+            said = f"automatic reply: back {back:%d %B %Y}, nothing goes before the day after"
+            return Verdict("away", who, own_id, when, said, back)
+        return Verdict("ignored", partner, own_id, when, f"automatic answer: {subject[:60]}")
     if who:
         words = own_words(msg)
         if asks_to_stop(words):  # an opt-out in their own words, never engagement

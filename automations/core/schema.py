@@ -79,6 +79,7 @@ SCHEMAS: dict[str, list[Column]] = {
         Column("referral_fee_pct", "percent"),
         Column("cadence_days", "whole"),
         Column("do_not_email", "bool"),
+        Column("snooze_until", "date"),
         Column("tags", "text"),
         Column("notes", "text"),
     ],

@@ -106,6 +106,8 @@ def scan(
         if verdict.kind == "ignored":
             continue
         key = verdict.message_id or f"{verdict.kind}:uid:{fetched.uidvalidity}:{uid}"
+        if verdict.kind == "away" and verdict.back:  # the engine reads the day off the key
+            key = f"away:{verdict.partner_email}:{verdict.back.isoformat()}"
         if key in seen:
             continue
         seen.add(key)
@@ -121,7 +123,7 @@ def scan(
                 "",
                 "",
                 "",
-                "skipped" if verdict.kind == UNREADABLE else verdict.kind,
+                "skipped" if verdict.kind in (UNREADABLE, "away") else verdict.kind,
                 verdict.detail,
             )
         )

@@ -33,6 +33,17 @@ class Due:
     items: pd.DataFrame = field(default_factory=lambda: NO_ITEMS)  # referral items
 
 
+def held_until(due: Due, until: np.ndarray, T: int) -> Due:
+    """`due` with nothing due before day `until` (NaN: no hold): what would be due sooner
+    falls due on that day instead (RULES.md: snooze, out of office)."""
+    holding = until > T  # NaN compares False: no hold
+    pending = due.now | ~np.isnan(due.next_day)
+    later = np.where(
+        holding & pending, np.fmax(np.where(due.now, until, due.next_day), until), due.next_day
+    )
+    return Due(due.now & ~holding, later, due.keys, due.items)
+
+
 def _none(n: int) -> np.ndarray:
     return np.full(n, np.nan)
 

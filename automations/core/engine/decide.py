@@ -40,15 +40,20 @@ def judge(F: Facts, rules: Rules, today: dt.date, options: DecideOptions) -> Ver
     check-in from the day it starts to fade)."""
     referrals, survey_escalation = actions.escalation(F, rules)
     fade = actions.fade(F, rules)
+    # Snoozed: no follow-up, check-in or survey before snooze_until; away (an automatic
+    # reply named a return day): no follow-up or check-in until the day after it.
+    back = f.nanmax(F.snooze, F.away + 1)
     return Verdicts(
         escalation=referrals,
         survey_escalation=survey_escalation,
         thank=actions.thank(F, rules),
         outcome=actions.outcome(F, rules),
-        follow_up=actions.follow_up(F, rules),
+        follow_up=actions.held_until(actions.follow_up(F, rules), back, F.T),
         fade=fade,
-        survey=actions.survey(F, rules, today, options.survey_enabled, fade.next_day),
-        nurture=actions.nurture(F, rules, fade.next_day),
+        survey=actions.held_until(
+            actions.survey(F, rules, today, options.survey_enabled, fade.next_day), F.snooze, F.T
+        ),
+        nurture=actions.held_until(actions.nurture(F, rules, fade.next_day), back, F.T),
     )
 
 

@@ -35,6 +35,8 @@ class Facts:
     status: np.ndarray
     first_contact: np.ndarray
     cadence_set: np.ndarray
+    snooze: np.ndarray  # snooze_until: no follow-up, check-in, survey or campaign before it
+    away: np.ndarray  # the day an automatic reply said the partner is back (RULES.md)
     do_not_email: np.ndarray
     error_blocked: np.ndarray
     handled: pd.Index
@@ -106,6 +108,7 @@ def gather(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     found |= _referrals(tables.referrals, found, T)
     log = f.log_view(tables.log, found["emails"], options.count_written)
     found |= _log(log, found["n"])
+    found["away"] = _away(log, found["n"])
     found |= _unsubscribes(tables.unsubscribes, found)
     found |= _contacts(tables, log, found, T)
     found |= _survey(tables, options, found, T)
@@ -131,6 +134,7 @@ def _partners(tables: Tables, options: DecideOptions) -> dict[str, Any]:
         "status": P["status"].to_numpy(dtype=object),
         "first_contact": f.day_numbers(P["first_contact"]),
         "cadence_set": P["cadence_days"].to_numpy(dtype="float64"),
+        "snooze": f.day_numbers(P["snooze_until"]),
         "do_not_email": P["do_not_email"].to_numpy(dtype=bool),
         "error_blocked": emails.isin(list(tables.blocked)),
         "fee_pct": P["referral_fee_pct"].to_numpy(dtype="float64"),
@@ -204,6 +208,17 @@ def _log(L: f.LogView, n: int) -> dict[str, Any]:
         "blocked_day": f.group_max(L.code[refused], L.day[refused], n),
         "blocked_status": blocked_status,
     }
+
+
+def _away(L: f.LogView, n: int) -> np.ndarray:
+    """The latest return day an automatic reply named (Log action `away`, its key ending in
+    the ISO day), per partner; NaN where none."""
+    rows = (L.code >= 0) & (L.action == "away")
+    if not rows.any():
+        return np.full(n, np.nan)
+    days = pd.Series(L.key[rows].to_numpy(dtype=object)).str.rsplit(":", n=1).str[-1]
+    back = f.day_numbers(pd.to_datetime(days, format="%Y-%m-%d", errors="coerce"))
+    return f.group_max(L.code[rows], back, n)
 
 
 def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> dict[str, Any]:

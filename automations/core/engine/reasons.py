@@ -167,8 +167,14 @@ def _none(x: _Context, rows: list[int]) -> None:
     F, c = x.F, x.c
     last_email, next_due = f.iso_dates(F.last_email), f.iso_dates(c.next_due)
     last_inbound = f.iso_dates(F.last_inbound)
+    snooze, away = f.iso_dates(F.snooze), f.iso_dates(F.away)
     for i in rows:
-        if c.waiting[i]:
+        then = f"; next {c.next_kind[i]} due {next_due[i]}" if c.next_kind[i] else ""
+        if F.snooze[i] > F.T:
+            x.out[i] = f"snoozed until {snooze[i]}{then}"
+        elif F.away[i] >= F.T:
+            x.out[i] = f"away until {away[i]} (an automatic reply said so){then}"
+        elif c.waiting[i]:
             x.out[i] = (
                 f"{c.waiting[i]} waits: last email on {last_email[i]}; due {next_due[i]} "
                 f"({x.rules.min_days_between_emails} days between emails)"
