@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from automations.core.engine.rules import Rules
 from automations.core.values import ValueProblem, parse_email
 from automations.core.vocabulary import Kind
+from automations.core.window import SendWindow, parse_window
 from automations.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/partners.toml")
@@ -71,6 +72,16 @@ class MailSettings:
     # The kinds that wait for the user's approval (EMAIL.md, review): "all", "none" or a list.
     review: tuple[str, ...] = ()
     review_expires_days: int = 14
+    bcc: tuple[str, ...] = ()  # a CRM's logging address, say: a recipient, never a header
+    cc_owner: bool = False  # the relationship owner in Cc when they are not the sender
+    send_days: tuple[str, ...] = ()  # "mon" … "sun"; empty: every day
+    send_hours: str = ""  # "09:00-17:00" in the configured timezone; empty: any hour
+    holidays: tuple[str, ...] = ()  # dates partner mail waits, "2026-12-25"
+
+    @property
+    def window(self) -> SendWindow:
+        """When partner mail may go (checked when the config is read)."""
+        return parse_window(self.send_days, self.send_hours, self.holidays)
 
 
 @dataclass(frozen=True)
@@ -291,6 +302,11 @@ def _check_addresses(settings: Settings) -> None:
             parse_email(value)
         except ValueProblem as exc:
             raise ConfigError(f"config key {key!r}: {exc}") from None
+    for value in settings.mail.bcc:
+        try:
+            parse_email(value)
+        except ValueProblem as exc:
+            raise ConfigError(f"config key 'mail.bcc': {exc}") from None
 
 
 def base_dir_for(config_path: Path) -> Path:
@@ -305,6 +321,12 @@ def parse_settings(data: dict[str, Any], base_dir: Path) -> Settings:
     settings = dataclasses.replace(settings, base_dir=base_dir)
     _check_tabs(settings.sheet.tabs)
     _check_addresses(settings)
+    try:
+        parse_window(settings.mail.send_days, settings.mail.send_hours, settings.mail.holidays)
+    except ValueError as exc:
+        raise ConfigError(
+            f"config keys 'mail.send_days', 'mail.send_hours', 'mail.holidays': {exc}"
+        ) from None
     for name in (settings.timezone, settings.schedule.timezone):
         if name:
             try:

@@ -24,6 +24,7 @@ from automations.jobs.sending import (
     Progress,
     exit_code,
     prepare,
+    within_window,
 )
 from automations.jobs.session import Session, send_all, sending_summary, session, write_sheet
 from automations.jobs.wiring import (
@@ -168,6 +169,8 @@ def run_campaign(
             result.to_send = prepared.ready
         if not send:
             return result
+        result.to_send, waits = within_window(settings, result.to_send, today, clock())
+        result.warnings += [waits] if waits else []
         result.report = send_all(settings, s, result.to_send, clock, result.warnings, progress)
         entries = result.report.entries
         table = None

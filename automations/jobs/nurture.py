@@ -33,6 +33,7 @@ from automations.jobs.sending import (
     prepare,
     stamp,
     with_log_rows,
+    within_window,
 )
 from automations.jobs.session import (
     RunSummary,
@@ -226,6 +227,8 @@ def run_nurture(
             )
         if not options.send:
             return result
+        result.to_send, waits = within_window(settings, result.to_send, today, now)
+        result.warnings += [waits] if waits else []
         result.report = send_all(
             settings, s, result.to_send, clock, result.warnings, progress, mailer
         )

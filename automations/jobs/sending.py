@@ -30,6 +30,7 @@ from automations.core.render import Rendered, TemplateFault, Templates
 from automations.core.schema import LOG_COLUMNS
 from automations.core.tables import RawSheet, normalise_header
 from automations.core.vocabulary import NEVER_AGAIN
+from automations.core.window import when_said
 from automations.core.wording import opening
 from automations.errors import LoginNeeded, ToolkitError
 from automations.jobs.wiring import letterhead, mail_capabilities
@@ -280,6 +281,28 @@ def deliver(
         journal.record(done)
         journal.keep_openings(openings)
     return report
+
+
+def within_window(
+    settings: Settings, ready: list[Prepared], today: dt.date, now: dt.datetime
+) -> tuple[list[Prepared], str]:
+    """What may go now: outside `[mail] send_days`, `send_hours` and `holidays` partner
+    mail waits (owners' mail never does), and the note says until when (EMAIL.md). The
+    moment is `now` on the day decided for (`--today` moves it)."""
+    window = settings.mail.window
+    moment = now if today == now.date() else dt.datetime.combine(today, now.timetz())
+    if window.always or window.open_at(moment):
+        return ready, ""
+    held = [p for p in ready if not p.draft.internal]
+    if not held:
+        return ready, ""
+    opens = window.next_open(moment)
+    when = when_said(opens, moment) if opens else "when [mail] send_days allow it"
+    note = (
+        f"{len(held)} partner email(s) wait: {moment:%A %H:%M} is outside the send window "
+        f"([mail] send_days, send_hours, holidays); they go with the first run from {when}"
+    )
+    return [p for p in ready if p.draft.internal], note
 
 
 def exit_code(

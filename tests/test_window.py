@@ -1,0 +1,105 @@
+"""Send windows and copies (EMAIL.md, "Copies, windows and alerts"): partner mail waits
+outside `[mail] send_days`, `send_hours` and `holidays`; owners' mail never does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from automations.cli import main
+from automations.core.sample import SENDER
+from automations.core.window import SendWindow, parse_window
+from tests.conftest import set_keys, use_smtp
+from tests.projects import SheetProject, email_rows
+from tests.smtp_server import SmtpServer
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
+
+
+def run(project: SheetProject, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main([*args, "--config", str(project / "config" / "partners.toml")])
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+def next_weekday(day: int) -> dt.date:
+    today = dt.date.today()
+    return today + dt.timedelta(days=(day - today.weekday()) % 7)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> SheetProject:
+    return SheetProject(tmp_path)
+
+
+def set_list(project: SheetProject, key: str, values: list[str]) -> None:
+    config = project / "config" / "partners.toml"
+    text = config.read_text(encoding="utf-8")
+    listed = ", ".join(f'"{v}"' for v in values)
+    config.write_text(text.replace("[mail]\n", f"[mail]\n{key} = [{listed}]\n", 1), "utf-8")
+
+
+def test_a_saturday_run_sends_the_escalation_and_no_partner_email_and_says_when(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    set_list(project, "send_days", WEEKDAYS)
+    saturday = next_weekday(5)
+    code, out = run(project, capsys, "nurture", "--send", "--today", saturday.isoformat())
+    assert code == 0, out
+    assert [r.rcpt_tos for r in smtp_server.recorder.received] == [[SENDER]]  # the escalation
+    monday = saturday + dt.timedelta(days=2)
+    assert "partner email(s) wait: Saturday" in out
+    assert f"the first run from Monday {monday.day} {monday:%B} at 00:00" in out
+    assert not [r for r in email_rows(project.log_rows()) if r["action"] != "escalation"]
+    code, out = run(project, capsys, "nurture", "--send", "--today", monday.isoformat())
+    assert len(smtp_server.recorder.received) > 5  # Monday: the partner emails go
+
+
+def test_on_a_holiday_partner_mail_waits(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    today = dt.date.today()
+    set_list(project, "holidays", [today.isoformat()])
+    code, out = run(project, capsys, "nurture", "--send")
+    assert code == 0
+    names = sorted(p.name.split("-")[0] for p in (project / "outbox").glob("*.eml"))
+    assert names == ["escalation"]
+    assert "is outside the send window" in out
+
+
+def test_a_window_that_is_not_one_is_a_config_error_naming_the_keys(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_keys(project / "config" / "partners.toml", "mail", send_hours="17:00-09:00")
+    code, out = run(project, capsys, "check")
+    assert code == 2
+    assert "'mail.send_hours'" in out and "ends before it starts" in out
+
+
+@given(
+    st.datetimes(min_value=dt.datetime(2026, 1, 1), max_value=dt.datetime(2027, 12, 31)),
+    st.sets(st.integers(0, 6), min_size=1),
+    st.integers(0, 22),
+)
+def test_the_window_opens_at_the_first_allowed_moment(
+    moment: dt.datetime, days: set[int], start: int
+) -> None:
+    window = SendWindow(frozenset(days), dt.time(start), dt.time(start + 1))
+    opens = window.next_open(moment)
+    assert opens is not None and opens >= moment and window.open_at(opens)
+    step = moment
+    while step < opens - dt.timedelta(minutes=30):  # nothing open before it
+        assert not window.open_at(step)
+        step += dt.timedelta(minutes=30)
+
+
+def test_window_words() -> None:
+    w = parse_window(["Mon", "tuesday"], "09:00-17:00", ["2026-12-25"])
+    assert w.days == frozenset({0, 1}) and w.start == dt.time(9) and w.end == dt.time(17)
+    with pytest.raises(ValueError, match="'someday' is not a day"):
+        parse_window(["someday"], "", [])
