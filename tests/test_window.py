@@ -103,3 +103,62 @@ def test_window_words() -> None:
     assert w.days == frozenset({0, 1}) and w.start == dt.time(9) and w.end == dt.time(17)
     with pytest.raises(ValueError, match="'someday' is not a day"):
         parse_window(["someday"], "", [])
+
+
+# --- copies --------------------------------------------------------------------------------------
+
+DANA = "dana@northwind.example"  # her thank-you is due today
+OWNER = "sam@rivera-consulting.example"
+CRM = "log@crm.example"
+
+
+def test_cc_owner_is_a_header_and_a_recipient_and_bcc_only_a_recipient(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    set_keys(project / "config" / "partners.toml", "mail", cc_owner=True)
+    set_list(project, "bcc", [CRM])
+    project.set_partner(DANA, "owner", OWNER)
+    code, out = run(project, capsys, "nurture", "--send")
+    assert code == 0, out
+    [thank] = [r for r in smtp_server.recorder.received if r.rcpt_tos[0] == DANA]
+    assert thank.rcpt_tos == [DANA, OWNER, CRM]
+    assert thank.message["Cc"] == OWNER and "Bcc" not in thank.message
+    assert CRM.encode() not in thank.raw  # a Bcc leaves no trace in the message
+    others = [
+        r for r in smtp_server.recorder.received if r.rcpt_tos[0] not in (DANA, OWNER, SENDER)
+    ]
+    assert others and all(r.rcpt_tos[1:] == [CRM] and "Cc" not in r.message for r in others)
+    owners = [r for r in smtp_server.recorder.received if r.rcpt_tos[0] in (SENDER, OWNER)]
+    assert owners and all(len(r.rcpt_tos) == 1 for r in owners)  # owners' mail: no copies
+    [logged] = [r for r in email_rows(project.log_rows()) if r["key"].startswith(f"thank:{DANA}")]
+    assert logged["detail"].endswith(f"copies to {OWNER}, {CRM}")
+
+
+def test_an_unsubscribe_from_a_copys_address_does_not_block_the_partner() -> None:
+    from automations.core.replies import Known, classify
+    from tests.imap_messages import message
+
+    known = Known(
+        partners=frozenset({DANA}),
+        sent_ids={"<pa.1@rivera-consulting.example>": DANA},
+        unsubscribe_address=SENDER,
+        copies=frozenset({OWNER, CRM}),
+    )
+    for sender in (OWNER, CRM):
+        raw = message(
+            sender,
+            SENDER,
+            "unsubscribe",
+            in_reply_to="<pa.1@rivera-consulting.example>",
+            body="unsubscribe",
+        )
+        assert classify(raw, known).kind == "ignored"
+    raw = message(
+        DANA,
+        SENDER,
+        "unsubscribe",
+        in_reply_to="<pa.1@rivera-consulting.example>",
+        body="unsubscribe",
+    )
+    assert classify(raw, known).kind == "unsubscribe"

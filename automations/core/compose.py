@@ -109,6 +109,8 @@ class Draft:
     thread_subject: str = ""
     subject: str = ""  # overrides the template's subject (campaign files)
     inline: tuple[tuple[str, bytes], ...] = ()  # (Content-ID, PNG) images the HTML shows
+    cc: tuple[tuple[str, str], ...] = ()  # (name, email) in the Cc header ([mail] cc_owner)
+    bcc: tuple[str, ...] = ()  # recipients no header names ([mail] bcc)
 
     @property
     def internal(self) -> bool:

@@ -186,6 +186,13 @@ def _set(msg: EmailMessage, name: str, value: str) -> None:
         msg[name] = value
 
 
+def _copies(draft: Draft) -> str:
+    """The Cc header's value: each copy as `Name <email>`, checked like the To."""
+    return ",\r\n ".join(
+        _wire_address(f"the Cc address {email}", name, email) for name, email in draft.cc
+    )
+
+
 def subject_of(draft: Draft, rendered: Rendered) -> str:
     """The Subject: a campaign override, `Re:` on a follow-up, else the template's."""
     subject = draft.subject or rendered.subject
@@ -204,6 +211,7 @@ def check_headers(
     _address(f"the name or email of {draft.to_email}", draft.to_name, draft.to_email)
     _single_line("the subject", subject_of(draft, rendered))
     _single_line("the thread", draft.thread_message_id)
+    _copies(draft)
 
 
 def build_message(
@@ -223,6 +231,8 @@ def build_message(
             "To",
             _wire_address(f"the name or email of {draft.to_email}", draft.to_name, draft.to_email),
         )
+        if draft.cc:
+            msg.set_raw("Cc", _copies(draft))
         for name in ("Reply-To",) if "Reply-To" in fixed else ():
             msg.set_raw(name, fixed[name])
         subject = _single_line("the subject", subject_of(draft, rendered))

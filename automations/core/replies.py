@@ -52,6 +52,7 @@ class Known:
     partners: frozenset[str]  # partner emails, lower case
     sent_ids: Mapping[str, str]  # our Message-ID -> the partner it went to
     unsubscribe_address: str  # where List-Unsubscribe mail arrives
+    copies: frozenset[str] = frozenset()  # the owners in Cc and the Bcc addresses
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,9 @@ def classify(raw: bytes, known: Known) -> Verdict:
         return bounce
     senders = addresses(msg, "From", "Sender", "Reply-To")
     partner = next((a for a in senders if a in known.partners), "")
+    if not partner and any(a in known.copies for a in addresses(msg, "From")):
+        # A copy's answer (the owner, a CRM) is never the partner's: no reply, no opt-out.
+        return Verdict("ignored", "", own_id, sent_at(msg), "from a copy's recipient")
     subject = " ".join(header_text(msg, "Subject").split())
     if partner and subject.lower() == "unsubscribe":
         to = addresses(msg, "To", "Cc", "Delivered-To")

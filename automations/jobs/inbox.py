@@ -43,6 +43,14 @@ def known_from(tables: Tables, settings: Settings) -> Known:
         partners=frozenset(str(e).lower() for e in tables.partners["email"]),
         sent_ids=dict(zip(ours["message_id"], ours["partner_email"], strict=True)),
         unsubscribe_address=settings.sender.reply_to or settings.sender.email,
+        copies=frozenset(
+            [b.lower() for b in settings.mail.bcc]
+            + (
+                [str(o).lower() for o in tables.partners["owner"] if o]
+                if settings.mail.cc_owner
+                else []
+            )
+        ),
     )
 
 

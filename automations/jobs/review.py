@@ -34,7 +34,14 @@ from automations.core.review import (
 from automations.core.tables import normalise_header
 from automations.core.wording import opening
 from automations.jobs.proposals import decide, moved
-from automations.jobs.sending import Caps, DeliveryReport, Prepared, prepare, stamp
+from automations.jobs.sending import (
+    Caps,
+    DeliveryReport,
+    Prepared,
+    prepare,
+    stamp,
+    with_copies,
+)
 from automations.jobs.session import Session
 from automations.jobs.wiring import letterhead
 
@@ -242,6 +249,7 @@ def approved_prepared(
         body = stored.get_body(("plain",))
         text = body.get_content() if body is not None else ""
         rendered = Rendered(p.subject, str(text), "")
+        d = with_copies(d, settings, head.sender.email)  # Cc is in the bytes; Bcc is not
         out.append(Approved(d, rendered, p.subject, p.ident, head.sender, {}, now, p.data))
     return out
 

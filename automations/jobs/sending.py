@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from functools import cached_property
 from typing import Any
@@ -77,6 +77,12 @@ class Prepared:
         return wire_email(self.draft.to_email)
 
     @property
+    def copies(self) -> tuple[str, ...]:
+        """The copies' addresses as they travel: Cc (the owner), then Bcc."""
+        listed = [email for _, email in self.draft.cc] + list(self.draft.bcc)
+        return tuple(dict.fromkeys(wire_email(e) for e in listed if e != self.draft.to_email))
+
+    @property
     def name(self) -> str:
         """kind-recipient-id: how the outbox names the file."""
         ident = self.message_id.strip("<>").split("@")[0].removeprefix("pa.")[:12]
@@ -110,6 +116,7 @@ def prepare(
         out.faults.append(f"template error, no {name} email sent ({count} held back): {fault}")
     head = letterhead(settings)
     unsubscribe = head.unsubscribe
+    rendered = [(with_copies(d, settings, head.sender.email), r) for d, r in rendered]
     for draft, result in rendered:
         if draft.template in broken:
             continue
@@ -131,6 +138,20 @@ def prepare(
             )
         )
     return out
+
+
+def with_copies(draft: Draft, settings: Settings, sender: str) -> Draft:
+    """A partner email with `[mail] cc_owner` (the owner in Cc when not the sender) and
+    `[mail] bcc`; owners' mail goes without (EMAIL.md, "Copies, windows and alerts")."""
+    if draft.internal:
+        return draft
+    owner = draft.context.get("owner") or {}
+    email = str(owner.get("email") or "").lower()
+    cc: tuple[tuple[str, str], ...] = ()
+    if settings.mail.cc_owner and email and email != sender.lower():
+        cc = ((str(owner.get("name") or ""), email),)
+    bcc = tuple(b.lower() for b in settings.mail.bcc)
+    return replace(draft, cc=cc, bcc=bcc) if cc or bcc else draft
 
 
 def not_sent(draft: Draft, why: object) -> str:
@@ -259,7 +280,7 @@ def deliver(
             done = []
             known.update((k, "pending") for k in p.draft.keys)  # a key twice in a run goes once
             try:
-                delivery = mailer.send(data, wire_email(sender), p.recipient, p.name)
+                delivery = mailer.send(data, wire_email(sender), p.recipient, p.name, p.copies)
             except (MailError, LoginNeeded) as exc:
                 # A refused sign-in happens before the SMTP transaction: certainly not sent.
                 failed = [e.moved("failed", str(exc), stamp(clock())) for e in pending]

@@ -36,8 +36,11 @@ class Mailer(Protocol):
     backend: str
     capabilities: Capabilities
 
-    def send(self, data: bytes, sender: str, recipient: str, name: str) -> Delivery:
-        """Deliver one message (its bytes) to one recipient; `name` says which, for files.
+    def send(
+        self, data: bytes, sender: str, recipient: str, name: str, copies: tuple[str, ...] = ()
+    ) -> Delivery:
+        """Deliver one message (its bytes) to one recipient and its `copies` (Cc and Bcc
+        addresses, extra envelope recipients); `name` says which, for files.
 
         Raises MailError only when the backend cannot be used at all.
         """

@@ -29,13 +29,16 @@ class MemoryMailer:
     sent: list[Sent] = field(default_factory=list)
     backend: str = "memory"
 
-    def send(self, data: bytes, sender: str, recipient: str, name: str) -> Delivery:
+    def send(
+        self, data: bytes, sender: str, recipient: str, name: str, copies: tuple[str, ...] = ()
+    ) -> Delivery:
         """Keep the message (or refuse it as planned)."""
         if self.down:
             raise MailError("the in-memory mail server is down (as the test planned)")
         if recipient in self.refuse:
             return Delivery("failed", self.refuse[recipient])
         self.sent.append(Sent(sender, recipient, data))
+        self.sent.extend(Sent(sender, copy, data) for copy in copies)
         return Delivery("sent", "250 kept in memory")
 
     def close(self) -> None:

@@ -24,8 +24,11 @@ class OutboxMailer:
         self.folder = folder
         self.written: list[Path] = []
 
-    def send(self, data: bytes, sender: str, recipient: str, name: str) -> Delivery:
-        """Write the message as a file; its name says what and to whom."""
+    def send(
+        self, data: bytes, sender: str, recipient: str, name: str, copies: tuple[str, ...] = ()
+    ) -> Delivery:
+        """Write the message as a file; its name says what and to whom (and the Log detail
+        which copies would go, as Bcc leaves no trace in the file)."""
         name = _UNSAFE.sub("_", name) + ".eml"
         target = self.folder / name
         try:
@@ -39,7 +42,8 @@ class OutboxMailer:
                 f"cannot write to the outbox {self.folder}: {exc.strerror or exc}"
             ) from exc
         self.written.append(target)
-        return Delivery("written", f"{self.folder.name}/{name}")
+        also = f"; copies to {', '.join(copies)}" if copies else ""
+        return Delivery("written", f"{self.folder.name}/{name}{also}")
 
     def close(self) -> None:
         """Nothing to release."""

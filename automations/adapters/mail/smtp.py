@@ -271,14 +271,16 @@ class SmtpMailer:
                 self.sleep(wait)
         self._last_start = self.clock()
 
-    def send(self, data: bytes, sender: str, recipient: str, name: str) -> Delivery:
+    def send(
+        self, data: bytes, sender: str, recipient: str, name: str, copies: tuple[str, ...] = ()
+    ) -> Delivery:
         """One SMTP transaction for the message `data`, retried on temporary failures."""
         last = ""
         for attempt in range(self.attempts):
             if attempt:
                 self.sleep(self.backoff * 2 ** (attempt - 1))
             try:
-                return self._transaction(data, sender, recipient)
+                return self._transaction(data, sender, recipient, copies)
             except _Retry as exc:
                 last = str(exc)
                 self._drop()
@@ -288,7 +290,9 @@ class SmtpMailer:
                     ) from None
         return Delivery("failed", f"temporary failure, gave up after {self.attempts} tries: {last}")
 
-    def _transaction(self, data: bytes, sender: str, recipient: str) -> Delivery:
+    def _transaction(
+        self, data: bytes, sender: str, recipient: str, copies: tuple[str, ...] = ()
+    ) -> Delivery:
         self._pace()
         conn = self._ready()
         conn.end_of_data_sent = False
@@ -314,9 +318,15 @@ class SmtpMailer:
             if code not in (250, 251):
                 self._refused("RCPT TO", code, reply, conn)
                 return Delivery("failed", f"{code} {_text(reply)}")
+            said = []
+            for copy in copies:  # a refused copy never costs the partner their email
+                code, reply = conn.rcpt(copy)
+                took = code in (250, 251)
+                said.append(copy if took else f"{copy} refused ({code} {_text(reply)})")
             code, reply = conn.data(data)
             if code == 250:
-                return Delivery("sent", f"{code} {_text(reply)}")
+                also = f"; copies to {', '.join(said)}" if said else ""
+                return Delivery("sent", f"{code} {_text(reply)}{also}")
             if conn.end_of_data_sent:
                 self._refused("the message", code, reply, conn)
             else:
