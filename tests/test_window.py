@@ -162,3 +162,21 @@ def test_an_unsubscribe_from_a_copys_address_does_not_block_the_partner() -> Non
         body="unsubscribe",
     )
     assert classify(raw, known).kind == "unsubscribe"
+
+
+def test_cron_says_when_a_sending_job_is_scheduled_outside_the_send_hours(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project / "config" / "partners.toml"
+    set_keys(config, "mail", send_hours="09:00-17:00")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace(
+            'jobs = { nurture = "09:00" }', 'jobs = { nurture = "07:00", digest = "monday 08:00" }'
+        ),
+        encoding="utf-8",
+    )
+    code, out = run(project, capsys, "cron")
+    assert code == 0
+    assert "# nurture at 07:00 runs outside [mail] send_days/send_hours" in out
+    assert "# digest" not in out

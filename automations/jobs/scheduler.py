@@ -107,7 +107,24 @@ def cron_lines(settings: Settings, project: Path, partners: str) -> list[str]:
             f"{slot.minute} {slot.hour} * * {day} cd {folder} && {partners} {command} "
             f">> partners.log 2>&1"
         )
+        lines += outside_window(settings, slot)
     return lines
+
+
+def outside_window(settings: Settings, slot: Slot) -> list[str]:
+    """A comment when a job that emails partners is scheduled outside `[mail] send_hours`
+    or `send_days`: its partner emails would wait for the next run inside them."""
+    window = settings.mail.window
+    if slot.job in ("digest", "health", "replies") or window.always:
+        return []
+    at = dt.time(slot.hour, slot.minute)
+    days = [slot.weekday] if slot.weekday is not None else list(range(7))
+    if window.start <= at < window.end and any(d in window.days for d in days):
+        return []
+    return [
+        f"# {slot.job} at {at:%H:%M} runs outside [mail] send_days/send_hours: its partner "
+        "emails wait for a run inside them (owners' mail goes)"
+    ]
 
 
 class History:
