@@ -427,3 +427,12 @@ def test_review_off_sends_as_before(
     assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
     assert len(to_partners(smtp_server)) == PARTNER_EMAILS
     assert not proposals(project)
+
+
+def test_a_long_preview_is_cut_at_a_word_with_an_ellipsis() -> None:
+    from automations.jobs.review import shortened
+
+    text = "It's been a while since we last spoke " * 10
+    cut = shortened(text.strip(), 60)
+    assert cut == "It's been a while since we last spoke It's been a while …"
+    assert shortened("Short enough.", 60) == "Short enough."

@@ -479,7 +479,7 @@ def digest_drafts(
     rules: Rules,
     count_written: bool,
     chart: Callable[[list[tuple[str, int, int]]], bytes] | None = None,
-    waiting: Mapping[str, list[str]] | None = None,
+    waiting: Mapping[str, list[tuple[str, str]]] | None = None,
 ) -> list[Draft]:
     """One digest per owner for this ISO week, with the chart inline when `chart` is given
     and what waits for the owner's approval (`waiting`, by owner)."""
@@ -491,10 +491,18 @@ def digest_drafts(
         key = idempotency.digest(owner, today)
         if key in handled:
             continue
+        mine = (waiting or {}).get(str(owner).lower(), [])
         summary = digest_context(
-            owner, emails, tables, decisions.health, today, rules, count_written
+            owner,
+            emails,
+            tables,
+            decisions.health,
+            today,
+            rules,
+            count_written,
+            {p for p, _ in mine},
         )
-        summary["waiting"] = (waiting or {}).get(str(owner).lower(), [])
+        summary["waiting"] = [line for _, line in mine]
         inline: tuple[tuple[str, bytes], ...] = ()
         if chart is not None:
             tag = hashlib.sha256(owner.encode()).hexdigest()[:10]

@@ -146,6 +146,7 @@ def digest_context(
     today: dt.date,
     rules: Rules,
     count_written: bool,
+    waiting: set[str] | None = None,
 ) -> dict[str, Any]:
     """What the digest template shows for one owner (`count_written`: on the outbox a
     `written` row counts as done; on SMTP it never reached anyone)."""
@@ -165,7 +166,7 @@ def digest_context(
         + (f": “{r['subject']}”" if r["subject"] else "")
         for r in _records(done_rows.drop_duplicates("message_id"))
     ]
-    due = _coming(h, today)
+    due = _coming(h[~h["email"].isin(list(waiting or ()))], today)  # those wait for approval
     escalations = [
         f"{r['name']}: {r.get('escalation_reason') or r['reason']}"
         for r in _records(h[h["action"] == "escalate"])

@@ -100,10 +100,12 @@ WAITING_WORDS = {
 }
 
 
-def waiting_lines(proposals: Sequence[Proposal], today: dt.date) -> dict[str, list[str]]:
-    """For each owner, the open proposals in words, oldest first, for the digest (EMAIL.md,
-    review): "thank-you to Dana Whitfield, waiting since 3 December"."""
-    out: dict[str, list[str]] = {}
+def waiting_lines(
+    proposals: Sequence[Proposal], today: dt.date
+) -> dict[str, list[tuple[str, str]]]:
+    """For each owner, the open proposals as (partner, words), oldest first, for the digest
+    (EMAIL.md, review): "thank-you to Dana Whitfield, waiting since 3 December"."""
+    out: dict[str, list[tuple[str, str]]] = {}
     for p in sorted(proposals, key=lambda p: (p.proposed_at, p.number, p.ident)):
         if p.status not in OPEN:
             continue
@@ -115,7 +117,7 @@ def waiting_lines(proposals: Sequence[Proposal], today: dt.date) -> dict[str, li
             line = f"{what}: you asked to see it again {on_day(p.later_until, today)}"
         else:
             line = f"{what}, waiting since {since.removeprefix('on ')}"
-        out.setdefault(p.owner, []).append(line)
+        out.setdefault(p.owner, []).append((p.partners[0] if p.partners else p.to_email, line))
     return out
 
 

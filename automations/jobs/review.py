@@ -190,7 +190,7 @@ def proposals_of(
             to_name=d.to_name,
             owner=owner,
             subject=p.subject,
-            preview=" ".join(opening(p.rendered.text).split())[:300],
+            preview=shortened(" ".join(opening(p.rendered.text).split()), 300),
             why=d.why,
             proposed_at=stamp(now),
             data=p.as_bytes(),
@@ -198,6 +198,13 @@ def proposals_of(
         out.append(proposal)
         entries += moved(proposal, "proposed", f"waits for approval: {d.why}", now, run_id)
     return out, entries
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text` cut at the last whole word before `limit` characters, with "…" when cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 def review_emails(

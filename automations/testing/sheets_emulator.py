@@ -59,6 +59,9 @@ class Fault:
     message: str = ""
 
 
+PAYLOAD_LIMIT = 10_485_760  # Google refuses a larger request body with a 400
+
+
 class SheetsEmulator:
     """The emulator: spreadsheets in memory behind a real HTTP server on 127.0.0.1."""
 
@@ -175,6 +178,9 @@ class SheetsEmulator:
                         503: "The service is currently unavailable.",
                     }.get(fault.status, "Fault injected by the emulator.")
                     return fault.status, ApiError(fault.status, message).body()
+            if len(body) > PAYLOAD_LIMIT:  # as Google answers (seen in the field)
+                message = f"Request payload size exceeds the limit: {PAYLOAD_LIMIT} bytes."
+                return 400, ApiError(400, message).body()
             try:
                 return 200, self._route(method, parts.path, query, json.loads(body) if body else {})
             except ApiError as exc:

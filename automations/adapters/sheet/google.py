@@ -39,7 +39,10 @@ GOOGLE = "https://sheets.googleapis.com"
 ATTEMPTS = 5  # tries per request on 429, 5xx and timeouts
 BACKOFF = 1.0  # seconds before the second try; doubles, with jitter (about 15 s in all)
 TIMEOUT = 30.0
-MAX_REQUEST_BYTES = 2_000_000  # Google's advice for one request; a larger Health is split
+# Google sets no hard limit but advises 2 MB, and refuses bodies over 10 MiB ("Request
+# payload size exceeds the limit: 10485760 bytes"). 8 MB keeps a run at four requests up to
+# a Health of about 30,000 rows (a 1M-cell sheet); a larger Health is split in pieces.
+MAX_REQUEST_BYTES = 8_000_000
 HEADROOM = 500  # rows added when Health outgrows its grid, so that is rare
 # Spreadsheet locales that write dates day first / year first; the rest (en_US...) month first.
 _YMD = ("zh", "ja", "ko", "hu", "lt", "sv", "mn", "fa")
