@@ -254,6 +254,8 @@ def set_keys(config: Path, section: str, **values: Any) -> None:
 
 
 def _toml(key: str, value: Any) -> str:
+    if isinstance(value, list):
+        return f"{key} = [{', '.join(repr(str(v)).replace(chr(39), chr(34)) for v in value)}]"
     if isinstance(value, bool):
         return f"{key} = {'true' if value else 'false'}"
     if isinstance(value, int | float):

@@ -11,7 +11,7 @@ import pytest
 
 from automations.cli import main
 from automations.core.sample import SENDER
-from tests.conftest import ImapServer, use_imap, use_smtp
+from tests.conftest import ImapServer, set_keys, use_imap, use_smtp
 from tests.imap_messages import message
 from tests.projects import SheetProject, email_rows
 from tests.smtp_server import SmtpServer
@@ -160,11 +160,7 @@ class FeedServer:
 
 
 def use_calendar(project: SheetProject, *sources: str) -> None:
-    config = project / "config" / "partners.toml"
-    listed = ", ".join(f'"{s}"' for s in sources)
-    config.write_text(
-        config.read_text(encoding="utf-8") + f"\n[calendar]\nics = [{listed}]\n", encoding="utf-8"
-    )
+    set_keys(project / "config" / "partners.toml", "calendar", ics=list(sources))
 
 
 def test_past_meetings_in_a_calendar_feed_are_touches_recorded_once(

@@ -37,10 +37,7 @@ def project(tmp_path: Path) -> SheetProject:
 
 
 def set_list(project: SheetProject, key: str, values: list[str]) -> None:
-    config = project / "config" / "partners.toml"
-    text = config.read_text(encoding="utf-8")
-    listed = ", ".join(f'"{v}"' for v in values)
-    config.write_text(text.replace("[mail]\n", f"[mail]\n{key} = [{listed}]\n", 1), "utf-8")
+    set_keys(project / "config" / "partners.toml", "mail", **{key: values})
 
 
 def test_a_saturday_run_sends_the_escalation_and_no_partner_email_and_says_when(
