@@ -253,7 +253,7 @@ def main() -> int:
             if size == 100_000:
                 ok &= health < 30
     print(
-        "target (health within 2x of the floor; 10M cells under 30 s and 2 GB):",
+        "target (health within 2x of its floor, under 30 s at 10M cells; every run under 2 GB):",
         "met" if ok else "NOT met",
     )
     return 0 if ok else 1
