@@ -14,6 +14,7 @@ from PIL import Image as PILImage
 
 from automations.adapters.sheet.xlsx import XlsxBackend, toolkit_path
 from automations.config import Tabs
+from automations.core.schema import LOG_COLUMNS
 from automations.errors import SheetError
 
 TODAY = dt.date(2026, 6, 15)
@@ -290,18 +291,7 @@ def test_a_run_stopped_after_writing_an_archive_reads_no_row_twice(tmp_path: Pat
     assert [r[1] for r in log[1:]] == [f"run{n}" for n in range(19)]
 
 
-LOG_HEADER = (
-    "timestamp",
-    "run_id",
-    "action",
-    "partner_email",
-    "key",
-    "template",
-    "subject",
-    "message_id",
-    "status",
-    "detail",
-)
+LOG_HEADER = LOG_COLUMNS
 
 
 def log_row(n: int) -> list[str]:
