@@ -287,16 +287,26 @@ def reply(sender: str, body: str, in_reply_to: str = "") -> bytes:
     )
 
 
-def test_a_reply_from_the_owner_sends_1_and_3_and_skips_2(
+@pytest.fixture
+def proposed_with_inbox(
     project: SheetProject,
     imap_server: ImapServer,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> None:
+) -> ImapServer:
+    """The project reading a real inbox, after a first run proposed the partner emails."""
     use_imap(project, imap_server, monkeypatch)
     assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    return imap_server
+
+
+def test_a_reply_from_the_owner_sends_1_and_3_and_skips_2(
+    project: SheetProject,
+    proposed_with_inbox: ImapServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     listed = numbered(project)
-    imap_server.append(reply(SENDER, "send 1 3\nskip 2", review_email_id(project)))
+    proposed_with_inbox.append(reply(SENDER, "send 1 3\nskip 2", review_email_id(project)))
     code, out = run(project, "nurture", "--send", capsys=capsys)
     assert code == 0, out
     written = {p.name.split("-", 1)[1].rsplit("-", 1)[0] for p in (project / "outbox").glob("*")}
@@ -312,18 +322,15 @@ def test_a_reply_from_the_owner_sends_1_and_3_and_skips_2(
 @pytest.mark.parametrize("stranger", [True, False], ids=["another address", "not a reply"])
 def test_a_reply_from_another_address_or_not_in_reply_changes_nothing_and_is_logged_ignored(
     project: SheetProject,
-    imap_server: ImapServer,
-    monkeypatch: pytest.MonkeyPatch,
+    proposed_with_inbox: ImapServer,
     capsys: pytest.CaptureFixture[str],
     stranger: bool,
 ) -> None:
-    use_imap(project, imap_server, monkeypatch)
-    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
     if stranger:
         raw = reply("mallory@elsewhere.example", "send 1 3\nskip 2", review_email_id(project))
     else:
         raw = reply(SENDER, "send 1 3\nskip 2")
-    imap_server.append(raw)
+    proposed_with_inbox.append(raw)
     assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
     assert len(list((project / "outbox").glob("*.eml"))) == 2  # escalation and review only
     assert {p.status for p in proposals(project)} == {"waiting"}
@@ -337,14 +344,11 @@ def test_a_reply_from_another_address_or_not_in_reply_changes_nothing_and_is_log
 
 def test_a_proposal_approved_after_the_partner_replied_is_withdrawn_and_not_sent(
     project: SheetProject,
-    imap_server: ImapServer,
-    monkeypatch: pytest.MonkeyPatch,
+    proposed_with_inbox: ImapServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    use_imap(project, imap_server, monkeypatch)
-    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
     follow_up = proposal_to(project, PRIYA)
-    imap_server.append(
+    proposed_with_inbox.append(
         message(
             "Priya Raman <priya@stackwise.example>",
             SENDER,

@@ -132,33 +132,24 @@ def test_cc_owner_is_a_header_and_a_recipient_and_bcc_only_a_recipient(
     assert logged["detail"].endswith(f"copies to {OWNER}, {CRM}")
 
 
-def test_an_unsubscribe_from_a_copys_address_does_not_block_the_partner() -> None:
+@pytest.mark.parametrize(
+    ("sender", "kind"), [(OWNER, "ignored"), (CRM, "ignored"), (DANA, "unsubscribe")]
+)
+def test_an_unsubscribe_from_a_copys_address_does_not_block_the_partner(
+    sender: str, kind: str
+) -> None:
     from automations.core.replies import Known, classify
     from tests.imap_messages import message
 
+    ours = "<pa.1@rivera-consulting.example>"
     known = Known(
         partners=frozenset({DANA}),
-        sent_ids={"<pa.1@rivera-consulting.example>": DANA},
+        sent_ids={ours: DANA},
         unsubscribe_address=SENDER,
         copies=frozenset({OWNER, CRM}),
     )
-    for sender in (OWNER, CRM):
-        raw = message(
-            sender,
-            SENDER,
-            "unsubscribe",
-            in_reply_to="<pa.1@rivera-consulting.example>",
-            body="unsubscribe",
-        )
-        assert classify(raw, known).kind == "ignored"
-    raw = message(
-        DANA,
-        SENDER,
-        "unsubscribe",
-        in_reply_to="<pa.1@rivera-consulting.example>",
-        body="unsubscribe",
-    )
-    assert classify(raw, known).kind == "unsubscribe"
+    raw = message(sender, SENDER, "unsubscribe", in_reply_to=ours, body="unsubscribe")
+    assert classify(raw, known).kind == kind
 
 
 def test_cron_says_when_a_sending_job_is_scheduled_outside_the_send_hours(

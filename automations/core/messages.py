@@ -233,8 +233,8 @@ def build_message(
         )
         if draft.cc:
             msg.set_raw("Cc", _copies(draft))
-        for name in ("Reply-To",) if "Reply-To" in fixed else ():
-            msg.set_raw(name, fixed[name])
+        if "Reply-To" in fixed:
+            msg.set_raw("Reply-To", fixed["Reply-To"])
         subject = _single_line("the subject", subject_of(draft, rendered))
         if subject.isascii() and len(subject) < _LONGEST_LINE:
             _set(msg, "Subject", subject)

@@ -12,6 +12,7 @@ from typing import Any
 
 from automations.core import keys as keyspace
 from automations.core.compose import Draft, Letterhead, base_context
+from automations.core.digest import ACTION_WORDS
 from automations.core.values import ValueProblem, parse_date
 from automations.core.wording import as_date, on_day, when
 
@@ -90,14 +91,9 @@ class Proposal:
         ]
 
 
-WAITING_WORDS = {
-    "thank": "thank-you to",
-    "outcome": "outcome note to",
-    "follow_up": "follow-up to",
-    "survey": "survey to",
-    "nurture": "check-in with",
-    "outreach": "outreach to",
-}
+def review_order(p: Proposal) -> tuple[str, int, str]:
+    """Oldest first, and within one run in the review email's numbering."""
+    return (p.proposed_at, p.number or 10**6, p.ident)
 
 
 def waiting_lines(
@@ -106,17 +102,16 @@ def waiting_lines(
     """For each owner, the open proposals as (partner, words), oldest first, for the digest
     (EMAIL.md, review): "thank-you to Dana Whitfield, waiting since 3 December"."""
     out: dict[str, list[tuple[str, str]]] = {}
-    for p in sorted(proposals, key=lambda p: (p.proposed_at, p.number, p.ident)):
+    for p in sorted(proposals, key=review_order):
         if p.status not in OPEN:
             continue
-        what = f"{WAITING_WORDS.get(p.kind, p.kind.replace('_', '-') + ' to')} {p.to_name or p.to_email}"
-        since = when(p.proposed_day, today)
+        what = f"{ACTION_WORDS.get(p.kind, p.kind + ' to')} {p.to_name or p.to_email}"
         if p.status == "approved":
             line = f"{what}: approved, goes with the next run"
         elif p.status == "later":
             line = f"{what}: you asked to see it again {on_day(p.later_until, today)}"
         else:
-            line = f"{what}, waiting since {since.removeprefix('on ')}"
+            line = f"{what}, waiting since {when(p.proposed_day, today).removeprefix('on ')}"
         out.setdefault(p.owner, []).append((p.partners[0] if p.partners else p.to_email, line))
     return out
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from automations.adapters.journal import Journal
 from automations.adapters.lock import RunLock
 from automations.config import Settings
-from automations.core.review import OPEN, Decision, Proposal
+from automations.core.review import OPEN, Decision, Proposal, review_order
 from automations.errors import ToolkitError
 from automations.jobs.proposals import decide
 from automations.jobs.sending import Clock
@@ -39,8 +39,7 @@ def waiting(settings: Settings) -> list[Proposal]:
         found = [p for p in journal.proposals() if p.status in OPEN]
     finally:
         journal.close()
-    # In the review email's order within a run, so a number there matches this listing.
-    return sorted(found, key=lambda p: (p.proposed_at, p.number or 10**6, p.ident))
+    return sorted(found, key=review_order)  # numbered as in the review email
 
 
 def shown(p: Proposal) -> str:

@@ -11,7 +11,7 @@ from automations.adapters.journal import Entry, Journal
 from automations.config import Settings
 from automations.core.tables import Tables
 from automations.core.touches import meetings
-from automations.jobs.inbox import touch_entry
+from automations.jobs.inbox import new_touches
 
 
 @dataclass
@@ -20,7 +20,6 @@ class CalendarOutcome:
 
     entries: list[Entry] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
-    meetings: int = 0
 
 
 def scan_calendars(
@@ -43,12 +42,7 @@ def scan_calendars(
         except CalendarError as exc:
             out.faults.append(str(exc))
             continue
-        for touch in meetings(events, partners, now):
-            out.meetings += 1
-            if touch.key in seen:
-                continue
-            seen.add(touch.key)
-            out.entries.append(touch_entry(touch, run_id))
+        out.entries += new_touches(meetings(events, partners, now), seen, run_id)
     if writing:
         journal.record(out.entries)
     return out

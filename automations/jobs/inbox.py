@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from automations.adapters.auth import OAuthTokens
@@ -119,22 +120,7 @@ def scan(
         if key in seen:
             continue
         seen.add(key)
-        out.entries.append(
-            Entry(
-                # The message's own date (when the partner answered), never in the future:
-                # a sender's clock may run ahead.
-                stamp(min(verdict.when, now) if verdict.when else now),
-                run_id,
-                "inbox" if verdict.kind == UNREADABLE else verdict.kind,
-                verdict.partner_email,
-                key,
-                "",
-                "",
-                "",
-                "skipped" if verdict.kind in (UNREADABLE, "away") else verdict.kind,
-                verdict.detail,
-            )
-        )
+        out.entries.append(verdict_entry(verdict, key, now, run_id))
     out.entries += settled
     if writing:
         journal.record(out.entries)
@@ -172,51 +158,61 @@ def scan_sent(
         try:
             found = sent_touches(raw, known.partners, known.sent_ids, folder)
         except Exception as exc:  # one malformed message must not stop every run after it
-            verdict = unreadable(raw, uid, folder, exc)
             key = f"inbox:uid:{folder}:{fetched.uidvalidity}:{uid}"
             if key not in seen:
                 seen.add(key)
                 out.entries.append(
-                    Entry(
-                        stamp(now),
-                        run_id,
-                        "inbox",
-                        "",
-                        key,
-                        "",
-                        "",
-                        "",
-                        "skipped",
-                        verdict.detail,
-                    )
+                    verdict_entry(unreadable(raw, uid, folder, exc), key, now, run_id)
                 )
             continue
-        for touch in found:
-            out.counts["emailed"] += 1
-            if touch.key in seen:
-                continue
-            seen.add(touch.key)
-            out.entries.append(touch_entry(touch, run_id))
+        out.counts["emailed"] += len(found)
+        out.entries += new_touches(found, seen, run_id)
     if writing:
         journal.record(out.entries)
         journal.set_inbox_cursor(folder, fetched.uidvalidity, fetched.last_uid)
     return out
 
 
-def touch_entry(touch: Touch, run_id: str) -> Entry:
-    """A touch nobody typed, as its Log row (action `touch`)."""
+def verdict_entry(verdict: Verdict, key: str, now: dt.datetime, run_id: str) -> Entry:
+    """An inbox message's Log row: dated by the message (when the partner answered), never
+    in the future, as a sender's clock may run ahead; an unreadable one is `inbox skipped`."""
     return Entry(
-        stamp(touch.when),
+        stamp(min(verdict.when, now) if verdict.when else now),
         run_id,
-        "touch",
-        touch.partner_email,
-        touch.key,
+        "inbox" if verdict.kind == UNREADABLE else verdict.kind,
+        verdict.partner_email,
+        key,
         "",
-        touch.subject,
-        touch.message_id,
-        touch.status,
-        touch.detail,
+        "",
+        "",
+        "skipped" if verdict.kind in (UNREADABLE, "away") else verdict.kind,
+        verdict.detail,
     )
+
+
+def new_touches(touches: Iterable[Touch], seen: set[str], run_id: str) -> list[Entry]:
+    """The Log rows (action `touch`) of the touches whose key is not in `seen` yet, each
+    once; `seen` takes their keys."""
+    out = []
+    for touch in touches:
+        if touch.key in seen:
+            continue
+        seen.add(touch.key)
+        out.append(
+            Entry(
+                stamp(touch.when),
+                run_id,
+                "touch",
+                touch.partner_email,
+                touch.key,
+                "",
+                touch.subject,
+                touch.message_id,
+                touch.status,
+                touch.detail,
+            )
+        )
+    return out
 
 
 def unreadable(raw: bytes, uid: int, folder: str, exc: Exception) -> Verdict:

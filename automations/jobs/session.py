@@ -146,20 +146,16 @@ def session(
             merged = with_log_rows(raw, log_title, missing)
             tables = tables_from(settings, merged, today)
             run_id = _run_id(now)
-            inbox = None
+            inbox = calendar = None
             if read_inbox and settings.imap.host:
                 inbox = mailbox.scan(settings, journal, tables, now, run_id, writing)
-                if inbox.entries:
-                    missing = [*missing, *inbox.entries]
-                    merged = with_log_rows(merged, log_title, inbox.entries)
-                    tables = tables_from(settings, merged, today)
-            calendar = None
             if read_inbox and settings.calendar.ics:
                 calendar = scan_calendars(settings, journal, tables, now, run_id, writing)
-                if calendar.entries:
-                    missing = [*missing, *calendar.entries]
-                    merged = with_log_rows(merged, log_title, calendar.entries)
-                    tables = tables_from(settings, merged, today)
+            found = [*(inbox.entries if inbox else []), *(calendar.entries if calendar else [])]
+            if found:  # what the inbox and calendars add is decided on: one more read of it
+                missing = [*missing, *found]
+                merged = with_log_rows(merged, log_title, found)
+                tables = tables_from(settings, merged, today)
             yield Session(
                 backend,
                 journal,

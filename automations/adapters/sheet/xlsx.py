@@ -31,6 +31,7 @@ OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted .xlsx, and old 
 ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 # A workbook cannot hold C0 control characters (a server's reply may carry one).
 ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+_ARCHIVE = re.compile(r".*\.log-(\d{4,})\.xlsx")
 LOG_CHUNK = 5_000  # Log rows per archive file; the toolkit file keeps under 2x this many
 WRITE_OPTIONS = {
     "constant_memory": True,
@@ -153,14 +154,16 @@ class XlsxBackend:
         found[self.tabs.log] = [list(LOG_COLUMNS), *log]
         return RawSheet(found)
 
-    def _archives(self) -> list[Path]:
+    def _archives(self) -> list[tuple[int, Path]]:
+        """(number, path) of each archive, oldest first."""
         found = self.toolkit.parent.glob(f"{self.toolkit.stem}.log-*.xlsx")
-        return sorted(p for p in found if re.fullmatch(r".*\.log-\d{4,}\.xlsx", p.name))
+        numbered = (_ARCHIVE.fullmatch(p.name) for p in found)
+        return sorted((int(m[1]), self.toolkit.with_name(m[0])) for m in numbered if m)
 
     def _archived_log(self) -> list[list[list[Any]]]:
         """Each archive's Log rows, oldest archive first."""
         out = []
-        for path in self._archives():
+        for _, path in self._archives():
             workbook = _open(path)
             try:
                 out.append(_log_records(_rows(workbook, self.tabs.log)))
@@ -213,8 +216,7 @@ class XlsxBackend:
         )
         live = [*self._kept_log, *log_rows]
         while len(live) >= 2 * self.log_chunk:
-            archives = self._archives()
-            number = int(archives[-1].name.rsplit("-", 1)[1].split(".")[0]) + 1 if archives else 1
+            number = max((n for n, _ in self._archives()), default=0) + 1
             chunk = [list(LOG_COLUMNS), *live[: self.log_chunk]]
             _write_book(archive_path(self.toolkit, number), [(self.tabs.log, chunk)])
             live = live[self.log_chunk :]
