@@ -7,7 +7,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from automations.core import values as v
@@ -228,6 +228,8 @@ ADDRESSES = st.builds(
 
 
 @given(ADDRESSES)
+@example("0@00--0.com")  # a label reserved for IDNA: found by chance once, pinned for ever
+@example("a@xn--nxasmq6b.com")
 def test_the_fast_email_path_accepts_only_what_email_validator_accepts_and_reads_it_alike(
     address: str,
 ) -> None:

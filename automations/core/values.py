@@ -285,7 +285,12 @@ def plain_email(text: str) -> str | None:
     None when only email-validator can tell."""
     if len(text) > 254 or not _PLAIN_EMAIL.fullmatch(text):
         return None
-    if text.rpartition(".")[2].lower() in _SPECIAL_USE:
+    domain = text.rpartition("@")[2]
+    if domain.rpartition(".")[2].lower() in _SPECIAL_USE:
+        return None
+    # A label with `--` in its third and fourth places is reserved for IDNA (`xn--`):
+    # only email-validator can tell whether it is a valid one (`0@00--0.com` is not).
+    if any(label[2:4] == "--" for label in domain.split(".")):
         return None
     return text.lower()
 
