@@ -172,7 +172,10 @@ def held(F: Facts, rules: Rules) -> np.ndarray:
 
 def survey(F: Facts, rules: Rules, today: dt.date, enabled: bool, fading_from: np.ndarray) -> Due:
     """Active partners, old enough, not surveyed or answering this quarter nor lately."""
-    eligible = (F.status == "active") & ~F.soft & ~F.hard & enabled
+    # RULES.md: age ≥ survey_min_age_days, so a partnership of unknown age (no first_contact,
+    # no touch) is never old enough, even when a survey answer of its own is on file.
+    known_age = ~np.isnan(F.age)
+    eligible = (F.status == "active") & ~F.soft & ~F.hard & known_age & enabled
     q_first = f.day_number(f.quarter_start(today))
     made = np.full(F.n, "", dtype=object)
     made[eligible] = keys.survey(F.email[eligible], keys.quarter_label(today))

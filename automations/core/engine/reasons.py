@@ -32,8 +32,9 @@ def _first_per_partner(frame: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndar
     return first, count
 
 
-def _n(x: float) -> int:
-    return int(x)
+def _n(x: float) -> str:
+    """A whole number of days for a sentence; a reason never stops a run over a missing day."""
+    return str(int(x)) if np.isfinite(x) else "an unknown number of"
 
 
 class _Referrals:
@@ -126,7 +127,7 @@ def _follow_up(x: _Context, rows: list[int]) -> None:
     for i in rows:
         x.out[i] = (
             f"outreach on {outreach[i]} unanswered for {_n(F.T - F.outreach_day[i])} days "
-            f"(follow-up {_n(F.fu_n[i]) + 1} of {x.rules.max_follow_ups})"
+            f"(follow-up {int(F.fu_n[i]) + 1} of {x.rules.max_follow_ups})"
         )
 
 
