@@ -210,9 +210,10 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         f"{len(t.survey)} survey responses, {len(t.log)} log rows read; "
         f"{len(result.problems)} problem(s)"
     )
-    login = maintenance.check_mail(settings)
-    if login:
-        print(login)
+    login, cannot = maintenance.check_mail(settings)
+    print(login)
+    for line in cannot:
+        print(f"partners: {line}", file=sys.stderr)
     for line in login_job.sign_in_lines(settings):
         print(line)
     if result.inbox is not None and not result.inbox.error:
@@ -233,7 +234,12 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     for line in report.old_proposals(approval.waiting(settings), today):
         print(line)
     troubled = (
-        result.problems or result.faults or template_faults or result.uncertain or sample_sender
+        result.problems
+        or result.faults
+        or template_faults
+        or result.uncertain
+        or sample_sender
+        or cannot
     )
     return EXIT_PROBLEMS if troubled else EXIT_OK
 

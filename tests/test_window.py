@@ -132,6 +132,43 @@ def test_cc_owner_is_a_header_and_a_recipient_and_bcc_only_a_recipient(
     assert logged["detail"].endswith(f"copies to {OWNER}, {CRM}")
 
 
+WIDE_CRM = "jörg@crm.example"  # characters beyond ASCII before the @: needs SMTPUTF8
+
+
+def test_a_bcc_beyond_ascii_is_left_out_on_a_server_without_smtputf8_and_check_says_so(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 22, item 5: it passed `partners check`, then stopped the run with `internal
+    # error` and a false `uncertain` on the first partner email.
+    use_smtp(project, smtp_server)
+    set_list(project, "bcc", [WIDE_CRM])
+    code, out = run(project, capsys, "check")
+    assert code == 1
+    assert f"partners: [mail] bcc '{WIDE_CRM}' will be left out of every email" in out
+    code, out = run(project, capsys, "nurture", "--send")
+    assert code == 0, out
+    assert "internal error" not in out and "uncertain" not in out
+    partners = [r for r in smtp_server.recorder.received if r.rcpt_tos[0] != SENDER]
+    assert len(partners) > 5 and all(len(r.rcpt_tos) == 1 for r in partners)
+    [logged] = [r for r in email_rows(project.log_rows()) if r["key"].startswith(f"thank:{DANA}")]
+    assert logged["status"] == "sent"
+    assert f"{WIDE_CRM} left out (characters beyond ASCII before the @" in logged["detail"]
+
+
+def test_copies_beyond_ascii_go_with_smtputf8_when_the_server_offers_it(
+    project: SheetProject, utf8_smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, utf8_smtp_server)
+    set_keys(project / "config" / "partners.toml", "mail", cc_owner=True)
+    set_list(project, "bcc", [WIDE_CRM])
+    project.set_partner(DANA, "owner", "zoë@rivera-consulting.example")
+    code, out = run(project, capsys, "nurture", "--send")
+    assert code == 0, out
+    [thank] = [r for r in utf8_smtp_server.recorder.received if r.rcpt_tos[0] == DANA]
+    assert thank.rcpt_tos == [DANA, "zoë@rivera-consulting.example", WIDE_CRM]
+    assert thank.message["Cc"] == "zoë@rivera-consulting.example"
+
+
 @pytest.mark.parametrize(
     ("sender", "kind"), [(OWNER, "ignored"), (CRM, "ignored"), (DANA, "unsubscribe")]
 )

@@ -222,7 +222,7 @@ def build_message(
     now: dt.datetime,
 ) -> EmailMessage:
     """The message as it is sent; raise HeaderProblem when a value cannot go in a header."""
-    utf8 = needs_smtputf8(sender.email, draft.to_email)
+    utf8 = needs_smtputf8(sender.email, draft.to_email, *(email for _, email in draft.cc))
     msg = EmailMessage(policy=STRICT_UTF8 if utf8 else STRICT)
     try:
         fixed = _fixed_headers(sender.reply_to, unsubscribe["mailto"], unsubscribe.get("url", ""))

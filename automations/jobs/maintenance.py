@@ -9,6 +9,7 @@ from automations.adapters.imap import InboxError
 from automations.adapters.journal import Entry
 from automations.config import Settings
 from automations.core.engine import arrays
+from automations.core.messages import wire_email
 from automations.errors import ConfigError, ToolkitError
 from automations.jobs import inbox as mailbox
 from automations.jobs.sending import (
@@ -120,15 +121,25 @@ def run_replies(settings: Settings, clock: Clock) -> RepliesResult:
         return RepliesResult(s.inbox, write_sheet(s, None, [], summary))
 
 
-def check_mail(settings: Settings) -> str:
-    """Log in to the SMTP server (and leave) to prove the settings work; a line saying so."""
+def check_mail(settings: Settings) -> tuple[str, list[str]]:
+    """Log in to the SMTP server (and leave) to prove the settings work: a line saying so,
+    and what the settings ask that this server cannot do."""
     mailer = open_mailer(settings)
     if not mailer.capabilities.delivers:
-        return f"mail: outbox folder {settings.mail.outbox_dir}/ (nothing leaves this machine)"
+        return f"mail: outbox folder {settings.mail.outbox_dir}/ (nothing leaves this machine)", []
     from automations.adapters.mail.smtp import SmtpMailer
 
     assert isinstance(mailer, SmtpMailer)
     mailer.open()
+    utf8 = mailer.offers_smtputf8()
     mailer.close()
     who = f" as {settings.mail.username}" if settings.mail.username else ""
-    return f"mail: connected to {mailer.where}{who} ({settings.mail.security}): OK"
+    line = f"mail: connected to {mailer.where}{who} ({settings.mail.security}): OK"
+    # Said here, not found out on the first send (EMAIL.md, copies).
+    cannot = [
+        f"[mail] bcc {b!r} will be left out of every email: it has {mailer.no_utf8_copy}; "
+        "use an address with only ASCII before the @"
+        for b in settings.mail.bcc
+        if not (utf8 or wire_email(b).isascii())
+    ]
+    return line, cannot

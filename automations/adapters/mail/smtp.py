@@ -123,6 +123,18 @@ class SmtpMailer:
         except _Retry as exc:
             raise MailError(f"cannot connect to the SMTP server {self.where}: {exc}") from exc
 
+    @property
+    def no_utf8_copy(self) -> str:
+        """Why a copy with characters beyond ASCII before the @ cannot go through this server."""
+        return (
+            f"characters beyond ASCII before the @, and the mail server {self.where} "
+            "does not offer SMTPUTF8 to carry them"
+        )
+
+    def offers_smtputf8(self) -> bool:
+        """Whether the open connection can carry addresses beyond ASCII (for `partners check`)."""
+        return self._conn is not None and bool(self._conn.has_extn("smtputf8"))
+
     def close(self) -> None:
         """Say QUIT and close the connection."""
         conn, self._conn = self._conn, None
@@ -296,16 +308,16 @@ class SmtpMailer:
         self._pace()
         conn = self._ready()
         conn.end_of_data_sent = False
-        options: list[str] = []
-        if not (sender.isascii() and recipient.isascii()):
-            if not conn.has_extn("smtputf8"):
-                return Delivery(
-                    "failed",
-                    f"the address {recipient if not recipient.isascii() else sender} has "
-                    f"characters beyond ASCII before the @, and the mail server {self.where} "
-                    "does not offer SMTPUTF8 to carry it; ask the partner for another address",
-                )
-            options = ["SMTPUTF8"]
+        utf8 = bool(conn.has_extn("smtputf8"))
+        if not utf8 and not (sender.isascii() and recipient.isascii()):
+            return Delivery(
+                "failed",
+                f"the address {recipient if not recipient.isascii() else sender} has "
+                f"characters beyond ASCII before the @, and the mail server {self.where} "
+                "does not offer SMTPUTF8 to carry it; ask the partner for another address",
+            )
+        everyone = (sender, recipient, *copies)
+        options = ["SMTPUTF8"] if utf8 and not all(a.isascii() for a in everyone) else []
         try:
             code, reply = conn.mail(sender, options)
             if code != 250:
@@ -320,6 +332,9 @@ class SmtpMailer:
                 return Delivery("failed", f"{code} {_text(reply)}")
             said = []
             for copy in copies:  # a refused copy never costs the partner their email
+                if not (utf8 or copy.isascii()):
+                    said.append(f"{copy} left out ({self.no_utf8_copy})")
+                    continue
                 code, reply = conn.rcpt(copy)
                 took = code in (250, 251)
                 said.append(copy if took else f"{copy} refused ({code} {_text(reply)})")
