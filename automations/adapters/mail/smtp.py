@@ -347,6 +347,9 @@ class SmtpMailer:
             else:
                 self._refused("DATA", code, reply, conn)
             return Delivery("failed", f"message refused: {code} {_text(reply)}")
+        except UnicodeEncodeError as exc:  # an address smtplib cannot write: nothing went out
+            self._drop()
+            return Delivery("failed", f"an address cannot be written for the server: {exc}")
         except smtplib.SMTPServerDisconnected as exc:
             if conn.end_of_data_sent:
                 self._drop()
