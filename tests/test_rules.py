@@ -388,6 +388,21 @@ def test_an_automatic_reply_with_a_return_day_holds_the_follow_up_until_the_day_
     assert action(back) == "follow_up"
 
 
+def test_an_automatic_reply_with_a_return_day_holds_the_survey_until_the_day_after() -> None:
+    # Issue 22, item 7: "away until 2026-12-14 … next survey due 2026-12-13" was said.
+    s = Sheet().partner().touch(10, direction="in")
+    s.log.append(
+        [f"{ago(1)}T09:00:00+00:00", "r", "away", P, f"away:{P}:{in_days(3)}"]
+        + ["", "", "", "skipped", "automatic reply: back on …"]
+    )
+    row = s.row(survey=True)
+    assert row["action"] == "none"
+    assert row["reason"] == (
+        f"away until {in_days(3)} (an automatic reply said so); next survey due {in_days(4)}"
+    )
+    assert row["next_due"] == pd.Timestamp(in_days(4))
+
+
 # --- nurture and cadence -----------------------------------------------------------------------
 
 

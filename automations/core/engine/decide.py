@@ -41,7 +41,7 @@ def judge(F: Facts, rules: Rules, today: dt.date, options: DecideOptions) -> Ver
     referrals, survey_escalation = actions.escalation(F, rules)
     fade = actions.fade(F, rules)
     # Snoozed: no follow-up, check-in or survey before snooze_until; away (an automatic
-    # reply named a return day): no follow-up or check-in until the day after it.
+    # reply named a return day): none of them until the day after it.
     back = f.nanmax(F.snooze, F.away + 1)
     return Verdicts(
         escalation=referrals,
@@ -51,7 +51,7 @@ def judge(F: Facts, rules: Rules, today: dt.date, options: DecideOptions) -> Ver
         follow_up=actions.held_until(actions.follow_up(F, rules), back, F.T),
         fade=fade,
         survey=actions.held_until(
-            actions.survey(F, rules, today, options.survey_enabled, fade.next_day), F.snooze, F.T
+            actions.survey(F, rules, today, options.survey_enabled, fade.next_day), back, F.T
         ),
         nurture=actions.held_until(actions.nurture(F, rules, fade.next_day), back, F.T),
     )
