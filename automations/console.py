@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 from collections import Counter
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -483,13 +484,33 @@ def review_lines(run: ReviewRun | None, settings: Settings) -> list[str]:
     withdrawn = {e.message_id: e.detail for e in run.entries if e.status == "withdrawn"}
     for detail in withdrawn.values():
         lines.append(f"A proposal was withdrawn and will not be sent: {detail}.")
-    earlier = [p for p in run.waiting if p not in run.proposed]
+    earlier = [p for p in run.waiting if p not in run.proposed and p.status != "approved"]
     if earlier:
         oldest = min(p.proposed_at[:10] for p in earlier)
         lines.append(
             f"{len(earlier)} earlier proposal(s) still wait for your decision (the oldest "
             f"since {oldest})."
         )
+    return lines + approved_lines(p for p in run.waiting if p.status == "approved")
+
+
+def approved_lines(approved: Iterable[Proposal]) -> list[str]:
+    """What was approved and has not gone yet, and when it goes (EMAIL.md, review)."""
+    campaigns: Counter[str] = Counter()
+    other = 0
+    for p in approved:
+        campaign = next((k.split(":")[1] for k in p.keys if k.startswith("campaign:")), "")
+        if campaign:
+            campaigns[campaign] += 1
+        else:
+            other += 1
+    lines = [
+        f"{n} approved outreach email(s) of campaign {name} go with its next run "
+        f"(`partners campaign` with its file and --send)."
+        for name, n in sorted(campaigns.items())
+    ]
+    if other:
+        lines.append(f"{other} approved email(s) go with the next sending run.")
     return lines
 
 

@@ -176,3 +176,42 @@ def test_a_snoozed_partner_waits_for_a_campaign_until_the_day(
     in_eleven = (dt.date.today() + dt.timedelta(days=11)).isoformat()
     run(folder, capsys, "campaign", campaign, "--send", "--today", in_eleven)
     assert "pro1@agency1.example" in written(folder)
+
+
+def test_two_overlapping_campaigns_under_review_propose_each_prospect_once_and_send_on_approval(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 23: the second campaign proposed the same prospects again, and after approval its
+    # run stopped on `Cannot compare NaT with datetime.date` (a partner with no inbound).
+    config = folder / "config" / "partners.toml"
+    text = config.read_text(encoding="utf-8").replace('review = "none"', 'review = ["outreach"]')
+    config.write_text(text, encoding="utf-8")
+    campaigns = folder / "config" / "campaigns"
+    narrow, wide = campaigns / "narrow.toml", campaigns / "wide.toml"
+    narrow.write_text(
+        'name = "narrow"\ntemplate = "outreach"\n[audience]\n'
+        'company = ["Agency 1", "Agency 2", "Agency 3"]\n'
+    )
+    wide.write_text('name = "wide"\ntemplate = "outreach"\n[audience]\nstatus = "prospect"\n')
+    code, out, err = run(folder, capsys, "campaign", str(narrow), "--send")
+    assert code == 0, out + err
+    assert "Proposed 3 email(s) for your approval" in out
+    code, out, err = run(folder, capsys, "campaign", str(wide), "--send")
+    assert code == 0, out + err
+    left_out = [line for line in err.splitlines() if "is left out" in line]
+    assert len(left_out) == 3 and all("already waits for your approval" in x for x in left_out)
+    assert "Proposed 27 email(s) for your approval" in out
+    code, out, err = run(folder, capsys, "review", "--all")
+    assert code == 0, out + err
+    assert "Recorded: 30 to send." in out
+    assert "3 approved outreach email(s) of campaign narrow go with its next run" in out
+    assert "27 approved outreach email(s) of campaign wide go with its next run" in out
+    assert "still wait for your decision" not in out
+    for campaign in (narrow, wide):
+        code, out, err = run(folder, capsys, "campaign", str(campaign), "--send")
+        assert code == 0 and "internal error" not in err, out + err
+    reached = written(folder)
+    assert len(reached) == 30 and len(set(reached)) == 30
+    for campaign in (narrow, wide):
+        run(folder, capsys, "campaign", str(campaign), "--send")
+    assert written(folder) == reached  # nothing twice

@@ -288,3 +288,38 @@ def test_names_and_quarters_read_as_said() -> None:
 def test_the_opening_quoted_leaves_out_greeting_and_sign_off() -> None:
     text = "Hi Priya,\n\nI'm Alex. I build sites.\n\nWould you be up for a call?\n\nBest,\nAlex\n"
     assert opening(text) == "I'm Alex. I build sites.\n\nWould you be up for a call?"
+
+
+BLANKS = st.sampled_from([None, float("nan"), __import__("pandas").NaT, ""])
+
+
+@given(
+    last_inbound=st.one_of(BLANKS, st.dates(dt.date(2020, 1, 1), dt.date(2030, 1, 1))),
+    action=st.sampled_from(["none", "blocked", "nurture", "thank", "fix row"]),
+)
+def test_a_withdraw_reason_is_said_whatever_is_blank_in_the_partners_health_row(
+    last_inbound: Any, action: str
+) -> None:
+    # Issue 23: a partner without any inbound (NaT in Health) stopped a campaign run with
+    # `Cannot compare NaT with datetime.date`; every blank must read as blank.
+    from automations.core.review import Proposal, withdraw_reason
+
+    proposal = Proposal(
+        ident="<pa.1@x.example>",
+        keys=("campaign:c:pat@partner.example",),
+        kind="outreach",
+        template="outreach",
+        partners=("pat@partner.example",),
+        to_email="pat@partner.example",
+        to_name="Pat",
+        owner="",
+        subject="Hello",
+        preview="",
+        why="",
+        proposed_at="2026-06-01T09:00:00+00:00",
+    )
+    health = {"last_inbound": last_inbound, "action": action, "reason": "why"}
+    said = withdraw_reason(health, proposal, dt.date(2026, 6, 15))
+    known = isinstance(last_inbound, dt.date) and last_inbound == last_inbound  # NaT is a date
+    replied = known and last_inbound >= dt.date(2026, 6, 1)
+    assert said.startswith("the partner replied") is replied

@@ -19,6 +19,8 @@ OPENING_CHARACTERS = 320
 
 def as_date(value: Any) -> dt.date | None:
     """A template cell as a date, or None for a blank."""
+    if value != value:  # NaT (a datetime too) and NaN: a blank the sheet reader left
+        return None
     if isinstance(value, dt.datetime):
         return value.date()
     return value if isinstance(value, dt.date) else None

@@ -13,6 +13,7 @@ from automations.core.audience import Audience, Campaign, parse_campaign, select
 from automations.core.engine.decide import decide
 from automations.core.engine.decisions import Decisions
 from automations.core.render import TemplateFault, Templates, TemplateSource
+from automations.core.review import OPEN, Proposal
 from automations.core.tables import Problem
 from automations.errors import ConfigError
 from automations.jobs import review as review_job
@@ -114,6 +115,26 @@ def _drafts(
     return drafts, faults
 
 
+def _not_proposed_elsewhere(
+    drafts: list[compose.Draft], proposals: list[Proposal], prefix: str
+) -> tuple[list[compose.Draft], list[str]]:
+    """The drafts whose partner has no open proposal of another campaign or kind: two
+    overlapping campaigns never propose one partner twice (EMAIL.md, review)."""
+    elsewhere = {
+        p.to_email.lower(): p
+        for p in proposals
+        if p.status in OPEN and not all(k.startswith(prefix) for k in p.keys)
+    }
+    kept = [d for d in drafts if d.to_email.lower() not in elsewhere]
+    notes = [
+        f"{d.to_email} is left out: an email to them ({elsewhere[d.to_email.lower()].kind}) "
+        "already waits for your approval"
+        for d in drafts
+        if d.to_email.lower() in elsewhere
+    ]
+    return kept, notes
+
+
 def run_campaign(
     settings: Settings,
     today: dt.date,
@@ -142,10 +163,12 @@ def run_campaign(
         drafts, result.faults = _drafts(
             campaign, s, decisions, settings, today, audience.due, str(path)
         )
+        prefix = f"campaign:{campaign.name}:"
+        drafts, waiting = _not_proposed_elsewhere(drafts, s.journal.proposals(), prefix)
+        result.warnings += waiting
         bounds = [b for b in (limit, campaign.limit) if b is not None]
         bound = min(bounds) if bounds else None
         if send and (settings.mail.review or s.journal.has_proposals()):
-            prefix = f"campaign:{campaign.name}:"
             run = review_job.prepare_run(
                 settings,
                 s,
