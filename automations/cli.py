@@ -431,18 +431,15 @@ def _resolve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _review(args: argparse.Namespace, settings: Settings) -> int:
+    today = _today(args, settings)
     chosen: dict[str, Decision] = {}
     if args.all:
         chosen.update((p.ident, Decision("send")) for p in approval.waiting(settings))
     chosen.update((k, Decision("send")) for k in args.send)
     chosen.update((k, Decision("skip")) for k in args.skip)
     for key, day in args.later:
-        try:
-            chosen[key] = Decision("later", dt.date.fromisoformat(day))
-        except ValueError:
-            raise UsageError(
-                f"partners review --later {key} {day!r}: write the date as YYYY-MM-DD"
-            ) from None
+        chosen[key] = Decision("later", _later_day(day, today, f"partners review --later {key}"))
+    interrupted = False
     if not chosen:
         proposals = approval.waiting(settings)
         if not proposals:
@@ -454,48 +451,86 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
                 "Decide with `partners review` in a terminal, or --send KEY / --skip KEY / --later KEY DATE."
             )
             return EXIT_OK
-        chosen = _ask(proposals)
+
+        def keep(ident: str, decision: Decision) -> None:
+            approval.keep(settings, ident, decision, _clock(settings))
+
+        chosen, interrupted = _ask(proposals, today, keep)
     recorded = approval.record(settings, chosen, _clock(settings))
     print(report.recorded_line(recorded.applied))
+    if recorded.deferred:
+        print(
+            "Another partners run is working on this sheet: your decisions are kept and "
+            "apply when it ends (approved emails go with the next sending run)."
+        )
+        return EXIT_OK
+    if interrupted:
+        print("Interrupted: your decisions are kept; approved emails go with the next run.")
+        return EXIT_OK
     if not recorded.applied:
         return EXIT_OK
     options = nurture_job.NurtureOptions(send=True, approved_only=True)
     quiet = bool(getattr(args, "quiet", False))
     with contextlib.closing(_progress(quiet)) as progress:
-        result = nurture_job.run_nurture(
-            settings, _today(args, settings), _clock(settings), options, progress
-        )
+        result = nurture_job.run_nurture(settings, today, _clock(settings), options, progress)
     return _finish(result, settings, quiet)
 
 
-def _ask(proposals: list[Proposal]) -> dict[str, Decision]:
-    """Each proposal shown as it would be sent; the user's answer for it."""
+def _later_day(text: str, today: dt.date, what: str) -> dt.date:
+    """A `later` day: a date after today (a past day would only show the proposal again)."""
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"{what} {text!r}: write the date as YYYY-MM-DD") from None
+    if day <= today:
+        raise UsageError(
+            f"{what} {text!r}: that day is not after today ({today}); give a later one"
+        )
+    return day
+
+
+def _ask(
+    proposals: list[Proposal], today: dt.date, keep: Callable[[str, Decision], None]
+) -> tuple[dict[str, Decision], bool]:
+    """Each proposal shown as it would be sent; the user's answer for it, kept at once
+    (EMAIL.md, review); True when the user stopped with Ctrl-C."""
     chosen: dict[str, Decision] = {}
-    for n, p in enumerate(proposals, start=1):
-        print(report.proposal_block(p, n, len(proposals), approval.shown(p)))
-        while True:
+    try:
+        for n, p in enumerate(proposals, start=1):
+            print(report.proposal_block(p, n, len(proposals), approval.shown(p)))
+            decision = _answer(today)
+            if isinstance(decision, str):  # quit
+                break
+            if decision is not None:
+                keep(p.ident, decision)
+                chosen[p.ident] = decision
+    except (KeyboardInterrupt, EOFError) as stop:
+        print()
+        return chosen, isinstance(stop, KeyboardInterrupt)
+    return chosen, False
+
+
+def _answer(today: dt.date) -> Decision | str | None:
+    """One answer at the prompt: a decision, None for next, "quit"; asked again until clear.
+    No one-letter `s`: it could mean send or skip."""
+    while True:
+        answer = input(report.REVIEW_PROMPT).strip().lower()
+        verb, _, rest = answer.partition(" ")
+        if verb in ("send", "yes", "y"):
+            return Decision("send")
+        if verb in ("skip", "k"):
+            return Decision("skip")
+        if verb in ("later", "l"):
             try:
-                answer = input(report.REVIEW_PROMPT).strip().lower()
-            except EOFError:
-                return chosen
-            verb, _, rest = answer.partition(" ")
-            if verb in ("send", "s", "yes", "y"):
-                chosen[p.ident] = Decision("send")
-            elif verb in ("skip", "k"):
-                chosen[p.ident] = Decision("skip")
-            elif verb in ("later", "l"):
-                try:
-                    chosen[p.ident] = Decision("later", dt.date.fromisoformat(rest.strip()))
-                except ValueError:
-                    print("Write the day as YYYY-MM-DD, for example: later 2027-01-10")
-                    continue
-            elif verb in ("quit", "q"):
-                return chosen
-            elif verb not in ("next", "n", ""):
-                print(f"Answer one of: {report.REVIEW_PROMPT}")
+                return Decision("later", _later_day(rest, today, "later"))
+            except UsageError as exc:
+                print(f"{exc}. For example: later {today + dt.timedelta(days=7)}")
                 continue
-            break
-    return chosen
+        if verb in ("quit", "q"):
+            return "quit"
+        if verb in ("next", "n", ""):
+            return None
+        print(f"Answer one of: {report.REVIEW_PROMPT}")
 
 
 def _login(args: argparse.Namespace, settings: Settings) -> int:

@@ -440,3 +440,77 @@ def test_a_long_preview_is_cut_at_a_word_with_an_ellipsis() -> None:
     cut = shortened(text.strip(), 60)
     assert cut == "It's been a while since we last spoke It's been a while …"
     assert shortened("Short enough.", 60) == "Short enough."
+
+
+def _review_in_a_terminal(project: SheetProject) -> Any:
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "automations", "review", "--config", str(project / "config" / "partners.toml")],
+        cwd=str(project.path),
+        env=env_for(project),
+        encoding="utf-8",
+        timeout=60,
+    )
+
+
+def test_ctrl_c_in_a_terminal_review_keeps_the_decisions_made_and_s_is_not_send(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 23: Ctrl-C lost every decision made; `s` meant send; a past `later` was taken.
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    waiting = sorted(proposals(project), key=lambda p: (p.proposed_at, p.number))
+    child = _review_in_a_terminal(project)
+    try:
+        child.expect(r"next or quit\? ")
+        child.sendline("s")
+        child.expect("Answer one of")
+        child.sendline("send")
+        child.expect(r"next or quit\? ")
+        child.sendline("later 2020-01-10")
+        child.expect("that day is not after today")
+        child.sendline("skip")
+        child.expect(r"\[3/\d+\]")
+        child.expect(r"next or quit\? ")
+        child.sendintr()
+        child.expect("Interrupted: your decisions are kept")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    state = {p.ident: p.status for p in proposals(project)}
+    assert [state[p.ident] for p in waiting[:3]] == ["approved", "skipped", "waiting"]
+    before = sorted((project / "outbox").glob("*.eml"))  # the escalation and the review email
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    assert not [p for p in before if not p.name.startswith(("escalation", "review"))]
+    assert {p.ident: p.status for p in proposals(project)}[waiting[0].ident] == "sent"
+
+
+def test_decisions_made_while_a_scheduled_run_holds_the_lock_are_kept_and_apply_after(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import fcntl
+
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    thank = proposal_to(project, DANA)
+    lock = (project / "state" / "run.lock").open("a+")
+    try:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # a cron run, working
+        code, out = run(project, "review", "--send", thank.keys[0], capsys=capsys)
+        assert code == 0, out
+        assert "your decisions are kept and apply when it ends" in out
+    finally:
+        lock.close()
+    assert proposal_to(project, DANA).status == "waiting"  # not applied yet, but kept
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    assert proposal_to(project, DANA).status == "sent"
+    assert [r["key"] for r in logged(project, "written") if r["action"] == "thank"] == [*thank.keys]
+
+
+def test_a_later_day_that_has_passed_is_refused_with_the_reason(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    key = proposal_to(project, DANA).keys[0]
+    code, out = run(project, "review", "--later", key, "2020-01-10", capsys=capsys)
+    assert code == 2
+    assert f"partners review --later {key} '2020-01-10': that day is not after today" in out
+    assert proposal_to(project, DANA).status == "waiting"

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from automations.core.review import Proposal
+from automations.core.review import Decision, Proposal
 from automations.errors import ToolkitError
 
 _PROPOSAL_FIELDS = [f.name for f in fields(Proposal)]
@@ -23,6 +23,16 @@ CREATE TABLE IF NOT EXISTS proposals (
     {", ".join(f"{name} {'BLOB' if name == 'data' else 'TEXT'}" for name in _PROPOSAL_FIELDS)},
     sheet TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (ident)
+)
+"""
+
+
+# A decision made in the terminal, kept the moment it is made (no run lock needed), until a
+# run applies it to its proposal: a cron run holding the lock never costs the user a decision.
+_DECISIONS = """
+CREATE TABLE IF NOT EXISTS decisions (
+    ident TEXT PRIMARY KEY, verb TEXT NOT NULL, until TEXT NOT NULL, how TEXT NOT NULL,
+    seen_at TEXT NOT NULL
 )
 """
 
@@ -107,6 +117,7 @@ class Journal:
                 "text TEXT NOT NULL)"
             )
             self.db.execute(_PROPOSALS)
+            self.db.execute(_DECISIONS)
             columns = {row[1] for row in self.db.execute("PRAGMA table_info(sends)")}
             if "sheet" not in columns:  # journals of earlier versions: rows of no sheet yet
                 self.db.execute("ALTER TABLE sends ADD COLUMN sheet TEXT NOT NULL DEFAULT ''")
@@ -350,3 +361,36 @@ class Journal:
             return found.fetchone() is not None
         except sqlite3.Error as exc:
             raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
+
+    def keep_decision(self, ident: str, decision: Decision, how: str, seen_at: str) -> None:
+        """Keep the user's decision on one proposal now; the latest for a proposal wins."""
+        until = decision.until.isoformat() if decision.until else ""
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute(
+                    "INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?)",
+                    (ident, decision.verb, until, how, seen_at),
+                )
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
+
+    def kept_decisions(self) -> dict[str, tuple[Decision, str]]:
+        """The decisions kept and not applied yet, by proposal ident, with how they were made."""
+        try:
+            found = self.db.execute("SELECT ident, verb, until, how FROM decisions").fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
+        return {
+            ident: (Decision(verb, dt.date.fromisoformat(until) if until else None), how)
+            for ident, verb, until, how in found
+        }
+
+    def drop_decisions(self, idents: Iterable[str]) -> None:
+        """Forget decisions once applied to their proposals."""
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.executemany("DELETE FROM decisions WHERE ident = ?", [(i,) for i in idents])
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc

@@ -15,9 +15,9 @@ from automations.adapters.journal import Journal
 from automations.adapters.lock import RunLock
 from automations.config import Settings
 from automations.core.review import OPEN, Decision, Proposal, review_order
-from automations.errors import ToolkitError
-from automations.jobs.proposals import decide
-from automations.jobs.sending import Clock
+from automations.errors import LockHeldError, ToolkitError
+from automations.jobs.proposals import apply_kept
+from automations.jobs.sending import Clock, stamp
 from automations.jobs.wiring import open_backend, state_dir
 
 
@@ -58,31 +58,50 @@ class Recorded:
 
     applied: list[tuple[Proposal, Decision]] = field(default_factory=list)
     approved: int = 0
+    deferred: bool = False  # another run holds the lock: kept, applied by a later run
+
+
+def keep(settings: Settings, ident: str, decision: Decision, clock: Clock) -> None:
+    """Keep one decision the moment the user makes it (no run lock needed): an interrupted
+    review, or one made while a scheduled run works, loses nothing (EMAIL.md, review)."""
+    journal = _journal(settings, writing=True)
+    try:
+        journal.keep_decision(ident, decision, "in the terminal", stamp(clock()))
+    finally:
+        journal.close()
 
 
 def record(settings: Settings, chosen: Mapping[str, Decision], clock: Clock) -> Recorded:
-    """Apply decisions given by key (any key of a proposal) or by proposal ident, under
-    the run lock; a key that names no open proposal stops everything before any change."""
+    """Keep decisions given by key (any key of a proposal) or by proposal ident, then apply
+    them under the run lock (or leave them to the run holding it); a key that names no open
+    proposal stops everything before any change."""
     now = clock()
-    with RunLock(state_dir(settings) / "run.lock"):
-        journal = _journal(settings, writing=True)
-        try:
-            open_ = {p.ident: p for p in journal.proposals() if p.status in OPEN}
-            by_key = {k: p for p in open_.values() for k in p.keys}
-            by_key.update(open_)
-            unknown = [k for k in chosen if k not in by_key]
-            if unknown:
-                raise ReviewError(
-                    f"no proposal waiting for approval has the key {unknown[0]!r}; "
-                    "`partners review` lists them with their keys"
-                )
-            decisions = {by_key[k].ident: d for k, d in chosen.items()}
-            run_id = f"review-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
-            changed, entries = decide(open_, decisions, "in the terminal", now, run_id)
-            journal.keep_proposals(changed.values())
-            journal.record(entries)  # the skips reach the Log with the next run's write
-        finally:
-            journal.close()
-    out = Recorded([(open_[i], decisions[i]) for i in changed])
+    journal = _journal(settings, writing=True)
+    try:
+        open_ = {p.ident: p for p in journal.proposals() if p.status in OPEN}
+        by_key = {k: p for p in open_.values() for k in p.keys}
+        by_key.update(open_)
+        unknown = [k for k in chosen if k not in by_key]
+        if unknown:
+            raise ReviewError(
+                f"no proposal waiting for approval has the key {unknown[0]!r}; "
+                "`partners review` lists them with their keys"
+            )
+        decisions = {by_key[k].ident: d for k, d in chosen.items()}
+        for ident, decision in decisions.items():
+            journal.keep_decision(ident, decision, "in the terminal", stamp(now))
+    finally:
+        journal.close()
+    try:
+        with RunLock(state_dir(settings) / "run.lock"):
+            journal = _journal(settings, writing=True)
+            try:
+                run_id = f"review-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+                changed, _ = apply_kept(journal, now, run_id)
+            finally:
+                journal.close()
+    except LockHeldError:
+        return Recorded([(open_[i], d) for i, d in decisions.items()], deferred=True)
+    out = Recorded([(open_[i], decisions[i]) for i in changed if i in decisions])
     out.approved = sum(1 for p in changed.values() if p.status == "approved")
     return out

@@ -56,6 +56,28 @@ def decide(
     return changed, entries
 
 
+def apply_kept(
+    journal: Journal, now: dt.datetime, run_id: str
+) -> tuple[dict[str, Proposal], list[Entry]]:
+    """The decisions kept from the terminal applied to their own proposals (a decision
+    never passes to another proposal of the same keys), kept in the journal, then forgotten."""
+    kept = journal.kept_decisions()
+    if not kept:
+        return {}, []
+    every = {p.ident: p for p in journal.proposals()}
+    changed: dict[str, Proposal] = {}
+    entries: list[Entry] = []
+    for ident, (decision, how) in kept.items():
+        moved_now, said = decide(every, {ident: decision}, how, now, run_id)
+        changed.update(moved_now)
+        every.update(moved_now)
+        entries += said
+    journal.keep_proposals(changed.values())
+    journal.record(entries)  # the skips reach the Log with the next run's write
+    journal.drop_decisions(kept)
+    return changed, entries
+
+
 def apply_reply(raw: bytes, journal: Journal, now: dt.datetime, run_id: str) -> list[Entry] | None:
     """A reply to a review email, applied (its Log rows: one `review` row saying what was
     done or why nothing was, and the `skipped` rows); None when the message is not one."""

@@ -33,7 +33,7 @@ from automations.core.review import (
 )
 from automations.core.tables import normalise_header
 from automations.core.wording import opening
-from automations.jobs.proposals import decide, moved
+from automations.jobs.proposals import apply_kept, decide, moved
 from automations.jobs.sending import (
     Caps,
     DeliveryReport,
@@ -298,6 +298,7 @@ def prepare_run(
 ) -> ReviewRun:
     """Decisions applied, proposals settled, new ones made (and their review emails), and
     what goes now within the caps: approved ones as stored, the rest rendered."""
+    apply_kept(s.journal, now, s.run_id)  # decisions made in the terminal meanwhile
     known = s.journal.proposals()
     decisions, notes = sheet_decisions(s, settings, known)
     wanted = {p.partners[0] if p.partners else p.to_email for p in known if p.status in OPEN}
