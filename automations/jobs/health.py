@@ -34,7 +34,8 @@ class HealthResult:
 def run_health(settings: Settings, today: dt.date, now: dt.datetime, write: bool) -> HealthResult:
     """Decide and (with `write`) replace Health, through the session like every writer:
     the run lock (never over a send's Log rows) and the journal's rows merged in."""
-    with session(settings, today, now, writing=write, read_inbox=False) as s:
+    # The inbox and calendars read-only: Health shows what the sending run will do.
+    with session(settings, today, now, writing=write, record=False) as s:
         decisions = decide(s.tables, today, settings.rules, decide_options(settings))
         if not write:
             return HealthResult(s.tables, decisions, False)

@@ -49,7 +49,7 @@ def run_preview(
     if template not in templates.sources:
         names = ", ".join(sorted(templates.sources))
         raise PreviewError(f"templates/{template}.md: no such template; the templates are: {names}")
-    with session(settings, today, now, writing=False, read_inbox=False) as s:
+    with session(settings, today, now, writing=False) as s:  # the inbox, calendars read-only
         decisions = decide(s.tables, today, settings.rules, decide_options(settings))
         draft = compose.preview_draft(
             template,
