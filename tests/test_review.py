@@ -281,10 +281,10 @@ def test_a_dry_run_shows_proposals_already_waiting_as_waiting_not_as_due(
     assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
     code, out = run(project, "nurture", capsys=capsys)
     assert code == 0, out
-    assert "Dry run: 0 email(s) would be written." in out
+    assert "Dry run: 0 email(s) would be written" in out
     assert DANA not in out.split("Dry run:")[0]  # not listed as going
     assert "9 email(s) already wait for your approval" in out
-    assert f"thank-you to Dana Whitfield ({DANA}), waiting since today" in out
+    assert "  thank-you to Dana Whitfield, waiting since today" in out
     code, out = run(project, "nurture", "--send", capsys=capsys)
     assert code == 0 and "Nothing is due" in out  # as the dry run said
 

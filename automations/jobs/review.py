@@ -300,18 +300,7 @@ def prepare_run(
     what goes now within the caps: approved ones as stored, the rest rendered."""
     known = s.journal.proposals()
     decisions, notes = sheet_decisions(s, settings, known)
-    wanted = {p.partners[0] if p.partners else p.to_email for p in known if p.status in OPEN}
-    rows = health[health["email"].isin(wanted)].to_dict("records") if wanted else []
-    step = settle(
-        settings,
-        s,
-        drafts,
-        {str(r["email"]): {str(k): v for k, v in r.items()} for r in rows},
-        decisions,
-        now,
-        today,
-        in_scope,
-    )
+    step = settle(settings, s, drafts, health_of(health, known), decisions, now, today, in_scope)
     run = ReviewRun(notes=notes + step.notes, entries=list(step.entries))
     run.proposals = {p.ident: p for p in step.proposals}
     caps = Caps.for_run(settings, s.journal, now, limit)
@@ -339,6 +328,13 @@ def prepare_run(
     s.journal.record(run.entries)
     s.journal.keep_proposals([*step.changed.values(), *numbered_or_new(run)])
     return run
+
+
+def health_of(health: pd.DataFrame, known: Sequence[Proposal]) -> dict[str, dict[str, Any]]:
+    """The Health rows of the partners with an open proposal (why one is withdrawn)."""
+    wanted = {p.partners[0] if p.partners else p.to_email for p in known if p.status in OPEN}
+    rows = health[health["email"].isin(wanted)].to_dict("records") if wanted else []
+    return {str(r["email"]): {str(k): v for k, v in r.items()} for r in rows}
 
 
 def numbered_or_new(run: ReviewRun) -> list[Proposal]:
