@@ -269,7 +269,7 @@ def test_preview_says_an_email_under_review_waits_for_approval(
     code, out = run(project, "preview", "thank", "--partner", DANA, capsys=capsys)
     assert code == 0, out
     first = out.splitlines()[0]
-    assert "waits for your approval since today" in first and "partners review" in first
+    assert "Waits for your approval since today" in first and "partners review" in first
 
 
 def test_a_dry_run_shows_proposals_already_waiting_as_waiting_not_as_due(
