@@ -272,6 +272,15 @@ def test_preview_says_an_email_under_review_waits_for_approval(
     assert "Waits for your approval since today" in first and "partners review" in first
 
 
+def test_health_after_a_proposal_still_says_the_email_waits_for_approval(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    code, out = run(project, "health", capsys=capsys)
+    assert code == 0, out
+    assert "waits for your approval since" in project.health()[DANA]["reason"]
+
+
 def test_a_dry_run_shows_proposals_already_waiting_as_waiting_not_as_due(
     project: SheetProject, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -19,7 +19,7 @@ from automations.core.engine import arrays
 from automations.core.engine.decide import decide, sort_health
 from automations.core.engine.decisions import Decisions
 from automations.core.render import Templates
-from automations.core.review import OPEN, Proposal, review_order, waiting_lines
+from automations.core.review import Proposal, waiting_lines
 from automations.core.tables import Problem, Tables
 from automations.jobs import inbox as mailbox
 from automations.jobs import review as review_job
@@ -232,7 +232,7 @@ def run_nurture(
         if result.review is not None:
             review_job.after_delivery(s, result.review, result.report)
             entries = [*result.review.entries, *entries]
-            health = health_rows(review_job.mark_waiting(decisions.health, result.review))
+            health = health_rows(review_job.mark_waiting(decisions.health, result.review.waiting))
         health = _after_refusals(settings, today, s, result, health)
         job = "digest" if options.digest else "survey" if options.owner_surveys else "nurture"
         summary = sending_summary(
@@ -284,15 +284,9 @@ def _dry_review(
     """The review step of the sending run, in memory only: (what goes, what would be
     proposed); the proposals already waiting go to `result.waiting` (CLI.md: shown as
     waiting, not as due)."""
-    known = s.journal.proposals()
-    decisions, notes = review_job.sheet_decisions(s, settings, known)
-    scope = _scope(result.options)
-    health = review_job.health_of(result.decisions.health, known)
-    step = review_job.settle(settings, s, drafts, health, decisions, now, today, scope)
-    going = set(step.approved_by_ident)
-    result.waiting = sorted(
-        (p for p in step.proposals if p.status in OPEN and scope(p) and p.ident not in going),
-        key=review_order,
+    frame = result.decisions.health
+    step, result.waiting, notes = review_job.settled_in_memory(
+        settings, s, drafts, frame, now, today, _scope(result.options)
     )
     result.waiting_said = [line for _, line in _flat(waiting_lines(result.waiting, today))]
     result.warnings += notes
