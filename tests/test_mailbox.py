@@ -154,6 +154,17 @@ def test_an_unreachable_inbox_holds_back_follow_ups_only(
     assert not ours(project, "skipped")  # held back, not given up: due again next run
 
 
+def test_health_says_when_the_inbox_cannot_be_read(
+    project: SheetProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dead = ImapServer(free_port(), None)
+    use_imap(project, dead, monkeypatch, timeout=2.0)
+    code, out, err = run(project, capsys, "health")
+    assert code == 0 and "Health written" in out
+    assert f"partners: cannot connect to the IMAP server 127.0.0.1:{dead.port}" in err
+    assert "replies in it are not counted in Health" in err
+
+
 def test_an_unreachable_inbox_that_is_not_required_only_warns(
     project: SheetProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

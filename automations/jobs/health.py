@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -26,6 +26,7 @@ class HealthResult:
     decisions: Decisions
     wrote: bool
     write_error: str = ""
+    warnings: list[str] = field(default_factory=list)  # a source that could not be read
 
     @property
     def problems(self) -> list[Problem]:
@@ -40,13 +41,16 @@ def run_health(settings: Settings, today: dt.date, now: dt.datetime, write: bool
     with session(settings, today, now, writing=write, record=False) as s:
         decisions = decide(s.tables, today, settings.rules, decide_options(settings))
         decisions = replace(decisions, health=_waiting(settings, s, decisions, now, today))
+        unread = [*(s.calendar.faults if s.calendar else [])]
+        if s.inbox is not None and s.inbox.error:
+            unread.append(f"{s.inbox.error}; replies in it are not counted in Health")
         if not write:
-            return HealthResult(s.tables, decisions, False)
+            return HealthResult(s.tables, decisions, False, warnings=unread)
         problems = len(s.tables.problems)
         said = f"; {problems} sheet problem(s), `partners check` lists them" if problems else ""
         summary = RunSummary(1 if problems else 0, f"health: {len(decisions.health)} rows{said}")
         error = write_sheet(s, health_rows(decisions.health), [], summary)
-        return HealthResult(s.tables, decisions, not error, error)
+        return HealthResult(s.tables, decisions, not error, error, unread)
 
 
 def _not_campaign(p: Proposal) -> bool:
