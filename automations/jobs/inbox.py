@@ -90,7 +90,7 @@ def scan(
     try:
         with open_inbox(settings) as box:
             fetched = box.fetch_new(imap.folder, validity, last, since)
-            if imap.save_sent:  # a search only: read-only runs settle them in what they show
+            if writing and imap.save_sent:
                 settled = _settle_uncertain(box, settings, tables, now, run_id)
     except (InboxError, LoginNeeded) as exc:  # no sign-in: like an inbox that is down
         out.error = str(exc)
