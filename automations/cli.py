@@ -249,6 +249,8 @@ def _health(args: argparse.Namespace, settings: Settings) -> int:
         settings, _today(args, settings), _clock(settings)(), write=not args.no_write
     )
     _print_problems(result.problems)
+    for line in result.warnings:
+        print(f"partners: {line}", file=sys.stderr)
     health = result.decisions.health
     if args.format == "json":
         print(report.as_json(health))

@@ -182,6 +182,12 @@ def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False
             f"{result.reviewable} of these wait for your approval ([mail] review): a --send "
             "run proposes them (Review tab, `partners review`, the review email) instead."
         )
+    if not opts.send and result.waiting:
+        lines.append(
+            f"{len(result.waiting)} email(s) already wait for your approval (`partners review`, "
+            "the Review tab or a reply to the review email decides them):"
+        )
+        lines += [f"  {line}" for line in result.waiting_said]
     if result.inbox is not None and not result.inbox.error:
         lines.append(inbox_line(result.inbox))
     if result.held:
@@ -217,6 +223,20 @@ def email_records(result: NurtureResult) -> list[dict[str, object]]:
                 "keys": list(p.draft.keys),
                 "status": status,
                 "detail": detail,
+            }
+        )
+    for w in result.waiting:  # a dry run: proposed earlier, not due again
+        records.append(
+            {
+                "kind": w.kind,
+                "to": w.to_email,
+                "subject": w.subject,
+                "reason": w.why,
+                "keys": list(w.keys),
+                "status": "waiting",
+                "detail": f"waits for your approval since {w.proposed_at[:10]}"
+                if w.status == "waiting"
+                else w.status_cell,
             }
         )
     for d in result.held:

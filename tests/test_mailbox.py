@@ -154,6 +154,17 @@ def test_an_unreachable_inbox_holds_back_follow_ups_only(
     assert not ours(project, "skipped")  # held back, not given up: due again next run
 
 
+def test_health_says_when_the_inbox_cannot_be_read(
+    project: SheetProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dead = ImapServer(free_port(), None)
+    use_imap(project, dead, monkeypatch, timeout=2.0)
+    code, out, err = run(project, capsys, "health")
+    assert code == 0 and "Health written" in out
+    assert f"partners: cannot connect to the IMAP server 127.0.0.1:{dead.port}" in err
+    assert "replies in it are not counted in Health" in err
+
+
 def test_an_unreachable_inbox_that_is_not_required_only_warns(
     project: SheetProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -400,3 +411,53 @@ def test_an_automatic_reply_with_a_return_day_holds_the_follow_up_until_the_day_
     after = (back + dt.timedelta(days=1)).isoformat()
     code, out, _ = run(project, capsys, "nurture", "--send", "--today", after)
     assert "follow_up-priya@stackwise.example" in out
+
+
+def flags(server: ImapServer, folder: str = "INBOX") -> list[bytes]:
+    """Every message's FETCH FLAGS answer in `folder` (what marking read would change)."""
+    import imaplib
+
+    conn = imaplib.IMAP4("127.0.0.1", server.port, timeout=10)
+    try:
+        server.login(conn)
+        conn.select(folder, readonly=True)
+        _, data = conn.uid("FETCH", "1:*", "(FLAGS)")
+        return sorted(item for item in data if isinstance(item, bytes))
+    finally:
+        conn.logout()
+
+
+def test_health_and_a_dry_run_see_a_waiting_reply_without_recording_it_and_the_send_records_it_once(
+    project: SheetProject,
+    imap_server: ImapServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from automations.adapters.journal import Journal
+
+    use_imap(project, imap_server, monkeypatch)
+    run(project, capsys, "health")
+    assert project.health()[PRIYA]["action"] == "follow_up"  # due, before she answers
+    imap_server.append(
+        message(f"Priya <{PRIYA}>", SENDER, "Re: Quick hello", in_reply_to=OUTREACH_ID, when=RECENT)
+    )
+    before = flags(imap_server)
+    code, out, err = run(project, capsys, "health")
+    assert code == 0, err
+    assert project.health()[PRIYA]["action"] != "follow_up"
+    code, out, err = run(project, capsys, "nurture")
+    assert code == 0, err
+    assert "Dry run:" in out and PRIYA not in out and "follow_up" not in out
+    journal = Journal(project / "state" / "journal.sqlite3")
+    try:
+        assert journal.inbox_cursor("INBOX") == (None, None)  # the next run reads it again
+        assert not [e for e in journal.entries() if e.status == "reply"]
+    finally:
+        journal.close()
+    assert not ours(project, "reply")  # nothing in the Log either
+    assert flags(imap_server) == before  # nothing marked read
+    code, out, err = run(project, capsys, "nurture", "--send")
+    assert code == 0, err
+    assert "1 new in the Log" in out and "follow_up-priya" not in out
+    run(project, capsys, "nurture", "--send")
+    assert [r["partner_email"] for r in ours(project, "reply")] == [PRIYA]

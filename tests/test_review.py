@@ -257,6 +257,47 @@ def test_the_digest_and_check_say_what_waits_for_approval(
     assert f"thank to {DANA}, “Thank you for introducing me to Harbor Bakery”" in out
 
 
+def test_preview_says_an_email_under_review_waits_for_approval(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run(project, "preview", "thank", "--partner", DANA, capsys=capsys)
+    assert code == 0, out
+    first = out.splitlines()[0]
+    assert "waits for your approval" in first and "proposes it" in first
+    assert "goes on the next" not in first
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    code, out = run(project, "preview", "thank", "--partner", DANA, capsys=capsys)
+    assert code == 0, out
+    first = out.splitlines()[0]
+    assert "Waits for your approval since today" in first and "partners review" in first
+
+
+def test_health_after_a_proposal_still_says_the_email_waits_for_approval(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    code, out = run(project, "health", capsys=capsys)
+    assert code == 0, out
+    assert "waits for your approval since" in project.health()[DANA]["reason"]
+
+
+def test_a_dry_run_shows_proposals_already_waiting_as_waiting_not_as_due(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run(project, "nurture", capsys=capsys)
+    assert code == 0, out
+    assert "9 of these wait for your approval" in out  # before any proposal: proposed by --send
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    code, out = run(project, "nurture", capsys=capsys)
+    assert code == 0, out
+    assert "Dry run: 0 email(s) would be written" in out
+    assert DANA not in out.split("Dry run:")[0]  # not listed as going
+    assert "9 email(s) already wait for your approval" in out
+    assert "  thank-you to Dana Whitfield, waiting since today" in out
+    code, out = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0 and "Nothing is due" in out  # as the dry run said
+
+
 # --- by reply --------------------------------------------------------------------------------
 
 

@@ -197,3 +197,30 @@ def test_a_calendar_feed_that_is_down_is_a_warning_and_everything_else_goes(
     assert "calendar http://127.0.0.1:" in out and "could not be read" in out
     assert "secret123" not in out  # the private address's secret is never printed
     assert len(list((project / "outbox").glob("*.eml"))) == 10  # everything due went
+
+
+def test_health_counts_a_past_meeting_so_the_check_in_is_not_due_and_records_nothing(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from automations.adapters.journal import Journal
+
+    assert run(project, capsys, "health")[0] == 0
+    assert project.health()[LENA]["action"] == "nurture"  # due today, without the calendar
+    server = FeedServer(feed(dt.datetime.now(dt.UTC)))
+    try:
+        use_calendar(project, server.url)
+        code, out = run(project, capsys, "health")
+        assert code == 0, out
+        lena = project.health()[LENA]
+        assert lena["action"] == "none" and lena["days_since_touch"] == 3
+        code, out = run(project, capsys, "preview", "nurture", "--partner", LENA)
+        assert code == 0, out
+        assert out.startswith("Not due now")  # the meeting counts in a preview too
+    finally:
+        server.stop()
+    assert not logged(project, "meeting")  # read, not recorded: the sending run records it
+    journal = Journal(project / "state" / "journal.sqlite3")
+    try:
+        assert not [e for e in journal.entries() if e.status == "meeting"]
+    finally:
+        journal.close()

@@ -18,7 +18,8 @@ from automations.core import compose
 from automations.core.engine import arrays
 from automations.core.engine.decide import decide, sort_health
 from automations.core.engine.decisions import Decisions
-from automations.core.review import Proposal, under_review, waiting_lines
+from automations.core.render import Templates
+from automations.core.review import Proposal, waiting_lines
 from automations.core.tables import Problem, Tables
 from automations.jobs import inbox as mailbox
 from automations.jobs import review as review_job
@@ -95,6 +96,8 @@ class NurtureResult:
     recovered: list[Entry] = field(default_factory=list)
     review: review_job.ReviewRun | None = None  # with [mail] review (or proposals open)
     reviewable: int = 0  # a dry run: how many of the due emails would be proposed
+    waiting: list[Proposal] = field(default_factory=list)  # a dry run: already proposed
+    waiting_said: list[str] = field(default_factory=list)  # those, in the digest's words
     wrote: bool = False
     write_error: str = ""
 
@@ -216,15 +219,8 @@ def run_nurture(
             result.faults += run.faults
             result.warnings += run.notes
             result.to_send = run.ready
-        else:
-            caps = Caps.for_run(settings, s.journal, now, options.limit)
-            kept, result.held, result.held_by = caps.split(drafts)
-            prepared = prepare(kept, templates, settings, now)
-            result.faults += prepared.faults
-            result.to_send = prepared.ready
-            result.reviewable = sum(
-                1 for p in result.to_send if under_review(p.draft.kind, settings.mail.review)
-            )
+        else:  # `reviewing` here is a dry run's: settled in memory, nothing recorded
+            _plan(settings, s, result, drafts, templates, now, today, reviewing)
         if not options.send:
             return result
         result.to_send, waits = within_window(settings, result.to_send, today, now)
@@ -236,7 +232,7 @@ def run_nurture(
         if result.review is not None:
             review_job.after_delivery(s, result.review, result.report)
             entries = [*result.review.entries, *entries]
-            health = health_rows(review_job.mark_waiting(decisions.health, result.review))
+            health = health_rows(review_job.mark_waiting(decisions.health, result.review.waiting))
         health = _after_refusals(settings, today, s, result, health)
         job = "digest" if options.digest else "survey" if options.owner_surveys else "nurture"
         summary = sending_summary(
@@ -251,6 +247,54 @@ def run_nurture(
         result.write_error = write_sheet(s, health, entries, summary, table)
         result.wrote = not result.write_error
         return result
+
+
+def _plan(
+    settings: Settings,
+    s: Session,
+    result: NurtureResult,
+    drafts: list[compose.Draft],
+    templates: Templates,
+    now: dt.datetime,
+    today: dt.date,
+    reviewing: bool,
+) -> None:
+    """What goes within the caps (and, in a dry run with review, what would be proposed and
+    what already waits for approval, as the sending run would settle it)."""
+    proposing: list[compose.Draft] = []
+    if reviewing:
+        drafts, proposing = _dry_review(settings, s, result, drafts, now, today)
+    caps = Caps.for_run(settings, s.journal, now, result.options.limit)
+    kept, result.held, result.held_by = caps.split(drafts)
+    prepared = prepare([*kept, *proposing], templates, settings, now)  # proposals: no cap
+    result.faults += prepared.faults
+    result.to_send = prepared.ready
+    proposed = {d.keys for d in proposing}
+    result.reviewable = sum(1 for p in result.to_send if p.draft.keys in proposed)
+
+
+def _dry_review(
+    settings: Settings,
+    s: Session,
+    result: NurtureResult,
+    drafts: list[compose.Draft],
+    now: dt.datetime,
+    today: dt.date,
+) -> tuple[list[compose.Draft], list[compose.Draft]]:
+    """The review step of the sending run, in memory only: (what goes, what would be
+    proposed); the proposals already waiting go to `result.waiting` (CLI.md: shown as
+    waiting, not as due)."""
+    frame = result.decisions.health
+    step, result.waiting, notes = review_job.settled_in_memory(
+        settings, s, drafts, frame, now, today, _scope(result.options)
+    )
+    result.waiting_said = [line for _, line in _flat(waiting_lines(result.waiting, today))]
+    result.warnings += notes
+    return [*step.approved, *step.to_send], step.to_propose
+
+
+def _flat(by_owner: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str]]:
+    return [pair for owner in sorted(by_owner) for pair in by_owner[owner]]
 
 
 def _after_refusals(

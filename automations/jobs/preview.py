@@ -9,6 +9,8 @@ from automations.config import Settings
 from automations.core import compose
 from automations.core.compose import Draft
 from automations.core.engine.decide import decide
+from automations.core.review import OPEN, Proposal, under_review
+from automations.core.wording import on_day, when
 from automations.errors import ToolkitError
 from automations.jobs.sending import (
     Prepared,
@@ -49,7 +51,7 @@ def run_preview(
     if template not in templates.sources:
         names = ", ".join(sorted(templates.sources))
         raise PreviewError(f"templates/{template}.md: no such template; the templates are: {names}")
-    with session(settings, today, now, writing=False, read_inbox=False) as s:
+    with session(settings, today, now, writing=False) as s:  # the inbox, calendars read-only
         decisions = decide(s.tables, today, settings.rules, decide_options(settings))
         draft = compose.preview_draft(
             template,
@@ -73,7 +75,38 @@ def run_preview(
         prepared = prepare([draft], templates, settings, now)
         if prepared.faults:
             raise PreviewError(prepared.faults[0])
-        return Preview(prepared.ready[0], _label(draft, sample))
+        label = _label(draft, sample)
+        if not sample:
+            label = _review_label(draft, s.journal.proposals(), settings, today) or label
+        return Preview(prepared.ready[0], label)
+
+
+def _review_label(
+    draft: Draft, proposals: list[Proposal], settings: Settings, today: dt.date
+) -> str:
+    """The first line for a due email under review: it waits for approval, since when, or
+    it would (EMAIL.md, review; CLI.md: preview says when an email would wait); "" if not."""
+    kind = draft.kind.replace("_", "-")
+    held = next((p for p in proposals if p.status in OPEN and set(p.keys) & set(draft.keys)), None)
+    if held is not None and held.status == "approved":
+        return f"Approved: this {kind} email goes on the next `partners nurture --send`."
+    if held is not None and held.status == "later":
+        return (
+            f"Waits for your approval: this {kind} email was proposed {when(held.proposed_day, today)}"
+            f" and you asked to see it again {on_day(held.later_until, today)} (`partners review`)."
+        )
+    if held is not None:
+        return (
+            f"Waits for your approval since {when(held.proposed_day, today).removeprefix('on ')}: "
+            f"this {kind} email goes once you approve it (`partners review`, the Review tab or "
+            "a reply to the review email)."
+        )
+    if under_review(draft.kind, settings.mail.review):
+        return (
+            f"Due now: this {kind} email waits for your approval ([mail] review): the next "
+            "`partners nurture --send` proposes it, and it goes once you approve it."
+        )
+    return ""
 
 
 def _label(draft: Draft, sample: bool) -> str:

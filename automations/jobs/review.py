@@ -28,6 +28,7 @@ from automations.core.review import (
     Proposal,
     decision_of_cell,
     review_draft,
+    review_order,
     under_review,
     withdraw_reason,
 )
@@ -301,18 +302,7 @@ def prepare_run(
     apply_kept(s.journal, now, s.run_id)  # decisions made in the terminal meanwhile
     known = s.journal.proposals()
     decisions, notes = sheet_decisions(s, settings, known)
-    wanted = {p.partners[0] if p.partners else p.to_email for p in known if p.status in OPEN}
-    rows = health[health["email"].isin(wanted)].to_dict("records") if wanted else []
-    step = settle(
-        settings,
-        s,
-        drafts,
-        {str(r["email"]): {str(k): v for k, v in r.items()} for r in rows},
-        decisions,
-        now,
-        today,
-        in_scope,
-    )
+    step = settle(settings, s, drafts, health_of(health, known), decisions, now, today, in_scope)
     run = ReviewRun(notes=notes + step.notes, entries=list(step.entries))
     run.proposals = {p.ident: p for p in step.proposals}
     caps = Caps.for_run(settings, s.journal, now, limit)
@@ -342,6 +332,13 @@ def prepare_run(
     return run
 
 
+def health_of(health: pd.DataFrame, known: Sequence[Proposal]) -> dict[str, dict[str, Any]]:
+    """The Health rows of the partners with an open proposal (why one is withdrawn)."""
+    wanted = {p.partners[0] if p.partners else p.to_email for p in known if p.status in OPEN}
+    rows = health[health["email"].isin(wanted)].to_dict("records") if wanted else []
+    return {str(r["email"]): {str(k): v for k, v in r.items()} for r in rows}
+
+
 def numbered_or_new(run: ReviewRun) -> list[Proposal]:
     """The proposals this run made or listed again in a review email."""
     return [p for p in run.proposals.values() if p.number and p.status == "waiting"]
@@ -362,10 +359,29 @@ def after_delivery(s: Session, run: ReviewRun, report: DeliveryReport) -> None:
     s.journal.keep_proposals(done)
 
 
-def mark_waiting(health: pd.DataFrame, run: ReviewRun) -> pd.DataFrame:
+def settled_in_memory(
+    settings: Settings,
+    s: Session,
+    drafts: Sequence[Draft],
+    health: pd.DataFrame,
+    now: dt.datetime,
+    today: dt.date,
+    in_scope: Callable[[Proposal], bool],
+) -> tuple[ReviewStep, list[Proposal], list[str]]:
+    """The review step as the sending run would take it, recorded nowhere (a dry run,
+    `health`; CLI.md): the step, the open proposals that do not go, the cells' notes."""
+    known = s.journal.proposals()
+    decisions, notes = sheet_decisions(s, settings, known)
+    step = settle(settings, s, drafts, health_of(health, known), decisions, now, today, in_scope)
+    going = set(step.approved_by_ident)
+    open_ = [p for p in step.proposals if p.status in OPEN and in_scope(p)]
+    return step, sorted((p for p in open_ if p.ident not in going), key=review_order), notes
+
+
+def mark_waiting(health: pd.DataFrame, waiting: Iterable[Proposal]) -> pd.DataFrame:
     """Health's reason says when a partner's email waits for approval (EMAIL.md)."""
     since: dict[str, tuple[str, str]] = {}
-    for p in run.waiting:
+    for p in waiting:
         who = p.partners[0] if p.partners and p.kind not in INTERNAL_KINDS else p.to_email
         since.setdefault(who, (p.kind.replace("_", "-"), p.proposed_at[:10]))
     if not since:

@@ -119,9 +119,14 @@ def session(
     read_inbox: bool = True,
     carry_over: bool = False,
     sheet: SheetBackend | None = None,
+    record: bool | None = None,
 ) -> Iterator[Session]:
     """Lock (when writing), settle crashed sends, read the sheet with the journal merged in.
 
+    `record` (default: `writing`): what the inbox, the Sent folder and the calendars add is
+    recorded (journal, IMAP cursor, the Log); without it they are read read-only and only
+    decided on, so a dry run, `health` and `preview` show what the sending run will do
+    (EMAIL.md, CLI.md).
     `carry_over` (with `writing`): the journal's rows recorded for other sheets become this
     sheet's first, so they reach its Log (the deliberate step after moving sheets).
     `sheet`: a backend to use instead of the configured one (the in-memory sheet of tests)."""
@@ -147,13 +152,15 @@ def session(
             tables = tables_from(settings, merged, today)
             run_id = _run_id(now)
             inbox = calendar = None
+            keep = writing if record is None else record and writing
             if read_inbox and settings.imap.host:
-                inbox = mailbox.scan(settings, journal, tables, now, run_id, writing)
+                inbox = mailbox.scan(settings, journal, tables, now, run_id, keep)
             if read_inbox and settings.calendar.ics:
-                calendar = scan_calendars(settings, journal, tables, now, run_id, writing)
+                calendar = scan_calendars(settings, journal, tables, now, run_id, keep)
             found = [*(inbox.entries if inbox else []), *(calendar.entries if calendar else [])]
             if found:  # what the inbox and calendars add is decided on: one more read of it
-                missing = [*missing, *found]
+                # Unrecorded, they never reach the Log: the sending run records them once.
+                missing = [*missing, *found] if keep else missing
                 merged = with_log_rows(merged, log_title, found)
                 tables = tables_from(settings, merged, today)
             yield Session(
