@@ -132,6 +132,31 @@ def test_cc_owner_is_a_header_and_a_recipient_and_bcc_only_a_recipient(
     assert logged["detail"].endswith(f"copies to {OWNER}, {CRM}")
 
 
+@pytest.mark.parametrize("copy", ["cc_owner", "bcc"])
+def test_a_copy_to_the_partners_own_address_in_punycode_never_reaches_them_twice(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str], copy: str
+) -> None:
+    anna, anna_ascii = "anna@bücher.example", "anna@xn--bcher-kva.example"
+    use_smtp(project, smtp_server)
+    project.rename_partner(DANA, anna)
+    if copy == "cc_owner":
+        set_keys(project / "config" / "partners.toml", "mail", cc_owner=True)
+        project.set_partner(anna, "owner", anna_ascii.upper())
+    else:
+        set_list(project, "bcc", [anna_ascii.upper()])
+    code, out = run(project, capsys, "nurture", "--send")
+    assert code == 0, out
+    [thank] = [
+        r
+        for r in smtp_server.recorder.received
+        if r.message["Subject"].startswith("Thank") and r.rcpt_tos[0] == anna_ascii
+    ]
+    assert thank.rcpt_tos == [anna_ascii]  # one copy in her inbox, not two
+    assert "Cc" not in thank.message
+    [logged] = [r for r in email_rows(project.log_rows()) if r["key"].startswith(f"thank:{anna}")]
+    assert "copies" not in logged["detail"]
+
+
 @pytest.mark.parametrize(
     ("sender", "kind"), [(OWNER, "ignored"), (CRM, "ignored"), (DANA, "unsubscribe")]
 )

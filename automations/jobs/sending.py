@@ -22,6 +22,7 @@ from automations.core.messages import (
     HeaderProblem,
     build_message,
     check_headers,
+    comparable_email,
     message_id,
     subject_of,
     wire_email,
@@ -80,7 +81,14 @@ class Prepared:
     def copies(self) -> tuple[str, ...]:
         """The copies' addresses as they travel: Cc (the owner), then Bcc."""
         listed = [email for _, email in self.draft.cc] + list(self.draft.bcc)
-        return tuple(dict.fromkeys(wire_email(e) for e in listed if e != self.draft.to_email))
+        # One RCPT per mailbox, however the config or the sheet spells it.
+        seen = {comparable_email(self.draft.to_email)}
+        out = []
+        for email in listed:
+            if comparable_email(email) not in seen:
+                seen.add(comparable_email(email))
+                out.append(wire_email(email))
+        return tuple(out)
 
     @property
     def name(self) -> str:
@@ -147,10 +155,13 @@ def with_copies(draft: Draft, settings: Settings, sender: str) -> Draft:
         return draft
     owner = draft.context.get("owner") or {}
     email = str(owner.get("email") or "").lower()
+    # Compared in one form: an owner written in punycode may be the partner or the sender.
+    taken = {comparable_email(draft.to_email), comparable_email(sender)}
     cc: tuple[tuple[str, str], ...] = ()
-    if settings.mail.cc_owner and email and email != sender.lower():
+    if settings.mail.cc_owner and email and comparable_email(email) not in taken:
         cc = ((str(owner.get("name") or ""), email),)
-    bcc = tuple(b.lower() for b in settings.mail.bcc)
+    partner = comparable_email(draft.to_email)
+    bcc = tuple(b.lower() for b in settings.mail.bcc if comparable_email(b) != partner)
     return replace(draft, cc=cc, bcc=bcc) if cc or bcc else draft
 
 
