@@ -53,7 +53,7 @@ def test_what_was_recorded_survives_the_process_being_killed(tmp_path: Path) -> 
     assert Journal(path).states(["k1"]) == {"k1": "pending"}
 
 
-def test_sent_since_counts_messages_of_the_last_24_hours_once_each(tmp_path: Path) -> None:
+def test_sent_since_counts_recipients_of_the_last_24_hours_once_per_message(tmp_path: Path) -> None:
     j = Journal(tmp_path / "j.sqlite3")
     j.record(
         [
@@ -67,6 +67,8 @@ def test_sent_since_counts_messages_of_the_last_24_hours_once_each(tmp_path: Pat
     )
     since = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
     assert j.sent_since(since) == 2
+    j.record([entry("f1", "sent", "2026-11-25T09:00:00+00:00", "<f>")], {"<f>": 3})
+    assert j.sent_since(since) == 5  # a message with two copies counts its three recipients
 
 
 def test_a_second_lock_on_the_same_folder_is_refused_at_once(tmp_path: Path) -> None:

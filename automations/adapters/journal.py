@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -107,6 +107,10 @@ class Journal:
                 "text TEXT NOT NULL)"
             )
             self.db.execute(_PROPOSALS)
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS envelopes (message_id TEXT PRIMARY KEY, "
+                "recipients INTEGER NOT NULL)"
+            )
             columns = {row[1] for row in self.db.execute("PRAGMA table_info(sends)")}
             if "sheet" not in columns:  # journals of earlier versions: rows of no sheet yet
                 self.db.execute("ALTER TABLE sends ADD COLUMN sheet TEXT NOT NULL DEFAULT ''")
@@ -135,8 +139,9 @@ class Journal:
         """Close the database."""
         self.db.close()
 
-    def record(self, entries: Iterable[Entry]) -> None:
-        """Store each entry as its key's state, all in one transaction."""
+    def record(self, entries: Iterable[Entry], recipients: Mapping[str, int] | None = None) -> None:
+        """Store each entry as its key's state, all in one transaction; `recipients`: how
+        many addresses each message (by Message-ID) goes to, which max_per_day counts."""
         rows = [[*e.as_row(), self.sheet] for e in entries]
         if not rows:
             return
@@ -147,6 +152,10 @@ class Journal:
                 self.db.executemany(
                     f"INSERT OR REPLACE INTO sends ({', '.join(_COLUMNS)}, sheet) VALUES ({marks})",
                     rows,
+                )
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO envelopes (message_id, recipients) VALUES (?, ?)",
+                    sorted((recipients or {}).items()),
                 )
         except sqlite3.Error as exc:
             raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
@@ -287,16 +296,22 @@ class Journal:
             raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
 
     def sent_since(self, moment: dt.datetime) -> int:
-        """Messages that left (or may have left) through SMTP since `moment`."""
+        """Recipients of the messages that left (or may have left) through SMTP since
+        `moment`; a message an earlier version sent counts as one."""
         try:
             cursor = self.db.execute(
-                "SELECT timestamp, message_id FROM sends "
+                "SELECT timestamp, sends.message_id, COALESCE(envelopes.recipients, 1) "
+                "FROM sends LEFT JOIN envelopes ON envelopes.message_id = sends.message_id "
                 "WHERE status IN ('sent', 'uncertain', 'pending')"
             )
-            ids = {mid for ts, mid in cursor.fetchall() if dt.datetime.fromisoformat(ts) >= moment}
+            ids = {
+                mid: n
+                for ts, mid, n in cursor.fetchall()
+                if dt.datetime.fromisoformat(ts) >= moment
+            }
         except (sqlite3.Error, ValueError) as exc:
             raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
-        return len(ids)
+        return sum(ids.values())
 
     def keep_proposals(self, proposals: Iterable[Proposal]) -> None:
         """Store proposals (new, or in a new state), all in one transaction."""

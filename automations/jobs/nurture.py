@@ -22,8 +22,8 @@ from automations.core.review import Proposal, under_review, waiting_lines
 from automations.core.tables import Problem, Tables
 from automations.jobs import inbox as mailbox
 from automations.jobs import review as review_job
+from automations.jobs.envelope import Caps
 from automations.jobs.sending import (
-    Caps,
     Clock,
     DeliveryReport,
     Prepared,

@@ -33,14 +33,13 @@ from automations.core.review import (
 )
 from automations.core.tables import normalise_header
 from automations.core.wording import opening
+from automations.jobs.envelope import Caps, with_copies
 from automations.jobs.proposals import decide, moved
 from automations.jobs.sending import (
-    Caps,
     DeliveryReport,
     Prepared,
     prepare,
     stamp,
-    with_copies,
 )
 from automations.jobs.session import Session
 from automations.jobs.wiring import letterhead
