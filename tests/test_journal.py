@@ -79,3 +79,27 @@ def test_a_second_lock_on_the_same_folder_is_refused_at_once(tmp_path: Path) -> 
     held.__exit__(None, None, None)
     with RunLock(lock):  # released: the next run may start
         pass
+
+
+def test_a_proposal_kept_by_an_earlier_version_is_read_with_its_copies_unknown(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "journal.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE proposals (ident TEXT, keys TEXT, kind TEXT, template TEXT, partners TEXT,"
+        " to_email TEXT, to_name TEXT, owner TEXT, subject TEXT, preview TEXT, why TEXT,"
+        " proposed_at TEXT, status TEXT, detail TEXT, later_until TEXT, review_id TEXT,"
+        " number TEXT, data BLOB, sheet TEXT NOT NULL DEFAULT '', PRIMARY KEY (ident))"
+    )
+    old.execute(
+        "INSERT INTO proposals VALUES ('<p1>', '[\"thank:pat@p.example:2026-11-01\"]', 'thank',"
+        " 'thank', '[\"pat@p.example\"]', 'pat@p.example', 'Pat', 'me@x.example', 'Thanks',"
+        " 'Hi', 'a referral', '2026-11-25T09:00:00+00:00', 'waiting', '', '', '', 0, X'', '')"
+    )
+    old.commit()
+    old.close()
+    [kept] = Journal(path).proposals()
+    assert kept.keys == ("thank:pat@p.example:2026-11-01",) and kept.copies is None

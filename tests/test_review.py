@@ -21,6 +21,7 @@ import pytest
 
 from automations.adapters.journal import Journal
 from automations.cli import main
+from automations.jobs.approval import shown
 from automations.core.review import Proposal
 from automations.core.sample import SENDER
 from automations.testing.cells import Cell
@@ -34,6 +35,8 @@ from tests.smtp_server import SmtpServer
 PARTNER_EMAILS = 9
 PRIYA = "priya@stackwise.example"  # her follow-up is due today
 DANA = "dana@northwind.example"  # her thank-you is due today
+OWNER = "sam@rivera-consulting.example"
+CRM = "log@crm.example"
 
 
 def run(project: SheetProject, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -421,6 +424,25 @@ def test_a_run_killed_while_sending_approved_proposals_sends_nothing_twice(
     assert len(to_partners(smtp_server)) == PARTNER_EMAILS - 1  # all approved; one is later
     run(project, "nurture", "--send", capsys=capsys)
     assert len(to_partners(smtp_server)) == PARTNER_EMAILS - 1
+
+
+def test_an_approved_proposal_goes_to_exactly_the_copies_it_was_proposed_with(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project / "config" / "partners.toml"
+    use_smtp(project, smtp_server)
+    set_keys(config, "mail", bcc=[CRM])
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    thank = proposal_to(project, DANA)
+    assert "Bcc: log@crm.example" in shown(thank)  # the review shows every address it goes to
+    # The config changes after the user saw the proposal: no copy is added or dropped unseen.
+    set_keys(config, "mail", cc_owner=True, bcc=[])
+    project.set_partner(DANA, "owner", OWNER)
+    code, out = run(project, "review", "--send", thank.keys[0], capsys=capsys)
+    assert code == 0, out
+    [sent] = [r for r in smtp_server.recorder.received if r.rcpt_tos[0] == DANA]
+    assert sent.rcpt_tos == [DANA, CRM]
+    assert without_date(sent.raw) == without_date(thank.data)
 
 
 def test_review_off_sends_as_before(

@@ -111,6 +111,10 @@ class Journal:
                 "CREATE TABLE IF NOT EXISTS envelopes (message_id TEXT PRIMARY KEY, "
                 "recipients INTEGER NOT NULL)"
             )
+            kept = {row[1] for row in self.db.execute("PRAGMA table_info(proposals)")}
+            for name in _PROPOSAL_FIELDS:  # proposals of earlier versions: NULL, as then
+                if name not in kept:
+                    self.db.execute(f"ALTER TABLE proposals ADD COLUMN {name} TEXT")
             columns = {row[1] for row in self.db.execute("PRAGMA table_info(sends)")}
             if "sheet" not in columns:  # journals of earlier versions: rows of no sheet yet
                 self.db.execute("ALTER TABLE sends ADD COLUMN sheet TEXT NOT NULL DEFAULT ''")
@@ -352,6 +356,8 @@ class Journal:
             values = dict(zip(_PROPOSAL_FIELDS, row, strict=True))
             values["keys"] = tuple(json.loads(values["keys"]))
             values["partners"] = tuple(json.loads(values["partners"]))
+            copies = values["copies"]
+            values["copies"] = None if copies is None else tuple(json.loads(copies))
             values["number"] = int(values["number"] or 0)
             values["data"] = bytes(values["data"] or b"")
             out.append(Proposal(**values))
