@@ -21,9 +21,9 @@ import pytest
 
 from automations.adapters.journal import Journal
 from automations.cli import main
-from automations.jobs.approval import shown
 from automations.core.review import Proposal
 from automations.core.sample import SENDER
+from automations.jobs.approval import shown
 from automations.testing.cells import Cell
 from automations.testing.sheets_emulator import SheetsEmulator
 from tests.conftest import ImapServer, set_keys, use_imap, use_smtp
