@@ -85,9 +85,10 @@ class Journal:
     deliberate step that brings the other sheets' rows into this one.
     """
 
-    def __init__(self, path: Path, sheet: str = "") -> None:
+    def __init__(self, path: Path, sheet: str = "", former: tuple[str, ...] = ()) -> None:
         self.path = path
         self.sheet = sheet
+        self.former = former  # what earlier versions called this sheet: its rows are ours
         try:
             if str(path) != ":memory:":
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -126,10 +127,16 @@ class Journal:
         worked on, which is the sheet of the first run that meets them."""
         if not self.sheet:
             return
+        ours = ("", *self.former)
+        marks = ", ".join("?" for _ in ours)
         try:
             with self.db:
                 self.db.execute("BEGIN IMMEDIATE")
-                self.db.execute("UPDATE sends SET sheet = ? WHERE sheet = ''", (self.sheet,))
+                for table in ("sends", "proposals"):
+                    self.db.execute(
+                        f"UPDATE {table} SET sheet = ? WHERE sheet IN ({marks})",
+                        (self.sheet, *ours),
+                    )
         except sqlite3.Error as exc:
             raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
 
@@ -137,7 +144,8 @@ class Journal:
         """The WHERE clause of this sheet's rows (every row when no sheet is named)."""
         if not self.sheet:
             return "1 = 1", ()
-        return "sheet IN (?, '')", (self.sheet,)
+        ours = (self.sheet, *self.former)
+        return f"sheet IN ({', '.join('?' for _ in ours)}, '')", ours
 
     def close(self) -> None:
         """Close the database."""
@@ -190,9 +198,10 @@ class Journal:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ", ".join("?" for _ in chunk)
+                mine, ours = self._mine()
                 cursor = self.db.execute(
-                    f"SELECT key FROM sends WHERE key IN ({marks}) AND sheet NOT IN (?, '')",
-                    [*chunk, self.sheet],
+                    f"SELECT key FROM sends WHERE key IN ({marks}) AND NOT ({mine})",
+                    [*chunk, *ours],
                 )
                 found.update(k for (k,) in cursor.fetchall())
         except sqlite3.Error as exc:

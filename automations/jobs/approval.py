@@ -31,7 +31,8 @@ def _journal(settings: Settings, writing: bool) -> Journal:
     path = state_dir(settings) / "journal.sqlite3"
     if not writing and not path.exists():
         return Journal(Path(":memory:"))
-    return Journal(path, open_backend(settings).identity)
+    backend = open_backend(settings)
+    return Journal(path, backend.identity, backend.former_identities)
 
 
 def waiting(settings: Settings) -> list[Proposal]:
