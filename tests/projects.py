@@ -122,6 +122,18 @@ class SheetProject:
         book.save(path)
         return int(cells[0].row)
 
+    def rename_partner(self, email: str, new: str) -> None:
+        """Give a partner another address in every tab of the workbook (the local one)."""
+        assert self.emulator is None, "the emulator's sheet is loaded from the workbook once"
+        path = self.path / "data" / "partners.xlsx"
+        book = load_workbook(path)
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, str) and email in cell.value:
+                        cell.value = cell.value.replace(email, new)
+        book.save(path)
+
     def add_tab(self, title: str, rows: list[list[Any]]) -> None:
         """A new tab in the user's sheet (before any run wrote to it)."""
         path = self.path / "data" / "partners.xlsx"

@@ -53,7 +53,7 @@ def test_what_was_recorded_survives_the_process_being_killed(tmp_path: Path) -> 
     assert Journal(path).states(["k1"]) == {"k1": "pending"}
 
 
-def test_sent_since_counts_messages_of_the_last_24_hours_once_each(tmp_path: Path) -> None:
+def test_sent_since_counts_recipients_of_the_last_24_hours_once_per_message(tmp_path: Path) -> None:
     j = Journal(tmp_path / "j.sqlite3")
     j.record(
         [
@@ -67,6 +67,8 @@ def test_sent_since_counts_messages_of_the_last_24_hours_once_each(tmp_path: Pat
     )
     since = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
     assert j.sent_since(since) == 2
+    j.record([entry("f1", "sent", "2026-11-25T09:00:00+00:00", "<f>")], {"<f>": 3})
+    assert j.sent_since(since) == 5  # a message with two copies counts its three recipients
 
 
 def test_a_second_lock_on_the_same_folder_is_refused_at_once(tmp_path: Path) -> None:
@@ -77,3 +79,27 @@ def test_a_second_lock_on_the_same_folder_is_refused_at_once(tmp_path: Path) -> 
     held.__exit__(None, None, None)
     with RunLock(lock):  # released: the next run may start
         pass
+
+
+def test_a_proposal_kept_by_an_earlier_version_is_read_with_its_copies_unknown(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "journal.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE proposals (ident TEXT, keys TEXT, kind TEXT, template TEXT, partners TEXT,"
+        " to_email TEXT, to_name TEXT, owner TEXT, subject TEXT, preview TEXT, why TEXT,"
+        " proposed_at TEXT, status TEXT, detail TEXT, later_until TEXT, review_id TEXT,"
+        " number TEXT, data BLOB, sheet TEXT NOT NULL DEFAULT '', PRIMARY KEY (ident))"
+    )
+    old.execute(
+        "INSERT INTO proposals VALUES ('<p1>', '[\"thank:pat@p.example:2026-11-01\"]', 'thank',"
+        " 'thank', '[\"pat@p.example\"]', 'pat@p.example', 'Pat', 'me@x.example', 'Thanks',"
+        " 'Hi', 'a referral', '2026-11-25T09:00:00+00:00', 'waiting', '', '', '', 0, X'', '')"
+    )
+    old.commit()
+    old.close()
+    [kept] = Journal(path).proposals()
+    assert kept.keys == ("thank:pat@p.example:2026-11-01",) and kept.copies is None

@@ -218,6 +218,27 @@ def test_sent_copies_are_filed_and_an_uncertain_send_found_there_is_settled(
     assert any("found in Sent" in r["detail"] for r in ours(project, "sent"))
 
 
+def test_an_uncertain_send_is_settled_from_a_sent_folder_the_provider_fills_itself(
+    project: SheetProject,
+    imap_server: ImapServer,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Gmail files what goes through its SMTP in Sent by itself: no `save_sent` is set.
+    use_smtp(project, smtp_server)
+    use_imap(project, imap_server, monkeypatch)
+    smtp_server.recorder.after_data = ["drop"]
+    code, _, err = run(project, capsys, "nurture", "--send")
+    assert code == 1 and "uncertain: escalation" in err
+    assert not [i for i in imap_server.message_ids("Sent") if i.startswith("<pa.")]
+    imap_server.append(smtp_server.recorder.received[0].raw, folder="Sent")  # the provider's copy
+    run(project, capsys, "nurture", "--send")
+    code, _, err = run(project, capsys, "check")
+    assert "uncertain:" not in err
+    assert any("found in Sent" in r["detail"] for r in ours(project, "sent"))
+
+
 def test_a_new_uidvalidity_rescans_the_window_without_logging_twice(
     project: SheetProject,
     imap_server: ImapServer,

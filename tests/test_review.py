@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,10 +20,13 @@ from typing import Any
 import pexpect
 import pytest
 
-from automations.adapters.journal import Journal
+from automations.adapters.journal import Entry, Journal
 from automations.cli import main
+from automations.config import load_settings
 from automations.core.review import Proposal
 from automations.core.sample import SENDER
+from automations.jobs.approval import shown
+from automations.jobs.wiring import open_backend
 from automations.testing.cells import Cell
 from automations.testing.sheets_emulator import SheetsEmulator
 from tests.conftest import ImapServer, set_keys, use_imap, use_smtp
@@ -34,6 +38,8 @@ from tests.smtp_server import SmtpServer
 PARTNER_EMAILS = 9
 PRIYA = "priya@stackwise.example"  # her follow-up is due today
 DANA = "dana@northwind.example"  # her thank-you is due today
+OWNER = "sam@rivera-consulting.example"
+CRM = "log@crm.example"
 
 
 def run(project: SheetProject, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -462,6 +468,69 @@ def test_a_run_killed_while_sending_approved_proposals_sends_nothing_twice(
     assert len(to_partners(smtp_server)) == PARTNER_EMAILS - 1  # all approved; one is later
     run(project, "nurture", "--send", capsys=capsys)
     assert len(to_partners(smtp_server)) == PARTNER_EMAILS - 1
+
+
+def test_an_approved_proposal_goes_to_exactly_the_copies_it_was_proposed_with(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project / "config" / "partners.toml"
+    use_smtp(project, smtp_server)
+    set_keys(config, "mail", bcc=[CRM])
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    thank = proposal_to(project, DANA)
+    assert "Bcc: log@crm.example" in shown(thank)  # the review shows every address it goes to
+    # The config changes after the user saw the proposal: no copy is added or dropped unseen.
+    set_keys(config, "mail", cc_owner=True, bcc=[])
+    project.set_partner(DANA, "owner", OWNER)
+    code, out = run(project, "review", "--send", thank.keys[0], capsys=capsys)
+    assert code == 0, out
+    [sent] = [r for r in smtp_server.recorder.received if r.rcpt_tos[0] == DANA]
+    assert sent.rcpt_tos == [DANA, CRM]
+    assert without_date(sent.raw) == without_date(thank.data)
+
+
+def test_a_moved_project_folder_keeps_its_proposals_and_reports_a_key_left_pending_as_uncertain(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = SheetProject(tmp_path / "before", review=True)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    made = proposals(project)
+    assert len(made) == PARTNER_EMAILS
+    # A run killed mid-send before the move left one key `pending`.
+    settings = load_settings(project / "config" / "partners.toml")
+    journal = Journal(project / "state" / "journal.sqlite3", open_backend(settings).identity)
+    ghost = f"survey:{DANA}:2026Q1"
+    stamp = "2026-03-02T09:00:00+00:00"
+    journal.record(
+        [Entry(stamp, "r0", "survey", DANA, ghost, "survey", "A question", "", "pending", "")]
+    )
+    journal.close()
+    shutil.move(project.path, tmp_path / "after")
+    project.path = tmp_path / "after"
+    code, out = run(project, "review", capsys=capsys)
+    assert code == 0, out
+    assert all(p.keys[0] in out for p in made)  # the same proposals, from the new place
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 1  # 1: the uncertain key
+    assert len(proposals(project)) == PARTNER_EMAILS  # none proposed again
+    code, out = run(project, "check", capsys=capsys)
+    assert code == 1 and f"uncertain: {ghost}" in out
+
+
+def test_proposals_an_earlier_version_kept_under_the_workbooks_absolute_path_stay_open(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    made = proposals(project)
+    db = sqlite3.connect(project / "state" / "journal.sqlite3")
+    with db:  # as an earlier version named the workbook
+        absolute = f"xlsx:{(project / 'data' / 'partners.xlsx').resolve()}"
+        for table in ("sends", "proposals"):
+            db.execute(f"UPDATE {table} SET sheet = ?", (absolute,))
+    db.close()
+    code, out = run(project, "review", capsys=capsys)
+    assert code == 0 and all(p.keys[0] in out for p in made)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    assert len(proposals(project)) == PARTNER_EMAILS  # none proposed again
 
 
 def test_review_off_sends_as_before(

@@ -169,6 +169,47 @@ def test_copies_beyond_ascii_go_with_smtputf8_when_the_server_offers_it(
     assert thank.message["Cc"] == "zoë@rivera-consulting.example"
 
 
+@pytest.mark.parametrize("copy", ["cc_owner", "bcc"])
+def test_a_copy_to_the_partners_own_address_in_punycode_never_reaches_them_twice(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str], copy: str
+) -> None:
+    anna, anna_ascii = "anna@bücher.example", "anna@xn--bcher-kva.example"
+    use_smtp(project, smtp_server)
+    project.rename_partner(DANA, anna)
+    if copy == "cc_owner":
+        set_keys(project / "config" / "partners.toml", "mail", cc_owner=True)
+        project.set_partner(anna, "owner", anna_ascii.upper())
+    else:
+        set_list(project, "bcc", [anna_ascii.upper()])
+    code, out = run(project, capsys, "nurture", "--send")
+    assert code == 0, out
+    [thank] = [
+        r
+        for r in smtp_server.recorder.received
+        if r.message["Subject"].startswith("Thank") and r.rcpt_tos[0] == anna_ascii
+    ]
+    assert thank.rcpt_tos == [anna_ascii]  # one copy in her inbox, not two
+    assert "Cc" not in thank.message
+    [logged] = [r for r in email_rows(project.log_rows()) if r["key"].startswith(f"thank:{anna}")]
+    assert "copies" not in logged["detail"]
+
+
+def test_max_per_day_counts_recipients_copies_included_as_the_provider_does(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server, max_per_day=6)
+    set_list(project, "bcc", [CRM])
+    for _ in range(2):  # the second run, within 24 hours, finds the day's room used
+        code, out = run(project, capsys, "nurture", "--send")
+        assert code == 0, out
+        assert "wait for the next run (max_per_day" in out
+    received = smtp_server.recorder.received
+    # The escalation to the owner (1 recipient), then two thank-yous each with the Bcc (2):
+    # a third partner email would make 7 recipients in 24 hours.
+    assert sum(len(r.rcpt_tos) for r in received) == 5
+    assert [len(r.rcpt_tos) for r in received] == [1, 2, 2]
+
+
 @pytest.mark.parametrize(
     ("sender", "kind"), [(OWNER, "ignored"), (CRM, "ignored"), (DANA, "unsubscribe")]
 )

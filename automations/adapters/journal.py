@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -95,9 +95,10 @@ class Journal:
     deliberate step that brings the other sheets' rows into this one.
     """
 
-    def __init__(self, path: Path, sheet: str = "") -> None:
+    def __init__(self, path: Path, sheet: str = "", former: tuple[str, ...] = ()) -> None:
         self.path = path
         self.sheet = sheet
+        self.former = former  # what earlier versions called this sheet: its rows are ours
         try:
             if str(path) != ":memory:":
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,6 +119,14 @@ class Journal:
             )
             self.db.execute(_PROPOSALS)
             self.db.execute(_DECISIONS)
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS envelopes (message_id TEXT PRIMARY KEY, "
+                "recipients INTEGER NOT NULL)"
+            )
+            kept = {row[1] for row in self.db.execute("PRAGMA table_info(proposals)")}
+            for name in _PROPOSAL_FIELDS:  # proposals of earlier versions: NULL, as then
+                if name not in kept:
+                    self.db.execute(f"ALTER TABLE proposals ADD COLUMN {name} TEXT")
             columns = {row[1] for row in self.db.execute("PRAGMA table_info(sends)")}
             if "sheet" not in columns:  # journals of earlier versions: rows of no sheet yet
                 self.db.execute("ALTER TABLE sends ADD COLUMN sheet TEXT NOT NULL DEFAULT ''")
@@ -129,10 +138,16 @@ class Journal:
         worked on, which is the sheet of the first run that meets them."""
         if not self.sheet:
             return
+        ours = ("", *self.former)
+        marks = ", ".join("?" for _ in ours)
         try:
             with self.db:
                 self.db.execute("BEGIN IMMEDIATE")
-                self.db.execute("UPDATE sends SET sheet = ? WHERE sheet = ''", (self.sheet,))
+                for table in ("sends", "proposals"):
+                    self.db.execute(
+                        f"UPDATE {table} SET sheet = ? WHERE sheet IN ({marks})",
+                        (self.sheet, *ours),
+                    )
         except sqlite3.Error as exc:
             raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
 
@@ -140,14 +155,16 @@ class Journal:
         """The WHERE clause of this sheet's rows (every row when no sheet is named)."""
         if not self.sheet:
             return "1 = 1", ()
-        return "sheet IN (?, '')", (self.sheet,)
+        ours = (self.sheet, *self.former)
+        return f"sheet IN ({', '.join('?' for _ in ours)}, '')", ours
 
     def close(self) -> None:
         """Close the database."""
         self.db.close()
 
-    def record(self, entries: Iterable[Entry]) -> None:
-        """Store each entry as its key's state, all in one transaction."""
+    def record(self, entries: Iterable[Entry], recipients: Mapping[str, int] | None = None) -> None:
+        """Store each entry as its key's state, all in one transaction; `recipients`: how
+        many addresses each message (by Message-ID) goes to, which max_per_day counts."""
         rows = [[*e.as_row(), self.sheet] for e in entries]
         if not rows:
             return
@@ -158,6 +175,10 @@ class Journal:
                 self.db.executemany(
                     f"INSERT OR REPLACE INTO sends ({', '.join(_COLUMNS)}, sheet) VALUES ({marks})",
                     rows,
+                )
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO envelopes (message_id, recipients) VALUES (?, ?)",
+                    sorted((recipients or {}).items()),
                 )
         except sqlite3.Error as exc:
             raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
@@ -188,9 +209,10 @@ class Journal:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ", ".join("?" for _ in chunk)
+                mine, ours = self._mine()
                 cursor = self.db.execute(
-                    f"SELECT key FROM sends WHERE key IN ({marks}) AND sheet NOT IN (?, '')",
-                    [*chunk, self.sheet],
+                    f"SELECT key FROM sends WHERE key IN ({marks}) AND NOT ({mine})",
+                    [*chunk, *ours],
                 )
                 found.update(k for (k,) in cursor.fetchall())
         except sqlite3.Error as exc:
@@ -298,16 +320,22 @@ class Journal:
             raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
 
     def sent_since(self, moment: dt.datetime) -> int:
-        """Messages that left (or may have left) through SMTP since `moment`."""
+        """Recipients of the messages that left (or may have left) through SMTP since
+        `moment`; a message an earlier version sent counts as one."""
         try:
             cursor = self.db.execute(
-                "SELECT timestamp, message_id FROM sends "
+                "SELECT timestamp, sends.message_id, COALESCE(envelopes.recipients, 1) "
+                "FROM sends LEFT JOIN envelopes ON envelopes.message_id = sends.message_id "
                 "WHERE status IN ('sent', 'uncertain', 'pending')"
             )
-            ids = {mid for ts, mid in cursor.fetchall() if dt.datetime.fromisoformat(ts) >= moment}
+            ids = {
+                mid: n
+                for ts, mid, n in cursor.fetchall()
+                if dt.datetime.fromisoformat(ts) >= moment
+            }
         except (sqlite3.Error, ValueError) as exc:
             raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
-        return len(ids)
+        return sum(ids.values())
 
     def keep_proposals(self, proposals: Iterable[Proposal]) -> None:
         """Store proposals (new, or in a new state), all in one transaction."""
@@ -348,6 +376,8 @@ class Journal:
             values = dict(zip(_PROPOSAL_FIELDS, row, strict=True))
             values["keys"] = tuple(json.loads(values["keys"]))
             values["partners"] = tuple(json.loads(values["partners"]))
+            copies = values["copies"]
+            values["copies"] = None if copies is None else tuple(json.loads(copies))
             values["number"] = int(values["number"] or 0)
             values["data"] = bytes(values["data"] or b"")
             out.append(Proposal(**values))

@@ -108,6 +108,20 @@ def wire_email(email: str) -> str:
         return email
 
 
+@lru_cache(maxsize=4096)
+def comparable_email(email: str) -> str:
+    """One form per mailbox, for telling two spellings of it apart (EMAIL.md, copies):
+    lower-cased, the domain's IDNA (`xn--`) labels decoded, so `anna@xn--bcher-kva.example`
+    and `Anna@bücher.example` are one person."""
+    local, at, domain = email.strip().lower().rpartition("@")
+    if not at or not domain.isascii() or "xn--" not in domain:
+        return email.strip().lower()
+    try:
+        return f"{local}@{domain.encode('ascii').decode('idna').lower()}"
+    except UnicodeError:  # not a valid IDNA label: compared as written
+        return f"{local}@{domain}"
+
+
 def needs_smtputf8(*addresses: str) -> bool:
     """Whether a message between these addresses can only travel with SMTPUTF8."""
     return not all(wire_email(a).isascii() for a in addresses)

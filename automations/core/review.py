@@ -53,6 +53,9 @@ class Proposal:
     review_id: str = ""  # Message-ID of the review email that lists it
     number: int = 0  # its number in that email
     data: bytes = b""
+    # The Cc and Bcc addresses it goes to besides `to_email`, as proposed: an approval sends
+    # to exactly these, whatever the config says since. None: an earlier version proposed it.
+    copies: tuple[str, ...] | None = None
 
     @property
     def keys_cell(self) -> str:

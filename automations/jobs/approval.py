@@ -9,11 +9,13 @@ import email.policy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.utils import getaddresses
 from pathlib import Path
 
 from automations.adapters.journal import Journal
 from automations.adapters.lock import RunLock
 from automations.config import Settings
+from automations.core.messages import comparable_email
 from automations.core.review import OPEN, Decision, Proposal, review_order
 from automations.errors import LockHeldError, ToolkitError
 from automations.jobs.proposals import apply_kept
@@ -29,7 +31,8 @@ def _journal(settings: Settings, writing: bool) -> Journal:
     path = state_dir(settings) / "journal.sqlite3"
     if not writing and not path.exists():
         return Journal(Path(":memory:"))
-    return Journal(path, open_backend(settings).identity)
+    backend = open_backend(settings)
+    return Journal(path, backend.identity, backend.former_identities)
 
 
 def waiting(settings: Settings) -> list[Proposal]:
@@ -49,6 +52,11 @@ def shown(p: Proposal) -> str:
     body = msg.get_body(("plain",))
     text = body.get_content() if body is not None else ""
     head = [f"{h}: {msg[h]}" for h in ("From", "To", "Cc", "Subject") if msg[h]]
+    # What no header says but the approval sends to as well: the Bcc copies.
+    cc = {comparable_email(a) for _, a in getaddresses([str(msg["Cc"] or "")])}
+    hidden = [c for c in p.copies or () if comparable_email(c) not in cc]
+    if hidden:
+        head.insert(-1, f"Bcc: {', '.join(hidden)}")
     return "\n".join([*head, "", str(text).rstrip()])
 
 

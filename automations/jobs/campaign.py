@@ -17,8 +17,8 @@ from automations.core.review import OPEN, Proposal
 from automations.core.tables import Problem
 from automations.errors import ConfigError
 from automations.jobs import review as review_job
+from automations.jobs.envelope import Caps
 from automations.jobs.sending import (
-    Caps,
     Clock,
     DeliveryReport,
     Prepared,

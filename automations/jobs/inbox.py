@@ -90,7 +90,7 @@ def scan(
     try:
         with open_inbox(settings) as box:
             fetched = box.fetch_new(imap.folder, validity, last, since)
-            if writing and imap.save_sent:
+            if writing:
                 settled = _settle_uncertain(box, settings, tables, now, run_id)
     except (InboxError, LoginNeeded) as exc:  # no sign-in: like an inbox that is down
         out.error = str(exc)
@@ -231,13 +231,22 @@ def unreadable(raw: bytes, uid: int, folder: str, exc: Exception) -> Verdict:
 def _settle_uncertain(
     box: ImapInbox, settings: Settings, tables: Tables, now: dt.datetime, run_id: str
 ) -> list[Entry]:
-    """An uncertain key whose message is in the Sent folder was sent."""
+    """An uncertain key whose message is in the Sent folder was sent (EMAIL.md, at most
+    once). Looked for whenever IMAP is configured: Gmail and others file what their SMTP
+    sends by themselves, without `save_sent`; a Sent folder that cannot be searched then
+    leaves the key uncertain (it is reported) and costs the inbox scan nothing."""
     log = tables.log
     settled = []
     for key in arrays.uncertain_keys(log):
         row = log[log["key"] == key].iloc[-1]
         message_id = str(row["message_id"])
-        if message_id and box.has_message_id(settings.imap.sent_folder, message_id):
+        try:
+            found = bool(message_id) and box.has_message_id(settings.imap.sent_folder, message_id)
+        except InboxError:
+            if settings.imap.save_sent:  # the folder we file in must be there: say so
+                raise
+            break
+        if found:
             settled.append(
                 Entry(
                     stamp(now),

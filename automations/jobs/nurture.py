@@ -23,8 +23,8 @@ from automations.core.review import Proposal, waiting_lines
 from automations.core.tables import Problem, Tables
 from automations.jobs import inbox as mailbox
 from automations.jobs import review as review_job
+from automations.jobs.envelope import Caps
 from automations.jobs.sending import (
-    Caps,
     Clock,
     DeliveryReport,
     Prepared,

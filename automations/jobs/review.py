@@ -34,14 +34,13 @@ from automations.core.review import (
 )
 from automations.core.tables import normalise_header
 from automations.core.wording import opening
+from automations.jobs.envelope import Caps, copies_of, with_copies
 from automations.jobs.proposals import apply_kept, decide, moved
 from automations.jobs.sending import (
-    Caps,
     DeliveryReport,
     Prepared,
     prepare,
     stamp,
-    with_copies,
 )
 from automations.jobs.session import Session
 from automations.jobs.wiring import letterhead
@@ -54,6 +53,12 @@ class Approved(Prepared):
     """An approved proposal: the exact bytes the user saw, with the Date of the send."""
 
     data: bytes = b""
+    envelope: tuple[str, ...] | None = None  # the copies it was proposed with
+
+    @property
+    def copies(self) -> tuple[str, ...]:
+        """The copies it was proposed with: a config changed since adds or drops none."""
+        return copies_of(self.draft) if self.envelope is None else self.envelope
 
     def as_bytes(self) -> bytes:
         """The stored message, its Date header refreshed (EMAIL.md: Date refreshed)."""
@@ -195,6 +200,7 @@ def proposals_of(
             why=d.why,
             proposed_at=stamp(now),
             data=p.as_bytes(),
+            copies=p.copies,
         )
         out.append(proposal)
         entries += moved(proposal, "proposed", f"waits for approval: {d.why}", now, run_id)
@@ -257,8 +263,11 @@ def approved_prepared(
         body = stored.get_body(("plain",))
         text = body.get_content() if body is not None else ""
         rendered = Rendered(p.subject, str(text), "")
-        d = with_copies(d, settings, head.sender.email)  # Cc is in the bytes; Bcc is not
-        out.append(Approved(d, rendered, p.subject, p.ident, head.sender, {}, now, p.data))
+        if p.copies is None:  # proposed by an earlier version: the copies as it sent them
+            d = with_copies(d, settings, head.sender.email)
+        out.append(
+            Approved(d, rendered, p.subject, p.ident, head.sender, {}, now, p.data, p.copies)
+        )
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from functools import cached_property
 from typing import Any
@@ -33,7 +33,8 @@ from automations.core.vocabulary import NEVER_AGAIN
 from automations.core.window import when_said
 from automations.core.wording import opening
 from automations.errors import LoginNeeded, ToolkitError
-from automations.jobs.wiring import letterhead, mail_capabilities
+from automations.jobs.envelope import copies_of, with_copies
+from automations.jobs.wiring import letterhead
 
 Clock = Callable[[], dt.datetime]
 Progress = Callable[[int, int, "Prepared", Delivery], None]
@@ -79,8 +80,7 @@ class Prepared:
     @property
     def copies(self) -> tuple[str, ...]:
         """The copies' addresses as they travel: Cc (the owner), then Bcc."""
-        listed = [email for _, email in self.draft.cc] + list(self.draft.bcc)
-        return tuple(dict.fromkeys(wire_email(e) for e in listed if e != self.draft.to_email))
+        return copies_of(self.draft)
 
     @property
     def name(self) -> str:
@@ -140,62 +140,10 @@ def prepare(
     return out
 
 
-def with_copies(draft: Draft, settings: Settings, sender: str) -> Draft:
-    """A partner email with `[mail] cc_owner` (the owner in Cc when not the sender) and
-    `[mail] bcc`; owners' mail goes without (EMAIL.md, "Copies, windows and alerts")."""
-    if draft.internal:
-        return draft
-    owner = draft.context.get("owner") or {}
-    email = str(owner.get("email") or "").lower()
-    cc: tuple[tuple[str, str], ...] = ()
-    if settings.mail.cc_owner and email and email != sender.lower():
-        cc = ((str(owner.get("name") or ""), email),)
-    bcc = tuple(b.lower() for b in settings.mail.bcc)
-    return replace(draft, cc=cc, bcc=bcc) if cc or bcc else draft
-
-
 def not_sent(draft: Draft, why: object) -> str:
     """`thank to dana@... not sent (Partners!4): why`: which email, the row to fix, why."""
     where = f" (Partners!{draft.partner_row})" if draft.partner_row else ""
     return f"{draft.kind} to {draft.to_email} not sent{where}: {why}"
-
-
-@dataclass
-class Caps:
-    """How many may go this run: --limit, max_per_run and what is left of max_per_day."""
-
-    limit: int | None = None
-    per_run: int | None = None
-    day_room: int | None = None
-
-    @classmethod
-    def for_run(
-        cls, settings: Settings, journal: Journal, now: dt.datetime, limit: int | None
-    ) -> Caps:
-        """--limit (or a campaign's), and on SMTP max_per_run and what max_per_day leaves."""
-        caps = cls(limit=limit)
-        if mail_capabilities(settings).capped:
-            caps.per_run = settings.mail.max_per_run
-            sent = journal.sent_since(now - dt.timedelta(hours=24))
-            caps.day_room = settings.mail.max_per_day - sent
-        return caps
-
-    def split(self, drafts: Sequence[Draft]) -> tuple[list[Draft], list[Draft], str]:
-        """(to send now, held for the next run, which cap held them), most important first.
-
-        Applied before rendering: a run renders what it may send, not every draft due
-        (31,000 on a 100,000-partner sheet), and the rest wait for the next run."""
-        ordered = sorted(drafts, key=lambda d: (d.priority, -d.score))
-        bounds = [
-            (self.limit, "--limit"),
-            (self.per_run, "max_per_run"),
-            (self.day_room, "max_per_day (rolling 24 hours)"),
-        ]
-        room, why = len(ordered), ""
-        for bound, name in bounds:
-            if bound is not None and max(bound, 0) < room:
-                room, why = max(bound, 0), name
-        return ordered[:room], ordered[room:], why
 
 
 def entries_for(p: Prepared, status: str, detail: str, timestamp: str, run_id: str) -> list[Entry]:
@@ -276,7 +224,8 @@ def deliver(
                 report.unbuilt.append(not_sent(p.draft, f"the message cannot be made ({exc})"))
                 continue
             pending = entries_for(p, "pending", "", stamp(clock()), run_id)
-            journal.record([*done, *pending])  # committed before the SMTP transaction starts
+            # Committed before the SMTP transaction starts, with what max_per_day counts.
+            journal.record([*done, *pending], {p.message_id: 1 + len(p.copies)})
             done = []
             known.update((k, "pending") for k in p.draft.keys)  # a key twice in a run goes once
             try:

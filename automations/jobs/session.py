@@ -138,7 +138,11 @@ def session(
         path = state / "journal.sqlite3"
         backend = sheet or open_backend(settings)
         # A dry run, a preview or a check leaves no file behind where none was.
-        journal = Journal(path if writing or path.exists() else Path(":memory:"), backend.identity)
+        journal = Journal(
+            path if writing or path.exists() else Path(":memory:"),
+            backend.identity,
+            backend.former_identities,
+        )
         try:
             carried = None
             if writing:

@@ -29,7 +29,8 @@ def open_backend(settings: Settings) -> SheetBackend:
     if settings.sheet.backend == "xlsx":
         from automations.adapters.sheet.xlsx import XlsxBackend
 
-        return XlsxBackend(settings.resolve(settings.sheet.path), settings.sheet.tabs)
+        workbook = settings.resolve(settings.sheet.path)
+        return XlsxBackend(workbook, settings.sheet.tabs, project=settings.base_dir)
     from automations.adapters.auth import sheets_desktop_credentials
     from automations.adapters.sheet.google import GoogleBackend, load_credentials
 

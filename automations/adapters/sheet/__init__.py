@@ -23,8 +23,14 @@ class SheetBackend(Protocol):
 
     @property
     def identity(self) -> str:
-        """Which sheet this is (`xlsx:/abs/path`, `google:KEY`): the journal keeps each
-        row's sheet, so one sheet's history never lands in another's Log."""
+        """Which sheet this is (`xlsx:data/partners.xlsx` relative to the project folder,
+        `xlsx:/abs/path` outside it, `google:KEY`): the journal keeps each row's sheet, so
+        one sheet's history never lands in another's Log."""
+        ...
+
+    @property
+    def former_identities(self) -> tuple[str, ...]:
+        """Names earlier versions gave this same sheet (their journal rows are its own)."""
         ...
 
     def read(self) -> RawSheet:

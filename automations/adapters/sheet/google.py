@@ -154,6 +154,11 @@ class GoogleBackend:
         return f"google:{self.key}"
 
     @property
+    def former_identities(self) -> tuple[str, ...]:
+        """None: its identity never changed."""
+        return ()
+
+    @property
     def http(self) -> HTTPClient:
         """gspread's HTTP client over our session (made on first use)."""
         if self._http is None:

@@ -29,6 +29,11 @@ class MemorySheet:
         """`memory:` and a name (the journal keeps each row's sheet)."""
         return self._identity
 
+    @property
+    def former_identities(self) -> tuple[str, ...]:
+        """None: its identity never changed."""
+        return ()
+
     def read(self) -> RawSheet:
         """Every tab, as a backend hands them over (absent tabs are None)."""
         n = self.names

@@ -114,8 +114,11 @@ class XlsxBackend:
     """Reads `path`; writes Health, Review and the newest Log rows to its `.toolkit.xlsx`
     sibling, older Log rows to archive workbooks beside it."""
 
-    def __init__(self, path: Path, tabs: Tabs, log_chunk: int = LOG_CHUNK) -> None:
+    def __init__(
+        self, path: Path, tabs: Tabs, log_chunk: int = LOG_CHUNK, project: Path | None = None
+    ) -> None:
         self.path = path
+        self.project = project  # the project folder: a workbook inside it is known relative
         self.tabs = tabs
         self.toolkit = toolkit_path(path)
         self.log_chunk = log_chunk
@@ -127,8 +130,19 @@ class XlsxBackend:
 
     @property
     def identity(self) -> str:
-        """`xlsx:` and the workbook's absolute path."""
-        return f"xlsx:{self.path.resolve()}"
+        """`xlsx:` and the workbook's path relative to the project folder (so moving the
+        folder keeps the journal's history, proposals and pending keys its own), or its
+        absolute path when it lies outside the folder."""
+        where = self.path.resolve()
+        if self.project is not None and where.is_relative_to(self.project.resolve()):
+            return f"xlsx:{where.relative_to(self.project.resolve()).as_posix()}"
+        return f"xlsx:{where}"
+
+    @property
+    def former_identities(self) -> tuple[str, ...]:
+        """What earlier versions called this workbook: its absolute path."""
+        legacy = f"xlsx:{self.path.resolve()}"
+        return () if legacy == self.identity else (legacy,)
 
     def read(self) -> RawSheet:
         """Every user tab, plus the Log rows of the user's workbook, the archives and the
