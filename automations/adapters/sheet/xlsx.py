@@ -10,10 +10,14 @@ without bound does not make every run slower to write (SHEET.md, Log; FIELD-NOTE
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import os
 import re
 import tempfile
+import traceback
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -262,6 +266,7 @@ def _fill(sheet: Any, rows: list[list[Any]], dates: Any, moments: Any) -> None:
 def _write_book(target: Path, tabs: list[tuple[str, list[list[Any]]]]) -> None:
     """Write a workbook of `tabs` to a temporary file, then rename it over `target`."""
     tmp = ""
+    book: xlsxwriter.Workbook | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix="." + target.name, suffix=".tmp", dir=target.parent)
@@ -274,12 +279,44 @@ def _write_book(target: Path, tabs: list[tuple[str, list[list[Any]]]]) -> None:
         book.close()
         os.replace(tmp, target)
     except (OSError, xlsxwriter.exceptions.XlsxWriterException) as exc:
+        _abandon(book, exc)
         if tmp:
             Path(tmp).unlink(missing_ok=True)
-        reason = getattr(exc, "strerror", None) or exc
-        raise SheetError(
-            f"cannot write {target}: {reason} (is the folder writable, is the disk full?)"
-        ) from exc
+        raise SheetError(f"cannot write {target}: {_why(exc)}") from exc
+
+
+def _why(exc: Exception) -> str:
+    """What the user can do about a failed write, from the OSError under xlsxwriter's own."""
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc
+    if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+        return "the disk is full (no space left on the device); free some space and run again"
+    reason = getattr(cause, "strerror", None) or cause
+    return f"{reason} (is the folder writable, is the disk full?)"
+
+
+def _abandon(book: xlsxwriter.Workbook | None, exc: BaseException) -> None:
+    """Release what a failed xlsxwriter close leaves behind: its zip file is still open and
+    would try to finish itself when Python frees it (failing again on a full disk, which
+    Python prints as a traceback), and its temporary parts stay on disk."""
+    failure: BaseException | None = exc
+    while failure is not None:
+        for frame, _ in traceback.walk_tb(failure.__traceback__):
+            for name, value in frame.f_locals.items():
+                if isinstance(value, zipfile.ZipFile):
+                    with contextlib.suppress(OSError, ValueError):
+                        value.close()
+                elif name == "xml_files" and isinstance(value, list):
+                    for part in value:
+                        if isinstance(part[0], str):
+                            Path(part[0]).unlink(missing_ok=True)
+        failure = failure.__context__
+    for sheet in book.worksheets() if book is not None else []:
+        handle, name = sheet.row_data_fh, sheet.row_data_filename
+        with contextlib.suppress(OSError, ValueError):
+            if handle is not None:
+                handle.close()
+            if name:
+                Path(name).unlink(missing_ok=True)
 
 
 def write_workbook(path: Path, tabs: dict[str, list[list[Any]]]) -> None:
