@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -292,6 +293,50 @@ def test_a_run_stopped_after_writing_an_archive_reads_no_row_twice(tmp_path: Pat
     log = XlsxBackend(book, Tabs(), log_chunk=10).read().tabs["Log"]
     assert log is not None
     assert [r[1] for r in log[1:]] == [f"run{n}" for n in range(19)]
+
+
+class Killed(BaseException):
+    """The process killed at this point: nothing after it runs, no handler catches it."""
+
+
+def test_a_run_killed_right_after_writing_an_archive_leaves_every_log_row_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from automations.adapters.sheet.xlsx import archive_path
+
+    book = tmp_path / "partners.xlsx"
+    write_workbook_tabs(book)
+    first = XlsxBackend(book, Tabs(), log_chunk=10)
+    first.read()
+    first.write([["name"]], [log_row(n) for n in range(4)])
+    # A run adding more than a chunk: its archive holds the 4 old rows and 6 of its own.
+    rename = os.replace
+
+    def rename_then_die(source: str, target: str) -> None:
+        rename(source, target)
+        if ".log-" in str(target):
+            raise Killed
+
+    monkeypatch.setattr(os, "replace", rename_then_die)
+    killed = XlsxBackend(book, Tabs(), log_chunk=10)
+    killed.read()
+    with pytest.raises(Killed):
+        killed.write([["name"]], [log_row(n) for n in range(4, 21)])
+    monkeypatch.undo()
+    assert archive_path(toolkit_path(book), 1).exists()
+
+    rerun = XlsxBackend(book, Tabs(), log_chunk=10)
+    log = rerun.read().tabs["Log"]
+    assert log is not None
+    assert [r[1] for r in log[1:]] == [f"run{n}" for n in range(4)]  # each old row once
+    # The rerun writes what the killed run did (the journal brings its sends back).
+    rerun.write([["name"]], [log_row(n) for n in range(4, 21)])
+    log = XlsxBackend(book, Tabs(), log_chunk=10).read().tabs["Log"]
+    assert log is not None
+    assert [r[1] for r in log[1:]] == [f"run{n}" for n in range(21)]
+    assert [p.name for p in sorted(tmp_path.glob("*.log-*.xlsx"))] == [
+        "partners.toolkit.log-0001.xlsx"
+    ]
 
 
 LOG_HEADER = LOG_COLUMNS

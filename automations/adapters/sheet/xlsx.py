@@ -37,6 +37,11 @@ ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _ARCHIVE = re.compile(r".*\.log-(\d{4,})\.xlsx")
 LOG_CHUNK = 5_000  # Log rows per archive file; the toolkit file keeps under 2x this many
+# A hidden tab of the toolkit file: how many archives its Log follows on. The toolkit file
+# is renamed into place after its archives, so an archive numbered above it was left by a
+# run stopped in between: its rows are still in the toolkit file (or were never written).
+META_TAB = "Toolkit"
+ARCHIVES_KEY = "log_archives"
 WRITE_OPTIONS = {
     "constant_memory": True,
     # Text stays text: a cell "=HYPERLINK(...)" or "+1 555" is never a formula or number.
@@ -128,6 +133,7 @@ class XlsxBackend:
         legacy = path.with_name(path.stem + ".toolkit" + path.suffix)
         self._kept = legacy if not self.toolkit.exists() and legacy.exists() else self.toolkit
         self._kept_log: list[list[Any]] | None = None  # the toolkit file's Log as last read
+        self._moved = 0  # archives the toolkit file's Log follows on, as last read
 
     @property
     def identity(self) -> str:
@@ -152,22 +158,38 @@ class XlsxBackend:
             user_log = _rows(workbook, self.tabs.log)
         finally:
             workbook.close()
-        archived = self._archived_log()
-        self._kept_log = self._toolkit_log(archived[-1] if archived else [])
+        archived = self._read_log()
         log = _log_records(user_log) + [r for rows in archived for r in rows] + self._kept_log
         found[self.tabs.log] = [list(LOG_COLUMNS), *log]
         return RawSheet(found)
 
     def _archives(self) -> list[tuple[int, Path]]:
-        """(number, path) of each archive, oldest first."""
+        """(number, path) of each archive on disk, oldest first."""
         found = self.toolkit.parent.glob(f"{self.toolkit.stem}.log-*.xlsx")
         numbered = (_ARCHIVE.fullmatch(p.name) for p in found)
         return sorted((int(m[1]), self.toolkit.with_name(m[0])) for m in numbered if m)
 
-    def _archived_log(self) -> list[list[list[Any]]]:
+    def _moved_count(self, archives: list[tuple[int, Path]]) -> int:
+        """How many archives the toolkit file's Log follows on; a file from before it said
+        so follows on every archive there is."""
+        for row in self._toolkit_tab(META_TAB):
+            if len(row) > 1 and row[0] == ARCHIVES_KEY and isinstance(row[1], float | int):
+                return int(row[1])
+        return max((n for n, _ in archives), default=0)
+
+    def _read_log(self) -> list[list[list[Any]]]:
+        """Each archive's Log rows, oldest first (only those the toolkit file follows on),
+        and the toolkit file's own rows kept in `_kept_log`."""
+        archives = self._archives()
+        self._moved = self._moved_count(archives)
+        archived = self._archived_log([a for a in archives if a[0] <= self._moved])
+        self._kept_log = self._toolkit_log(archived[-1] if archived else [])
+        return archived
+
+    def _archived_log(self, archives: list[tuple[int, Path]]) -> list[list[list[Any]]]:
         """Each archive's Log rows, oldest archive first."""
         out = []
-        for _, path in self._archives():
+        for _, path in archives:
             workbook = _open(path)
             try:
                 out.append(_log_records(_rows(workbook, self.tabs.log)))
@@ -209,8 +231,8 @@ class XlsxBackend:
         reaches twice `log_chunk` rows, its oldest `log_chunk` go to a new archive first."""
         # A run reads before it writes: reuse that read instead of opening the file again.
         if self._kept_log is None:
-            archived = self._archived_log()
-            self._kept_log = self._toolkit_log(archived[-1] if archived else [])
+            self._read_log()
+        assert self._kept_log is not None
         if health is None:
             health = self._toolkit_tab(self.tabs.health)
         reviewing = (
@@ -218,18 +240,30 @@ class XlsxBackend:
             if review is not None
             else self._toolkit_tab(self.tabs.review)
         )
-        live = [*self._kept_log, *log_rows]
-        while len(live) >= 2 * self.log_chunk:
-            number = max((n for n, _ in self._archives()), default=0) + 1
-            chunk = [list(LOG_COLUMNS), *live[: self.log_chunk]]
-            _write_book(archive_path(self.toolkit, number), [(self.tabs.log, chunk)])
-            live = live[self.log_chunk :]
+        live, moved = self._archive([*self._kept_log, *log_rows])
         tabs = [(self.tabs.health, health), (self.tabs.log, [list(LOG_COLUMNS), *live])]
         if len(reviewing) > 1:
             tabs.append((self.tabs.review, reviewing))
+        tabs.append((META_TAB, [[ARCHIVES_KEY, moved]]))
         _write_book(self.toolkit, tabs)
-        self._kept_log = live
+        self._kept_log, self._moved = live, moved
         self._kept = self.toolkit
+
+    def _archive(self, live: list[list[Any]]) -> tuple[list[list[Any]], int]:
+        """Move the oldest Log rows to new archives while `live` holds twice `log_chunk`;
+        the rows left and the archives moved in all. Archives a stopped run left beyond
+        those the toolkit file follows on go first (their rows are in `live`)."""
+        for number, path in self._archives():
+            if number > self._moved:
+                with contextlib.suppress(OSError):  # if it stays, it is still not read
+                    path.unlink(missing_ok=True)
+        moved = self._moved
+        while len(live) >= 2 * self.log_chunk:
+            moved += 1
+            chunk = [list(LOG_COLUMNS), *live[: self.log_chunk]]
+            _write_book(archive_path(self.toolkit, moved), [(self.tabs.log, chunk)])
+            live = live[self.log_chunk :]
+        return live, moved
 
 
 def _fill(sheet: Any, rows: list[list[Any]], dates: Any, moments: Any) -> None:
@@ -275,7 +309,10 @@ def _write_book(target: Path, tabs: list[tuple[str, list[list[Any]]]]) -> None:
         dates = book.add_format({"num_format": "yyyy-mm-dd"})
         moments = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         for title, rows in tabs:
-            _fill(book.add_worksheet(title), rows, dates, moments)
+            sheet = book.add_worksheet(title)
+            _fill(sheet, rows, dates, moments)
+            if title == META_TAB:
+                sheet.hide()
         book.close()
         os.replace(tmp, target)
     except (OSError, xlsxwriter.exceptions.XlsxWriterException) as exc:
