@@ -158,8 +158,8 @@ class XlsxBackend:
             user_log = _rows(workbook, self.tabs.log)
         finally:
             workbook.close()
-        archived = self._read_log()
-        log = _log_records(user_log) + [r for rows in archived for r in rows] + self._kept_log
+        archived, kept = self._read_log()
+        log = _log_records(user_log) + [r for rows in archived for r in rows] + kept
         found[self.tabs.log] = [list(LOG_COLUMNS), *log]
         return RawSheet(found)
 
@@ -177,14 +177,14 @@ class XlsxBackend:
                 return int(row[1])
         return max((n for n, _ in archives), default=0)
 
-    def _read_log(self) -> list[list[list[Any]]]:
+    def _read_log(self) -> tuple[list[list[list[Any]]], list[list[Any]]]:
         """Each archive's Log rows, oldest first (only those the toolkit file follows on),
-        and the toolkit file's own rows kept in `_kept_log`."""
+        and the toolkit file's own rows (kept in `_kept_log`)."""
         archives = self._archives()
         self._moved = self._moved_count(archives)
         archived = self._archived_log([a for a in archives if a[0] <= self._moved])
         self._kept_log = self._toolkit_log(archived[-1] if archived else [])
-        return archived
+        return archived, self._kept_log
 
     def _archived_log(self, archives: list[tuple[int, Path]]) -> list[list[list[Any]]]:
         """Each archive's Log rows, oldest archive first."""
@@ -230,9 +230,7 @@ class XlsxBackend:
         replaced (None keeps it; the tab appears once there is a proposal). When the Log
         reaches twice `log_chunk` rows, its oldest `log_chunk` go to a new archive first."""
         # A run reads before it writes: reuse that read instead of opening the file again.
-        if self._kept_log is None:
-            self._read_log()
-        assert self._kept_log is not None
+        kept = self._kept_log if self._kept_log is not None else self._read_log()[1]
         if health is None:
             health = self._toolkit_tab(self.tabs.health)
         reviewing = (
@@ -240,7 +238,7 @@ class XlsxBackend:
             if review is not None
             else self._toolkit_tab(self.tabs.review)
         )
-        live, moved = self._archive([*self._kept_log, *log_rows])
+        live, moved = self._archive([*kept, *log_rows])
         tabs = [(self.tabs.health, health), (self.tabs.log, [list(LOG_COLUMNS), *live])]
         if len(reviewing) > 1:
             tabs.append((self.tabs.review, reviewing))
