@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from automations.core.engine.rules import Rules
 from automations.core.values import ValueProblem, parse_email
 from automations.core.vocabulary import Kind
-from automations.core.window import SendWindow, parse_window
+from automations.core.window import SendWindow, WindowProblem, parse_window
 from automations.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/partners.toml")
@@ -323,10 +323,8 @@ def parse_settings(data: dict[str, Any], base_dir: Path) -> Settings:
     _check_addresses(settings)
     try:
         parse_window(settings.mail.send_days, settings.mail.send_hours, settings.mail.holidays)
-    except ValueError as exc:
-        raise ConfigError(
-            f"config keys 'mail.send_days', 'mail.send_hours', 'mail.holidays': {exc}"
-        ) from None
+    except WindowProblem as exc:
+        raise ConfigError(f"config key 'mail.{exc.key}': {exc}") from None
     for name in (settings.timezone, settings.schedule.timezone):
         if name:
             try:

@@ -346,6 +346,18 @@ def test_a_snoozed_partner_gets_no_check_in_until_the_day_and_health_says_so(sno
     assert s.emails().empty
 
 
+@pytest.mark.parametrize(
+    "until", ["9999-12-31", "2262-04-12", dt.date(9999, 12, 31), 2958465, "never", " Forever "]
+)
+def test_a_snooze_past_2262_or_never_holds_the_partner_indefinitely(until: object) -> None:
+    s = Sheet().partner(snooze=until).touch(200, direction="out")
+    row = s.row()
+    assert (row["action"], row["reason"]) == ("none", "snoozed indefinitely")
+    assert s.emails().empty
+    assert s.tables().problems == []
+    assert action(Sheet().partner(snooze=until).referral(2)) == "thank"
+
+
 def test_a_snooze_that_ended_changes_nothing() -> None:
     assert action(Sheet().partner(snooze=ago(0)).touch(200, direction="out")) == "nurture"
 

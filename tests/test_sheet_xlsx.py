@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,10 +15,11 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.drawing.image import Image
 from PIL import Image as PILImage
 
-from automations.adapters.sheet.xlsx import XlsxBackend, toolkit_path
+from automations.adapters.sheet.xlsx import LOG_CHUNK, XlsxBackend, toolkit_path
 from automations.config import Tabs
 from automations.core.schema import LOG_COLUMNS
 from automations.errors import SheetError
+from tests.projects import SheetProject, env_for
 
 TODAY = dt.date(2026, 6, 15)
 
@@ -291,6 +295,50 @@ def test_a_run_stopped_after_writing_an_archive_reads_no_row_twice(tmp_path: Pat
     assert [r[1] for r in log[1:]] == [f"run{n}" for n in range(19)]
 
 
+class Killed(BaseException):
+    """The process killed at this point: nothing after it runs, no handler catches it."""
+
+
+def test_a_run_killed_right_after_writing_an_archive_leaves_every_log_row_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from automations.adapters.sheet.xlsx import archive_path
+
+    book = tmp_path / "partners.xlsx"
+    write_workbook_tabs(book)
+    first = XlsxBackend(book, Tabs(), log_chunk=10)
+    first.read()
+    first.write([["name"]], [log_row(n) for n in range(4)])
+    # A run adding more than a chunk: its archive holds the 4 old rows and 6 of its own.
+    rename = os.replace
+
+    def rename_then_die(source: str, target: str) -> None:
+        rename(source, target)
+        if ".log-" in str(target):
+            raise Killed
+
+    monkeypatch.setattr(os, "replace", rename_then_die)
+    killed = XlsxBackend(book, Tabs(), log_chunk=10)
+    killed.read()
+    with pytest.raises(Killed):
+        killed.write([["name"]], [log_row(n) for n in range(4, 21)])
+    monkeypatch.undo()
+    assert archive_path(toolkit_path(book), 1).exists()
+
+    rerun = XlsxBackend(book, Tabs(), log_chunk=10)
+    log = rerun.read().tabs["Log"]
+    assert log is not None
+    assert [r[1] for r in log[1:]] == [f"run{n}" for n in range(4)]  # each old row once
+    # The rerun writes what the killed run did (the journal brings its sends back).
+    rerun.write([["name"]], [log_row(n) for n in range(4, 21)])
+    log = XlsxBackend(book, Tabs(), log_chunk=10).read().tabs["Log"]
+    assert log is not None
+    assert [r[1] for r in log[1:]] == [f"run{n}" for n in range(21)]
+    assert [p.name for p in sorted(tmp_path.glob("*.log-*.xlsx"))] == [
+        "partners.toolkit.log-0001.xlsx"
+    ]
+
+
 LOG_HEADER = LOG_COLUMNS
 
 
@@ -313,3 +361,78 @@ def write_workbook_tabs(path: Path) -> None:
     from automations.adapters.sheet.xlsx import write_workbook
 
     write_workbook(path, {"Partners": [["name", "email"], ["Dana", "dana@p.example"]]})
+
+
+# --- a run that cannot finish its write (a full disk, a kill) -----------------------------------
+
+# Every write to a zip file fails as on a full disk: the first workbook the run writes is the
+# archive, so this is a full disk while archiving (reads of workbooks still work).
+DISK_FULL = """
+import errno, io, os, zipfile
+
+class Full:
+    def __init__(self, f): self._f = f
+    def write(self, data): raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    def __getattr__(self, name): return getattr(self._f, name)
+
+class Io:
+    def __getattr__(self, name): return getattr(io, name)
+    @staticmethod
+    def open(file, mode="r", *args, **kwargs):
+        handle = io.open(file, mode, *args, **kwargs)
+        return handle if mode.startswith("r") else Full(handle)
+
+zipfile.io = Io()
+"""
+
+
+def partners_with(
+    patch: str, project: SheetProject, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """`partners ARGS` in its own process, after `patch` ran in it (what a user sees: the
+    exit code, stdout and stderr, tracebacks included)."""
+    program = f"{patch}\nimport sys\nfrom automations.cli import main\nsys.exit(main(sys.argv[1:]))"
+    config = str(project / "config" / "partners.toml")
+    return subprocess.run(
+        [sys.executable, "-c", program, *args, "--config", config],
+        capture_output=True,
+        text=True,
+        cwd=project.path,
+        env=env_for(project),
+        timeout=100,
+        check=False,
+    )
+
+
+def log_near_archiving(project: SheetProject, rows: int) -> Path:
+    """The toolkit file of `project` with `rows` earlier Log rows (history, not this project's
+    runs); the next `nurture --send` takes it past twice LOG_CHUNK, so an archive is written."""
+    from automations.adapters.sheet.xlsx import write_workbook
+
+    toolkit = project / "data" / "partners.toolkit.xlsx"
+    history = [[*log_row(n)[:1], "history", *log_row(n)[2:]] for n in range(rows)]
+    write_workbook(toolkit, {"Log": [list(LOG_COLUMNS), *history]})
+    return toolkit
+
+
+@pytest.mark.log_write_lost
+def test_a_full_disk_while_archiving_the_log_is_one_clear_message_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    project = SheetProject(tmp_path)
+    toolkit = log_near_archiving(project, 2 * LOG_CHUNK - 10)
+    before = toolkit.read_bytes()
+    done = partners_with(DISK_FULL, project, "nurture", "--send")
+    assert done.returncode == 2, done.stderr
+    archive = project / "data" / "partners.toolkit.log-0001.xlsx"
+    lines = [line for line in done.stderr.splitlines() if line.startswith("partners:")]
+    assert lines[0].startswith(
+        f"partners: cannot write {archive}: the disk is full (no space left on the device); "
+        "free some space and run again"
+    )
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    assert sorted(p.name for p in (project / "data").iterdir()) == [
+        "partners.toolkit.xlsx",
+        "partners.xlsx",
+    ]  # no archive, no temporary file left behind
+    assert toolkit.read_bytes() == before

@@ -123,6 +123,37 @@ def test_a_date_in_the_future_is_a_row_error(days_ahead: int) -> None:
     assert tables.blocked == {"pat@partner.example": "fix Touches!2 date"}
 
 
+@pytest.mark.parametrize(
+    ("tab", "column", "value", "far"),
+    [
+        ("partners", "first_contact", "0001-01-01", "back"),
+        ("partners", "first_contact", dt.date(1, 1, 1), "back"),
+        ("referrals", "date", "1600-05-01", "back"),
+        ("referrals", "closed_on", "9999-12-31", "ahead"),
+        ("touches", "date", dt.datetime(9999, 12, 31, 10, 0), "ahead"),
+        ("survey", "timestamp", "9999-12-31 10:00:00", "ahead"),
+        ("survey", "timestamp", "0001-01-01", "back"),
+    ],
+)
+def test_a_date_the_tables_cannot_hold_is_a_row_error_naming_the_cell(
+    tab: str, column: str, value: object, far: str
+) -> None:
+    s = Sheet().partner().referral(40, status="won", closed=30).touch(20).response(10, [5] * 10)
+    rows = getattr(s, tab)
+    header = s.raw().tabs[tab.title()]
+    assert header is not None
+    rows[0][header[0].index(column)] = value
+    tables = s.tables()
+    day = value.date() if isinstance(value, dt.datetime) else value
+    day = day.isoformat() if isinstance(day, dt.date) else str(day)[:10]
+    assert [str(p) for p in tables.problems] == [
+        f"{tab.title()}!2 {column}: {day} is too far {far} (the toolkit reads dates from "
+        "1677-09-22 to 2262-04-10); check the year"
+    ]
+    if tab != "partners":  # a Partners row with an error is itself skipped
+        assert tables.blocked == {"pat@partner.example": f"fix {tab.title()}!2 {column}"}
+
+
 @given(
     st.text(alphabet=st.characters(categories=["L"]), min_size=1, max_size=12).filter(
         lambda t: t.strip().lower() not in ("call", "meeting", "email", "event", "reply", "other")

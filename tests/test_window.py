@@ -69,13 +69,33 @@ def test_on_a_holiday_partner_mail_waits(
     assert "is outside the send window" in out
 
 
-def test_a_window_that_is_not_one_is_a_config_error_naming_the_keys(
-    project: SheetProject, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("send_hours", "22:00-06:00", "'22:00-06:00' crosses midnight, which a send window cannot"),
+        ("send_hours", "17:00-17:00", "'17:00-17:00' is empty"),
+        ("send_hours", "nine to five", "'nine to five' is not a span of hours"),
+        ("holidays", ["2026-12-25", "2026-13-01"], "'2026-13-01' is not a date (write 2026-12-25)"),
+        ("send_days", ["mon", "someday"], "'someday' is not a day"),
+    ],
+)
+def test_a_window_that_is_not_one_is_a_config_error_naming_the_key_and_the_value(
+    project: SheetProject, capsys: pytest.CaptureFixture[str], key: str, value: object, said: str
 ) -> None:
-    set_keys(project / "config" / "partners.toml", "mail", send_hours="17:00-09:00")
+    set_keys(project / "config" / "partners.toml", "mail", **{key: value})
     code, out = run(project, capsys, "check")
     assert code == 2
-    assert "'mail.send_hours'" in out and "ends before it starts" in out
+    assert f"partners: config key 'mail.{key}': {said}" in out
+    assert "Traceback" not in out
+
+
+def test_send_hours_read_a_single_digit_hour_an_en_dash_and_24_00() -> None:
+    w = parse_window([], "9:00–24:00", [])
+    assert (w.start, w.end) == (dt.time(9), dt.time(23, 59, 59, 999999))
+    assert w.open_at(dt.datetime(2026, 6, 15, 23, 59)) and not w.open_at(
+        dt.datetime(2026, 6, 15, 8)
+    )
+    assert parse_window([], "00:00-24:00", []).always
 
 
 @given(

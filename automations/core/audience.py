@@ -124,7 +124,7 @@ def select(
     snoozed = arrays.day_numbers(partners["snooze_until"]) > T  # RULES.md: no campaign either
     waiting = mask & ~already & ~never & ((T - last_email < min_days_between_emails) | snoozed)
     due = mask & ~already & ~never & ~waiting
-    until = arrays.iso_dates(arrays.day_numbers(partners["snooze_until"]))
+    until = arrays.snoozed(arrays.day_numbers(partners["snooze_until"]))
     reasons = np.where(declined, "declined", health["reason"].astype(str).to_numpy())
     email_arr = emails.to_numpy(dtype=object)
     return Audience(
@@ -133,9 +133,7 @@ def select(
         already=[str(e) for e in email_arr[already]],
         never={str(e): str(r) for e, r in zip(email_arr[never], reasons[never], strict=True)},
         waiting={
-            str(e): f"snoozed until {u}"
-            if z
-            else f"emailed in the last {min_days_between_emails} days"
+            str(e): str(u) if z else f"emailed in the last {min_days_between_emails} days"
             for e, z, u in zip(email_arr[waiting], snoozed[waiting], until[waiting], strict=True)
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,12 @@ LOG_COLUMNS = (
     "detail",
 )
 DAY_ZERO = np.datetime64("1970-01-01", "D")
+# The tables hold dates as datetime64[ns], which spans 1677-09-22 to 2262-04-11: a date
+# outside would wrap round silently (9999-12-31 would read as a day in 1816).
+FIRST_DAY = dt.date(1677, 9, 22)
+LAST_DAY = dt.date(2262, 4, 10)
+# snooze_until after LAST_DAY, or a word in FOREVER_WORDS: the partner waits indefinitely.
+FOREVER_WORDS = ("never", "forever", "indefinitely")
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,7 @@ SCHEMAS: dict[str, list[Column]] = {
         Column("referral_fee_pct", "percent"),
         Column("cadence_days", "whole"),
         Column("do_not_email", "bool"),
-        Column("snooze_until", "date"),
+        Column("snooze_until", "until"),
         Column("tags", "text"),
         Column("notes", "text"),
     ],
@@ -137,7 +144,7 @@ NOT_BLANK = {
 # What a form's email question may be called: all read as the Unsubscribes `email` column.
 UNSUBSCRIBE_EMAIL_HEADERS = ("email_address", "e_mail", "your_email", "your_email_address")
 STOP_IF_MISSING = ("partners", "referrals")
-DATE_KINDS = ("date", "timestamp", "logtime")
+DATE_KINDS = ("date", "until", "timestamp", "logtime")
 NOT_IN_FUTURE = {
     "partners": ("first_contact",),
     "referrals": ("date", "closed_on"),

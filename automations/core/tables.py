@@ -19,6 +19,9 @@ import pandas as pd
 from automations.core import values as v
 from automations.core.schema import (
     DAY_ZERO,
+    FIRST_DAY,
+    FOREVER_WORDS,
+    LAST_DAY,
     NOT_BLANK,
     NOT_IN_FUTURE,
     SCHEMAS,
@@ -87,12 +90,12 @@ def _parser(col: Column, order: str, zone: dt.tzinfo | None) -> Callable[[Any], 
         return v.parse_text
     if kind == "email":
         return v.parse_email
-    if kind == "date":
-        return lambda x: _ordinal(v.parse_date(x, order, zone))
+    if kind in ("date", "logtime"):
+        return lambda x: _ordinal(_held(v.parse_date(x, order, zone)))
+    if kind == "until":
+        return lambda x: _ordinal(_until(x, order, zone))
     if kind == "timestamp":
-        return lambda x: v.parse_timestamp(x, order, zone)
-    if kind == "logtime":
-        return lambda x: _ordinal(v.parse_date(x, order, zone))
+        return lambda x: _held_moment(v.parse_timestamp(x, order, zone))
     if kind == "amount":
         return v.parse_amount
     if kind == "percent":
@@ -110,6 +113,31 @@ def _parser(col: Column, order: str, zone: dt.tzinfo | None) -> Callable[[Any], 
 
 def _ordinal(day: dt.date | None) -> int | None:
     return None if day is None else day.toordinal()
+
+
+def _held(day: dt.date | None) -> dt.date | None:
+    """`day`, or ValueProblem when the tables cannot hold it (it would wrap round)."""
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        raise v.ValueProblem(
+            f"{day.isoformat()} is too far {'back' if day < FIRST_DAY else 'ahead'} (the toolkit "
+            f"reads dates from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}); check the year"
+        )
+    return day
+
+
+def _held_moment(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is not None:
+        _held(moment.date())
+    return moment
+
+
+def _until(value: Any, order: str, zone: dt.tzinfo | None) -> dt.date | None:
+    """snooze_until: a date, or indefinitely (`never`, or a day after LAST_DAY, as far
+    as the tables can say: LAST_DAY) (SHEET.md, Partners)."""
+    if isinstance(value, str) and value.strip().lower() in FOREVER_WORDS:
+        return LAST_DAY
+    day = v.parse_date(value, order, zone)
+    return LAST_DAY if day is not None and day > LAST_DAY else _held(day)
 
 
 def _parse_column(
@@ -163,7 +191,7 @@ def _typed_frame(tab: str, data: dict[str, list[Any]], rows: list[int]) -> pd.Da
     kinds = {c.name: c.kind for c in SCHEMAS[tab]}
     for name, values in data.items():
         kind = kinds.get(name, "text")
-        if kind in ("date", "logtime"):
+        if kind in ("date", "until", "logtime"):
             cols[name] = ordinals_to_datetimes(values)
         elif kind == "timestamp":
             cols[name] = pd.Series(

@@ -54,31 +54,69 @@ class SendWindow:
         return None
 
 
-def parse_window(days: Iterable[str], hours: str, holidays: Iterable[str]) -> SendWindow:
-    """The window from the config's words; ValueError names what is wrong."""
+class WindowProblem(ValueError):
+    """A send-window key that cannot be read; `key` names it (`send_hours`)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _time(text: str) -> dt.time:
+    """`09:00`, `9:00`, `17:30:00`; `24:00` is the end of the day."""
+    text = text.strip()
+    if not text:
+        raise ValueError(text)
+    if text in ("24:00", "24:00:00"):
+        return dt.time(23, 59, 59, 999999)
+    hour, sep, rest = text.partition(":")
+    return dt.time.fromisoformat(hour.zfill(2) + sep + rest)
+
+
+def _hours(hours: str) -> tuple[dt.time, dt.time]:
+    """The start and end of `send_hours`; a span that crosses midnight is refused, as the
+    days it would belong to (`send_days`, `holidays`) could be read two ways."""
+    try:
+        first, last = (_time(t) for t in hours.replace("–", "-").split("-"))
+    except ValueError:
+        raise WindowProblem(
+            "send_hours", f"{hours!r} is not a span of hours (write 09:00-17:00)"
+        ) from None
+    if first == last:
+        raise WindowProblem("send_hours", f"{hours!r} is empty (write 09:00-17:00)")
+    if first > last:
+        raise WindowProblem(
+            "send_hours",
+            f"{hours!r} crosses midnight, which a send window cannot: write hours within one "
+            "day, such as 09:00-17:00 (or 00:00-24:00 with send_days for whole days)",
+        )
+    return first, last
+
+
+def parse_window(days: Iterable[str], hours: str, holidays: Iterable[object]) -> SendWindow:
+    """The window from the config's words (EMAIL.md); WindowProblem names the key and what
+    is wrong."""
     given = list(days)
     named = [d.strip().lower()[:3] for d in given]
     wrong = [g for g, d in zip(given, named, strict=True) if d not in DAYS]
     if wrong:
-        raise ValueError(f"{', '.join(map(repr, wrong))} is not a day (write {', '.join(DAYS)})")
-    start, end = dt.time(0, 0), dt.time(23, 59, 59, 999999)
-    if hours.strip():
+        raise WindowProblem(
+            "send_days", f"{', '.join(map(repr, wrong))} is not a day (write {', '.join(DAYS)})"
+        )
+    start, end = _hours(hours) if hours.strip() else (dt.time(0, 0), dt.time(23, 59, 59, 999999))
+    free = set()
+    for day in holidays:
         try:
-            first, last = (dt.time.fromisoformat(t.strip()) for t in hours.split("-"))
+            free.add(day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day).strip()))
         except ValueError:
-            raise ValueError(f"{hours!r} is not a span of hours (write 09:00-17:00)") from None
-        if first >= last:
-            raise ValueError(f"{hours!r} ends before it starts (write 09:00-17:00)")
-        start, end = first, last
-    try:
-        free = frozenset(dt.date.fromisoformat(d.strip()) for d in holidays)
-    except ValueError:
-        raise ValueError("holidays are dates written 2026-12-25") from None
+            raise WindowProblem(
+                "holidays", f"{str(day)!r} is not a date (write 2026-12-25)"
+            ) from None
     return SendWindow(
         frozenset(DAYS.index(d) for d in named) if named else frozenset(range(7)),
         start,
         end,
-        free,
+        frozenset(free),
     )
 
 

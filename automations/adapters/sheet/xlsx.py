@@ -10,10 +10,14 @@ without bound does not make every run slower to write (SHEET.md, Log; FIELD-NOTE
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import os
 import re
 import tempfile
+import traceback
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,11 @@ ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _ARCHIVE = re.compile(r".*\.log-(\d{4,})\.xlsx")
 LOG_CHUNK = 5_000  # Log rows per archive file; the toolkit file keeps under 2x this many
+# A hidden tab of the toolkit file: how many archives its Log follows on. The toolkit file
+# is renamed into place after its archives, so an archive numbered above it was left by a
+# run stopped in between: its rows are still in the toolkit file (or were never written).
+META_TAB = "Toolkit"
+ARCHIVES_KEY = "log_archives"
 WRITE_OPTIONS = {
     "constant_memory": True,
     # Text stays text: a cell "=HYPERLINK(...)" or "+1 555" is never a formula or number.
@@ -127,6 +136,7 @@ class XlsxBackend:
         legacy = path.with_name(path.stem + ".toolkit" + path.suffix)
         self._kept = legacy if not self.toolkit.exists() and legacy.exists() else self.toolkit
         self._kept_log: list[list[Any]] | None = None  # the toolkit file's Log as last read
+        self._moved = 0  # archives the toolkit file's Log follows on, as last read
 
     @property
     def identity(self) -> str:
@@ -162,22 +172,38 @@ class XlsxBackend:
             user_log = _rows(workbook, self.tabs.log)
         finally:
             workbook.close()
-        archived = self._archived_log()
-        self._kept_log = self._toolkit_log(archived[-1] if archived else [])
-        log = _log_records(user_log) + [r for rows in archived for r in rows] + self._kept_log
+        archived, kept = self._read_log()
+        log = _log_records(user_log) + [r for rows in archived for r in rows] + kept
         found[self.tabs.log] = [list(LOG_COLUMNS), *log]
         return RawSheet(found)
 
     def _archives(self) -> list[tuple[int, Path]]:
-        """(number, path) of each archive, oldest first."""
+        """(number, path) of each archive on disk, oldest first."""
         found = self.toolkit.parent.glob(f"{self.toolkit.stem}.log-*.xlsx")
         numbered = (_ARCHIVE.fullmatch(p.name) for p in found)
         return sorted((int(m[1]), self.toolkit.with_name(m[0])) for m in numbered if m)
 
-    def _archived_log(self) -> list[list[list[Any]]]:
+    def _moved_count(self, archives: list[tuple[int, Path]]) -> int:
+        """How many archives the toolkit file's Log follows on; a file from before it said
+        so follows on every archive there is."""
+        for row in self._toolkit_tab(META_TAB):
+            if len(row) > 1 and row[0] == ARCHIVES_KEY and isinstance(row[1], float | int):
+                return int(row[1])
+        return max((n for n, _ in archives), default=0)
+
+    def _read_log(self) -> tuple[list[list[list[Any]]], list[list[Any]]]:
+        """Each archive's Log rows, oldest first (only those the toolkit file follows on),
+        and the toolkit file's own rows (kept in `_kept_log`)."""
+        archives = self._archives()
+        self._moved = self._moved_count(archives)
+        archived = self._archived_log([a for a in archives if a[0] <= self._moved])
+        self._kept_log = self._toolkit_log(archived[-1] if archived else [])
+        return archived, self._kept_log
+
+    def _archived_log(self, archives: list[tuple[int, Path]]) -> list[list[list[Any]]]:
         """Each archive's Log rows, oldest archive first."""
         out = []
-        for _, path in self._archives():
+        for _, path in archives:
             workbook = _open(path)
             try:
                 out.append(_log_records(_rows(workbook, self.tabs.log)))
@@ -218,9 +244,7 @@ class XlsxBackend:
         replaced (None keeps it; the tab appears once there is a proposal). When the Log
         reaches twice `log_chunk` rows, its oldest `log_chunk` go to a new archive first."""
         # A run reads before it writes: reuse that read instead of opening the file again.
-        if self._kept_log is None:
-            archived = self._archived_log()
-            self._kept_log = self._toolkit_log(archived[-1] if archived else [])
+        kept = self._kept_log if self._kept_log is not None else self._read_log()[1]
         if health is None:
             health = self._toolkit_tab(self.tabs.health)
         reviewing = (
@@ -228,18 +252,30 @@ class XlsxBackend:
             if review is not None
             else self._toolkit_tab(self.tabs.review)
         )
-        live = [*self._kept_log, *log_rows]
-        while len(live) >= 2 * self.log_chunk:
-            number = max((n for n, _ in self._archives()), default=0) + 1
-            chunk = [list(LOG_COLUMNS), *live[: self.log_chunk]]
-            _write_book(archive_path(self.toolkit, number), [(self.tabs.log, chunk)])
-            live = live[self.log_chunk :]
+        live, moved = self._archive([*kept, *log_rows])
         tabs = [(self.tabs.health, health), (self.tabs.log, [list(LOG_COLUMNS), *live])]
         if len(reviewing) > 1:
             tabs.append((self.tabs.review, reviewing))
+        tabs.append((META_TAB, [[ARCHIVES_KEY, moved]]))
         _write_book(self.toolkit, tabs)
-        self._kept_log = live
+        self._kept_log, self._moved = live, moved
         self._kept = self.toolkit
+
+    def _archive(self, live: list[list[Any]]) -> tuple[list[list[Any]], int]:
+        """Move the oldest Log rows to new archives while `live` holds twice `log_chunk`;
+        the rows left and the archives moved in all. Archives a stopped run left beyond
+        those the toolkit file follows on go first (their rows are in `live`)."""
+        for number, path in self._archives():
+            if number > self._moved:
+                with contextlib.suppress(OSError):  # if it stays, it is still not read
+                    path.unlink(missing_ok=True)
+        moved = self._moved
+        while len(live) >= 2 * self.log_chunk:
+            moved += 1
+            chunk = [list(LOG_COLUMNS), *live[: self.log_chunk]]
+            _write_book(archive_path(self.toolkit, moved), [(self.tabs.log, chunk)])
+            live = live[self.log_chunk :]
+        return live, moved
 
 
 def _fill(sheet: Any, rows: list[list[Any]], dates: Any, moments: Any) -> None:
@@ -276,6 +312,7 @@ def _fill(sheet: Any, rows: list[list[Any]], dates: Any, moments: Any) -> None:
 def _write_book(target: Path, tabs: list[tuple[str, list[list[Any]]]]) -> None:
     """Write a workbook of `tabs` to a temporary file, then rename it over `target`."""
     tmp = ""
+    book: xlsxwriter.Workbook | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix="." + target.name, suffix=".tmp", dir=target.parent)
@@ -284,16 +321,51 @@ def _write_book(target: Path, tabs: list[tuple[str, list[list[Any]]]]) -> None:
         dates = book.add_format({"num_format": "yyyy-mm-dd"})
         moments = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         for title, rows in tabs:
-            _fill(book.add_worksheet(title), rows, dates, moments)
+            sheet = book.add_worksheet(title)
+            _fill(sheet, rows, dates, moments)
+            if title == META_TAB:
+                sheet.hide()
         book.close()
         os.replace(tmp, target)
     except (OSError, xlsxwriter.exceptions.XlsxWriterException) as exc:
+        _abandon(book, exc)
         if tmp:
             Path(tmp).unlink(missing_ok=True)
-        reason = getattr(exc, "strerror", None) or exc
-        raise SheetError(
-            f"cannot write {target}: {reason} (is the folder writable, is the disk full?)"
-        ) from exc
+        raise SheetError(f"cannot write {target}: {_why(exc)}") from exc
+
+
+def _why(exc: Exception) -> str:
+    """What the user can do about a failed write, from the OSError under xlsxwriter's own."""
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc
+    if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+        return "the disk is full (no space left on the device); free some space and run again"
+    reason = getattr(cause, "strerror", None) or cause
+    return f"{reason} (is the folder writable, is the disk full?)"
+
+
+def _abandon(book: xlsxwriter.Workbook | None, exc: BaseException) -> None:
+    """Release what a failed xlsxwriter close leaves behind: its zip file is still open and
+    would try to finish itself when Python frees it (failing again on a full disk, which
+    Python prints as a traceback), and its temporary parts stay on disk."""
+    failure: BaseException | None = exc
+    while failure is not None:
+        for frame, _ in traceback.walk_tb(failure.__traceback__):
+            for name, value in frame.f_locals.items():
+                if isinstance(value, zipfile.ZipFile):
+                    with contextlib.suppress(OSError, ValueError):
+                        value.close()
+                elif name == "xml_files" and isinstance(value, list):
+                    for part in value:
+                        if isinstance(part[0], str):
+                            Path(part[0]).unlink(missing_ok=True)
+        failure = failure.__context__
+    for sheet in book.worksheets() if book is not None else []:
+        handle, name = sheet.row_data_fh, sheet.row_data_filename
+        with contextlib.suppress(OSError, ValueError):
+            if handle is not None:
+                handle.close()
+            if name:
+                Path(name).unlink(missing_ok=True)
 
 
 def write_workbook(path: Path, tabs: dict[str, list[list[Any]]]) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from automations.core.schema import SURVEY_ITEMS
+from automations.core.schema import LAST_DAY, SURVEY_ITEMS
 from automations.core.vocabulary import SEND_OUTCOMES, delivered
 
 NAT = np.iinfo("int64").min
@@ -41,6 +41,13 @@ def iso_dates(days: np.ndarray) -> np.ndarray:
         text = np.datetime_as_string(unique.astype("datetime64[D]"), unit="D").astype(object)
         out[ok] = text[inverse]
     return out
+
+
+def snoozed(days: np.ndarray) -> np.ndarray:
+    """`snoozed until 2027-01-10`, or `snoozed indefinitely` for the farthest day the tables
+    hold (`never`, or a day after it, in snooze_until) (RULES.md, Snooze)."""
+    forever = days >= day_number(LAST_DAY)
+    return np.where(forever, "snoozed indefinitely", "snoozed until " + iso_dates(days))
 
 
 def group_max(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:

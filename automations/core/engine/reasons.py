@@ -168,11 +168,11 @@ def _none(x: _Context, rows: list[int]) -> None:
     F, c = x.F, x.c
     last_email, next_due = f.iso_dates(F.last_email), f.iso_dates(c.next_due)
     last_inbound = f.iso_dates(F.last_inbound)
-    snooze, away = f.iso_dates(F.snooze), f.iso_dates(F.away)
+    snooze, away = f.snoozed(F.snooze), f.iso_dates(F.away)
     for i in rows:
         then = f"; next {c.next_kind[i]} due {next_due[i]}" if c.next_kind[i] else ""
         if F.snooze[i] > F.T:
-            x.out[i] = f"snoozed until {snooze[i]}{then}"
+            x.out[i] = snooze[i] if snooze[i].endswith("indefinitely") else snooze[i] + then
         elif F.away[i] >= F.T:
             x.out[i] = f"away until {away[i]} (an automatic reply said so){then}"
         elif c.waiting[i]:
