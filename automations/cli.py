@@ -218,7 +218,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         print(line)
     if result.inbox is not None and not result.inbox.error:
         print(
-            f"inbox: {settings.imap.host}:{settings.imap.port} read: OK. {report.inbox_line(result.inbox)}"
+            f"inbox: {settings.imap.host}:{settings.imap.port} read: OK. {report.inbox_line(result.inbox, recorded=False)}"
         )
     if settings.survey.form_url and not settings.survey.respondent_field:
         print(f"partners: {nurture_job.NO_RESPONDENT_FIELD}", file=sys.stderr)

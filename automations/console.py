@@ -189,7 +189,7 @@ def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False
         )
         lines += [f"  {line}" for line in result.waiting_said]
     if result.inbox is not None and not result.inbox.error:
-        lines.append(inbox_line(result.inbox))
+        lines.append(inbox_line(result.inbox, recorded=opts.send))
     if result.held:
         lines.append(
             f"{len(result.held)} more email(s) are due and wait for the next run "
@@ -534,8 +534,9 @@ def approved_lines(approved: Iterable[Proposal]) -> list[str]:
     return lines
 
 
-def inbox_line(inbox: InboxOutcome) -> str:
-    """One line: what the inbox scan recorded."""
+def inbox_line(inbox: InboxOutcome, recorded: bool = True) -> str:
+    """One line: what the inbox scan recorded, or (a dry run, `check`) what a sending run
+    will record: those read nothing into the Log (CLI.md)."""
     c = inbox.counts
     found = f"{c['reply']} reply(ies), {c['bounce']} bounce(s), {c['unsubscribe']} unsubscribe(s)"
     unreadable = f"; {c['unreadable']} unreadable, skipped" if c["unreadable"] else ""
@@ -543,10 +544,12 @@ def inbox_line(inbox: InboxOutcome) -> str:
         found += f", {c['away']} automatic reply(ies) with a return day"
     if c["emailed"]:
         found += f", {c['emailed']} email(s) of yours to partners in Sent"
-    return (
-        f"Inbox: {found} read; {len(inbox.entries)} new in the Log; "
-        f"{c['ignored']} other message(s) ignored{unreadable}."
+    new = (
+        f"{len(inbox.entries)} new in the Log"
+        if recorded
+        else f"{len(inbox.entries)} to record with the next sending run (nothing written now)"
     )
+    return f"Inbox: {found} read; {new}; {c['ignored']} other message(s) ignored{unreadable}."
 
 
 def survey_report(frame: pd.DataFrame, fmt: str = "table") -> str:

@@ -67,6 +67,29 @@ def test_a_reply_stops_the_follow_up_and_is_logged_once(
     assert not smtp_server.recorder.by_recipient(PRIYA)
 
 
+def test_partners_check_reads_the_inbox_writes_nothing_and_says_so(
+    project: SheetProject,
+    imap_server: ImapServer,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Issue 22, item 7: check said "1 new in the Log" after reading the inbox.
+    use_smtp(project, smtp_server)
+    use_imap(project, imap_server, monkeypatch)
+    imap_server.append(
+        message("Sam <sam@stackwise.example>", SENDER, "Re: hi", in_reply_to=OUTREACH_ID)
+    )
+    before = project.log_rows()
+    code, out, err = run(project, capsys, "check")
+    assert "read; 1 to record with the next sending run (nothing written now)" in out
+    assert "new in the Log" not in out
+    assert project.log_rows() == before
+    assert not (project / "state" / "journal.sqlite3").exists() or not ours(project, "reply")
+    code, out, err = run(project, capsys, "nurture", "--send")
+    assert "1 new in the Log" in out
+
+
 def test_automatic_answers_and_delays_change_nothing(
     project: SheetProject,
     imap_server: ImapServer,
