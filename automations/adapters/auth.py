@@ -9,11 +9,14 @@ ever refresh, and say "run `partners login ...`" when they cannot.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
+import stat
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -63,12 +66,41 @@ def token_dir() -> Path:
 def write_private(path: Path, text: str) -> None:
     """Write `text` readable by this user only (0600), atomically."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
+    # A unique temporary file (mkstemp: O_EXCL, 0600): a symlink planted beside the cache is
+    # never followed, and two runs refreshing at once never write into the same file.
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    )
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def loosened(path: Path) -> str:
+    """Make a cache readable by this user only again; what to tell the user when it was not
+    ("" when it was): whoever read it can send mail as the user until it is replaced."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return ""
+    if not mode & 0o077:
+        return ""
+    try:
+        os.chmod(path, 0o600)
+    except OSError:
+        return (
+            f"the saved sign-in {path} is readable by others (mode {mode:o}): make it "
+            f"yours only with `chmod 600 {path}`"
+        )
+    return (
+        f"the saved sign-in {path} was readable by others (mode {mode:o}); it is now readable "
+        "by you only (0600)"
+    )
 
 
 @dataclass(frozen=True)
@@ -119,6 +151,21 @@ def relogin_advice(account: Account) -> str:
     )
 
 
+def cache_fault(cached: object) -> str:
+    """What is wrong with a cache's content ("" when it is what `partners login` writes)."""
+    if not isinstance(cached, dict):
+        return "not the JSON object `partners login` writes"
+    if not cached.get("refresh_token") or not isinstance(cached["refresh_token"], str):
+        return "it holds no refresh token"
+    for name in ("access_token", "client_id", "client_secret"):
+        if not isinstance(cached.get(name, ""), str):
+            return f"its {name} is not text"
+    expires = cached.get("expires_at", 0)
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        return "its expires_at is not a number"
+    return ""
+
+
 class OAuthTokens:
     """Access tokens for one account, refreshed from its cached refresh token."""
 
@@ -131,22 +178,38 @@ class OAuthTokens:
         self.account = account
         self.clock = clock
         self.post = post or post_form
+        self.notes: list[str] = []  # what the user should know of the cache (its mode)
 
     def load(self) -> dict[str, Any]:
-        """The cached sign-in; LoginNeeded when there is none."""
+        """The cached sign-in; LoginNeeded when there is none or it is not one we wrote.
+        A cache readable by others is made private again and noted in `notes`."""
         path = self.account.cache
+        again = f"`partners login {self.account.purpose}`"
         try:
-            cached: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise LoginNeeded(
                 f"{self.account.purpose} is set to sign in with OAuth ({self.account.provider}) "
-                f"but nobody has signed in yet: run `partners login {self.account.purpose}`"
+                f"but nobody has signed in yet: run {again}"
             ) from None
         except (OSError, ValueError) as exc:
             raise LoginNeeded(
-                f"the saved sign-in {path} cannot be read ({exc}): run "
-                f"`partners login {self.account.purpose}`"
+                f"the saved sign-in {path} cannot be read ({exc}): run {again}"
             ) from None
+        note = loosened(path)
+        if note and note not in self.notes:
+            self.notes.append(note)
+        try:
+            cached = json.loads(text)
+        except ValueError:
+            cached = None
+        wrong = cache_fault(cached)
+        if wrong:
+            raise LoginNeeded(
+                f"the saved sign-in {path} is damaged ({wrong}): run {again} to sign in "
+                "again (it replaces the file)"
+            )
+        assert isinstance(cached, dict)
         return cached
 
     def access_token(self) -> str:
@@ -186,10 +249,14 @@ class OAuthTokens:
                 f"{account.purpose} ({said})"
             )
         now = self.clock()
+        try:
+            lasts = float(answer.get("expires_in", 3600))
+        except (TypeError, ValueError):
+            lasts = 0.0  # good for this connection; the next one refreshes again
         cached = {
             **cached,
-            "access_token": answer["access_token"],
-            "expires_at": now + float(answer.get("expires_in", 3600)),
+            "access_token": str(answer["access_token"]),
+            "expires_at": now + lasts,
             "refresh_token": answer.get("refresh_token") or cached.get("refresh_token", ""),
             "refreshed_at": dt.datetime.fromtimestamp(now, dt.UTC).isoformat(timespec="seconds"),
         }

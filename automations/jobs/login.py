@@ -83,6 +83,12 @@ def _sheet_login(settings: Settings, say: Callable[[str], None]) -> str:
     return f"Signed in to Google Sheets; the sign-in is kept in {sheets_token_file()}."
 
 
-def sign_in_lines(settings: Settings) -> list[str]:
-    """One line per OAuth account: who is signed in, to what, last refreshed (`check`)."""
-    return [OAuthTokens(a).status() for a in oauth_accounts(settings)]
+def sign_in_report(settings: Settings) -> tuple[list[str], list[str]]:
+    """One line per OAuth account: who is signed in, to what, last refreshed; and what needs
+    the user's attention, such as a cache others could read (`check`; EMAIL.md)."""
+    lines, notes = [], []
+    for account in oauth_accounts(settings):
+        tokens = OAuthTokens(account)
+        lines.append(tokens.status())
+        notes += tokens.notes
+    return lines, notes

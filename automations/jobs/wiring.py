@@ -101,6 +101,17 @@ def open_mailer(settings: Settings) -> Mailer:
     )
 
 
+def mail_sign_in_notes(settings: Settings) -> list[str]:
+    """Before any connection: the saved OAuth sign-in for [mail] is there and sound
+    (LoginNeeded when not, so nothing is tried); what the user should know of it, such as a
+    cache others could read (EMAIL.md, "Signing in")."""
+    if settings.mail.backend != "smtp" or settings.mail.auth != "oauth":
+        return []
+    tokens = OAuthTokens(oauth_account(settings, "mail"))
+    tokens.load()
+    return tokens.notes
+
+
 def oauth_account(settings: Settings, purpose: str) -> Account:
     """The OAuth account of `[mail]` (purpose `mail`) or `[imap]` (EMAIL.md, "Signing in")."""
     section = settings.mail if purpose == "mail" else settings.imap
