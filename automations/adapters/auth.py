@@ -53,6 +53,13 @@ class TokenEndpointError(ToolkitError):
     """The provider's token endpoint could not be reached or answered nonsense."""
 
 
+class Unreachable(TokenEndpointError):
+    """No answer at all from a sign-in server (no network, refused, timed out): the reason."""
+
+
+NETWORK_ADVICE = "check this computer's network connection and try again"
+
+
 def config_home() -> Path:
     """The XDG config folder (`~/.config` unless XDG_CONFIG_HOME says otherwise)."""
     return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
@@ -234,7 +241,13 @@ class OAuthTokens:
             form["client_secret"] = str(cached["client_secret"])
         if account.provider == "microsoft":
             form["scope"] = " ".join([*account.scopes, "offline_access"])
-        answer = self.post(account.token_url, form)
+        try:
+            answer = self.post(account.token_url, form)
+        except Unreachable as exc:
+            raise TokenEndpointError(
+                f"the {account.provider.title()} sign-in server cannot be reached to refresh the sign-in "
+                f"for {account.purpose} ({exc}): {NETWORK_ADVICE}"
+            ) from None
         if "access_token" not in answer:
             error = str(answer.get("error", "no access token"))
             description = str(answer.get("error_description", "")).splitlines()[0:1]
@@ -288,8 +301,11 @@ def post_form(url: str, form: dict[str, str]) -> dict[str, Any]:
             body = response.read()
     except urllib.error.HTTPError as exc:
         body = exc.read()
-    except (urllib.error.URLError, OSError) as exc:
-        raise TokenEndpointError(f"the token endpoint {url} cannot be reached ({exc})") from None
+    except urllib.error.URLError as exc:
+        reason = _reason(exc.reason) if isinstance(exc.reason, BaseException) else exc.reason
+        raise Unreachable(f"{urllib.parse.urlsplit(url).netloc}: {reason}") from None
+    except OSError as exc:  # a timeout or a connection dropped mid-answer
+        raise Unreachable(f"{urllib.parse.urlsplit(url).netloc}: {_reason(exc)}") from None
     try:
         answer = json.loads(body or b"{}")
     except ValueError:
@@ -372,20 +388,36 @@ def microsoft_device_flow(
             "ID (Entra ID admin center, App registrations, a public client with device code)"
         )
     import msal
+    import requests
 
     local = os.environ.get(AUTHORITY_VARIABLE, "")
-    app = msal.PublicClientApplication(
-        account.client_id,
-        authority=local or MICROSOFT_AUTHORITY.format(tenant=account.tenant or "common"),
-        instance_discovery=not local,
-    )
-    flow = app.initiate_device_flow(scopes=scopes)
+    authority = local or MICROSOFT_AUTHORITY.format(tenant=account.tenant or "common")
+    try:
+        app = msal.PublicClientApplication(
+            account.client_id, authority=authority, instance_discovery=not local
+        )
+        flow = app.initiate_device_flow(scopes=scopes)
+    except requests.RequestException as exc:  # msal reaches its login host at once
+        raise Unreachable(
+            f"cannot reach Microsoft's sign-in server {urllib.parse.urlsplit(authority).hostname} "
+            f"to sign in ({_reason(exc)}): {NETWORK_ADVICE}"
+        ) from None
+    except ValueError as exc:  # msal: the authority's discovery gave no usable answer
+        raise LoginNeeded(
+            f"Microsoft's sign-in could not start ({exc}): {NETWORK_ADVICE}"
+        ) from None
     if "user_code" not in flow:
         raise LoginNeeded(
             f"Microsoft refused to start the sign-in: {flow.get('error_description')}"
         )
     say(str(flow["message"]))
-    result = app.acquire_token_by_device_flow(flow)
+    try:
+        result = app.acquire_token_by_device_flow(flow)
+    except requests.RequestException as exc:  # the network went while the user typed the code
+        raise Unreachable(
+            f"the Microsoft sign-in did not finish: its server could not be reached "
+            f"({_reason(exc)}): {NETWORK_ADVICE}, then run `partners login {account.purpose}` again"
+        ) from None
     if "refresh_token" not in result:
         raise LoginNeeded(
             f"the Microsoft sign-in did not finish: {result.get('error_description') or result}"
@@ -425,6 +457,16 @@ def can_open_browser() -> bool:
     except webbrowser.Error:
         return False
     return True
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost reason of a network error ("Connection refused"), without the layers
+    requests and urllib3 wrap around it."""
+    while exc.__context__ is not None or exc.__cause__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def _section(account: Account) -> str:
