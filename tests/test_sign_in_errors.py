@@ -141,3 +141,28 @@ def test_partners_login_for_microsoft_without_network_says_so_plainly(tmp_path: 
         "partners: cannot reach Microsoft's sign-in server 127.0.0.1 to sign in"
     )
     assert "check this computer's network connection and try again" in login.stderr
+
+
+@pytest.mark.parametrize("content", ["{not json", '["token"]', '{"token": "t"}'])
+def test_a_damaged_sheets_sign_in_names_the_file_and_partners_login_sheet(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: str,
+) -> None:
+    from automations.adapters.auth import sheets_token_file
+
+    monkeypatch.delenv("SHEETS_EMULATOR_HOST", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    client = tmp_path / "client.json"
+    client.write_text('{"installed": {"client_id": "id", "client_secret": "s"}}')
+    saved = sheets_token_file()
+    saved.parent.mkdir(parents=True)
+    saved.write_text(content)
+    config = SheetProject(tmp_path / "p") / "config" / "partners.toml"
+    set_keys(config, "sheet", backend="google", spreadsheet="KEY", credentials=str(client))
+    assert main(["health", "--config", str(config)]) == 2
+    out, err = capsys.readouterr()
+    said_plainly(out + err)
+    assert err.startswith(f"partners: the saved Sheets sign-in {saved} is damaged (")
+    assert "run `partners login sheet` to sign in again" in err

@@ -489,19 +489,23 @@ def sheets_desktop_credentials(
     `fresh` (`partners login sheet`): sign in again whatever the cache holds."""
     if interactive is None:
         interactive = sys.stdin.isatty()
-    from google.auth.exceptions import RefreshError
+    from google.auth.exceptions import RefreshError, TransportError
     from google.auth.transport.requests import Request
-    from google.oauth2.credentials import Credentials
 
     path = sheets_token_file()
     creds = None
     if path.exists() and not fresh:
-        creds = Credentials.from_authorized_user_file(str(path), SHEETS_SCOPES)
+        creds = _saved_sheets_sign_in(path)
         if creds.valid:
             return creds
         if creds.refresh_token:
             try:
                 creds.refresh(Request())
+            except TransportError as exc:
+                raise Unreachable(
+                    f"cannot reach Google's sign-in server to refresh the Sheets sign-in "
+                    f"({_reason(exc)}): {NETWORK_ADVICE}"
+                ) from None
             except RefreshError as exc:
                 if not interactive:
                     raise LoginNeeded(
@@ -524,3 +528,17 @@ def sheets_desktop_credentials(
     creds = _finish_google_flow(flow)
     write_private(path, creds.to_json())
     return creds
+
+
+def _saved_sheets_sign_in(path: Path) -> Any:
+    """The Sheets sign-in `partners login sheet` saved; LoginNeeded naming the file when it
+    is not one (garbage, another shape, a key missing)."""
+    from google.oauth2.credentials import Credentials
+
+    try:
+        return Credentials.from_authorized_user_file(str(path), SHEETS_SCOPES)
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        raise LoginNeeded(
+            f"the saved Sheets sign-in {path} is damaged ({str(exc).splitlines()[0]}): run "
+            "`partners login sheet` to sign in again (it replaces the file)"
+        ) from None
