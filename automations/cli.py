@@ -210,14 +210,12 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         f"{len(t.survey)} survey responses, {len(t.log)} log rows read; "
         f"{len(result.problems)} problem(s)"
     )
-    # Before the mail check: it reads the caches too, and would make them private unsaid.
-    sign_ins, notes = login_job.sign_in_report(settings)
-    for note in notes:
+    for note in result.sign_in_notes:
         print(f"partners: {note}", file=sys.stderr)
     login = maintenance.check_mail(settings)
     if login:
         print(login)
-    for line in sign_ins:
+    for line in login_job.sign_in_lines(settings):
         print(line)
     if result.inbox is not None and not result.inbox.error:
         print(

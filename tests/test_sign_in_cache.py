@@ -201,3 +201,25 @@ def test_an_inbox_nobody_signed_in_to_says_to_sign_in_before_trying_the_imap_ser
         "has signed in yet: run `partners login imap`"
     ) in err
     assert "cannot connect to the IMAP server" not in err
+
+
+def test_an_inbox_sign_in_others_can_read_is_made_private_and_said_by_a_sending_run(
+    tmp_path: Path,
+    endpoint: TokenEndpoint,
+    oauth_smtp: XOAuth2SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    signed_in("mail")
+    inbox = signed_in("imap")
+    os.chmod(inbox, 0o604)
+    config = oauth_project(tmp_path, oauth_smtp)
+
+    class Nobody:
+        port = free_port()  # the inbox is down; its sign-in is still looked after
+
+    use_oauth_imap(config, Nobody())  # type: ignore[arg-type]
+    main(["nurture", "--send", "--config", config])
+    err = capsys.readouterr().err
+    said_plainly(err)
+    assert f"partners: the saved sign-in {inbox} was readable by others (mode 604)" in err
+    assert stat.S_IMODE(inbox.stat().st_mode) == 0o600

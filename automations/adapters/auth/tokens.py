@@ -180,11 +180,9 @@ class OAuthTokens:
         self.account = account
         self.clock = clock
         self.post = post or post_form
-        self.notes: list[str] = []  # what the user should know of the cache (its mode)
 
     def load(self) -> dict[str, Any]:
-        """The cached sign-in; LoginNeeded when there is none or it is not one we wrote.
-        A cache readable by others is made private again and noted in `notes`."""
+        """The cached sign-in; LoginNeeded when there is none or it is not one we wrote."""
         path = self.account.cache
         again = f"`partners login {self.account.purpose}`"
         try:
@@ -198,9 +196,6 @@ class OAuthTokens:
             raise LoginNeeded(
                 f"the saved sign-in {path} cannot be read ({exc}): run {again}"
             ) from None
-        note = loosened(path)
-        if note and note not in self.notes:
-            self.notes.append(note)
         try:
             cached = json.loads(text)
         except ValueError:
