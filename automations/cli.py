@@ -210,6 +210,8 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         f"{len(t.survey)} survey responses, {len(t.log)} log rows read; "
         f"{len(result.problems)} problem(s)"
     )
+    for note in result.sign_in_notes:
+        print(f"partners: {note}", file=sys.stderr)
     login, cannot = maintenance.check_mail(settings)
     print(login)
     for line in cannot:

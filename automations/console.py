@@ -333,7 +333,7 @@ def demo_hint(result: NurtureResult, settings: Settings) -> str:
 
 def nurture_warnings(result: NurtureResult) -> list[str]:
     """What needs a person's attention (standard error)."""
-    lines = [*result.warnings]
+    lines = [*result.sign_in_notes, *result.warnings]
     for e in result.recovered:
         lines.append(f"uncertain: {e.key} ({e.detail})")
     return lines + delivery_warnings(result.faults, result.report, result.write_error)

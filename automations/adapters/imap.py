@@ -69,6 +69,9 @@ class ImapInbox:
     def __enter__(self) -> ImapInbox:
         context = ssl.create_default_context(cafile=self.ca_file or None)
         try:
+            # The token before the connection: a missing sign-in is said as such, never as
+            # a server that cannot be reached.
+            token = self._oauth_token() if self._oauth_token is not None else ""
             if self.security == "ssl":
                 self.conn = imaplib.IMAP4_SSL(
                     self.host, self.port, ssl_context=context, timeout=self.timeout
@@ -77,7 +80,7 @@ class ImapInbox:
                 self.conn = imaplib.IMAP4(self.host, self.port, timeout=self.timeout)
                 if self.security == "starttls":
                     self.conn.starttls(ssl_context=context)
-            self._login(self.conn)
+            self._login(self.conn, token)
         except imaplib.IMAP4.error as exc:
             self._close()
             raise InboxError(self._refused_login(_text(exc))) from None
@@ -94,11 +97,11 @@ class ImapInbox:
             raise InboxError(f"cannot connect to the IMAP server {self.where}: {exc}") from None
         return self
 
-    def _login(self, conn: imaplib.IMAP4) -> None:
+    def _login(self, conn: imaplib.IMAP4, token: str) -> None:
         if self._oauth_token is None:
             conn.login(self.username, self._password)
             return
-        initial = f"user={self.username}\x01auth=Bearer {self._oauth_token()}\x01\x01".encode()
+        initial = f"user={self.username}\x01auth=Bearer {token}\x01\x01".encode()
         conn.authenticate("XOAUTH2", lambda _challenge: initial)
 
     def _refused_login(self, reply: str) -> str:

@@ -33,6 +33,7 @@ from automations.jobs.wiring import (
     letterhead,
     load_templates,
     mail_capabilities,
+    sign_in_notes,
 )
 
 
@@ -148,6 +149,7 @@ def run_campaign(
     campaign = load_campaign(path)
     templates = load_templates(settings)
     now = clock()
+    notes = sign_in_notes(settings)  # before the inbox scan refreshes (rewrites) a cache
     with session(settings, today, now, writing=send) as s:
         decisions = decide(s.tables, today, settings.rules, decide_options(settings))
         audience = select(
@@ -159,7 +161,7 @@ def run_campaign(
             not mail_capabilities(settings).delivers,
             str(path),
         )
-        result = CampaignResult(campaign, audience, s.tables.problems)
+        result = CampaignResult(campaign, audience, s.tables.problems, warnings=notes)
         drafts, result.faults = _drafts(
             campaign, s, decisions, settings, today, audience.due, str(path)
         )

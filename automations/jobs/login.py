@@ -15,23 +15,14 @@ from automations.adapters.auth import (
 )
 from automations.config import Settings, secret
 from automations.errors import ConfigError
-from automations.jobs.wiring import oauth_account
+from automations.jobs.wiring import oauth_account, oauth_purposes
 
 PURPOSES = ("mail", "imap", "sheet")
 
 
-def _uses_oauth(settings: Settings, purpose: str) -> bool:
-    section = settings.mail if purpose == "mail" else settings.imap
-    if purpose == "imap" and not settings.imap.host:
-        return False
-    if purpose == "mail" and settings.mail.backend != "smtp":
-        return False
-    return section.auth == "oauth"
-
-
 def oauth_accounts(settings: Settings) -> list[Account]:
     """Every account this config signs in to with OAuth ([mail], then [imap])."""
-    return [oauth_account(settings, p) for p in ("mail", "imap") if _uses_oauth(settings, p)]
+    return [oauth_account(settings, p) for p in oauth_purposes(settings)]
 
 
 def run_login(settings: Settings, purpose: str, say: Callable[[str], None]) -> str:
@@ -39,7 +30,7 @@ def run_login(settings: Settings, purpose: str, say: Callable[[str], None]) -> s
     [mail] and [imap] on the same provider and mailbox share one sign-in."""
     if purpose == "sheet":
         return _sheet_login(settings, say)
-    if not _uses_oauth(settings, purpose):
+    if purpose not in oauth_purposes(settings):
         raise ConfigError(
             f'`partners login {purpose}` is for OAuth: set [{purpose}] auth = "oauth" and '
             f'provider = "google" or "microsoft" first (a password needs no sign-in)'

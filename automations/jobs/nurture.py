@@ -51,6 +51,7 @@ from automations.jobs.wiring import (
     load_templates,
     mail_capabilities,
     quote_outreach,
+    sign_in_notes,
     tables_from,
 )
 
@@ -89,6 +90,7 @@ class NurtureResult:
     held_by: str = ""
     faults: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # printed; the exit code stays
+    sign_in_notes: list[str] = field(default_factory=list)  # printed, `check` too
     inbox: mailbox.InboxOutcome | None = None
     report: DeliveryReport | None = None
     baseline: list[Entry] = field(default_factory=list)
@@ -131,6 +133,7 @@ def run_nurture(
     now = clock()
     writing = options.send or options.baseline
     templates = load_templates(settings)
+    notes = sign_in_notes(settings)  # before the inbox scan refreshes (rewrites) a cache
     with session(settings, today, now, writing, sheet=sheet) as s:
         decided = decide_options(settings)
         placeholder = (
@@ -143,7 +146,9 @@ def run_nurture(
             held_surveys = int((due["kind"] == "survey").sum()) if len(due) else 0
             decided = replace(decided, survey_enabled=False)
         decisions = decide(s.tables, today, settings.rules, decided)
-        result = NurtureResult(s.tables, decisions, options, recovered=s.recovered)
+        result = NurtureResult(
+            s.tables, decisions, options, recovered=s.recovered, sign_in_notes=notes
+        )
         drafts = compose.drafts(s.tables, decisions, letterhead(settings), today)
         quote_outreach(drafts, s.journal)
         if options.only:

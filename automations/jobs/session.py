@@ -41,6 +41,7 @@ from automations.jobs.sending import (
 )
 from automations.jobs.wiring import (
     mail_capabilities,
+    mail_signed_in,
     open_backend,
     open_mailer,
     state_dir,
@@ -256,6 +257,8 @@ def send_all(
 ) -> DeliveryReport:
     """Deliver through the configured mailer (filing sent copies when asked); close it after."""
     try:
+        if mailer is None:
+            mail_signed_in(settings)
         active = mailer or open_mailer(settings)
     except ToolkitError as exc:  # nothing was sent: the run says why in its `run` row
         return DeliveryReport(fatal=exc)

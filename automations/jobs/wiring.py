@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from automations.adapters.auth import Account, OAuthTokens
+from automations.adapters.auth import Account, OAuthTokens, loosened
 from automations.adapters.journal import Journal
 from automations.adapters.mail import Capabilities, Mailer
 from automations.adapters.sheet import SheetBackend
@@ -100,6 +100,36 @@ def open_mailer(settings: Settings) -> Mailer:
         backoff=mail.retry_backoff,
         max_per_minute=mail.max_per_minute,
     )
+
+
+def mail_signed_in(settings: Settings) -> None:
+    """Before any connection: the saved OAuth sign-in for [mail] is there and sound
+    (LoginNeeded when not, so nothing is tried; EMAIL.md, "Signing in")."""
+    if "mail" in oauth_purposes(settings):
+        OAuthTokens(oauth_account(settings, "mail")).load()
+
+
+def sign_in_notes(settings: Settings) -> list[str]:
+    """What the user should know of each saved OAuth sign-in before a run uses (and
+    rewrites) it: one others could read is made private again (EMAIL.md, "Signing in")."""
+    notes = []
+    for purpose in oauth_purposes(settings):
+        note = loosened(oauth_account(settings, purpose).cache)
+        notes += [note] if note else []
+    return notes
+
+
+def oauth_purposes(settings: Settings) -> list[str]:
+    """`mail` and `imap`, each when it signs in with OAuth."""
+    mail, imap = settings.mail, settings.imap
+    return [
+        purpose
+        for purpose, used in (
+            ("mail", mail.backend == "smtp" and mail.auth == "oauth"),
+            ("imap", bool(imap.host) and imap.auth == "oauth"),
+        )
+        if used
+    ]
 
 
 def oauth_account(settings: Settings, purpose: str) -> Account:

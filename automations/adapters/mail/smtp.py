@@ -149,7 +149,18 @@ class SmtpMailer:
         if conn is not None:
             conn.close()
 
+    def _token(self) -> str:
+        """The access token for XOAUTH2 ("" with a password), had before any connection: a
+        missing or damaged sign-in is said as such, not as a server that cannot be reached."""
+        if self._oauth_token is None:
+            return ""
+        try:
+            return self._oauth_token()
+        except ToolkitError as exc:
+            raise MailError(f"no email could be sent: {exc}") from None
+
     def _connect(self) -> _Plain | _Ssl:
+        token = self._token()
         context = ssl.create_default_context(cafile=self.ca_file or None)
         conn: _Plain | _Ssl | None = None
         try:
@@ -161,16 +172,13 @@ class SmtpMailer:
                     conn.starttls(context=context)
             conn.ehlo_or_helo_if_needed()
             if self.username:
-                self._login(conn)
+                self._login(conn, token)
         except smtplib.SMTPAuthenticationError as exc:
             _close(conn)
             raise MailError(self._refused_login(exc.smtp_code, _text(exc.smtp_error))) from None
         except MailError:
             _close(conn)
             raise
-        except ToolkitError as exc:  # the token could not be had (sign-in missing or revoked)
-            _close(conn)
-            raise MailError(f"no email could be sent: {exc}") from None
         except smtplib.SMTPNotSupportedError as exc:
             _close(conn)
             raise MailError(
@@ -234,11 +242,11 @@ class SmtpMailer:
             'Password; Google Workspace and Microsoft 365 may need [mail] auth = "oauth")'
         )
 
-    def _login(self, conn: _Plain | _Ssl) -> None:
+    def _login(self, conn: _Plain | _Ssl, token: str) -> None:
         """XOAUTH2 with a fresh access token; else smtplib's login, or AUTH PLAIN in UTF-8 for
         a name or password beyond ASCII (smtplib encodes them as ASCII; RFC 4616 says UTF-8)."""
         if self._oauth_token is not None:
-            initial = f"user={self.username}\x01auth=Bearer {self._oauth_token()}\x01\x01"
+            initial = f"user={self.username}\x01auth=Bearer {token}\x01\x01"
             # A refusal comes as a 334 challenge (a JSON error); answering it empty gets the 5xx.
             conn.auth(
                 "XOAUTH2",
@@ -256,8 +264,8 @@ class SmtpMailer:
                 f"PLAIN can carry, and {self.where} does not offer it (it offers "
                 f"{', '.join(offered) or 'no login'}); use an app password of plain characters"
             )
-        token = f"\0{self.username}\0{self._password}".encode()
-        code, reply = conn.docmd("AUTH", "PLAIN " + base64.b64encode(token).decode("ascii"))
+        plain = f"\0{self.username}\0{self._password}".encode()
+        code, reply = conn.docmd("AUTH", "PLAIN " + base64.b64encode(plain).decode("ascii"))
         if code != 235:
             raise smtplib.SMTPAuthenticationError(code, reply)
 

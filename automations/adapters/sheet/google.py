@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import requests
 from google.auth.credentials import AnonymousCredentials, Credentials
-from google.auth.exceptions import GoogleAuthError
+from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
 from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
@@ -32,7 +32,7 @@ from automations.config import Tabs
 from automations.core.review import REVIEW_COLUMNS
 from automations.core.schema import LOG_COLUMNS
 from automations.core.tables import RawSheet, normalise_header
-from automations.errors import ConfigError, SheetError
+from automations.errors import ConfigError, LoginNeeded, SheetError, ToolkitError
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 GOOGLE = "https://sheets.googleapis.com"
@@ -189,6 +189,13 @@ class GoogleBackend:
                     self._wait(attempt)
                     continue
                 raise self._error(what, code, exc) from None
+            except RefreshError as exc:  # before any request: the sign-in, not the sheet
+                raise self._refused_sign_in(exc) from None
+            except TransportError as exc:
+                raise SheetError(
+                    f"cannot reach Google's sign-in server to {what} ({_cause(exc)}); nothing "
+                    "was read or sent: check this computer's network connection and try again"
+                ) from None
             except (requests.Timeout, requests.ConnectionError) as exc:
                 if not may_land and not last:
                     self._wait(attempt)
@@ -198,6 +205,22 @@ class GoogleBackend:
                     "check the network and try again"
                 ) from None
         raise AssertionError("unreachable")
+
+    def _refused_sign_in(self, exc: RefreshError) -> ToolkitError:
+        """Google's token endpoint refused the credentials, in words a person can act on."""
+        said = str(exc.args[0] if exc.args else exc).splitlines()[0]
+        creds = self._http.session.credentials if self._http else None  # type: ignore[attr-defined]
+        email = getattr(creds, "service_account_email", "")
+        if not email:
+            return LoginNeeded(
+                f"Google refused the saved Sheets sign-in ({said}): run `partners login sheet`"
+            )
+        return ConfigError(
+            f"Google refused the key of the service account {email} ({said}): the key was "
+            "deleted or disabled, or this computer's clock is wrong. Make a new JSON key "
+            "(Google Cloud console, IAM & Admin, Service accounts, Keys, Add key) and point "
+            "[sheet] credentials at it"
+        )
 
     def _wait(self, attempt: int) -> None:
         self.sleep(BACKOFF * 2**attempt * (0.5 + random.random()))
@@ -393,6 +416,16 @@ def _chunks(rows: list[list[Any]]) -> list[tuple[int, list[list[Any]]]]:
         size += row_size
     pieces.append((start, rows[start:]))
     return pieces
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost reason of a network error ("Connection refused"), without the layers
+    google-auth, requests and urllib3 wrap around it."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def _add_sheet(title: str, rows: int, columns: int) -> dict[str, Any]:
