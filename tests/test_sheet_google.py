@@ -740,3 +740,26 @@ def test_a_500_on_adding_the_health_tab_leaves_one_health_tab_and_no_error(
     assert [t.title for t in sheet.tabs].count("Health") == 1
     assert len(emulator.values(SHEET_KEY, "Health")) == 29
     assert emulator.requests.count(add_tabs) == (1 if landed else 2)
+
+
+def test_a_health_of_non_ascii_names_is_cut_by_the_size_google_receives(
+    project: SheetProject,
+    emulator: SheetsEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from automations.testing import sheets_emulator
+    from automations.testing.cells import Cell
+
+    partners = emulator.spreadsheets[SHEET_KEY].tab("Partners")
+    assert partners is not None
+    for r in range(1, 29):  # names in kanji: 3 bytes each in UTF-8, 6 as gspread sends them
+        partners.cells[(r, 0)] = Cell.native("山田太郎" * 60 + str(r))
+    monkeypatch.setattr(google, "MAX_REQUEST_BYTES", 20_000)
+    monkeypatch.setattr(sheets_emulator, "PAYLOAD_LIMIT", 22_000)  # the envelope's margin
+    code, _, err = run(project, capsys, "health")
+    assert code == 0, err
+    writes = [s for _, path, s in emulator.sizes if path.endswith("values:batchUpdate")]
+    assert len(writes) >= 2 and max(writes) <= 22_000
+    names = [str(r[0]) for r in emulator.values(SHEET_KEY, "Health")[1:]]
+    assert sorted(names) == sorted("山田太郎" * 60 + str(r) for r in range(1, 29))
