@@ -624,3 +624,41 @@ def test_a_later_day_that_has_passed_is_refused_with_the_reason(
     assert code == 2
     assert f"partners review --later {key} '2020-01-10': that day is not after today" in out
     assert proposal_to(project, DANA).status == "waiting"
+
+
+def test_review_statuses_land_on_their_own_rows_when_the_user_sorts_the_tab_during_the_run(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(google, smtp_server)
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    emulator = google.emulator
+    assert emulator is not None
+    tab = emulator.spreadsheets[SHEET_KEY].tab("Review")
+    assert tab is not None
+    header = [str(h) for h in emulator.values(SHEET_KEY, "Review")[0]]
+    to_at, status_at, decision_at = (header.index(c) for c in ("to", "status", "decision"))
+    decisions = {"zoe@nunez.example": "send", DANA: "send", "lena@fischer.example": "skip"}
+    for (r, c), cell in list(tab.cells.items()):
+        if c == to_at and str(cell.value) in decisions:
+            tab.cells[(r, decision_at)] = Cell.native(decisions[str(cell.value)])
+
+    before = len(smtp_server.recorder.received)
+
+    def user_sorts_while_sending(method: str, path: str) -> None:
+        if len(smtp_server.recorder.received) > before:  # sending: the user reverses the rows
+            emulator.before = None
+            last = tab.last_row()
+            with emulator.lock:
+                tab.cells = {
+                    ((last - r if r else 0), c): cell for (r, c), cell in tab.cells.items()
+                }
+
+    emulator.before = user_sorts_while_sending
+    code, out = run(google, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    assert emulator.before is None  # the tab was sorted mid-run
+    after = emulator.values(SHEET_KEY, "Review")
+    status = {str(r[to_at]): str(r[status_at]) for r in after[1:]}
+    assert status.pop(DANA) == status.pop("zoe@nunez.example") == "sent"
+    assert status.pop("lena@fischer.example") == "skipped"
+    assert set(status.values()) == {"waiting"}

@@ -634,3 +634,132 @@ def test_moving_to_google_sends_nothing_twice_and_carry_over_brings_the_history(
     assert code == 0, err
     assert "Nothing is due" in out
     assert len(smtp_server.recorder.received) == sent
+
+
+# --- a Log backlog, tabs added once (issue 22, items 8 and 9) ---------------------------------
+
+
+def _backlog(project: SheetProject, rows: int) -> list[str]:
+    """`rows` journal rows this sheet's Log lacks (an old outage, or a carry-over); their keys,
+    oldest first. Each row is about 300 bytes, as a Log row with a subject and a detail is."""
+    from automations.adapters.journal import Entry, Journal
+
+    journal = Journal(project / "state" / "journal.sqlite3", f"google:{SHEET_KEY}")
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    entries = [
+        Entry(
+            (start + dt.timedelta(minutes=i)).isoformat(timespec="seconds"),
+            "backlog",
+            "thank",
+            f"old-partner-{i}@firm.example",
+            f"thank:old-partner-{i}@firm.example:2024-01-01",
+            "thank_you",
+            f"Thank you for the referral of Client {i}, it means a lot to us here",
+            f"<pa.{i:08d}.backlog@partners.example>",
+            "sent",
+            "sent through smtp.firm.example; accepted as queued: 250 2.0.0 OK id=" + "x" * 40,
+        )
+        for i in range(rows)
+    ]
+    try:
+        journal.record(entries)
+    finally:
+        journal.close()
+    return [e.key for e in entries]
+
+
+def _appends(emulator: SheetsEmulator) -> list[int]:
+    """The body size of each Log append."""
+    from urllib.parse import unquote
+
+    return [s for _, path, s in emulator.sizes if unquote(path).endswith("/'Log'!A:A:append")]
+
+
+def test_a_log_backlog_of_60000_rows_lands_once_in_pieces_under_2_mb(
+    project: SheetProject, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = _backlog(project, 60_000)  # about 18 MB: Google refuses one body over 10 MiB
+    code, _, err = run(project, capsys, "nurture", "--send", "-q")
+    assert code == 0, err
+    sizes = _appends(emulator)
+    assert len(sizes) >= 9 and max(sizes) < 2_000_000 and sum(sizes) > 10_485_760
+    logged = [r["key"] for r in project.log_rows() if r["run_id"] == "backlog"]
+    assert logged == keys  # every row once, in order
+
+
+@pytest.mark.log_write_lost
+@pytest.mark.parametrize("landed", [True, False], ids=["applied-answer-lost", "refused"])
+def test_a_log_backlog_append_failing_between_pieces_lands_every_row_once_on_the_next_run(
+    landed: bool,
+    project: SheetProject,
+    emulator: SheetsEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    keys = _backlog(project, 200)
+    monkeypatch.setattr(google, "MAX_APPEND_BYTES", 10_000)  # about 30 rows a piece
+
+    def third_append_fails(method: str, path: str) -> None:
+        if path.endswith(":append") and len(_appends(emulator)) == 3:
+            emulator.fail(500, landed=landed)
+
+    emulator.before = third_append_fails
+    code, _, err = run(project, capsys, "nurture", "--send", "-q")
+    assert code == 2
+    assert "Google Sheets refused to append to the Log tab (500)" in err
+    assert "Log rows went in" in err and "goes to the Log on the next run" in err
+    assert len(_appends(emulator)) == 3  # no piece after the one that failed
+    emulator.before = None
+    code, _, err = run(project, capsys, "nurture", "--send", "-q")
+    assert code == 0, err
+    logged = [r["key"] for r in project.log_rows() if r["run_id"] == "backlog"]
+    assert logged == keys
+    written = [r["key"] for r in email_rows(project.log_rows()) if r["status"] == "written"]
+    assert len(written) == len(set(written)) == 11
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["applied-answer-lost", "refused"])
+def test_a_500_on_adding_the_health_tab_leaves_one_health_tab_and_no_error(
+    landed: bool,
+    project: SheetProject,
+    emulator: SheetsEmulator,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sheet = emulator.spreadsheets[SHEET_KEY]
+    assert sheet.tab("Health") is None
+    add_tabs = ("POST", f"/v4/spreadsheets/{SHEET_KEY}:batchUpdate")
+
+    def first_add_fails(method: str, path: str) -> None:
+        if (method, path) == add_tabs:
+            emulator.before = None
+            emulator.fail(500, landed=landed)
+
+    emulator.before = first_add_fails
+    code, _, err = run(project, capsys, "health")
+    assert code == 0, err
+    assert [t.title for t in sheet.tabs].count("Health") == 1
+    assert len(emulator.values(SHEET_KEY, "Health")) == 29
+    assert emulator.requests.count(add_tabs) == (1 if landed else 2)
+
+
+def test_a_health_of_non_ascii_names_is_cut_by_the_size_google_receives(
+    project: SheetProject,
+    emulator: SheetsEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from automations.testing import sheets_emulator
+    from automations.testing.cells import Cell
+
+    partners = emulator.spreadsheets[SHEET_KEY].tab("Partners")
+    assert partners is not None
+    for r in range(1, 29):  # names in kanji: 3 bytes each in UTF-8, 6 as gspread sends them
+        partners.cells[(r, 0)] = Cell.native("山田太郎" * 60 + str(r))
+    monkeypatch.setattr(google, "MAX_REQUEST_BYTES", 20_000)
+    monkeypatch.setattr(sheets_emulator, "PAYLOAD_LIMIT", 22_000)  # the envelope's margin
+    code, _, err = run(project, capsys, "health")
+    assert code == 0, err
+    writes = [s for _, path, s in emulator.sizes if path.endswith("values:batchUpdate")]
+    assert len(writes) >= 2 and max(writes) <= 22_000
+    names = [str(r[0]) for r in emulator.values(SHEET_KEY, "Health")[1:]]
+    assert sorted(names) == sorted("山田太郎" * 60 + str(r) for r in range(1, 29))

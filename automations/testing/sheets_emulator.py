@@ -6,7 +6,8 @@ append, clear) and adding or resizing tabs (spreadsheets.batchUpdate addSheet,
 updateSheetProperties), the way Google does: formatted strings by default,
 trailing empty cells and rows dropped, no `values` key for an empty range,
 normalised and quoted ranges, grid limits, Google's error bodies. It counts
-requests and can inject faults (429s, 500s, delays, an edit between requests).
+requests and their body sizes, and can inject faults (429s, 500s, delays, an edit between
+requests, a request applied whose answer is lost).
 
     python -m automations.testing.sheets_emulator --port 8089 --workbook data/partners.xlsx
 
@@ -57,6 +58,7 @@ class Fault:
     times: int
     method: str | None = None  # only requests of this HTTP method
     message: str = ""
+    landed: bool = False  # the request is applied first, then the fault answered
 
 
 PAYLOAD_LIMIT = 10_485_760  # Google refuses a larger request body with a 400
@@ -68,6 +70,7 @@ class SheetsEmulator:
     def __init__(self, port: int = 0) -> None:
         self.spreadsheets: dict[str, Spreadsheet] = {}
         self.requests: list[tuple[str, str]] = []
+        self.sizes: list[tuple[str, str, int]] = []  # (method, path, request body bytes)
         self.faults: list[Fault] = []
         self.delay = 0.0
         self.before: Callable[[str, str], None] | None = None  # called before each request
@@ -143,9 +146,12 @@ class SheetsEmulator:
             whole = GridRange(tab, 0, 0, tab.rows, tab.columns)
             return read(whole, "FORMATTED_VALUE", "FORMATTED_STRING")
 
-    def fail(self, status: int, times: int = 1, method: str | None = None) -> None:
-        """Answer the next `times` requests (of `method`, if given) with `status`."""
-        self.faults.append(Fault(status, times, method))
+    def fail(
+        self, status: int, times: int = 1, method: str | None = None, landed: bool = False
+    ) -> None:
+        """Answer the next `times` requests (of `method`, if given) with `status`; with
+        `landed`, each is applied first (Google did the work, its answer was lost)."""
+        self.faults.append(Fault(status, times, method, landed=landed))
 
     def count(self, method: str | None = None) -> int:
         """How many requests arrived (of `method`, if given)."""
@@ -163,32 +169,42 @@ class SheetsEmulator:
         query = {k: v for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         with self.lock:
             self.requests.append((method, parts.path))
+            self.sizes.append((method, parts.path, len(body)))
         if self.before is not None:
             self.before(method, parts.path)
         if self.delay:
             time.sleep(self.delay)
         with self.lock:
-            for fault in self.faults:
-                if fault.times > 0 and (fault.method is None or fault.method == method):
-                    fault.times -= 1
-                    message = fault.message or {
-                        429: "Quota exceeded for quota metric 'Read requests' and limit "
-                        "'Read requests per minute per user' of service 'sheets.googleapis.com'.",
-                        500: "Internal error encountered.",
-                        503: "The service is currently unavailable.",
-                    }.get(fault.status, "Fault injected by the emulator.")
-                    return fault.status, ApiError(fault.status, message).body()
-            if len(body) > PAYLOAD_LIMIT:  # as Google answers (seen in the field)
-                message = f"Request payload size exceeds the limit: {PAYLOAD_LIMIT} bytes."
-                return 400, ApiError(400, message).body()
-            try:
-                return 200, self._route(method, parts.path, query, json.loads(body) if body else {})
-            except ApiError as exc:
-                return exc.code, exc.body()
-            except RangeError as exc:
-                return 400, ApiError(400, str(exc)).body()
-            except (ValueError, KeyError, TypeError) as exc:
-                return 400, ApiError(400, f"Invalid JSON payload received. {exc}").body()
+            fault = next(
+                (f for f in self.faults if f.times > 0 and f.method in (None, method)), None
+            )
+            if fault is not None:
+                fault.times -= 1
+                if fault.landed:
+                    self._answer(method, parts.path, query, body)
+                message = fault.message or {
+                    429: "Quota exceeded for quota metric 'Read requests' and limit "
+                    "'Read requests per minute per user' of service 'sheets.googleapis.com'.",
+                    500: "Internal error encountered.",
+                    503: "The service is currently unavailable.",
+                }.get(fault.status, "Fault injected by the emulator.")
+                return fault.status, ApiError(fault.status, message).body()
+            return self._answer(method, parts.path, query, body)
+
+    def _answer(
+        self, method: str, path: str, query: dict[str, list[str]], body: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        if len(body) > PAYLOAD_LIMIT:  # as Google answers (seen in the field)
+            message = f"Request payload size exceeds the limit: {PAYLOAD_LIMIT} bytes."
+            return 400, ApiError(400, message).body()
+        try:
+            return 200, self._route(method, path, query, json.loads(body) if body else {})
+        except ApiError as exc:
+            return exc.code, exc.body()
+        except RangeError as exc:
+            return 400, ApiError(400, str(exc)).body()
+        except (ValueError, KeyError, TypeError) as exc:
+            return 400, ApiError(400, f"Invalid JSON payload received. {exc}").body()
 
     def _route(
         self, method: str, path: str, query: dict[str, list[str]], body: dict[str, Any]

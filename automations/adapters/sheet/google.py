@@ -3,14 +3,14 @@
 A run costs the same few requests whatever the row count: one metadata read, one
 `values:batchGet` for every tab, one `values:batchUpdate` for Health (blanking
 rows left from a longer Health) and one `values:append` (INSERT_ROWS) for the
-Log; a missing tab costs one `batchUpdate` the first time. Values are read
+Log, one more per 2 MB of a Log backlog; a missing tab costs one `batchUpdate` the
+first time, a Review status to write one read of that tab. Values are read
 UNFORMATTED with SERIAL_NUMBER dates and written RAW, so `=IMPORTXML(...)` or
 `+1 555` in a value stays text.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import random
 import time
@@ -27,9 +27,21 @@ from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
 from automations.adapters.sheet import ReviewTable
+from automations.adapters.sheet.google_parts import (
+    date_order_of as date_order_of,
+)
+from automations.adapters.sheet.google_parts import (
+    find_title,
+    json_value,
+    pieces,
+    quoted,
+    tab_requests,
+)
+from automations.adapters.sheet.google_parts import (
+    spreadsheet_key as spreadsheet_key,
+)
 from automations.adapters.sheet.review_tab import column_letters, review_changes
 from automations.config import Tabs
-from automations.core.review import REVIEW_COLUMNS
 from automations.core.schema import LOG_COLUMNS
 from automations.core.tables import RawSheet, normalise_header
 from automations.errors import ConfigError, LoginNeeded, SheetError, ToolkitError
@@ -43,35 +55,11 @@ TIMEOUT = 30.0
 # payload size exceeds the limit: 10485760 bytes"). 8 MB keeps a run at four requests up to
 # a Health of about 30,000 rows (a 1M-cell sheet); a larger Health is split in pieces.
 MAX_REQUEST_BYTES = 8_000_000
-HEADROOM = 500  # rows added when Health outgrows its grid, so that is rare
-# Spreadsheet locales that write dates day first / year first; the rest (en_US...) month first.
-_YMD = ("zh", "ja", "ko", "hu", "lt", "sv", "mn", "fa")
-_MDY = ("en_US", "en_PH", "en_CA", "es_US", "en")
+# A Log append follows the advice: a backlog of any length goes in pieces under 2 MB (issue
+# 22, item 8), a margin left for the envelope around the rows.
+MAX_APPEND_BYTES = 1_990_000
 
 T = TypeVar("T")
-
-
-def spreadsheet_key(value: str) -> str:
-    """The key from a key or a sheet URL (`https://docs.google.com/spreadsheets/d/KEY/edit`)."""
-    value = value.strip()
-    if "/d/" in value:
-        return value.split("/d/", 1)[1].split("/", 1)[0]
-    return value
-
-
-def date_order_of(locale: str) -> str:
-    """MDY, DMY or YMD: how people using this spreadsheet locale type dates."""
-    language = locale.split("_")[0]
-    if language in _YMD:
-        return "YMD"
-    if locale in _MDY:
-        return "MDY"
-    return "DMY"
-
-
-def quoted(title: str) -> str:
-    """A tab title as a range: always quoted, quotes doubled."""
-    return "'" + title.replace("'", "''") + "'"
 
 
 class _Session(AuthorizedSession):
@@ -122,8 +110,13 @@ def load_credentials(path: str, desktop: Callable[[str], Credentials] | None = N
     )
 
 
+class _MayHaveLanded(SheetError):
+    """A request that is not idempotent failed in a way that may have applied it."""
+
+
 class GoogleBackend:
-    """Reads every tab in one request; writes Health and appends the Log in one each."""
+    """Reads every tab in one request; writes Health and appends the Log in one each
+    (a Log backlog in pieces under 2 MB)."""
 
     def __init__(
         self,
@@ -175,9 +168,9 @@ class GoogleBackend:
     def _call(self, what: str, request: Callable[[], T], may_land: bool = False) -> T:
         """Run one API request with bounded retries; turn failures into SheetError.
 
-        `may_land`: the request is not idempotent (an append), so only a refusal that
-        cannot have landed (429) is retried; after a 5xx or a timeout it may have been
-        applied, and the journal writes what is missing on the next run instead."""
+        `may_land`: the request is not idempotent (an append, an addSheet), so only a
+        refusal that cannot have landed (429) is retried; after a 5xx or a timeout it may
+        have been applied: _MayHaveLanded, and the caller finds out what is missing."""
         retried = (429,) if may_land else (429, 500, 502, 503, 504)
         for attempt in range(ATTEMPTS):
             last = attempt == ATTEMPTS - 1
@@ -188,7 +181,10 @@ class GoogleBackend:
                 if code in retried and not last:
                     self._wait(attempt)
                     continue
-                raise self._error(what, code, exc) from None
+                error = self._error(what, code, exc)
+                if may_land and code >= 500:
+                    raise _MayHaveLanded(str(error)) from None
+                raise error from None
             except RefreshError as exc:  # before any request: the sign-in, not the sheet
                 raise self._refused_sign_in(exc) from None
             except TransportError as exc:
@@ -200,10 +196,11 @@ class GoogleBackend:
                 if not may_land and not last:
                     self._wait(attempt)
                     continue
-                raise SheetError(
+                message = (
                     f"cannot reach Google Sheets to {what} ({type(exc).__name__}); "
                     "check the network and try again"
-                ) from None
+                )
+                raise (_MayHaveLanded if may_land else SheetError)(message) from None
         raise AssertionError("unreachable")
 
     def _refused_sign_in(self, exc: RefreshError) -> ToolkitError:
@@ -245,14 +242,18 @@ class GoogleBackend:
         return SheetError(f"Google Sheets refused to {what} ({code}): {detail}")
 
     def _title(self, wanted: str) -> str | None:
-        if wanted in self._sheets:
-            return wanted
-        return next((t for t in self._sheets if t.lower() == wanted.lower()), None)
+        return find_title(self._sheets, wanted)
+
+    def _read_metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = self._call(
+            "read the spreadsheet", lambda: dict(self.http.fetch_sheet_metadata(self.key))
+        )
+        self._sheets = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
+        return meta
 
     def read(self) -> RawSheet:
         """Metadata, then every tab the toolkit reads (and Health's size) in one batchGet."""
-        meta = self._call("read the spreadsheet", lambda: self.http.fetch_sheet_metadata(self.key))
-        self._sheets = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
+        meta = self._read_metadata()
         locale = meta.get("properties", {}).get("locale", "en_US")
         t = self.tabs
         wanted = [
@@ -287,86 +288,110 @@ class GoogleBackend:
         review: ReviewTable | None = None,
     ) -> None:
         """Health replaced (None keeps it), Log rows appended, the Review tab's status cells
-        updated and new proposals appended: the Review cells go with the Health request,
-        new proposals cost one append."""
+        updated and new proposals appended (SHEET.md): the Review cells go with the Health
+        request, new proposals cost one append, a Log backlog over 2 MB a few appends."""
         if not self._sheets:
             self.read()
         t = self.tabs
-        structure: list[dict[str, Any]] = []
+        new_review = review is not None and review.new and self._title(t.review) is None
+        self._add_tabs(tab_requests(self._sheets, t, health, bool(log_rows), bool(new_review)))
         health_title, log_title = self._title(t.health), self._title(t.log)
-        height = len(health) if health is not None else 0
-        width = max((len(r) for r in health), default=0) if health else 0
-        if health is not None and health_title is None:
-            structure.append(_add_sheet(t.health, height + HEADROOM, max(26, width)))
-            health_title = t.health
-        elif health is not None and health_title is not None:
-            grid = self._sheets[health_title].get("gridProperties", {})
-            if height > grid.get("rowCount", 0) or width > grid.get("columnCount", 0):
-                structure.append(
-                    {
-                        "updateSheetProperties": {
-                            "properties": {
-                                "sheetId": self._sheets[health_title]["sheetId"],
-                                "gridProperties": {
-                                    "rowCount": max(height + HEADROOM, grid.get("rowCount", 0)),
-                                    "columnCount": max(width, grid.get("columnCount", 0)),
-                                },
-                            },
-                            "fields": "gridProperties.rowCount,gridProperties.columnCount",
-                        }
-                    }
-                )
-        if log_rows and log_title is None:
-            structure.append(_add_sheet(t.log, 1000, len(LOG_COLUMNS)))
-            log_title = t.log
         review_title = self._title(t.review)
-        if review is not None and review.new and review_title is None:
-            structure.append(_add_sheet(t.review, 1000, len(REVIEW_COLUMNS)))
-            review_title = t.review
-        if structure:
-            self._call(
-                "add the toolkit's tabs",
-                lambda: self.http.batch_update(self.key, {"requests": structure}),
-            )
-            for request in structure:
-                if "addSheet" in request:
-                    props = request["addSheet"]["properties"]
-                    self._sheets[props["title"]] = props
         # Header cells the user's Log lacks go with the Health write (no extra request).
         header_cells = self._log_layout(log_title)[1] if log_rows and log_title else []
         review_rows: list[list[Any]] = []
         if review is not None and review_title is not None:
-            review_cells, review_rows = review_changes(
-                self._review,
-                review,
-                quoted(review_title),
-            )
+            review_cells, review_rows = self._review_changes(review_title, review)
             header_cells = [*header_cells, *review_cells]
         if health is not None and health_title is not None:
-            old_height, old_width = self._health_size
-            cells = [[_json_value(v) for v in row] for row in health]
-            blank_width = max(width, old_width)
-            cells = [row + [""] * (blank_width - len(row)) for row in cells]
-            cells += [[""] * blank_width for _ in range(old_height - height)]
-            for start, chunk in _chunks(cells):
-                data = [{"range": f"{quoted(health_title)}!A{start + 1}", "values": chunk}]
-                self._write_values("write the Health tab", [*data, *header_cells])
-                header_cells = []
-            self._health_size = (height, width)
+            self._write_health(health_title, health, header_cells)
+            header_cells = []
         if header_cells:
             self._write_values("update the Log header and the Review tab", header_cells)
         if log_rows and log_title is not None:
             self._append_log(log_title, log_rows)
         if review_rows and review_title is not None:
-            rows = [[_json_value(v) if v is not None else None for v in r] for r in review_rows]
-            params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
-            self._call(
-                "append to the Review tab",
-                lambda: self.http.values_append(
-                    self.key, f"{quoted(review_title)}!A:A", dict(params), {"values": rows}
-                ),
-                may_land=True,
-            )
+            rows = [[json_value(v) if v is not None else None for v in r] for r in review_rows]
+            self._append("append to the Review tab", review_title, rows)
+
+    def _add_tabs(self, structure: list[dict[str, Any]]) -> None:
+        """Send `structure`. An addSheet is not idempotent (a second one of a title is
+        refused), so after a 5xx or a timeout the tabs are read again and only what is
+        still missing is asked for (issue 22, item 9)."""
+        for attempt in range(ATTEMPTS):
+            if not structure:
+                return
+            body = {"requests": structure}
+            try:
+                self._call(
+                    "add the toolkit's tabs",
+                    lambda: self.http.batch_update(self.key, body),  # noqa: B023 (called here)
+                    may_land=True,
+                )
+            except _MayHaveLanded:
+                if attempt == ATTEMPTS - 1:
+                    raise
+                self._wait(attempt)
+                self._read_metadata()
+                structure = [
+                    r
+                    for r in structure
+                    if "addSheet" not in r
+                    or self._title(r["addSheet"]["properties"]["title"]) is None
+                ]
+                continue
+            for request in structure:
+                if "addSheet" in request:
+                    props = request["addSheet"]["properties"]
+                    self._sheets[props["title"]] = props
+            return
+
+    def _review_changes(
+        self, title: str, review: ReviewTable
+    ) -> tuple[list[dict[str, Any]], list[list[Any]]]:
+        """review_changes against the tab as it is now: a paced run takes long and the user
+        may sort the tab meanwhile, so when a status cell is to be written the rows are
+        found again right before (one read, only then; issue 22, item 9)."""
+        cells, rows = review_changes(self._review, review, quoted(title))
+        if not cells or not self._review:
+            return cells, rows  # nothing to place, or a new tab: only this run wrote it
+        params = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+        got = self._call(
+            "read the Review tab",
+            lambda: self.http.values_get(self.key, quoted(title), dict(params)),
+        )
+        self._review = got.get("values", [])
+        return review_changes(self._review, review, quoted(title))
+
+    def _write_health(
+        self, title: str, health: list[list[Any]], extra: list[dict[str, Any]]
+    ) -> None:
+        """Health from A1, blanking what a longer Health left below; `extra` cells go with
+        the first piece."""
+        height = len(health)
+        width = max((len(r) for r in health), default=0)
+        old_height, old_width = self._health_size
+        cells = [[json_value(v) for v in row] for row in health]
+        blank_width = max(width, old_width)
+        cells = [row + [""] * (blank_width - len(row)) for row in cells]
+        cells += [[""] * blank_width for _ in range(old_height - height)]
+        for start, chunk in pieces(cells, MAX_REQUEST_BYTES):
+            data = [{"range": f"{quoted(title)}!A{start + 1}", "values": chunk}]
+            self._write_values("write the Health tab", [*data, *extra])
+            extra = []
+        self._health_size = (height, width)
+
+    def _append(self, what: str, title: str, rows: list[list[Any]]) -> None:
+        """One values:append below the table starting in column A (never retried once it
+        may have landed)."""
+        params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
+        self._call(
+            what,
+            lambda: self.http.values_append(
+                self.key, f"{quoted(title)}!A:A", dict(params), {"values": rows}
+            ),
+            may_land=True,
+        )
 
     def _write_values(self, what: str, data: list[dict[str, Any]]) -> None:
         body = {"valueInputOption": "RAW", "data": data}
@@ -386,36 +411,27 @@ class GoogleBackend:
         return header + missing, [cells]
 
     def _append_log(self, title: str, log_rows: list[list[Any]]) -> None:
+        """Append in order, in pieces under 2 MB of body (Google refuses 10 MiB), stopping at
+        the first piece that fails: the next run reads the Log, and the journal's rows it
+        lacks (key and status) are all that is appended, so no row lands twice."""
         header, _ = self._log_layout(title)
-        rows = [[_json_value(v) for v in row] for row in log_rows]
+        rows = [[json_value(v) for v in row] for row in log_rows]
         where = [LOG_COLUMNS.index(h) if h in LOG_COLUMNS else None for h in header]
         rows = [[row[i] if i is not None else "" for i in where] for row in rows]
-        if not self._log_header:
+        header_row = 0 if self._log_header else 1
+        if header_row:
             rows = [list(LOG_COLUMNS), *rows]
-        body = {"values": rows}
-        params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
-        # Column A always holds the timestamp: the append lands below the last Log row,
-        # after any row added by hand meanwhile. Never retried when it may have landed.
-        self._call(
-            "append to the Log tab",
-            lambda: self.http.values_append(self.key, f"{quoted(title)}!A:A", dict(params), body),
-            may_land=True,
-        )
-        self._log_header = header
-
-
-def _chunks(rows: list[list[Any]]) -> list[tuple[int, list[list[Any]]]]:
-    """(first row index, rows) pieces of at most MAX_REQUEST_BYTES of JSON each."""
-    pieces: list[tuple[int, list[list[Any]]]] = []
-    start, size = 0, 0
-    for i, row in enumerate(rows):
-        row_size = len(json.dumps(row, ensure_ascii=False).encode("utf-8")) + 1
-        if size and size + row_size > MAX_REQUEST_BYTES:
-            pieces.append((start, rows[start:i]))
-            start, size = i, 0
-        size += row_size
-    pieces.append((start, rows[start:]))
-    return pieces
+        for start, piece in pieces(rows, MAX_APPEND_BYTES):
+            # Column A always holds the timestamp: the append lands below the last Log row,
+            # after any row added by hand meanwhile. Never retried when it may have landed.
+            try:
+                self._append("append to the Log tab", title, piece)
+            except SheetError as exc:
+                if start == 0:
+                    raise
+                went = f"{start - header_row:,} of {len(log_rows):,} Log rows went in"
+                raise SheetError(f"{exc} ({went})") from None
+            self._log_header = header
 
 
 def _cause(exc: BaseException) -> str:
@@ -426,29 +442,3 @@ def _cause(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
-
-
-def _add_sheet(title: str, rows: int, columns: int) -> dict[str, Any]:
-    return {
-        "addSheet": {
-            "properties": {
-                "title": title,
-                "gridProperties": {"rowCount": rows, "columnCount": columns},
-            }
-        }
-    }
-
-
-def _json_value(value: Any) -> Any:
-    """A cell for a RAW write: text stays text, dates are ISO text, blanks are empty."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value != value:
-        return ""
-    if hasattr(value, "item"):
-        return _json_value(value.item())
-    return value
