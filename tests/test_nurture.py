@@ -523,7 +523,7 @@ def test_a_partner_with_a_bad_date_stays_in_health_as_fix_row_and_gets_no_email(
     code, _, err = run(project, "nurture", "--send", capsys=capsys)
     assert code == 1
     problem = f"Partners!{row} first_contact: '31/02/2026' is not a valid date ("
-    assert [line for line in err.splitlines() if "Partners!" in line][0].startswith(
+    assert next(line for line in err.splitlines() if "Partners!" in line).startswith(
         f"partners: {problem}"
     )
     assert received(smtp_server) == DUE - {("nurture", "maya@goldberg.example")}
