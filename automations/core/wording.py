@@ -20,7 +20,8 @@ OPENING_CHARACTERS = 320
 def as_date(value: Any) -> dt.date | None:
     """A template cell as a date, or None for a blank."""
     if isinstance(value, dt.datetime):
-        return value.date()
+        # A blank date cell of a table is NaT, itself a datetime, equal to nothing.
+        return value.date() if value == value else None
     return value if isinstance(value, dt.date) else None
 
 
