@@ -420,7 +420,8 @@ def build_tables(
         _check_known_partner(results[tab], tab_titles[tab], known, skipped)
     _warn_closed_on(results["referrals"], tab_titles["referrals"])
 
-    fix_rows = _fix_rows(partners, set(known))
+    names = set(known)
+    fix_rows = _fix_rows(partners, names)
     problems: list[Problem] = []
     blocked: dict[str, str] = {}
     counts: dict[str, int] = {}
@@ -441,7 +442,7 @@ def build_tables(
         survey=results["survey"].frame,
         log=log,
         problems=problems,
-        blocked={e: r for e, r in blocked.items() if e in set(known)},
+        blocked={e: r for e, r in blocked.items() if e in names},
         unsubscribes=results["unsubscribes"].frame,
         fix_rows=fix_rows,
     )
