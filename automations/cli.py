@@ -200,7 +200,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         print(f"partners: {fault}", file=sys.stderr)
     for key in result.uncertain:
         print(
-            f"uncertain: {key} (may or may not have arrived; settle it with "
+            f"partners: uncertain: {key} (may or may not have arrived; settle it with "
             f"`partners resolve {key} --sent` or `--retry`)",
             file=sys.stderr,
         )

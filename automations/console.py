@@ -83,6 +83,11 @@ def _day(value: object) -> str:
     return value.strftime("%Y-%m-%d") if isinstance(value, pd.Timestamp) else ""
 
 
+def _score(value: object) -> str:
+    """The score with one decimal; blank for a `fix row`, which has none."""
+    return f"{value:.1f}" if isinstance(value, float) and value == value else ""
+
+
 TABLE_ROWS = 200  # a terminal table longer than this is read by nobody; csv/json list all
 
 
@@ -98,7 +103,7 @@ def as_table(health: pd.DataFrame, width: int | None = None, limit: int = TABLE_
             str(r.name),
             str(r.email),
             str(r.tier),
-            f"{r.score:.1f}",
+            _score(r.score),
             _day(r.next_due),
             str(r.reason),
         ]
@@ -117,10 +122,13 @@ def as_table(health: pd.DataFrame, width: int | None = None, limit: int = TABLE_
 
 
 def problem_line(problem: Problem) -> str:
-    """One problem as the user reads it, with what was done about it."""
+    """One problem as the user reads it, with what was done about it; `partners:` first, as
+    on every line a person must act on (CLI.md: cron users filter on it)."""
+    if problem.kept:
+        return f"partners: {problem} (the partner is in Health as `fix row`: no email until fixed)"
     if problem.severity == "error" and problem.row is not None:
-        return f"{problem} (row skipped)"
-    return str(problem)
+        return f"partners: {problem} (row skipped)"
+    return f"partners: {problem}"
 
 
 def _count_by_kind(items: list[Prepared]) -> str:

@@ -16,9 +16,11 @@ from openpyxl import Workbook, load_workbook
 from automations.cli import main
 from automations.core.engine.decisions import HEALTH_COLUMNS
 from automations.core.schema import LOG_COLUMNS, SURVEY_ITEMS
-from automations.core.vocabulary import ACTION_ORDER
+from automations.core.vocabulary import ACTION_ORDER, Action
 
 TODAY = "2026-06-15"
+# Every action the rules decide; the sample has no broken row, so no `fix row`.
+DECIDED = set(ACTION_ORDER) - {Action.FIX_ROW.value}
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -80,12 +82,14 @@ def test_a_messy_workbook_gives_one_message_per_problem_and_decides_the_rest(
     )
     assert code == 1
     assert err.splitlines() == [
-        "Partners!4 email: dana@p.example is already on row 2 (the first row wins) (row skipped)",
-        "Referrals!3 date: 'someday' is not a date (write 2026-11-24 or 11/24/2026: dates are "
-        'read month first, set by [sheet] date_order = "MDY" in the config) (row skipped)',
-        "Referrals!4 partner_email: no partner with email ghost@p.example on the Partners tab "
-        "(add them there first) (row skipped)",
-        "Survey!2 transparency: rating 12 is outside 1–9 (row skipped)",
+        "partners: Partners!4 email: dana@p.example is already on row 2 (the first row wins) "
+        "(row skipped)",
+        "partners: Referrals!3 date: 'someday' is not a date (write 2026-11-24 or 11/24/2026: "
+        'dates are read month first, set by [sheet] date_order = "MDY" in the config) '
+        "(row skipped)",
+        "partners: Referrals!4 partner_email: no partner with email ghost@p.example on the "
+        "Partners tab (add them there first) (row skipped)",
+        "partners: Survey!2 transparency: rating 12 is outside 1–9 (row skipped)",
     ]
     rows = {r["email"]: r for r in json.loads(out)}
     assert sorted(rows) == ["dana@p.example", "kim@p.example", "lee@p.example", "sam@p.example"]
@@ -99,6 +103,46 @@ def test_a_messy_workbook_gives_one_message_per_problem_and_decides_the_rest(
         "s",
     )
     assert "Traceback" not in err
+
+
+def test_health_keeps_a_partner_whose_row_has_a_problem_in_every_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = messy_project(tmp_path)
+    wb = load_workbook(tmp_path / "data" / "messy.xlsx")
+    wb["Partners"].append(["Ana Ruiz", "ana@p.example", "Ruiz Co", "active", "31/02/2026"])
+    wb.save(tmp_path / "data" / "messy.xlsx")
+    problem = (
+        "Partners!7 first_contact: '31/02/2026' is not a valid date (write 2026-11-24 or "
+        '11/24/2026: dates are read month first, set by [sheet] date_order = "MDY" in the config)'
+    )
+    args = ("--config", str(config), "--today", TODAY)
+    code, out, err = run(capsys, "health", "--format", "json", *args)
+    assert code == 1
+    assert f"partners: {problem} (the partner is in Health as `fix row`" in err
+    rows = {r["email"]: r for r in json.loads(out)}
+    assert rows["ana@p.example"] == dict.fromkeys(HEALTH_COLUMNS) | {
+        "name": "Ana Ruiz",
+        "email": "ana@p.example",
+        "company": "Ruiz Co",
+        "type": "",
+        "status": "active",
+        "owner": "you@example.com",  # the sender, as for every partner without an owner
+        "tier": "",
+        "action": "fix row",
+        "reason": problem,
+    }
+    assert isinstance(rows["dana@p.example"]["received_12m"], int)  # still whole numbers
+    _, out, _ = run(capsys, "health", "--format", "csv", "--no-write", *args)
+    line = next(x for x in out.splitlines() if x.startswith("Ana Ruiz,"))
+    assert line.startswith(
+        "Ana Ruiz,ana@p.example,Ruiz Co,,active,you@example.com,,,,,,,,,fix row,"
+    )
+    _, out, _ = run(capsys, "health", "--no-write", *args)
+    assert "fix row   Ana Ruiz" in out and "nan" not in out
+    health = load_workbook(tmp_path / "data" / "messy.toolkit.xlsx")["Health"]
+    written = {r[1]: r for r in health.iter_rows(min_row=2, values_only=True)}
+    assert written["ana@p.example"][14:16] == ("fix row", problem)
 
 
 def test_a_missing_required_column_exits_2_and_names_it(
@@ -162,7 +206,7 @@ def test_the_sample_shows_every_action_on_the_day_it_is_made(
     )
     assert code == 0
     actions = {r["action"] for r in json.loads(out)}
-    assert actions == set(ACTION_ORDER)
+    assert actions == DECIDED
     assert not (project / "data" / "partners.toolkit.xlsx").exists()
 
 
@@ -182,7 +226,7 @@ def test_the_sample_shows_every_action_whatever_the_day(
         "--today",
         day,
     )
-    assert {r["action"] for r in json.loads(out)} == set(ACTION_ORDER)
+    assert {r["action"] for r in json.loads(out)} == DECIDED
 
 
 def test_init_never_overwrites(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

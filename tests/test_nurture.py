@@ -515,17 +515,38 @@ def test_a_line_break_in_a_name_stops_that_email_only(
     assert all(r.rcpt_tos != ["everyone@evil.example"] for r in smtp_server.recorder.received)
 
 
-def test_a_bad_cell_is_named_with_tab_row_and_column_and_the_rest_goes(
+def test_a_partner_with_a_bad_date_stays_in_health_as_fix_row_and_gets_no_email(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(project, smtp_server)
+    row = project.set_partner("maya@goldberg.example", "first_contact", "31/02/2026")
+    code, _, err = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 1
+    problem = f"Partners!{row} first_contact: '31/02/2026' is not a valid date ("
+    assert next(line for line in err.splitlines() if "Partners!" in line).startswith(
+        f"partners: {problem}"
+    )
+    assert received(smtp_server) == DUE - {("nurture", "maya@goldberg.example")}
+    maya = project.health()["maya@goldberg.example"]
+    assert (maya["name"], maya["action"]) == ("Maya Goldberg", "fix row")
+    assert str(maya["reason"]).startswith(problem)
+    assert "zoe@nunez.example" in project.health()
+
+
+def test_preview_of_a_partner_whose_row_has_a_problem_quotes_the_problem(
     project: SheetProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    row = project.set_partner("maya@goldberg.example", "first_contact", "sometime in May")
-    code, out, err = run(project, "nurture", "--send", capsys=capsys)
-    assert code == 1
-    assert f"Partners!{row} first_contact:" in err and "(row skipped)" in err
-    assert "Traceback" not in err
-    assert "Wrote 9 email(s)" in out  # everyone due but Maya
-    assert "maya@goldberg.example" not in project.health()
-    assert "zoe@nunez.example" in project.health()
+    row = project.set_partner("maya@goldberg.example", "first_contact", "31/02/2026")
+    code, out, err = run(
+        project, "preview", "nurture", "--partner", "maya@goldberg.example", capsys=capsys
+    )
+    assert (code, out) == (1, "")
+    assert err.startswith(
+        "partners: Maya Goldberg (maya@goldberg.example): the partner's row has a problem, so "
+        f"no email goes to them until it is fixed: Partners!{row} first_contact: '31/02/2026' "
+        "is not a valid date ("
+    )
+    assert "no partner with email" not in err
 
 
 def test_surveys_never_go_out_by_smtp_with_the_samples_placeholder_form(

@@ -19,6 +19,7 @@ from typing import Any
 
 import pexpect
 import pytest
+from openpyxl import load_workbook
 
 from automations.adapters.journal import Entry, Journal
 from automations.cli import main
@@ -412,6 +413,42 @@ def test_a_proposal_approved_after_the_partner_replied_is_withdrawn_and_not_sent
     assert withdrawn[0]["detail"].startswith("the partner replied")
     assert "withdrawn and will not be sent: the partner replied" in out
     assert proposal_to(project, PRIYA).status == "withdrawn"
+
+
+def test_an_approved_proposal_waits_while_the_partners_row_has_a_problem_and_goes_once_fixed(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    maya = "maya@goldberg.example"
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    nurture = proposal_to(project, maya)
+    book = load_workbook(project / "data" / "partners.xlsx")
+    first_contact = next(r[6].value for r in book["Partners"].iter_rows() if r[1].value == maya)
+    project.set_partner(maya, "first_contact", "31/02/2026")
+    code, out = run(project, "review", "--send", nurture.keys[0], capsys=capsys)
+    assert code == 1, out  # the row problem
+    assert not logged(project, "withdrawn")
+    assert proposal_to(project, maya).status == "approved"
+    assert not list((project / "outbox").glob("nurture-*.eml"))
+    project.set_partner(maya, "first_contact", first_contact)
+    code, out = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    written = [r["key"] for r in logged(project, "written") if r["action"] == "nurture"]
+    assert written == [nurture.keys[0]]  # the approved one; the others still wait
+    assert proposal_to(project, maya).status == "sent"
+
+
+def test_proposals_approved_after_their_partners_were_set_do_not_email_are_withdrawn(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Partners who never answered among them: a blank last reply is no reason to stop.
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    for proposal in proposals(project):
+        project.set_partner(proposal.to_email, "do_not_email", True)
+    code, out = run(project, "review", "--all", capsys=capsys)
+    assert code == 0, out
+    details = {r["detail"] for r in logged(project, "withdrawn")}
+    assert details == {"blocked: do_not_email is set: no email to this partner"}
+    assert len(logged(project, "withdrawn")) == PARTNER_EMAILS
 
 
 def test_a_proposal_nobody_decided_on_for_15_days_is_withdrawn_as_expired(

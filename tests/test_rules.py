@@ -718,3 +718,67 @@ def test_deciding_on_next_due_finds_that_thing_due(case: tuple[Sheet, bool]) -> 
         due = later.decide(survey=survey).emails
         found = set(due.loc[due["partner_email"] == F.email[i], "kind"])
         assert KIND_OF_NEXT[kind] in found, (F.email[i], kind, later.today, found)
+
+
+# --- rows with a problem -----------------------------------------------------------------------
+
+PARTNER_COLUMNS = (
+    "name",
+    "email",
+    "company",
+    "type",
+    "status",
+    "owner",
+    "first_contact",
+    "referral_fee_pct",
+    "cadence_days",
+    "do_not_email",
+    "snooze_until",
+)
+GARBAGE = st.one_of(
+    st.none(),
+    st.just(""),
+    st.just("   "),
+    st.sampled_from(["31/02/2026", "#N/A", "=1/0", "n/a", "-3", "2999-01-01", "TRUE", "@"]),
+    st.text(max_size=20),
+    st.integers(),
+    st.floats(),
+    st.booleans(),
+)
+
+
+@given(
+    st.integers(min_value=0, max_value=3), st.sampled_from(PARTNER_COLUMNS), GARBAGE, st.booleans()
+)
+def test_a_partner_with_any_one_cell_blank_or_garbage_is_in_health_once_and_the_rest_goes(
+    who: int, column: str, value: Any, survey: bool
+) -> None:
+    s = Sheet()
+    for n in range(4):
+        s.partner(f"p{n}@partner.example", name=f"Partner {n}").referral(
+            3, email=f"p{n}@partner.example"
+        )
+    s.partners[who][PARTNER_COLUMNS.index(column)] = value
+    decisions = s.decide(survey=survey)  # never raises, whatever the cell holds
+    health = decisions.health
+    assert len(health) == 4
+    for n in range(4):
+        # The other cell of the two that name a partner is intact: find the partner by it.
+        key, shown = (
+            ("name", f"Partner {n}")
+            if column == "email" and n == who
+            else (
+                "email",
+                f"p{n}@partner.example",
+            )
+        )
+        assert (health[key] == shown).sum() == 1
+    broken = health[health["action"] == "fix row"]
+    problems = {p.row: p for p in s.tables().problems if p.severity == "error"}
+    assert len(broken) == len(problems) <= 1
+    emailed = set(decisions.emails["partner_email"])
+    for r in broken.to_dict("records"):
+        assert r["reason"].startswith(f"Partners!{who + 2} {column}: ")
+        assert r["email"] not in emailed
+    others = {f"p{n}@partner.example" for n in range(4) if n != who}
+    assert others <= emailed  # each still gets its thank-you

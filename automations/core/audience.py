@@ -17,7 +17,7 @@ from automations.core.engine import arrays
 from automations.core.engine.decisions import Decisions
 from automations.core.render import plain
 from automations.core.tables import Tables, normalise_header
-from automations.core.vocabulary import PARTNER_KINDS
+from automations.core.vocabulary import PARTNER_KINDS, Action
 from automations.errors import ConfigError
 
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -112,7 +112,9 @@ def select(
         cells = partners[column].map(lambda v: plain(v).strip().lower())
         mask &= cells.isin(list(allowed)).to_numpy()
     emails = pd.Index(partners["email"])
-    health = decisions.health.set_index("email").reindex(emails)
+    # Only the partners read whole: `fix row` emails are not Partners emails (and may repeat).
+    valid = decisions.health[decisions.health["action"] != Action.FIX_ROW]
+    health = valid.set_index("email").reindex(emails)
     view = arrays.log_view(tables.log, emails, count_written)
     recent = view.sent_mask & np.isin(view.action, PARTNER_KINDS) & (view.code >= 0)
     last_email = arrays.group_max(view.code[recent], view.day[recent], len(partners))

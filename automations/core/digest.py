@@ -13,7 +13,7 @@ from automations.core.engine.rules import Rules
 from automations.core.keys import iso_week, quarter_label
 from automations.core.render import long_date
 from automations.core.tables import Tables
-from automations.core.vocabulary import PARTNER_KINDS, delivered
+from automations.core.vocabulary import PARTNER_KINDS, Action, delivered
 
 
 def quarter_series(
@@ -173,7 +173,8 @@ def digest_context(
     ]
     fades = [f"{r['name']}: {r['reason']}" for r in _records(h[h["action"] == "fade"])]
     owed = h[h["fee_owed"] > 0]
-    top = h.sort_values(["score", "email"], ascending=[False, True]).head(5)
+    scored = h[h["action"] != Action.FIX_ROW]  # a row that could not be read has no score
+    top = scored.sort_values(["score", "email"], ascending=[False, True]).head(5)
     series = quarter_series(tables.referrals, emails, today)
     return {
         "week": week_of(today),

@@ -14,6 +14,7 @@ from automations.core import keys as keyspace
 from automations.core.compose import Draft, Letterhead, base_context
 from automations.core.digest import ACTION_WORDS
 from automations.core.values import ValueProblem, parse_date
+from automations.core.vocabulary import Action
 from automations.core.wording import as_date, on_day, when
 
 REVIEW_COLUMNS = (
@@ -221,6 +222,12 @@ def parse_reply(words: str) -> ReplyDecisions:
         elif lower not in _FILLER:
             out.ignored.append(token)
     return out
+
+
+def held_by_a_row(health: Mapping[str, Any] | None, row_blocked: bool) -> bool:
+    """Whether a row with an error this run is what stops the partner's email: then a
+    proposal is not withdrawn, it waits (EMAIL.md, RULES.md "Rows with a problem")."""
+    return row_blocked or bool(health and health.get("action") == Action.FIX_ROW)
 
 
 def withdraw_reason(health: Mapping[str, Any] | None, proposal: Proposal, today: dt.date) -> str:

@@ -2,7 +2,9 @@
 
 Header matching and value normalisation follow SHEET.md. A row with an error
 is skipped and reported once as `Tab!row column: message`; the partner it
-belongs to is blocked for the run with a reason that names the row.
+belongs to is blocked for the run with a reason that names the row, except
+that a partner whose own Partners row has the error is set aside whole
+(`Tables.fix_rows`): Health keeps it as `fix row` (RULES.md, "Rows with a problem").
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -42,6 +44,7 @@ class Problem:
     message: str
     severity: str = "error"  # "error": row skipped; "warning": row kept or tab set aside
     partner_email: str | None = None
+    kept: bool = False  # a Partners row kept in Health as `fix row` (never emailed)
 
     def __str__(self) -> str:
         where = self.tab if self.row is None else f"{self.tab}!{self.row}"
@@ -76,6 +79,8 @@ class Tables:
     problems: list[Problem] = field(default_factory=list)
     blocked: dict[str, str] = field(default_factory=dict)
     unsubscribes: pd.DataFrame = field(default_factory=lambda: empty_table("unsubscribes"))
+    # Partners rows with an error, what could be read of them and `problem`: Health's `fix row`.
+    fix_rows: pd.DataFrame = field(default_factory=lambda: _with_problems(empty_table("partners")))
 
 
 def normalise_header(text: object) -> str:
@@ -213,6 +218,21 @@ class _TabResult:
     frame: pd.DataFrame
     problems: list[Problem]
     error_rows: dict[int, str | None]  # sheet row -> partner email of that row (if readable)
+    aside: list[pd.DataFrame] = field(default_factory=list)  # Partners rows with an error
+
+
+def _with_problems(frame: pd.DataFrame, problems: Sequence[str] = ()) -> pd.DataFrame:
+    return frame.assign(problem=pd.Series(list(problems), index=frame.index, dtype=object))
+
+
+def _set_aside(
+    tab: str, data: dict[str, list[Any]], raw_emails: Sequence[Any], bad: list[int], rows: list[int]
+) -> pd.DataFrame:
+    """The Partners rows with an error, as far as they can be read: a bad cell is blank,
+    but an unreadable email stays as typed so that the user can tell the partner by it."""
+    picked = {name: [values[i] for i in bad] for name, values in data.items()}
+    picked["email"] = [picked["email"][n] or v.parse_text(raw_emails[i]) for n, i in enumerate(bad)]
+    return _typed_frame(tab, picked, [rows[i] for i in bad])
 
 
 def _read_tab(
@@ -284,19 +304,25 @@ def _read_tab(
         for column, msg in row_errors[i]:
             problems.append(Problem(title, sheet_rows[i], column, msg, "error", email))
         error_rows[sheet_rows[i]] = email
+    aside = []
     if row_errors:
+        if tab == "partners":
+            raw_emails = columns[positions["email"]]
+            aside.append(_set_aside(tab, data, raw_emails, sorted(row_errors), sheet_rows))
         keep = [i for i in range(len(body)) if i not in row_errors]
         data = {name: [vals[i] for i in keep] for name, vals in data.items()}
         sheet_rows = [sheet_rows[i] for i in keep]
     frame = _typed_frame(tab, data, sheet_rows)
-    return _TabResult(frame, problems, error_rows)
+    return _TabResult(frame, problems, error_rows, aside)
 
 
-def _drop(result: _TabResult, mask: pd.Series, problems: list[Problem]) -> None:
-    """Skip the rows in `mask`, recording each one's problem."""
+def _drop(result: _TabResult, mask: pd.Series, problems: list[Problem], aside: bool) -> None:
+    """Skip the rows in `mask`, recording each one's problem (and, with `aside`, the rows)."""
     for p in problems:
         result.problems.append(p)
         result.error_rows[p.row or 0] = p.partner_email
+    if aside:
+        result.aside.append(result.frame.loc[mask])
     result.frame = result.frame.loc[~mask].reset_index(drop=True)
 
 
@@ -322,7 +348,7 @@ def _check_future(result: _TabResult, tab: str, title: str, today: dt.date) -> N
             )
         bad |= late
     if problems:
-        _drop(result, bad, problems)
+        _drop(result, bad, problems, aside=tab == "partners")
 
 
 def _check_partner_duplicates(result: _TabResult, title: str) -> None:
@@ -342,7 +368,7 @@ def _check_partner_duplicates(result: _TabResult, title: str) -> None:
         )
         for rec in _records(frame, dup, ["row", "email"])
     ]
-    _drop(result, dup, problems)
+    _drop(result, dup, problems, aside=False)  # the first row stands for the partner
 
 
 def _check_known_partner(
@@ -365,7 +391,7 @@ def _check_known_partner(
         )
         for rec in _records(frame, unknown & ~silent, ["row", "partner_email"])
     ]
-    _drop(result, unknown, problems)
+    _drop(result, unknown, problems, aside=False)
 
 
 def _warn_closed_on(result: _TabResult, title: str) -> None:
@@ -422,6 +448,8 @@ def build_tables(
         _check_known_partner(results[tab], tab_titles[tab], known, skipped)
     _warn_closed_on(results["referrals"], tab_titles["referrals"])
 
+    names = set(known)
+    fix_rows = _fix_rows(partners, names)
     problems: list[Problem] = []
     blocked: dict[str, str] = {}
     counts: dict[str, int] = {}
@@ -442,6 +470,26 @@ def build_tables(
         survey=results["survey"].frame,
         log=log,
         problems=problems,
-        blocked={e: r for e, r in blocked.items() if e in set(known)},
+        blocked={e: r for e, r in blocked.items() if e in names},
         unsubscribes=results["unsubscribes"].frame,
+        fix_rows=fix_rows,
     )
+
+
+def _fix_rows(partners: _TabResult, known: set[str]) -> pd.DataFrame:
+    """The Partners rows set aside, one per partner, each with its problems in one sentence;
+    their problems are marked `kept`. A row whose email another (valid or earlier) row has
+    is not a second partner: the other row stands for it, as with duplicates."""
+    if not partners.aside:
+        return _with_problems(empty_table("partners"))
+    aside = pd.concat(partners.aside, ignore_index=True).sort_values("row", kind="stable")
+    email = aside["email"].str.strip().str.lower()
+    keep = ~email.isin(known) & ~(email.duplicated() & (email != ""))
+    aside = aside.loc[keep].reset_index(drop=True)
+    rows = set(aside["row"].tolist())
+    said: dict[int, list[str]] = {}
+    for n, p in enumerate(partners.problems):
+        if p.severity == "error" and p.row is not None and p.row in rows:
+            partners.problems[n] = replace(p, kept=True)
+            said.setdefault(p.row, []).append(str(p))
+    return _with_problems(aside, ["; ".join(said[r]) for r in aside["row"]])

@@ -18,6 +18,7 @@ class Action(StrEnum):
     NURTURE = "nurture"
     NONE = "none"
     BLOCKED = "blocked"
+    FIX_ROW = "fix row"  # the partner's own Partners row has an error (RULES.md)
 
 
 class Kind(StrEnum):

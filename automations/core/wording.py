@@ -22,7 +22,8 @@ def as_date(value: Any) -> dt.date | None:
     if value != value:  # NaT (a datetime too) and NaN: a blank the sheet reader left
         return None
     if isinstance(value, dt.datetime):
-        return value.date()
+        # A blank date cell of a table is NaT, itself a datetime, equal to nothing.
+        return value.date() if value == value else None
     return value if isinstance(value, dt.date) else None
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pandas as pd
+
 from automations.config import Settings
 from automations.core import compose
 from automations.core.compose import Draft
 from automations.core.engine.decide import decide
 from automations.core.review import OPEN, Proposal, under_review
+from automations.core.vocabulary import Action
 from automations.core.wording import on_day, when
 from automations.errors import ToolkitError
 from automations.jobs.sending import (
@@ -63,7 +66,7 @@ def run_preview(
             settings.rules,
         )
         if draft is None:
-            raise PreviewError(f"no partner with email {email!r} in the Partners tab")
+            raise PreviewError(_not_found(decisions.health, email))
         quote_outreach([draft], s.journal)
         sample = draft.keys[0].startswith("preview:")
         if sample and template in NEEDS_A_REFERRAL and not draft.context.get("referrals"):
@@ -107,6 +110,21 @@ def _review_label(
             "`partners nurture --send` proposes it, and it goes once you approve it."
         )
     return ""
+
+
+def _not_found(health: pd.DataFrame, email: str) -> str:
+    """Why there is no email to show: the partner's row has a problem (RULES.md, "Rows with a
+    problem"), or there is no such partner."""
+    wanted = email.strip().lower()
+    fixes = health[(health["action"] == Action.FIX_ROW) & (health["email"].str.lower() == wanted)]
+    if len(fixes):
+        fix = fixes.iloc[0]
+        who = f"{fix['name']} ({email})" if fix["name"] else email
+        return (
+            f"{who}: the partner's row has a problem, so no email goes to them until it is "
+            f"fixed: {fix['reason']}"
+        )
+    return f"no partner with email {email!r} in the Partners tab"
 
 
 def _label(draft: Draft, sample: bool) -> str:

@@ -27,6 +27,7 @@ from automations.core.review import (
     Decision,
     Proposal,
     decision_of_cell,
+    held_by_a_row,
     review_draft,
     review_order,
     under_review,
@@ -154,7 +155,10 @@ def settle(
         if p.status == "waiting" and today - start > expires:
             why = f"expired: nobody decided within {settings.mail.review_expires_days} days"
         elif not all(k in due for k in p.keys):
-            why = withdraw_reason(health.get(p.partners[0] if p.partners else p.to_email), p, today)
+            partner = p.partners[0] if p.partners else p.to_email
+            if held_by_a_row(health.get(partner), partner in s.tables.blocked):
+                continue  # a row to fix is this run's problem, not a lasting reason: it waits
+            why = withdraw_reason(health.get(partner), p, today)
         else:
             if p.status == "approved":
                 step.approved.append(due[p.keys[0]])

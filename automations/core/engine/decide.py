@@ -21,7 +21,7 @@ from automations.core.engine.facts import Facts, gather
 from automations.core.engine.reasons import explain
 from automations.core.engine.rules import Rules
 from automations.core.tables import Tables
-from automations.core.vocabulary import ACTION_ORDER
+from automations.core.vocabulary import ACTION_ORDER, Action
 
 
 def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions) -> Decisions:
@@ -31,7 +31,10 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     choice = choose(F, verdicts, rules)
     reasons, own, escalation = explain(F, choice, verdicts, tables.referrals, tables.blocked, rules)
     health = health_frame(tables.partners, F, choice, reasons, own)
-    health = sort_health(health.assign(escalation_reason=escalation, next_kind=choice.next_kind))
+    health = health.assign(escalation_reason=escalation, next_kind=choice.next_kind)
+    if len(tables.fix_rows):
+        health = with_fix_rows(health, tables.fix_rows, options.sender_email)
+    health = sort_health(health)
     return Decisions(health=health, emails=due_emails(F, choice, verdicts))
 
 
@@ -98,6 +101,37 @@ def health_frame(
             "outreach_day": f.dates_of(F.outreach_day),
         }
     )
+
+
+def with_fix_rows(health: pd.DataFrame, fix_rows: pd.DataFrame, sender: str) -> pd.DataFrame:
+    """Health plus one `fix row` per partner whose Partners row has an error (RULES.md, "Rows
+    with a problem"): what could be read of the row, the problem as the reason, and nothing
+    computed from a row that could not be read (no tier, score or counts), never emailed."""
+    owner = fix_rows["owner"].to_numpy(dtype=object)
+    fixes = pd.DataFrame(
+        {
+            "name": fix_rows["name"],
+            "email": fix_rows["email"],
+            "company": fix_rows["company"],
+            "type": fix_rows["type"],
+            "status": fix_rows["status"],
+            "owner": np.where(owner == "", sender.lower(), owner),
+            "tier": "",
+            "score": np.nan,
+            "action": Action.FIX_ROW.value,
+            "reason": fix_rows["problem"],
+            "hard_blocked": True,
+            "partner_reason": fix_rows["problem"],
+            "unanswered": 0,
+            "escalation_reason": "",
+            "next_kind": "",
+        }
+    )
+    out = pd.concat([health, fixes], ignore_index=True)
+    # Blank, not 0, where a fix row has no count: whole numbers stay whole (JSON, CSV).
+    for name in ("received_12m", "given_12m", "days_since_touch"):
+        out[name] = out[name].astype("Int64")
+    return out
 
 
 def sort_health(health: pd.DataFrame) -> pd.DataFrame:
