@@ -206,3 +206,36 @@ def review_draft(
         priority=0,
         why=f"{len(items)} email(s) wait for your approval",
     )
+
+
+def answer_draft(
+    owner: str,
+    reply_key: str,
+    reply_subject: str,
+    reply_day: dt.date | None,
+    problems: str,
+    letterhead: Letterhead,
+    today: dt.date,
+) -> Draft:
+    """The owner's short internal answer to a reply that applied nothing: what was not
+    understood and that nothing was sent (EMAIL.md, review by reply)."""
+    name = letterhead.owner_name(owner)
+    context = {
+        **base_context(letterhead, today),
+        "owner": {"email": owner, "name": name},
+        "reply_subject": reply_subject,
+        "reply_day": on_day(reply_day, today).removeprefix("on ") if reply_day else "",
+        "problems": problems,
+        "later_example": (today + dt.timedelta(days=14)).isoformat(),
+    }
+    return Draft(
+        kind="review",
+        template="review_answer",
+        to_email=owner,
+        to_name=name,
+        keys=(keyspace.review_answer(owner, reply_key),),
+        key_partners=(owner,),
+        context=context,
+        priority=0,
+        why="your reply to a review email was not understood",
+    )

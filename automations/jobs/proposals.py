@@ -11,6 +11,7 @@ from dataclasses import replace
 from email.message import EmailMessage
 
 from automations.adapters.journal import Entry, Journal
+from automations.core.compose import Draft, Letterhead
 from automations.core.optout import own_lines
 from automations.core.replies import (
     MESSAGE_IDS,
@@ -20,7 +21,7 @@ from automations.core.replies import (
     message_id_of,
     sent_at,
 )
-from automations.core.review import OPEN, Decision, Proposal
+from automations.core.review import OPEN, Decision, Proposal, answer_draft
 from automations.core.review_reply import VERBS, ReplyDecisions, parse_reply
 from automations.jobs.sending import stamp
 
@@ -152,3 +153,27 @@ def _applied(
 
 def _words(lines: Sequence[str]) -> set[str]:
     return {w for line in lines for w in line.lower().split()}
+
+
+def owed_answers(journal: Journal, head: Letterhead, today: dt.date) -> list[Draft]:
+    """An answer to each reply that applied nothing and has none yet (EMAIL.md: the next
+    run tells the owner what was not understood and that nothing was sent)."""
+    rows = [
+        e
+        for e in journal.review_replies()
+        if e.partner_email and e.detail.startswith(f"{NOT_APPLIED}: ")
+    ]
+    drafts = [
+        answer_draft(
+            e.partner_email,
+            e.key,
+            e.subject,
+            dt.datetime.fromisoformat(e.timestamp).date(),
+            e.detail.removeprefix(f"{NOT_APPLIED}: ").removesuffix("; nothing was sent"),
+            head,
+            today,
+        )
+        for e in rows
+    ]
+    done = journal.states(d.keys[0] for d in drafts)
+    return [d for d in drafts if d.keys[0] not in done]
