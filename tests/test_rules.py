@@ -392,8 +392,14 @@ def test_an_automatic_reply_with_a_return_day_holds_the_survey_until_the_day_aft
     # Issue 22, item 7: "away until 2026-12-14 … next survey due 2026-12-13" was said.
     s = Sheet().partner().touch(10, direction="in")
     s.log.append(
-        [f"{ago(1)}T09:00:00+00:00", "r", "away", P, f"away:{P}:{in_days(3)}"]
-        + ["", "", "", "skipped", "automatic reply: back on …"]
+        [
+            f"{ago(1)}T09:00:00+00:00",
+            "r",
+            "away",
+            P,
+            f"away:{P}:{in_days(3)}",
+            *["", "", "", "skipped", "automatic reply: back on …"],
+        ]
     )
     row = s.row(survey=True)
     assert row["action"] == "none"
