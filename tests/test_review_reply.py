@@ -19,18 +19,14 @@ from automations.core import keys as keyspace
 from automations.core.messages import message_id
 from automations.core.review_reply import NEGATIONS, parse_reply
 from automations.core.sample import SENDER
+from tests import test_review as base
 from tests.conftest import ImapServer
 from tests.projects import SheetProject
-from tests.test_review import (  # noqa: F401 (fixtures)
-    answers,
-    numbered,
-    project,
-    proposals,
-    proposed_with_inbox,
-    reply,
-    review_email_id,
-    run,
-)
+from tests.test_review import answers, numbered, proposals, reply, review_email_id, run
+
+# The review project and its inbox after a first run proposed (tests/test_review.py).
+project = base.project
+proposed_with_inbox = base.proposed_with_inbox
 
 TODAY = dt.date(2026, 12, 6)
 
@@ -89,7 +85,7 @@ _GRAMMAR = st.sampled_from(["send", "skip", "all", "1", "2", "3", "1-3", "please
 @given(
     before=st.lists(_GRAMMAR, max_size=5),
     after=st.lists(_GRAMMAR, max_size=5),
-    negation=st.sampled_from(sorted(NEGATIONS) + ["won't", "Don’t", "NOT", "shouldn't"]),
+    negation=st.sampled_from([*sorted(NEGATIONS), "won't", "Don’t", "NOT", "shouldn't"]),
     lines=st.lists(st.sampled_from(["send all", "send 1", "thanks"]), max_size=3),
 )
 def test_no_sentence_with_a_negation_ever_yields_a_send(
