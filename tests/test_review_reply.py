@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from automations.core import keys as keyspace
 from automations.core.messages import message_id
+from automations.core.optout import own_words
 from automations.core.review_reply import NEGATIONS, parse_reply
 from automations.core.sample import SENDER
 from tests import test_review as base
@@ -94,6 +95,41 @@ def test_no_sentence_with_a_negation_ever_yields_a_send(
     sentence = " ".join([*before, negation, *after])
     said = parse_reply([*lines, sentence], TODAY)
     assert said.problems  # the whole reply applies nothing
+
+
+def _parsed(raw: bytes) -> EmailMessage:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def test_an_outlook_html_reply_is_read_only_above_its_from_sent_block() -> None:
+    msg = EmailMessage()
+    msg.set_content(
+        '<div class="WordSection1"><p>send 2<o:p></o:p></p><p>Thanks</p></div>'
+        '<hr style="display:inline-block;width:98%"><div id="x"><font face="Calibri">'
+        "<b>From:</b> Alex Rivera &lt;alex@rivera-consulting.example&gt;<br><b>Sent:</b> "
+        "Sunday, December 6, 2026 9:00 AM<br><b>Subject:</b> 9 emails wait</font></div>"
+        "<p>- send all</p><p>- skip 1</p>",
+        subtype="html",
+    )
+    assert own_words(_parsed(msg.as_bytes())) == "send 2 Thanks"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "On Sun, Dec 6, 2026 at 9:00 AM Alex Rivera <\nalex@rivera-consulting.example> wrote:",
+        "Am So., 6. Dez. 2026 um 09:00 Uhr schrieb Alex Rivera <\nalex@rivera.example>:",
+        "Le dim. 6 déc. 2026 à 09:00, Alex Rivera <alex@rivera.example> a\nécrit :",
+    ],
+)
+def test_a_quote_header_wrapped_over_two_lines_is_not_read_as_the_owners_words(
+    header: str,
+) -> None:
+    msg = EmailMessage()
+    msg.set_content(f"send 1\n\n{header}\n> send all\n")
+    assert own_words(_parsed(msg.as_bytes())) == "send 1"
 
 
 # --- on a real inbox -------------------------------------------------------------------------

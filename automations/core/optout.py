@@ -19,13 +19,6 @@ _QUOTE_STARTS = re.compile(
     r"\s*-{2,}|(?:from|von|de|da|van|från)\s?:\s.+|_{10,})$",
     re.IGNORECASE,
 )
-# The end of a quote header a mail program wrapped onto a second line ("<a@b.example>
-# wrote:"); the line before it is the header's start.
-_QUOTE_HEADER_END = re.compile(
-    r".{0,200}\b(?:wrote|schrieb|a écrit|escribió|escreveu|ha scritto|schreef|skrev)\s?:$",
-    re.IGNORECASE,
-)
-_QUOTE_HEADER_START = re.compile(r"^(?:on|am|le|el|em|il|op|den)\s", re.IGNORECASE)
 _SIGNATURE = re.compile(
     r"^(?:-- ?|—|sent from my .+|envoyé de mon .+|von meinem .+ gesendet)$", re.I
 )
@@ -102,9 +95,8 @@ def own_lines(msg: EmailMessage) -> list[str]:
         stripped = " ".join(line.split())
         if _QUOTE_STARTS.match(stripped) or _SIGNATURE.match(stripped):
             break
-        if _QUOTE_HEADER_END.match(stripped):
-            if kept and _QUOTE_HEADER_START.match(kept[-1]):
-                kept.pop()
+        if kept and _QUOTE_STARTS.match(f"{kept[-1]} {stripped}"):  # a header wrapped in two
+            kept.pop()
             break
         if stripped and not stripped.startswith(">"):
             kept.append(stripped)

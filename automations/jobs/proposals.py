@@ -26,6 +26,7 @@ from automations.core.review_reply import VERBS, ReplyDecisions, parse_reply
 from automations.jobs.sending import stamp
 
 EXAMPLES = "send all, send 1 3, send 1-3, skip 2, later 4 2027-01-10"
+REVIEW_ID = "review"  # a review email's Message-ID: <review.TOKEN@domain>
 NOT_APPLIED = "not applied"  # a reply not understood: the owner is told in the next run
 
 
@@ -69,7 +70,8 @@ def decide(
 def _review_answered(msg: EmailMessage, proposals: Sequence[Proposal]) -> str:
     """The review email this message answers, by the random Message-ID only the journal
     knows (In-Reply-To or References); "" when it names none."""
-    asked = {p.review_id for p in proposals if p.review_id}
+    # Ids made from the run id before the token (a reader of the Log could make them up).
+    asked = {p.review_id for p in proposals if p.review_id.startswith(f"<{REVIEW_ID}.")}
     refs = MESSAGE_IDS.findall(" ".join(header_text(msg, h) for h in ("In-Reply-To", "References")))
     return next((r for r in refs if r in asked), "")
 

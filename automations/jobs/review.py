@@ -33,7 +33,7 @@ from automations.core.review import (
 )
 from automations.core.tables import normalise_header
 from automations.core.wording import opening
-from automations.jobs.proposals import decide, moved, owed_answers
+from automations.jobs.proposals import REVIEW_ID, decide, moved, owed_answers
 from automations.jobs.sending import (
     Caps,
     DeliveryReport,
@@ -230,7 +230,7 @@ def review_emails(
         # Random, kept only in the journal: a reply naming it answers this email, and
         # nothing in the sheet (the run id, the key) lets anyone make it up.
         domain = head.sender.email.rpartition("@")[2] or "localhost"
-        ident = f"<review.{secrets.token_urlsafe(18)}@{domain}>"
+        ident = f"<{REVIEW_ID}.{secrets.token_urlsafe(18)}@{domain}>"
         draft = replace(draft, message_id=ident)
         numbered += [replace(p, number=n, review_id=ident) for n, p in enumerate(mine, start=1)]
         drafts.append(draft)
