@@ -228,6 +228,11 @@ class Journal:
         except sqlite3.Error as exc:
             raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
 
+    def review_replies(self) -> list[Entry]:
+        """This sheet's rows of replies to review emails (EMAIL.md, review by reply)."""
+        where, args = self._mine()
+        return self._select(f"WHERE action = 'review' AND status = 'reply' AND {where}", args)
+
     def states(self, keys: Iterable[str]) -> dict[str, str]:
         """key -> status for the keys the journal knows."""
         wanted = list(keys)

@@ -111,6 +111,8 @@ class Draft:
     inline: tuple[tuple[str, bytes], ...] = ()  # (Content-ID, PNG) images the HTML shows
     cc: tuple[tuple[str, str], ...] = ()  # (name, email) in the Cc header ([mail] cc_owner)
     bcc: tuple[str, ...] = ()  # recipients no header names ([mail] bcc)
+    # A Message-ID made elsewhere (the review email's random one), never shown in the Log.
+    message_id: str = ""
 
     @property
     def internal(self) -> bool:

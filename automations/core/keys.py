@@ -7,6 +7,7 @@ form: an owner's self-assessment was `survey:<owner>:<yyyy>Q<q>`, now `survey_ow
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import numpy as np
 
@@ -90,3 +91,9 @@ def survey_owner_earlier(owner: str, day: dt.date) -> str:
 def review(owner: str, run_id: str) -> str:
     """The review email of one run to one owner."""
     return f"review:{owner}:{run_id}"
+
+
+def review_answer(owner: str, reply_id: str) -> str:
+    """The owner's answer to a reply to the review email that was not understood."""
+    digest = hashlib.sha256(reply_id.encode("utf-8")).hexdigest()[:16]
+    return f"review:{owner}:answer-{digest}"

@@ -255,7 +255,7 @@ def build_message(
         else:
             msg.set_raw("Subject", encoded_words(subject))
         msg.set_raw("Date", format_datetime(now))
-        ident = message_id(draft.keys, sender.email)
+        ident = draft.message_id or message_id(draft.keys, sender.email)
         _set(msg, "Message-ID", ident)
         if draft.kind == "follow_up" and draft.thread_message_id:
             _set(msg, "In-Reply-To", _single_line("the thread", draft.thread_message_id))

@@ -16,7 +16,7 @@ _QUOTE_STARTS = re.compile(
     r"op .{3,200} schreef .{0,80}:|den .{3,200} skrev .{0,80}:|"
     r"-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|"
     r"mensaje original|mensagem original|messaggio originale|oorspronkelijk bericht)"
-    r"\s*-{2,}|from:\s.+|von:\s.+|de\s?:\s.+|_{10,})$",
+    r"\s*-{2,}|(?:from|von|de|da|van|från)\s?:\s.+|_{10,})$",
     re.IGNORECASE,
 )
 _SIGNATURE = re.compile(
@@ -60,24 +60,52 @@ _NEGATED = re.compile(
 _WHOLE = {"stop", "unsubscribe", "remove", "stopp", "arrêter", "arrêtez", "basta", "pare"}
 
 
-def own_words(msg: EmailMessage) -> str:
-    """The reply's own text: the plain part (else the HTML, untagged), up to the quoted
-    earlier message or the signature, without `>` quote lines."""
+# HTML that holds the quoted earlier message (Gmail, Apple Mail, Thunderbird, Outlook).
+_HTML_QUOTE = re.compile(
+    r"<blockquote\b.*</blockquote\s*>|<div[^>]*(?:gmail_quote|divRplyFwdMsg|moz-cite-prefix)"
+    r"[^>]*>.*",
+    re.IGNORECASE | re.DOTALL,
+)
+# Tags that end a line; the others (a link, bold) sit inside one.
+_HTML_BREAK = re.compile(r"<(?:br|/?(?:p|div|tr|li|h\d|table|ul|ol))\b[^>]*>", re.IGNORECASE)
+
+
+def html_text(markup: str) -> str:
+    """An HTML body as its lines of text, the quoted earlier message left out: a rule
+    (Outlook's line above "From:/Sent:") reads as a quote start."""
+    markup = re.sub(r"(?is)<(style|script|head)\b.*?</\1\s*>", "", markup)
+    markup = _HTML_QUOTE.sub("\n", markup)
+    markup = re.sub(r"(?i)<hr\b[^>]*>", "\n" + "_" * 10 + "\n", markup)
+    markup = _HTML_BREAK.sub("\n", markup)
+    return html.unescape(re.sub(r"<[^>]+>", "", markup)).replace("\xa0", " ")
+
+
+def own_lines(msg: EmailMessage) -> list[str]:
+    """The reply's own lines: the plain part (else the HTML as text), up to the quoted
+    earlier message or the signature, without `>` quote lines; blank lines dropped."""
     try:
         body = msg.get_body(("plain", "html"))
         text = body.get_content() if body is not None else ""
         if body is not None and body.get_content_type() == "text/html":
-            text = html.unescape(re.sub(r"<[^>]+>", "\n", text))
+            text = html_text(str(text))
     except (KeyError, LookupError, ValueError, AttributeError):
-        return ""
+        return []
     kept: list[str] = []
     for line in str(text).splitlines():
-        stripped = line.strip()
+        stripped = " ".join(line.split())
         if _QUOTE_STARTS.match(stripped) or _SIGNATURE.match(stripped):
             break
-        if not stripped.startswith(">"):
+        if kept and _QUOTE_STARTS.match(f"{kept[-1]} {stripped}"):  # a header wrapped in two
+            kept.pop()
+            break
+        if stripped and not stripped.startswith(">"):
             kept.append(stripped)
-    return " ".join(" ".join(kept).split())
+    return kept
+
+
+def own_words(msg: EmailMessage) -> str:
+    """The reply's own text on one line (see `own_lines`)."""
+    return " ".join(own_lines(msg))
 
 
 def asks_to_stop(words: str) -> bool:

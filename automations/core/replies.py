@@ -41,7 +41,7 @@ AUTO_SUBJECTS = (
     "afwezig",
     "autosvar",
 )
-_IDS = re.compile(r"<[^<>\s]+>")
+MESSAGE_IDS = re.compile(r"<[^<>\s]+>")
 UNREADABLE = "unreadable"  # a verdict for a message that could not be read at all
 
 
@@ -136,7 +136,7 @@ def _bounce(msg: EmailMessage, known: Known) -> Verdict | None:
             payload = part.get_payload()
             inner = payload[0] if isinstance(payload, list) and payload else None
             if isinstance(inner, Message):
-                original_ids += _IDS.findall(" ".join(_raw(inner, "Message-ID")))
+                original_ids += MESSAGE_IDS.findall(" ".join(_raw(inner, "Message-ID")))
             elif isinstance(payload, str):
                 found = re.search(r"(?im)^message-id:\s*(<[^>]+>)", payload)
                 if found:
@@ -148,7 +148,9 @@ def _bounce(msg: EmailMessage, known: Known) -> Verdict | None:
         if not partner and address in known.partners:
             partner = address
         if partner:
-            return Verdict("bounce", partner, _own_id(msg), sent_at(msg), f"{status} {address}")
+            return Verdict(
+                "bounce", partner, message_id_of(msg), sent_at(msg), f"{status} {address}"
+            )
     return None
 
 
@@ -186,9 +188,9 @@ def return_day(text: str, sent: dt.date) -> dt.date | None:
     return max(days, default=None)
 
 
-def _own_id(msg: Message) -> str:
+def message_id_of(msg: Message) -> str:
     """The message's own Message-ID (`<...>`), or "" when it has none that reads as one."""
-    found = _IDS.findall(" ".join(_raw(msg, "Message-ID")))
+    found = MESSAGE_IDS.findall(" ".join(_raw(msg, "Message-ID")))
     return found[0] if found else ""
 
 
@@ -197,7 +199,7 @@ def classify(raw: bytes, known: Known) -> Verdict:
     parsed = message_from_bytes(raw, policy=policy.default)
     assert isinstance(parsed, EmailMessage)
     msg = parsed
-    own_id = _own_id(msg)
+    own_id = message_id_of(msg)
     try:
         bounce = _bounce(msg, known)
     except Exception:  # a malformed report is not a bounce we can trust
@@ -214,7 +216,7 @@ def classify(raw: bytes, known: Known) -> Verdict:
         to = addresses(msg, "To", "Cc", "Delivered-To")
         if known.unsubscribe_address.lower() in to:
             return Verdict("unsubscribe", partner, own_id, sent_at(msg), "asked to unsubscribe")
-    threads = _IDS.findall(" ".join(_raw(msg, "In-Reply-To") + _raw(msg, "References")))
+    threads = MESSAGE_IDS.findall(" ".join(_raw(msg, "In-Reply-To") + _raw(msg, "References")))
     threaded = next((known.sent_ids[i] for i in threads if i in known.sent_ids), "")
     who = threaded or partner
     if is_automatic(msg):

@@ -5,9 +5,8 @@ proposal is withdrawn, and the one review email per owner per run."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from automations.core import keys as keyspace
@@ -153,77 +152,6 @@ def decision_of_cell(value: object, order: str = "YMD") -> Decision | None:
     return Decision("later", day) if day else None
 
 
-@dataclass
-class ReplyDecisions:
-    """What a reply to a review email asks for, by number; `send all` covers every number."""
-
-    by_number: dict[int, Decision] = field(default_factory=dict)
-    send_all: bool = False
-    skip_all: bool = False
-    ignored: list[str] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        """Nothing in the reply was a decision."""
-        return not (self.by_number or self.send_all or self.skip_all)
-
-    def for_number(self, number: int) -> Decision | None:
-        """The decision for proposal `number` (a numbered one wins over `all`)."""
-        if number in self.by_number:
-            return self.by_number[number]
-        if self.send_all:
-            return Decision("send")
-        if self.skip_all:
-            return Decision("skip")
-        return None
-
-    def said(self) -> str:
-        """The decisions in words, for the Log."""
-        parts = ["send all"] if self.send_all else []
-        parts += ["skip all"] if self.skip_all else []
-        for verb in ("send", "skip", "later"):
-            numbers = sorted(n for n, d in self.by_number.items() if d.verb == verb)
-            if numbers:
-                dates = {n: self.by_number[n].until for n in numbers}
-                if verb == "later":
-                    parts += [f"later {n} {dates[n]}" for n in numbers]
-                else:
-                    parts.append(f"{verb} {' '.join(map(str, numbers))}")
-        return "; ".join(parts)
-
-
-_TOKEN = re.compile(r"\d{4}-\d{2}-\d{2}|\d+|[a-zA-Z]+")
-_VERBS = {"send": "send", "skip": "skip", "later": "later"}
-_FILLER = {"and", "please", "all", "thanks", "thank", "you"}
-
-
-def parse_reply(words: str) -> ReplyDecisions:
-    """`send all`, `send 1 3`, `skip 2`, `later 4 2027-01-10`, several per line or reply;
-    any other word is ignored (and listed, so the Log can say so)."""
-    out = ReplyDecisions()
-    verb = ""
-    waiting_for_date: list[int] = []
-    for token in _TOKEN.findall(words):
-        lower = token.lower()
-        if lower in _VERBS:
-            verb, waiting_for_date = _VERBS[lower], []
-        elif lower == "all" and verb in ("send", "skip"):
-            out.send_all = out.send_all or verb == "send"
-            out.skip_all = out.skip_all or verb == "skip"
-        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", token) and verb == "later" and waiting_for_date:
-            day = dt.date.fromisoformat(token)
-            for number in waiting_for_date:
-                out.by_number[number] = Decision("later", day)
-            waiting_for_date = []
-        elif token.isdigit() and verb in ("send", "skip") and len(token) < 4:
-            out.by_number[int(token)] = Decision(verb)
-        elif token.isdigit() and verb == "later" and len(token) < 4:
-            waiting_for_date.append(int(token))
-        elif lower not in _FILLER:
-            out.ignored.append(token)
-    return out
-
-
 def held_by_a_row(health: Mapping[str, Any] | None, row_blocked: bool) -> bool:
     """Whether a row with an error this run is what stops the partner's email: then a
     proposal is not withdrawn, it waits (EMAIL.md, RULES.md "Rows with a problem")."""
@@ -287,4 +215,37 @@ def review_draft(
         context=context,
         priority=0,
         why=f"{len(items)} email(s) wait for your approval",
+    )
+
+
+def answer_draft(
+    owner: str,
+    reply_key: str,
+    reply_subject: str,
+    reply_day: dt.date | None,
+    problems: str,
+    letterhead: Letterhead,
+    today: dt.date,
+) -> Draft:
+    """The owner's short internal answer to a reply that applied nothing: what was not
+    understood and that nothing was sent (EMAIL.md, review by reply)."""
+    name = letterhead.owner_name(owner)
+    context = {
+        **base_context(letterhead, today),
+        "owner": {"email": owner, "name": name},
+        "reply_subject": reply_subject,
+        "reply_day": on_day(reply_day, today).removeprefix("on ") if reply_day else "",
+        "problems": problems,
+        "later_example": (today + dt.timedelta(days=14)).isoformat(),
+    }
+    return Draft(
+        kind="review",
+        template="review_answer",
+        to_email=owner,
+        to_name=name,
+        keys=(keyspace.review_answer(owner, reply_key),),
+        key_partners=(owner,),
+        context=context,
+        priority=0,
+        why="your reply to a review email was not understood",
     )

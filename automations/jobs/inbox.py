@@ -87,6 +87,8 @@ def scan(
     validity, last = journal.inbox_cursor(imap.folder)
     since = (now - dt.timedelta(days=imap.lookback_days)).date()
     settled: list[Entry] = []
+    # A line of these words alone is the owner signing a reply to the review email.
+    names = [settings.sender.name, *settings.sender.signature.splitlines()]
     try:
         with open_inbox(settings) as box:
             fetched = box.fetch_new(imap.folder, validity, last, since)
@@ -98,7 +100,7 @@ def scan(
     for uid, raw in fetched.messages:
         try:
             # A reply to a review email is the owner deciding, not a partner engaging.
-            review = apply_reply(raw, journal, now, run_id) if writing else None
+            review = apply_reply(raw, journal, now, run_id, names) if writing else None
         except (ValueError, LookupError, TypeError, AttributeError):  # the classifier says why
             review = None
         if review is not None:

@@ -8,6 +8,7 @@ import datetime as dt
 import email
 import email.policy
 import re
+import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
@@ -20,7 +21,6 @@ from automations.adapters.journal import Entry
 from automations.adapters.sheet import ReviewTable
 from automations.config import Settings
 from automations.core.compose import INTERNAL_KINDS, Draft
-from automations.core.messages import message_id
 from automations.core.render import Rendered, Templates
 from automations.core.review import (
     OPEN,
@@ -36,7 +36,7 @@ from automations.core.review import (
 from automations.core.tables import normalise_header
 from automations.core.wording import opening
 from automations.jobs.envelope import Caps, copies_of, with_copies
-from automations.jobs.proposals import apply_kept, decide, moved
+from automations.jobs.proposals import REVIEW_ID, apply_kept, decide, moved, owed_answers
 from automations.jobs.sending import (
     DeliveryReport,
     Prepared,
@@ -238,7 +238,11 @@ def review_emails(
             settings.mail.review_expires_days,
             settings.sheet.backend == "google",
         )
-        ident = message_id(draft.keys, head.sender.email)
+        # Random, kept only in the journal: a reply naming it answers this email, and
+        # nothing in the sheet (the run id, the key) lets anyone make it up.
+        domain = head.sender.email.rpartition("@")[2] or "localhost"
+        ident = f"<{REVIEW_ID}.{secrets.token_urlsafe(18)}@{domain}>"
+        draft = replace(draft, message_id=ident)
         numbered += [replace(p, number=n, review_id=ident) for n, p in enumerate(mine, start=1)]
         drafts.append(draft)
     return drafts, numbered
@@ -340,6 +344,11 @@ def prepare_run(
         made = prepare(reviews, templates, settings, now)
         run.faults += made.faults
         run.ready += made.ready
+    if not approved_only:
+        owed = owed_answers(s.journal, letterhead(settings), today)
+        answered = prepare(owed, templates, settings, now)
+        run.faults += answered.faults
+        run.ready += answered.ready
     s.journal.record(run.entries)
     s.journal.keep_proposals([*step.changed.values(), *numbered_or_new(run)])
     return run

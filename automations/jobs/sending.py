@@ -131,7 +131,7 @@ def prepare(
                 draft,
                 result,
                 subject_of(draft, result),
-                message_id(draft.keys, head.sender.email),
+                draft.message_id or message_id(draft.keys, head.sender.email),
                 head.sender,
                 unsubscribe,
                 now,
@@ -158,7 +158,8 @@ def entries_for(p: Prepared, status: str, detail: str, timestamp: str, run_id: s
             key=key,
             template=d.template,
             subject=p.subject,
-            message_id=p.message_id,
+            # A Message-ID made elsewhere is a secret a reply must prove (the review email's).
+            message_id="" if d.message_id else p.message_id,
             status=status,
             detail=detail,
         )
