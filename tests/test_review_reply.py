@@ -7,6 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import os
+import signal
+import subprocess
+import sys
+import time
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -21,8 +26,9 @@ from automations.core.optout import own_words
 from automations.core.review_reply import NEGATIONS, parse_reply
 from automations.core.sample import SENDER
 from tests import test_review as base
-from tests.conftest import ImapServer
-from tests.projects import SheetProject
+from tests.conftest import ImapServer, use_imap, use_smtp
+from tests.projects import SheetProject, env_for
+from tests.smtp_server import SmtpServer
 from tests.test_review import answers, numbered, proposals, reply, review_email_id, run
 
 # The review project and its inbox after a first run proposed (tests/test_review.py).
@@ -288,3 +294,44 @@ def test_a_send_all_after_the_proposals_expired_is_not_logged_as_applied(
     (detail,) = [r["detail"] for r in answers(project)]
     assert detail.startswith("nothing applied; 1 is withdrawn: expired")
     assert not [p for p in Path(project / "outbox").glob("thank-*.eml")]
+
+
+@pytest.mark.log_write_lost
+def test_a_run_killed_while_sending_what_a_reply_approved_sends_nothing_twice(
+    project: SheetProject,
+    imap_server: ImapServer,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Issue 23, acceptance 6: the kill test on the reply path. The run that reads the reply
+    # is killed mid-send; the rerun reads the same reply again (the cursor never moved).
+    use_smtp(project, smtp_server)
+    use_imap(project, imap_server, monkeypatch)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    imap_server.append(reply(SENDER, "send all", review_email_id(project)))
+    smtp_server.recorder.after_data = ["", "", "hang"]  # the third approved one never gets 250
+    before = smtp_server.recorder.transactions
+    process = subprocess.Popen(
+        [sys.executable, "-m", "automations", "nurture", "--send"],
+        cwd=project.path,
+        env={
+            **env_for(project),
+            **{k: v for k, v in os.environ.items() if k.startswith("PARTNERS")},
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while smtp_server.recorder.transactions < before + 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert smtp_server.recorder.transactions == before + 3  # 2 sent, 1 in flight
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    for _ in range(2):
+        run(project, "nurture", "--send", capsys=capsys)
+    ids = [str(r.message["Message-ID"]) for r in smtp_server.recorder.received]
+    assert len(ids) == len(set(ids))
+    partners = [r.rcpt_tos[0] for r in smtp_server.recorder.received if r.rcpt_tos[0] != SENDER]
+    # Every approved one reached the server once (the one in flight too: it stays uncertain).
+    assert len(partners) == len(set(partners)) == base.PARTNER_EMAILS
