@@ -147,6 +147,15 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """Telling someone when unattended runs fail (EMAIL.md, "Copies, windows and alerts")."""
+
+    ping_url: str = ""  # healthchecks-style: URL/start, URL (success), URL/fail (with why)
+    email_owner_after: int = 0  # after this many failed runs in a row, one email a day; 0: off
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole configuration, with paths resolved against the project folder."""
 
@@ -160,6 +169,7 @@ class Settings:
     imap: ImapSettings = field(default_factory=ImapSettings)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def resolve(self, path: str) -> Path:
         """A config path made absolute against the project folder."""
@@ -315,6 +325,19 @@ def base_dir_for(config_path: Path) -> Path:
     return folder.parent if folder.name == "config" else folder
 
 
+def _check_alerts(alerts: AlertSettings) -> None:
+    url = alerts.ping_url
+    if url and (not url.startswith(("https://", "http://")) or any(c.isspace() for c in url)):
+        raise ConfigError(
+            f"config key 'alerts.ping_url' is {url!r}; write the whole check address as your "
+            "monitoring service shows it (https://hc-ping.com/…)"
+        )
+    if alerts.email_owner_after < 0:
+        raise ConfigError(
+            "config key 'alerts.email_owner_after' must be 0 (off) or a number of failed runs"
+        )
+
+
 def parse_settings(data: dict[str, Any], base_dir: Path) -> Settings:
     """Settings from already-parsed TOML data (validated)."""
     settings: Settings = _build(Settings, data, "")
@@ -325,6 +348,7 @@ def parse_settings(data: dict[str, Any], base_dir: Path) -> Settings:
         parse_window(settings.mail.send_days, settings.mail.send_hours, settings.mail.holidays)
     except WindowProblem as exc:
         raise ConfigError(f"config key 'mail.{exc.key}': {exc}") from None
+    _check_alerts(settings.alerts)
     for name in (settings.timezone, settings.schedule.timezone):
         if name:
             try:

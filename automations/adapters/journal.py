@@ -120,6 +120,9 @@ class Journal:
             self.db.execute(_PROPOSALS)
             self.db.execute(_DECISIONS)
             self.db.execute(
+                "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            self.db.execute(
                 "CREATE TABLE IF NOT EXISTS envelopes (message_id TEXT PRIMARY KEY, "
                 "recipients INTEGER NOT NULL)"
             )
@@ -427,5 +430,24 @@ class Journal:
             with self.db:
                 self.db.execute("BEGIN IMMEDIATE")
                 self.db.executemany("DELETE FROM decisions WHERE ident = ?", [(i,) for i in idents])
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
+
+    def counter(self, name: str) -> str:
+        """A small value the runs keep between them ("" when never set): failed runs in a
+        row, the day of the last alert."""
+        try:
+            found = self.db.execute("SELECT value FROM counters WHERE name = ?", (name,))
+            row = found.fetchone()
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
+        return str(row[0]) if row else ""
+
+    def set_counter(self, name: str, value: str) -> None:
+        """Keep a value for the next runs."""
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute("INSERT OR REPLACE INTO counters VALUES (?, ?)", (name, value))
         except sqlite3.Error as exc:
             raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc

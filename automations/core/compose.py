@@ -33,7 +33,7 @@ from automations.core.wording import (
     when,
 )
 
-INTERNAL_KINDS = ("escalation", "digest", "survey_owner", "review")
+INTERNAL_KINDS = ("escalation", "digest", "survey_owner", "review", "alert")
 PARTNER_KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
 
 

@@ -97,3 +97,8 @@ def review_answer(owner: str, reply_id: str) -> str:
     """The owner's answer to a reply to the review email that was not understood."""
     digest = hashlib.sha256(reply_id.encode("utf-8")).hexdigest()[:16]
     return f"review:{owner}:answer-{digest}"
+
+
+def alert(owner: str, day: dt.date) -> str:
+    """The owner's email of one day about runs that keep failing (at most one a day)."""
+    return f"alert:{owner}:{day.isoformat()}"

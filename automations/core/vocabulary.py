@@ -34,6 +34,7 @@ class Kind(StrEnum):
     DIGEST = "digest"
     SURVEY_OWNER = "survey_owner"
     REVIEW = "review"
+    ALERT = "alert"  # runs that keep failing, to the owner ([alerts] email_owner_after)
 
 
 class Status(StrEnum):
@@ -58,7 +59,7 @@ class Status(StrEnum):
 
 ACTION_ORDER = tuple(a.value for a in Action)  # Health's sort order
 PARTNER_KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
-INTERNAL_KINDS = ("escalation", "digest", "survey_owner", "review")
+INTERNAL_KINDS = ("escalation", "digest", "survey_owner", "review", "alert")
 # The order due emails go in when a cap cuts the run short (most important first).
 EMAIL_PRIORITY = {
     "escalation": 0,

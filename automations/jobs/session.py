@@ -26,6 +26,7 @@ from automations.config import Settings
 from automations.core.tables import RawSheet, Tables
 from automations.errors import SheetError, ToolkitError
 from automations.jobs import inbox as mailbox
+from automations.jobs.alerts import run_ended, run_started
 from automations.jobs.calendar import CalendarOutcome, scan_calendars
 from automations.jobs.sending import (
     UNCERTAIN_DETAIL,
@@ -64,6 +65,7 @@ class Session:
     carried: list[Entry] | None = None  # rows brought over from other sheets (carry_over)
     started: dt.datetime | None = None
     calendar: CalendarOutcome | None = None  # None: no [calendar] ics configured
+    summary: RunSummary | None = None  # what the run's `run` row said (set by write_sheet)
 
 
 # A run's Log status by its exit code (SHEET.md, Log: the `run` row).
@@ -135,6 +137,8 @@ def session(
     lock = RunLock(state / "run.lock")
     if writing:
         lock.__enter__()
+        run_started(settings)
+    current: Session | None = None
     try:
         path = state / "journal.sqlite3"
         backend = sheet or open_backend(settings)
@@ -168,7 +172,7 @@ def session(
                 missing = [*missing, *found] if keep else missing
                 merged = with_log_rows(merged, log_title, found)
                 tables = tables_from(settings, merged, today)
-            yield Session(
+            current = Session(
                 backend,
                 journal,
                 tables,
@@ -181,11 +185,32 @@ def session(
                 now,
                 calendar,
             )
+            yield current
+        except ToolkitError as exc:
+            if writing:
+                _ended(settings, journal, current, f"stopped: {exc}", now)
+            raise
+        else:
+            if writing:
+                _ended(settings, journal, current, "", now)
         finally:
             journal.close()
     finally:
         if writing:
             lock.__exit__(None, None, None)
+
+
+def _ended(
+    settings: Settings, journal: Journal, s: Session | None, stopped: str, now: dt.datetime
+) -> None:
+    """The alerts of a run that wrote (or tried to): its `run` row's status says failed or
+    not; a run stopped by an error before its row is a failed one."""
+    summary = s.summary if s is not None else None
+    failed = bool(stopped) or (summary is not None and summary.code >= 2)
+    detail = stopped or (summary.detail if summary else "done")
+    run_id = s.run_id if s is not None else _run_id(now)
+    # The time a late alert goes out is now, not the moment the run started.
+    run_ended(settings, journal, run_id, failed, detail, lambda: dt.datetime.now(now.tzinfo))
 
 
 def run_entry(s: Session, summary: RunSummary) -> Entry:
@@ -205,10 +230,12 @@ def write_sheet(
 ) -> str:
     """Write Health, the Log rows and the run's `run` row; an error is returned, not raised
     (the journal has the sends; the `run` row of a run that could not write is lost)."""
+    s.summary = summary
     rows = [e.as_row() for e in [*s.unlogged, *entries, run_entry(s, summary)]]
     try:
         s.backend.write(health, rows, review)
     except SheetError as exc:
+        s.summary = RunSummary(2, f"{summary.detail}; the sheet was not written: {exc}")
         return f"{exc}; what was sent is in the journal and goes to the Log on the next run"
     return ""
 
