@@ -441,3 +441,27 @@ def test_partners_login_sheet_signs_in_the_google_sheets_desktop_client_for_cron
     assert stat.S_IMODE(sheets_token_file().stat().st_mode) == 0o600
     creds = sheets_desktop_credentials(str(client), interactive=False)  # what cron gets
     assert creds.valid and creds.refresh_token == REFRESH_TOKEN
+
+
+def test_google_sign_in_without_a_browser_prints_the_ssh_port_forward_for_its_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 27: over SSH the loopback redirect came back to a port nobody forwarded.
+    from automations.adapters.auth import interactive
+
+    class Flow:
+        def run_local_server(
+            self, port: int, open_browser: bool, authorization_prompt_message: str
+        ) -> str:
+            self.port, self.browser = port, open_browser
+            self.said = authorization_prompt_message.format(url="https://accounts.example/auth")
+            return "credentials"
+
+    monkeypatch.setattr(interactive, "can_open_browser", lambda: False)
+    monkeypatch.setenv("SSH_CONNECTION", "10.1.2.3 50000 192.0.2.7 22")
+    monkeypatch.setenv("USER", "sam")
+    flow = Flow()
+    assert interactive._finish_google_flow(flow) == "credentials"
+    assert flow.port > 0 and flow.browser is False
+    assert f"ssh -N -L {flow.port}:localhost:{flow.port} sam@192.0.2.7" in flow.said
+    assert flow.said.endswith("browser:\nhttps://accounts.example/auth")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import socket
 import sys
 import time
 import urllib.parse
@@ -145,9 +146,12 @@ def microsoft_device_flow(
 
 def _finish_google_flow(flow: Any) -> Any:
     """The browser, the loopback redirect and the code exchange; any failure in words."""
+    browser = can_open_browser()
+    port = 0 if browser else _free_port()  # known in advance: the ssh -L line names it
+    prompt = BROWSER_PROMPT if browser else _no_browser_prompt(port)
     try:
         return flow.run_local_server(
-            port=0, open_browser=can_open_browser(), authorization_prompt_message=BROWSER_PROMPT
+            port=port, open_browser=browser, authorization_prompt_message=prompt
         )
     except Warning as exc:  # oauthlib: fewer scopes granted than asked (a box left unticked)
         raise LoginNeeded(
@@ -156,6 +160,25 @@ def _finish_google_flow(flow: Any) -> Any:
         ) from None
     except Exception as exc:  # oauthlib and requests raise many kinds; all mean "not done"
         raise LoginNeeded(f"Google's sign-in did not finish: {exc}") from None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _no_browser_prompt(port: int) -> str:
+    """No browser here (a server over SSH): Google sends the browser back to this machine's
+    loopback, so the laptop's browser needs that port forwarded (CLI.md, `partners login`)."""
+    host = (os.environ.get("SSH_CONNECTION", "").split() or [""])[2:3] or [socket.gethostname()]
+    user = os.environ.get("USER") or os.environ.get("LOGNAME") or "you"
+    return (
+        "No browser can open here. If you are connected over SSH, run this on your own "
+        f"computer first (it forwards Google's answer back to this one):\n"
+        f"  ssh -N -L {port}:localhost:{port} {user}@{host[0]}\n"
+        "then open this address in your own computer's browser:\n{url}"
+    )
 
 
 def can_open_browser() -> bool:
