@@ -12,8 +12,8 @@ from automations.core.compose import Draft, Letterhead, base_context
 _ADVICE = (
     (
         ("login", "sign-in", "sign in", "535", "password", "token", "refused the key"),
-        "It looks like a sign-in problem: run "partners check" to see which, then "
-        ""partners login mail" (or imap, sheet) if it says so, or renew the password.",
+        "It looks like a sign-in problem: run 'partners check' to see which, then "
+        "'partners login mail' (or imap, sheet) if it says so, or renew the password.",
     ),
     (
         ("cannot connect", "cannot reach", "timed out", "network"),
@@ -22,11 +22,11 @@ _ADVICE = (
     ),
     (
         ("lock", "another partners run"),
-        "Another run was still working: if that lasts, a run may be stuck; "partners check" "
+        "Another run was still working: if that lasts, a run may be stuck; 'partners check' "
         "names the process holding the lock.",
     ),
 )
-_OTHERWISE = "Run "partners check" on the computer that runs the toolkit: it names the problem."
+_OTHERWISE = "Run 'partners check' on the computer that runs the toolkit: it names the problem."
 
 
 def advice_for(detail: str) -> str:
