@@ -647,4 +647,7 @@ def test_preview_for_a_partner_without_the_data_says_so_and_a_wrong_name_lists_t
         capsys, "preview", "thanks", "--partner", "lena@fischer.example", "--config", config
     )
     assert code == 1
-    assert "no such template; the templates are: alert, digest, escalation, follow_up, nurture, " in err
+    assert (
+        "no such template; the templates are: alert, digest, escalation, follow_up, nurture, "
+        in err
+    )

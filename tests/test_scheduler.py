@@ -7,7 +7,6 @@ import logging
 import signal
 import subprocess
 import sys
-import time
 import types
 from pathlib import Path
 
@@ -139,7 +138,7 @@ def test_a_run_holding_the_lock_makes_the_scheduled_run_skip_with_a_reason(
     assert not (project / "outbox").exists()
 
 
-def test_sigterm_stops_the_scheduler_within_a_second(project: Path) -> None:
+def test_sigterm_stops_the_scheduler_at_once_not_at_its_next_job(project: Path) -> None:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -153,10 +152,10 @@ def test_sigterm_stops_the_scheduler_within_a_second(project: Path) -> None:
         text=True,
     )
     assert "scheduler started: nurture daily 09:00" in process.stderr.readline()  # type: ignore[union-attr]
-    started = time.monotonic()
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=5) == 0
-    assert time.monotonic() - started < 1.0
+    # Its next job is hours away: a scheduler that waited for it would not end in 10 s. No
+    # tighter bound: a timed assertion fails by chance on a loaded machine (issue 22, item 1).
+    assert process.wait(timeout=10) == 0
     assert "scheduler stopped" in process.stderr.read()  # type: ignore[union-attr]
 
 
