@@ -34,7 +34,7 @@ def run(project: SheetProject, capsys: pytest.CaptureFixture[str], *args: str) -
     return code
 
 
-def metadata(emulator: SheetsEmulator, **params: str) -> dict[str, Any]:
+def metadata(emulator: SheetsEmulator, **params: Any) -> dict[str, Any]:
     """spreadsheets.get through gspread, as a script of the user's would call it."""
     backend = GoogleBackend(SHEET_KEY, Tabs(), AnonymousCredentials, emulator_host=emulator.host)
     return dict(backend.http.fetch_sheet_metadata(SHEET_KEY, params=params or None))
@@ -131,7 +131,7 @@ def test_the_emulator_refuses_formatting_requests_google_refuses_and_applies_non
             "fields": "gridProperties.frozenRowCount",
         }
     }
-    refused = [
+    refused: list[tuple[Any, str]] = [
         ({"deleteConditionalFormatRule": {"sheetId": sheet_id, "index": 0}}, "No conditional"),
         (
             {
@@ -146,7 +146,8 @@ def test_the_emulator_refuses_formatting_requests_google_refuses_and_applies_non
         ({"setBasicFilter": {"filter": {"range": {"sheetId": 99}}}}, "No grid with id: 99"),
     ]
     for request, words in refused:
-        answer = requests.post(url, json={"requests": [freeze, request]}, timeout=10)
+        body: Any = {"requests": [freeze, request]}
+        answer = requests.post(url, json=body, timeout=10)
         assert answer.status_code == 400 and words in answer.json()["error"]["message"]
         assert "requests[1]" in answer.json()["error"]["message"]
     assert emulator.spreadsheets["s3"].tabs[0].frozen_rows == 0  # the freeze went with them
