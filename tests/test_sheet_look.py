@@ -151,3 +151,41 @@ def test_the_emulator_refuses_formatting_requests_google_refuses_and_applies_non
         assert answer.status_code == 400 and words in answer.json()["error"]["message"]
         assert "requests[1]" in answer.json()["error"]["message"]
     assert emulator.spreadsheets["s3"].tabs[0].frozen_rows == 0  # the freeze went with them
+
+
+def toolkit_book(project: SheetProject) -> Any:
+    from openpyxl import load_workbook
+
+    return load_workbook(project / "data" / "partners.toolkit.xlsx")
+
+
+def test_health_in_the_workbook_has_a_frozen_header_a_filter_colours_and_a_legend(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = SheetProject(tmp_path)
+    assert run(project, capsys, "health") == 0
+    sheet = toolkit_book(project)["Health"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref.startswith("A1:")
+    formulas = {f for cf in sheet.conditional_formatting for rule in cf.rules for f in rule.formula}
+    action = chr(ord("A") + header.index("action"))
+    for name in ("escalate", "thank", "outcome", "follow_up", "fade", "blocked", "fix row"):
+        assert f'${action}2="{name}"' in formulas
+    assert "escalate" in sheet.cell(1, header.index("action") + 1).comment.text
+    assert sheet.column_dimensions["P"].width > sheet.column_dimensions["H"].width  # reason
+
+
+def test_the_review_decision_in_the_workbook_is_a_dropdown_that_takes_a_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = SheetProject(tmp_path, review=True)
+    assert run(project, capsys, "nurture", "--send") == 0
+    sheet = toolkit_book(project)["Review"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.freeze_panes == "A2"
+    (rule,) = sheet.data_validations.dataValidation
+    column = chr(ord("A") + header.index("decision"))
+    assert str(rule.sqref).startswith(f"{column}2:{column}")
+    assert rule.type == "list" and rule.formula1 == '"send,skip"'
+    assert rule.errorStyle == "information"  # a typed date is let through

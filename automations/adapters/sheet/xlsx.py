@@ -25,6 +25,7 @@ import xlsxwriter
 from python_calamine import CalamineError, CalamineWorkbook
 
 from automations.adapters.sheet import ReviewTable
+from automations.adapters.sheet.xlsx_look import dress_health, dress_review
 from automations.config import Tabs
 from automations.core.review import REVIEW_COLUMNS
 from automations.core.schema import LOG_COLUMNS
@@ -257,7 +258,7 @@ class XlsxBackend:
         if len(reviewing) > 1:
             tabs.append((self.tabs.review, reviewing))
         tabs.append((META_TAB, [[ARCHIVES_KEY, moved]]))
-        _write_book(self.toolkit, tabs)
+        _write_book(self.toolkit, tabs, self.tabs)
         self._kept_log, self._moved = live, moved
         self._kept = self.toolkit
 
@@ -309,7 +310,9 @@ def _fill(sheet: Any, rows: list[list[Any]], dates: Any, moments: Any) -> None:
                 text(r, c, str(value))
 
 
-def _write_book(target: Path, tabs: list[tuple[str, list[list[Any]]]]) -> None:
+def _write_book(
+    target: Path, tabs: list[tuple[str, list[list[Any]]]], names: Tabs | None = None
+) -> None:
     """Write a workbook of `tabs` to a temporary file, then rename it over `target`."""
     tmp = ""
     book: xlsxwriter.Workbook | None = None
@@ -322,6 +325,11 @@ def _write_book(target: Path, tabs: list[tuple[str, list[list[Any]]]]) -> None:
         moments = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         for title, rows in tabs:
             sheet = book.add_worksheet(title)
+            # Dressed first: in constant-memory mode a note must precede its row's cells.
+            if names is not None and title == names.health:
+                dress_health(book, sheet, rows)
+            elif names is not None and title == names.review:
+                dress_review(sheet, rows)
             _fill(sheet, rows, dates, moments)
             if title == META_TAB:
                 sheet.hide()
