@@ -189,3 +189,72 @@ def test_the_review_decision_in_the_workbook_is_a_dropdown_that_takes_a_date(
     assert str(rule.sqref).startswith(f"{column}2:{column}")
     assert rule.type == "list" and rule.formula1 == '"send,skip"'
     assert rule.errorStyle == "information"  # a typed date is let through
+
+
+# --- the Status tab ----------------------------------------------------------------------------
+
+
+def status_of(project: SheetProject) -> dict[str, str]:
+    sheet = toolkit_book(project)["Status"]
+    return {str(r[0]): str(r[1]) for r in sheet.iter_rows(min_row=2, values_only=True) if r[0]}
+
+
+def test_status_after_an_ok_run_says_it_finished_and_what_it_sent(
+    tmp_path: Path,
+    smtp_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.conftest import use_smtp
+
+    project = SheetProject(tmp_path)
+    use_smtp(project.path, smtp_server)
+    assert run(project, capsys, "nurture", "--send") in (0, 1)
+    status = status_of(project)
+    sent = len(smtp_server.recorder.received)
+    assert sent > 0
+    assert status["last run"].startswith("The run of ")
+    assert " finished " in status["last run"] and f"{sent} sent" in status["last run"]
+    assert status["sent"] == f"It sent {sent} emails."
+
+
+def test_status_after_a_refused_smtp_login_says_the_run_failed_and_why(
+    tmp_path: Path,
+    tls_smtp_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.conftest import use_smtp
+
+    project = SheetProject(tmp_path)
+    use_smtp(project.path, tls_smtp_server)
+    monkeypatch.setenv("PARTNERS_SMTP_PASSWORD", "wrong")
+    assert run(project, capsys, "nurture", "--send") == 2
+    status = status_of(project)
+    assert " failed: " in status["last run"] and "refused the login" in status["last run"]
+    assert status["sent"] == "It sent no email."
+
+
+def test_status_with_proposals_waiting_says_how_many_and_since_when(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import datetime as dt
+
+    project = SheetProject(tmp_path, review=True)
+    assert run(project, capsys, "nurture", "--send") in (0, 1)
+    waiting = status_of(project)["waiting"]
+    assert "for your approval in Review, since " + dt.date.today().isoformat() in waiting
+    assert int(waiting.split()[0]) > 0
+
+
+def test_status_on_google_is_a_tab_written_with_health_in_the_same_requests(
+    tmp_path: Path, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = SheetProject(tmp_path, emulator)
+    assert run(project, capsys, "health") in (0, 1)
+    emulator.requests.clear()
+    assert run(project, capsys, "health") in (0, 1)
+    assert len(emulator.requests) <= 4
+    rows = emulator.values(SHEET_KEY, "Status")
+    assert rows[0] == ["what", "status"]
+    assert rows[1][0] == "last run" and "health:" in rows[1][1]

@@ -28,6 +28,7 @@ from gspread.http_client import HTTPClient
 
 from automations.adapters.sheet import ReviewTable, google_format
 from automations.adapters.sheet.google_parts import (
+    add_sheet,
     body_bytes,
     find_title,
     json_value,
@@ -291,6 +292,7 @@ class GoogleBackend:
         health: list[list[Any]] | None,
         log_rows: list[list[Any]],
         review: ReviewTable | None = None,
+        status: list[list[Any]] | None = None,
     ) -> None:
         """Health replaced (None keeps it), Log rows appended, the Review tab's status cells
         updated and new proposals appended (SHEET.md): the Review cells go with the Health
@@ -299,7 +301,10 @@ class GoogleBackend:
             self.read()
         t = self.tabs
         new_review = review is not None and review.new and self._title(t.review) is None
-        self._add_tabs(tab_requests(self._sheets, t, health, bool(log_rows), bool(new_review)))
+        structure = tab_requests(self._sheets, t, health, bool(log_rows), bool(new_review))
+        if status is not None and self._title(t.status) is None:
+            structure.append(add_sheet(t.status, 50, 2))
+        self._add_tabs(structure)
         health_title, log_title = self._title(t.health), self._title(t.log)
         review_title = self._title(t.review)
         # Header cells the user's Log lacks go with the Health write (no extra request).
@@ -308,6 +313,11 @@ class GoogleBackend:
         if review is not None and review_title is not None:
             review_cells, review_rows = self._review_changes(review_title, review)
             header_cells = [*header_cells, *review_cells]
+        status_title = self._title(t.status)
+        if status is not None and status_title is not None:
+            # Replaced whole: blanks below clear what a longer Status left.
+            cells = [[*r, *[""] * (2 - len(r))] for r in status] + [["", ""]] * 8
+            header_cells = [*header_cells, {"range": f"{quoted(status_title)}!A1", "values": cells}]
         if health is not None and health_title is not None:
             self._write_health(health_title, health, header_cells)
             header_cells = []

@@ -240,6 +240,7 @@ class XlsxBackend:
         health: list[list[Any]] | None,
         log_rows: list[list[Any]],
         review: ReviewTable | None = None,
+        status: list[list[Any]] | None = None,
     ) -> None:
         """Rewrite the toolkit file: Health replaced (None keeps it), Log appended, Review
         replaced (None keeps it; the tab appears once there is a proposal). When the Log
@@ -257,6 +258,9 @@ class XlsxBackend:
         tabs = [(self.tabs.health, health), (self.tabs.log, [list(LOG_COLUMNS), *live])]
         if len(reviewing) > 1:
             tabs.append((self.tabs.review, reviewing))
+        status = status if status is not None else self._toolkit_tab(self.tabs.status)
+        if status:
+            tabs.append((self.tabs.status, status))
         tabs.append((META_TAB, [[ARCHIVES_KEY, moved]]))
         _write_book(self.toolkit, tabs, self.tabs)
         self._kept_log, self._moved = live, moved
