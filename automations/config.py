@@ -32,6 +32,7 @@ class Tabs:
     health: str = "Health"
     log: str = "Log"
     review: str = "Review"
+    status: str = "Status"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from automations.adapters.lock import RunLock
 from automations.adapters.mail import Mailer
 from automations.adapters.sheet import ReviewTable, SheetBackend
 from automations.config import Settings
+from automations.core.review import REVIEW_COLUMNS
+from automations.core.status import status_rows
 from automations.core.tables import RawSheet, Tables
 from automations.errors import SheetError, ToolkitError
 from automations.jobs import inbox as mailbox
@@ -221,6 +223,21 @@ def run_entry(s: Session, summary: RunSummary) -> Entry:
     return Entry(moment, s.run_id, "run", "", "", "", "", "", status, summary.detail)
 
 
+def status_of(
+    s: Session, entries: list[Entry], summary: RunSummary, review: ReviewTable | None
+) -> list[list[str]]:
+    """The Status tab of this run (SHEET.md, Status)."""
+    sent = {e.message_id or e.key for e in entries if e.status in ("sent", "written")}
+    at = REVIEW_COLUMNS.index("status"), REVIEW_COLUMNS.index("proposed_on")
+    waiting = (
+        [str(r[at[1]]) for r in review.rows if str(r[at[0]]) == "waiting"]
+        if review is not None
+        else None
+    )
+    problems = [str(p) for p in s.tables.problems if p.row is not None]
+    return status_rows(s.started, summary.code, summary.detail, len(sent), waiting, problems)
+
+
 def write_sheet(
     s: Session,
     health: list[list[object]] | None,
@@ -233,7 +250,7 @@ def write_sheet(
     s.summary = summary
     rows = [e.as_row() for e in [*s.unlogged, *entries, run_entry(s, summary)]]
     try:
-        s.backend.write(health, rows, review)
+        s.backend.write(health, rows, review, status_of(s, entries, summary, review))
     except SheetError as exc:
         s.summary = RunSummary(2, f"{summary.detail}; the sheet was not written: {exc}")
         return f"{exc}; what was sent is in the journal and goes to the Log on the next run"

@@ -133,6 +133,11 @@ def _formatted(cell: Cell) -> str:
     if cell.kind == "bool":
         return "TRUE" if cell.value else "FALSE"
     if cell.kind == "number":
+        if cell.fmt in ("date:iso", "datetime:iso"):
+            moment = EPOCH + dt.timedelta(days=cell.value)
+            return (
+                moment.date().isoformat() if cell.fmt == "date:iso" else f"{moment:%Y-%m-%d %H:%M}"
+            )
         if cell.fmt in ("date", "datetime"):
             moment = EPOCH + dt.timedelta(days=cell.value)
             day = f"{moment.month}/{moment.day}/{moment.year}"
@@ -156,7 +161,7 @@ def render(cell: Cell | None, option: str, date_option: str) -> Any:
     if option == "FORMULA" and cell.kind == "formula":
         return cell.value
     if cell.kind == "number":
-        if cell.fmt in ("date", "datetime") and date_option == "FORMATTED_STRING":
+        if cell.fmt.startswith("date") and date_option == "FORMATTED_STRING":
             return _formatted(cell)
         value = cell.value
         if math.isfinite(value) and value.is_integer():

@@ -47,6 +47,19 @@ class Tab:
     rows: int = DEFAULT_ROWS
     columns: int = DEFAULT_COLUMNS
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    # What formats the tab (sheet_requests.py keeps them, the metadata shows them).
+    frozen_rows: int = 0
+    frozen_columns: int = 0
+    basic_filter: dict[str, Any] | None = None
+    rules: list[dict[str, Any]] = field(default_factory=list)
+    protected: list[dict[str, Any]] = field(default_factory=list)
+    validations: list[tuple[tuple[int, int, int, int], dict[str, Any]]] = field(
+        default_factory=list
+    )
+    repeats: list[tuple[tuple[int, int, int, int], dict[str, Any]]] = field(default_factory=list)
+    formats: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    notes: dict[tuple[int, int], str] = field(default_factory=dict)
+    widths: dict[int, int] = field(default_factory=dict)
 
     def properties(self, index: int) -> dict[str, Any]:
         """The sheet's `properties` as Google describes them."""
@@ -55,7 +68,12 @@ class Tab:
             "title": self.title,
             "index": index,
             "sheetType": "GRID",
-            "gridProperties": {"rowCount": self.rows, "columnCount": self.columns},
+            "gridProperties": {
+                "rowCount": self.rows,
+                "columnCount": self.columns,
+                **({"frozenRowCount": self.frozen_rows} if self.frozen_rows else {}),
+                **({"frozenColumnCount": self.frozen_columns} if self.frozen_columns else {}),
+            },
         }
 
     def last_row(self, c1: int = 0, c2: int | None = None) -> int:
@@ -82,6 +100,7 @@ class Spreadsheet:
     tabs: list[Tab]
     locale: str = "en_US"
     time_zone: str = "Etc/GMT"
+    next_protection: int = 1_120_923_000  # protectedRangeId, as Google numbers them
 
     def tab(self, title: str) -> Tab | None:
         """The tab with this title (Google matches titles exactly, then without case)."""
@@ -92,6 +111,8 @@ class Spreadsheet:
 
     def metadata(self) -> dict[str, Any]:
         """spreadsheets.get without grid data."""
+        from automations.testing.sheet_requests import sheet_metadata
+
         return {
             "spreadsheetId": self.spreadsheet_id,
             "properties": {
@@ -100,7 +121,7 @@ class Spreadsheet:
                 "autoRecalc": "ON_CHANGE",
                 "timeZone": self.time_zone,
             },
-            "sheets": [{"properties": t.properties(i)} for i, t in enumerate(self.tabs)],
+            "sheets": [sheet_metadata(t, i) for i, t in enumerate(self.tabs)],
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit",
         }
 

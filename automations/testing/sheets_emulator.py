@@ -2,8 +2,10 @@
 
 A real HTTP server on 127.0.0.1 answering the endpoints gspread uses for reading
 metadata, reading values (get, batchGet), writing values (update, batchUpdate,
-append, clear) and adding or resizing tabs (spreadsheets.batchUpdate addSheet,
-updateSheetProperties), the way Google does: formatted strings by default,
+append, clear), adding or resizing tabs (spreadsheets.batchUpdate addSheet,
+updateSheetProperties) and formatting them (updateCells, repeatCell, frozen rows, basic
+filters, conditional formats, data validation, protected ranges: sheet_requests.py), the
+way Google does: formatted strings by default,
 trailing empty cells and rows dropped, no `values` key for an empty range,
 normalised and quoted ranges, grid limits, Google's error bodies. It counts
 requests and their body sizes, and can inject faults (429s, 500s, delays, an edit between
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from automations.testing import sheet_requests
 from automations.testing.a1 import (
     GridRange,
     RangeError,
@@ -218,7 +221,7 @@ class SheetsEmulator:
         rest = match.group(2)
         one = {k: v[0] for k, v in query.items()}
         if rest == "" and method == "GET":
-            return sheet.metadata()
+            return self._metadata(sheet, query)
         if rest == ":batchUpdate" and method == "POST":
             return self._batch_update(sheet, body)
         if rest == "/values:batchGet" and method == "GET":
@@ -251,7 +254,29 @@ class SheetsEmulator:
             }
         raise ApiError(404, "Requested entity was not found.")
 
+    def _metadata(self, sheet: Spreadsheet, query: dict[str, list[str]]) -> dict[str, Any]:
+        """spreadsheets.get; with includeGridData and ranges, each range's cells (values,
+        notes, formats, validations) under its tab's `data`."""
+        meta = sheet.metadata()
+        if query.get("includeGridData", ["false"])[0].lower() != "true":
+            return meta
+        for text in query.get("ranges", []):
+            target = parse_range(text, sheet).clamped()
+            index = sheet.tabs.index(target.tab)
+            data = sheet_requests.grid_data(target.tab, target.r1, target.r2, target.c1, target.c2)
+            meta["sheets"][index].setdefault("data", []).append(data)
+        return meta
+
     def _batch_update(self, sheet: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
+        """All the requests or none (Google applies a batchUpdate atomically)."""
+        saved = sheet_requests.snapshot(sheet)
+        try:
+            return self._batch_requests(sheet, body)
+        except (ApiError, RangeError, ValueError, KeyError, TypeError):
+            sheet_requests.restore(sheet, saved)
+            raise
+
+    def _batch_requests(self, sheet: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
         replies: list[dict[str, Any]] = []
         for request in body.get("requests", []):
             if "addSheet" in request:
@@ -272,25 +297,8 @@ class SheetsEmulator:
                 )
                 sheet.tabs.insert(props.get("index", len(sheet.tabs)), tab)
                 replies.append({"addSheet": {"properties": tab.properties(sheet.tabs.index(tab))}})
-            elif "updateSheetProperties" in request:
-                update = request["updateSheetProperties"]
-                props = update.get("properties", {})
-                found = next((t for t in sheet.tabs if t.sheet_id == props.get("sheetId", 0)), None)
-                if found is None:
-                    raise ApiError(
-                        400,
-                        f"Invalid requests[{len(replies)}].updateSheetProperties: No grid with id: {props.get('sheetId')}",
-                    )
-                grid = props.get("gridProperties", {})
-                found.rows = grid.get("rowCount", found.rows)
-                found.columns = grid.get("columnCount", found.columns)
-                found.title = props.get("title", found.title)
-                replies.append({})
             else:
-                name = next(iter(request), "?")
-                raise ApiError(
-                    400, f"Invalid requests[{len(replies)}]: the emulator does not implement {name}"
-                )
+                replies.append(sheet_requests.apply(sheet, len(replies), request))
         return {"spreadsheetId": sheet.spreadsheet_id, "replies": replies}
 
     def _values_batch_update(self, sheet: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,7 @@ class SheetBackend(Protocol):
         health: list[list[Any]] | None,
         log_rows: list[list[Any]],
         review: ReviewTable | None = None,
+        status: list[list[Any]] | None = None,
     ) -> None:
         """Replace Health with `health` (header first; None keeps it), append `log_rows`, and
         bring the Review tab up to date (None leaves it as it is)."""

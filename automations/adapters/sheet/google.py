@@ -26,11 +26,10 @@ from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
-from automations.adapters.sheet import ReviewTable
+from automations.adapters.sheet import ReviewTable, google_format
 from automations.adapters.sheet.google_parts import (
-    date_order_of as date_order_of,
-)
-from automations.adapters.sheet.google_parts import (
+    add_sheet,
+    body_bytes,
     find_title,
     json_value,
     pieces,
@@ -38,10 +37,15 @@ from automations.adapters.sheet.google_parts import (
     tab_requests,
 )
 from automations.adapters.sheet.google_parts import (
+    date_order_of as date_order_of,
+)
+from automations.adapters.sheet.google_parts import (
     spreadsheet_key as spreadsheet_key,
 )
+from automations.adapters.sheet.layout import PROTECTION
 from automations.adapters.sheet.review_tab import column_letters, review_changes
 from automations.config import Tabs
+from automations.core.review import REVIEW_COLUMNS
 from automations.core.schema import LOG_COLUMNS
 from automations.core.tables import RawSheet, normalise_header
 from automations.errors import ConfigError, LoginNeeded, SheetError, ToolkitError
@@ -137,6 +141,7 @@ class GoogleBackend:
         self.sleep = sleep
         self._http: HTTPClient | None = None
         self._sheets: dict[str, dict[str, Any]] = {}  # title -> properties, from the read
+        self._meta: dict[str, dict[str, Any]] = {}  # title -> its sheets[] entry (formats)
         self._health_size = (0, 0)
         self._log_header: list[str] | None = None
         self._review: list[list[Any]] | None = None  # the Review tab as read
@@ -249,6 +254,7 @@ class GoogleBackend:
             "read the spreadsheet", lambda: dict(self.http.fetch_sheet_metadata(self.key))
         )
         self._sheets = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
+        self._meta = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
         return meta
 
     def read(self) -> RawSheet:
@@ -286,6 +292,7 @@ class GoogleBackend:
         health: list[list[Any]] | None,
         log_rows: list[list[Any]],
         review: ReviewTable | None = None,
+        status: list[list[Any]] | None = None,
     ) -> None:
         """Health replaced (None keeps it), Log rows appended, the Review tab's status cells
         updated and new proposals appended (SHEET.md): the Review cells go with the Health
@@ -294,7 +301,10 @@ class GoogleBackend:
             self.read()
         t = self.tabs
         new_review = review is not None and review.new and self._title(t.review) is None
-        self._add_tabs(tab_requests(self._sheets, t, health, bool(log_rows), bool(new_review)))
+        structure = tab_requests(self._sheets, t, health, bool(log_rows), bool(new_review))
+        if status is not None and self._title(t.status) is None:
+            structure.append(add_sheet(t.status, 50, 2))
+        self._add_tabs(structure)
         health_title, log_title = self._title(t.health), self._title(t.log)
         review_title = self._title(t.review)
         # Header cells the user's Log lacks go with the Health write (no extra request).
@@ -303,6 +313,11 @@ class GoogleBackend:
         if review is not None and review_title is not None:
             review_cells, review_rows = self._review_changes(review_title, review)
             header_cells = [*header_cells, *review_cells]
+        status_title = self._title(t.status)
+        if status is not None and status_title is not None:
+            # Replaced whole: blanks below clear what a longer Status left.
+            cells = [[*r, *[""] * (2 - len(r))] for r in status] + [["", ""]] * 8
+            header_cells = [*header_cells, {"range": f"{quoted(status_title)}!A1", "values": cells}]
         if health is not None and health_title is not None:
             self._write_health(health_title, health, header_cells)
             header_cells = []
@@ -323,7 +338,7 @@ class GoogleBackend:
                 return
             body = {"requests": structure}
             try:
-                self._call(
+                answer = self._call(
                     "add the toolkit's tabs",
                     lambda: self.http.batch_update(self.key, body),  # noqa: B023 (called here)
                     may_land=True,
@@ -340,9 +355,9 @@ class GoogleBackend:
                     or self._title(r["addSheet"]["properties"]["title"]) is None
                 ]
                 continue
-            for request in structure:
-                if "addSheet" in request:
-                    props = request["addSheet"]["properties"]
+            for reply in answer.get("replies", []):
+                if "addSheet" in reply:  # with the sheetId Google chose
+                    props = reply["addSheet"]["properties"]
                     self._sheets[props["title"]] = props
             return
 
@@ -366,20 +381,51 @@ class GoogleBackend:
     def _write_health(
         self, title: str, health: list[list[Any]], extra: list[dict[str, Any]]
     ) -> None:
-        """Health from A1, blanking what a longer Health left below; `extra` cells go with
-        the first piece."""
+        """Health from A1 as updateCells (dates as dates), blanking what a longer Health left
+        below, with its formatting and the Review tab's, and the `extra` cells, in the first
+        piece's batchUpdate: one request however it looks (SHEET.md, Health)."""
         height = len(health)
         width = max((len(r) for r in health), default=0)
         old_height, old_width = self._health_size
-        cells = [[json_value(v) for v in row] for row in health]
         blank_width = max(width, old_width)
-        cells = [row + [""] * (blank_width - len(row)) for row in cells]
-        cells += [[""] * blank_width for _ in range(old_height - height)]
-        for start, chunk in pieces(cells, MAX_REQUEST_BYTES):
-            data = [{"range": f"{quoted(title)}!A{start + 1}", "values": chunk}]
-            self._write_values("write the Health tab", [*data, *extra])
-            extra = []
+        rows = [google_format.row_data(row, blank_width) for row in health]
+        rows += [google_format.row_data([], blank_width) for _ in range(old_height - height)]
+        header = [str(h) for h in health[0]] if health else []
+        google_format.legend_note(rows, header)
+        sheet_id = self._sheets[title]["sheetId"]
+        ids = {t: p["sheetId"] for t, p in self._sheets.items() if "sheetId" in p}
+        after = [
+            *google_format.cell_updates(extra, ids),
+            *google_format.health_format(sheet_id, header, self._meta.get(title)),
+            *self._review_format(),
+        ]
+        # The formatting rides with the first piece: leave it room in every piece.
+        for start, chunk in pieces(rows, MAX_REQUEST_BYTES - body_bytes(after)):
+            first = google_format.update_cells(sheet_id, start, 0, chunk)
+            self._batch("write the Health tab", [first, *after])
+            after = []
         self._health_size = (height, width)
+        # What this run set is what the next write replaces (one set of rules, one filter).
+        self._meta[title] = {
+            "conditionalFormats": google_format.rules_of(header),
+            "basicFilter": {},
+        }
+
+    def _review_format(self) -> list[dict[str, Any]]:
+        """The Review tab's formatting, when the tab is there."""
+        title = self._title(self.tabs.review)
+        if title is None or "sheetId" not in self._sheets[title]:
+            return []
+        header = [normalise_header(h) for h in self._review[0]] if self._review else []
+        meta = self._meta.get(title)
+        if not header:
+            header = list(REVIEW_COLUMNS)
+        self._meta[title] = {"protectedRanges": [{"description": PROTECTION}]}
+        return google_format.review_format(self._sheets[title]["sheetId"], header, meta)
+
+    def _batch(self, what: str, requests: list[dict[str, Any]]) -> None:
+        body = {"requests": requests}
+        self._call(what, lambda: self.http.batch_update(self.key, body))
 
     def _append(self, what: str, title: str, rows: list[list[Any]]) -> None:
         """One values:append below the table starting in column A (never retried once it

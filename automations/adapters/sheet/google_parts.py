@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from automations.config import Tabs
 from automations.core.review import REVIEW_COLUMNS
 from automations.core.schema import LOG_COLUMNS
 
+R = TypeVar("R")
 HEADROOM = 500  # rows added when Health outgrows its grid, so that is rare
 # Spreadsheet locales that write dates day first / year first; the rest (en_US...) month first.
 _YMD = ("zh", "ja", "ko", "hu", "lt", "sv", "mn", "fa")
@@ -47,10 +48,10 @@ def body_bytes(value: Any) -> int:
     return len(json.dumps(value, allow_nan=False).encode("utf-8"))
 
 
-def pieces(rows: list[list[Any]], limit: int) -> list[tuple[int, list[list[Any]]]]:
+def pieces(rows: list[R], limit: int) -> list[tuple[int, list[R]]]:
     """(first row index, rows) pieces of at most `limit` bytes of JSON each; a row larger
     than `limit` goes alone (Google then names what it refuses)."""
-    found: list[tuple[int, list[list[Any]]]] = []
+    found: list[tuple[int, list[R]]] = []
     start, size = 0, 0
     for i, row in enumerate(rows):
         row_size = body_bytes(row) + 2  # and the ", " that separates it from the next

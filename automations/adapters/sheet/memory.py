@@ -47,10 +47,13 @@ class MemorySheet:
         health: list[list[Any]] | None,
         log_rows: list[list[Any]],
         review: ReviewTable | None = None,
+        status: list[list[Any]] | None = None,
     ) -> None:
         """Health replaced (None keeps it), Log rows appended under its header, Review
         replaced (None keeps it)."""
         self.writes += 1
+        if status is not None:
+            self.tabs[self.names.status] = copy.deepcopy(status)
         if review is not None:
             self.tabs[self.names.review] = [list(REVIEW_COLUMNS), *copy.deepcopy(review.rows)]
         if health is not None:

@@ -25,6 +25,7 @@ import xlsxwriter
 from python_calamine import CalamineError, CalamineWorkbook
 
 from automations.adapters.sheet import ReviewTable
+from automations.adapters.sheet.xlsx_look import dress_health, dress_review
 from automations.config import Tabs
 from automations.core.review import REVIEW_COLUMNS
 from automations.core.schema import LOG_COLUMNS
@@ -239,6 +240,7 @@ class XlsxBackend:
         health: list[list[Any]] | None,
         log_rows: list[list[Any]],
         review: ReviewTable | None = None,
+        status: list[list[Any]] | None = None,
     ) -> None:
         """Rewrite the toolkit file: Health replaced (None keeps it), Log appended, Review
         replaced (None keeps it; the tab appears once there is a proposal). When the Log
@@ -256,8 +258,11 @@ class XlsxBackend:
         tabs = [(self.tabs.health, health), (self.tabs.log, [list(LOG_COLUMNS), *live])]
         if len(reviewing) > 1:
             tabs.append((self.tabs.review, reviewing))
+        status = status if status is not None else self._toolkit_tab(self.tabs.status)
+        if status:
+            tabs.append((self.tabs.status, status))
         tabs.append((META_TAB, [[ARCHIVES_KEY, moved]]))
-        _write_book(self.toolkit, tabs)
+        _write_book(self.toolkit, tabs, self.tabs)
         self._kept_log, self._moved = live, moved
         self._kept = self.toolkit
 
@@ -309,7 +314,9 @@ def _fill(sheet: Any, rows: list[list[Any]], dates: Any, moments: Any) -> None:
                 text(r, c, str(value))
 
 
-def _write_book(target: Path, tabs: list[tuple[str, list[list[Any]]]]) -> None:
+def _write_book(
+    target: Path, tabs: list[tuple[str, list[list[Any]]]], names: Tabs | None = None
+) -> None:
     """Write a workbook of `tabs` to a temporary file, then rename it over `target`."""
     tmp = ""
     book: xlsxwriter.Workbook | None = None
@@ -322,6 +329,11 @@ def _write_book(target: Path, tabs: list[tuple[str, list[list[Any]]]]) -> None:
         moments = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         for title, rows in tabs:
             sheet = book.add_worksheet(title)
+            # Dressed first: in constant-memory mode a note must precede its row's cells.
+            if names is not None and title == names.health:
+                dress_health(book, sheet, rows)
+            elif names is not None and title == names.review:
+                dress_review(sheet, rows)
             _fill(sheet, rows, dates, moments)
             if title == META_TAB:
                 sheet.hide()
