@@ -302,13 +302,18 @@ class ImapServer:
         conn.login("demouser", "demopass")
 
     def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        self.append_all([raw], folder)
+
+    def append_all(self, raws: list[bytes], folder: str = "INBOX") -> None:
+        """Put these messages in `folder` over one connection, in this order."""
         import imaplib
 
         conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
         try:
             self.login(conn)
-            typ, data = conn.append(folder, None, None, raw)
-            assert typ == "OK", data
+            for raw in raws:
+                typ, data = conn.append(folder, None, None, raw)
+                assert typ == "OK", data
         finally:
             conn.logout()
 

@@ -98,6 +98,13 @@ def sent_at(msg: Message) -> dt.datetime | None:
         moment = parsedate_to_datetime(header_text(msg, "Date"))
     except (TypeError, ValueError, IndexError):
         return None
+    if moment.year < 1000:  # RFC 5322 4.3: a three-digit year is counted from 1900
+        try:
+            moment = moment.replace(year=moment.year + 1900)
+        except ValueError:  # 29 February
+            return None
+    if moment.year < 1970:  # not a date this message could have been sent on
+        return None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -156,17 +163,24 @@ def report_statuses(msg: Message) -> list[tuple[str, str, str]]:
 
 def _failed(msg: Message, detected: Failures) -> tuple[dict[str, str], set[str]]:
     """Permanent failures (address -> what the report said) and temporary ones: the
-    report's own words first, then the detector's; 4.x.x never counts as permanent."""
+    report's own words first, then the detector's; a 4.x.x is permanent only when the
+    report gave up on it (`Action: failed`) and the detector calls it permanent."""
     permanent: dict[str, str] = {}
     temporary: set[str] = set()
+    given_up: dict[str, str] = {}  # `failed` with a 4.x.x, e.g. 4.4.7 delivery time expired
     for address, action, status in report_statuses(msg):
-        if status.startswith("4") or action.startswith(("delayed", "relayed", "delivered")):
+        said = f"{status.split()[0] if status else 'failed'} {address}"
+        if action.startswith(("delayed", "relayed", "delivered", "expanded")):
+            temporary.add(address)  # not a failure, or not one yet
+        elif status.startswith("4") and action.startswith("failed"):
+            given_up[address] = said
+        elif status.startswith("4"):
             temporary.add(address)
         elif status.startswith("5") or action.startswith("failed"):
-            permanent.setdefault(address, f"{status.split()[0] if status else 'failed'} {address}")
+            permanent.setdefault(address, said)
     for address in detected.permanent - temporary:
-        permanent.setdefault(address, f"failed {address}")
-    temporary |= detected.temporary - set(permanent)
+        permanent.setdefault(address, given_up.get(address, f"failed {address}"))
+    temporary |= (set(given_up) | detected.temporary) - set(permanent)
     return permanent, temporary
 
 
