@@ -75,7 +75,7 @@ def test_the_public_bounces_block_exactly_the_partners_whose_address_failed(
     copy_bounce = dsn(CRM, "5.1.1", OUTREACH_ID, ident="<crm-bounce@mx.example>")
     imap_server.append_all([*((CORPUS / name).read_bytes() for name, _, _ in corpus), copy_bounce])
     code = main(["replies", "--config", str(config)])
-    out, err = capsys.readouterr()
+    _, err = capsys.readouterr()
     assert code == 0, err
 
     log = [r for r in project.log_rows() if r["run_id"] != "history"]

@@ -27,7 +27,6 @@ from automations.jobs.proposals import apply_reply
 from automations.jobs.sending import stamp
 from automations.jobs.wiring import oauth_account
 
-
 # All `sent_touches` reads (touches.py): the Sent scan fetches nothing else.
 SENT_HEADERS = ("MESSAGE-ID", "DATE", "SUBJECT", "FROM", "TO", "CC")
 
