@@ -68,8 +68,8 @@ def test_replies_looks_back_from_the_day_given_with_today(
 ) -> None:
     dana = "dana@northwind.example"  # a partner since 2025
     use_imap(project, imap_server, monkeypatch)
-    day = dt.date.today() - dt.timedelta(days=10)  # the window: 40 to 10 days ago
-    then = dt.datetime.combine(day - dt.timedelta(days=5), dt.time(9), tzinfo=dt.UTC)
+    day = dt.date.today() - dt.timedelta(days=10)  # its window: 40 to 10 days ago
+    then = dt.datetime.combine(day - dt.timedelta(days=25), dt.time(9), tzinfo=dt.UTC)
     imap_server.append(message(f"<{dana}>", SENDER, "Re: hello", when=then), arrived=then)
     _, said = run(project, capsys, "replies", "--today", day.isoformat())
     assert "1 reply(ies)" in said
