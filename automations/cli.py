@@ -416,8 +416,10 @@ def _cron(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _replies(args: argparse.Namespace, settings: Settings) -> int:
-    result = maintenance.run_replies(settings, _clock(settings))
+    result = maintenance.run_replies(settings, _clock(settings), _today(args, settings))
     print(report.inbox_line(result.inbox))
+    for line in result.inbox.warnings:
+        print(f"partners: {line}", file=sys.stderr)
     if result.write_error:
         print(f"partners: {result.write_error}", file=sys.stderr)
         return EXIT_FATAL

@@ -342,6 +342,8 @@ def demo_hint(result: NurtureResult, settings: Settings) -> str:
 def nurture_warnings(result: NurtureResult) -> list[str]:
     """What needs a person's attention (standard error)."""
     lines = [*result.sign_in_notes, *result.warnings]
+    if result.inbox is not None:
+        lines += result.inbox.warnings
     for e in result.recovered:
         lines.append(f"uncertain: {e.key} ({e.detail})")
     return lines + delivery_warnings(result.faults, result.report, result.write_error)

@@ -301,14 +301,21 @@ class ImapServer:
     def login(self, conn: Any) -> None:
         conn.login("demouser", "demopass")
 
-    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+    def append(self, raw: bytes, folder: str = "INBOX", arrived: Any = None) -> None:
+        """One message; `arrived` (an aware datetime): its INTERNALDATE, else now."""
+        self.append_all([raw], folder, arrived)
+
+    def append_all(self, raws: list[bytes], folder: str = "INBOX", arrived: Any = None) -> None:
+        """Put these messages in `folder` over one connection, in this order."""
         import imaplib
 
         conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
         try:
             self.login(conn)
-            typ, data = conn.append(folder, None, None, raw)
-            assert typ == "OK", data
+            when = imaplib.Time2Internaldate(arrived) if arrived else None
+            for raw in raws:
+                typ, data = conn.append(folder, None, when, raw)
+                assert typ == "OK", data
         finally:
             conn.logout()
 

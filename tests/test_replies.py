@@ -53,13 +53,12 @@ def test_auto_submitted_no_is_a_person() -> None:
     assert classify(raw, KNOWN).kind == "reply"
 
 
-def test_a_permanent_bounce_names_the_partner_by_the_original_message() -> None:
+def test_a_bounce_of_another_address_threading_to_our_email_blocks_nobody_and_is_no_reply() -> None:
+    # EMAIL.md: only the address that failed is blocked; the original Message-ID does not
+    # make someone else's failure the partner's.
     v = classify(dsn("someone-else@relay.example", "5.1.1", OURS), KNOWN)
-    assert (v.kind, v.partner_email, v.detail) == (
-        "bounce",
-        "priya@stackwise.example",
-        "5.1.1 someone-else@relay.example",
-    )
+    assert (v.kind, v.partner_email) == ("ignored", "")
+    assert "someone-else@relay.example" in v.detail
 
 
 def test_a_permanent_bounce_for_a_partner_address_without_our_id() -> None:

@@ -29,6 +29,7 @@ class Fetched:
     uidvalidity: int
     last_uid: int
     messages: list[tuple[int, bytes]] = field(default_factory=list)
+    renumbered: bool = False  # the server gave the folder a new UIDVALIDITY: read again
 
 
 def imap_date(day: dt.date) -> str:
@@ -142,34 +143,60 @@ class ImapInbox:
         return data
 
     def fetch_new(
-        self, folder: str, uidvalidity: int | None, last_uid: int | None, since: dt.date
+        self,
+        folder: str,
+        uidvalidity: int | None,
+        last_uid: int | None,
+        since: dt.date,
+        headers: tuple[str, ...] = (),
     ) -> Fetched:
-        """Messages after `last_uid` (or, on a first scan or a new UIDVALIDITY, since `since`)."""
+        """Messages after `last_uid` (or, on a first scan or a new UIDVALIDITY, since `since`);
+        with `headers`, only those header fields of each (EMAIL.md, Replies and bounces)."""
         assert self.conn is not None
         conn = self.conn
         try:
             self._run(f"open {folder}", conn.select(_quoted(folder), readonly=True))
             validity = int(conn.response("UIDVALIDITY")[1][0])
+            following = self._uidnext(folder)
             fresh = validity != uidvalidity or last_uid is None
             criteria = ("SINCE", imap_date(since)) if fresh else ("UID", f"{(last_uid or 0) + 1}:*")
             found = self._run("search", conn.uid("SEARCH", *criteria))
             uids = sorted(int(u) for u in (found[0] or b"").split())
             if not fresh:
                 uids = [u for u in uids if u > (last_uid or 0)]  # "N:*" always includes the last
-            out = Fetched(validity, max(uids, default=0 if fresh else (last_uid or 0)))
+            # Where the folder ends now, not the last message read: a scan that finds nothing
+            # must not leave 0 behind, or the next one reads every message the folder holds.
+            last = max([*uids, following - 1, 0 if fresh else (last_uid or 0)])
+            out = Fetched(validity, last, renumbered=uidvalidity is not None and fresh)
+            what = f"BODY.PEEK[HEADER.FIELDS ({' '.join(headers)})]" if headers else "BODY.PEEK[]"
             for start in range(0, len(uids), 100):
                 chunk = ",".join(str(u) for u in uids[start : start + 100])
-                data = self._run("fetch", conn.uid("FETCH", chunk, "(UID BODY.PEEK[])"))
+                data = self._run("fetch", conn.uid("FETCH", chunk, f"(UID {what})"))
                 for item in data:
                     if isinstance(item, tuple) and len(item) == 2:
                         uid = _UID.search(item[0])
                         if uid:
                             out.messages.append((int(uid.group(1)), bytes(item[1])))
             return out
-        except (imaplib.IMAP4.error, OSError) as exc:
+        except (imaplib.IMAP4.error, OSError, ValueError) as exc:
             raise InboxError(
                 f"reading {folder} on the IMAP server {self.where} failed: {_text(exc)}"
             ) from None
+
+    def _uidnext(self, folder: str) -> int:
+        """The UID the folder's next message will get (the SELECT answer, else STATUS); 1
+        when the server says neither."""
+        assert self.conn is not None
+        said = self.conn.response("UIDNEXT")[1]
+        if not said or said[0] is None:
+            status = self._run("ask about", self.conn.status(_quoted(folder), "(UIDNEXT)"))
+            said = [
+                m.group(1)
+                for m in re.finditer(
+                    rb"UIDNEXT (\d+)", b" ".join(x for x in status if isinstance(x, bytes))
+                )
+            ]
+        return int(said[0]) if said and said[0] else 1
 
     def append(self, folder: str, data: bytes) -> None:
         """File a copy of a sent message (servers other than Gmail do not do it for SMTP mail)."""

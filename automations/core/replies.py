@@ -53,6 +53,7 @@ class Known:
     sent_ids: Mapping[str, str]  # our Message-ID -> the partner it went to
     unsubscribe_address: str  # where List-Unsubscribe mail arrives
     copies: frozenset[str] = frozenset()  # the owners in Cc and the Bcc addresses
+    bcc: frozenset[str] = frozenset()  # of the copies, the `[mail] bcc` ones
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class Verdict:
     when: dt.datetime | None = None
     detail: str = ""
     back: dt.date | None = None  # `away`: the return day an automatic reply named
+    also: tuple[tuple[str, str], ...] = ()  # `bounce`: more (partner, detail) in one report
+    warning: str = ""  # for the person running us (a copy's bounce)
 
 
 def _raw(msg: Message, name: str) -> list[str]:
@@ -95,6 +98,13 @@ def sent_at(msg: Message) -> dt.datetime | None:
         moment = parsedate_to_datetime(header_text(msg, "Date"))
     except (TypeError, ValueError, IndexError):
         return None
+    if moment.year < 1000:  # RFC 5322 4.3: a three-digit year is counted from 1900
+        try:
+            moment = moment.replace(year=moment.year + 1900)
+        except ValueError:  # 29 February
+            return None
+    if moment.year < 1970:  # not a date this message could have been sent on
+        return None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -113,45 +123,96 @@ def is_automatic(msg: Message) -> bool:
     return subject.startswith(AUTO_SUBJECTS)
 
 
-def _bounce(msg: EmailMessage, known: Known) -> Verdict | None:
-    """A delivery-status report: a permanent failure for a partner's address, else nothing."""
-    if msg.get_content_type() != "multipart/report":
-        return None
-    if str(msg.get_param("report-type", "")).lower() != "delivery-status":
-        return None
-    statuses: list[tuple[str, str, str]] = []  # (recipient, action, status)
-    original_ids: list[str] = []
+@dataclass(frozen=True)
+class Failures:
+    """The addresses a delivery report says failed: for good (5.x.x) or for now (4.x.x)."""
+
+    permanent: frozenset[str] = frozenset()
+    temporary: frozenset[str] = frozenset()
+
+
+_REPORT_PARTS = ("message/delivery-status", "message/global-delivery-status")
+
+
+def _recipient(value: object) -> str:
+    """`rfc822; <Pat@X.example>` -> `pat@x.example` ("" when it names no address)."""
+    address = str(value or "").split(";", 1)[-1].strip().strip("<>").strip().lower()
+    return address if "@" in address else ""
+
+
+def report_statuses(msg: Message) -> list[tuple[str, str, str]]:
+    """Every (address, action, status) of the RFC 3464 reports anywhere in the message
+    (nested, wrapped in `multipart/mixed`, whatever the `report-type`); an alias's
+    Original-Recipient counts as well as its Final-Recipient (EMAIL.md)."""
+    statuses: list[tuple[str, str, str]] = []
     for part in msg.walk():
-        kind = part.get_content_type()
-        if kind == "message/delivery-status":
-            for block in part.get_payload():  # per-message, then per-recipient fields
-                if not isinstance(block, Message):
-                    continue
-                recipient = str(block.get("Final-Recipient", block.get("Original-Recipient", "")))
-                if recipient:
-                    address = recipient.split(";", 1)[-1].strip().strip("<>").lower()
-                    action = str(block.get("Action", "")).strip().lower()
-                    statuses.append((address, action, str(block.get("Status", "")).strip()))
-        elif kind in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers"):
-            payload = part.get_payload()
-            inner = payload[0] if isinstance(payload, list) and payload else None
-            if isinstance(inner, Message):
-                original_ids += MESSAGE_IDS.findall(" ".join(_raw(inner, "Message-ID")))
-            elif isinstance(payload, str):
-                found = re.search(r"(?im)^message-id:\s*(<[^>]+>)", payload)
-                if found:
-                    original_ids.append(found.group(1))
-    for address, action, status in statuses:
-        if not status.startswith("5") or action not in ("failed", ""):
-            continue  # 4.x.x: only delayed
-        partner = next((known.sent_ids[i] for i in original_ids if i in known.sent_ids), "")
-        if not partner and address in known.partners:
-            partner = address
-        if partner:
-            return Verdict(
-                "bounce", partner, message_id_of(msg), sent_at(msg), f"{status} {address}"
-            )
-    return None
+        if part.get_content_type() not in _REPORT_PARTS:
+            continue
+        payload = part.get_payload()
+        for block in payload if isinstance(payload, list) else []:
+            if not isinstance(block, Message):
+                continue
+            action = " ".join(str(block.get("Action", "")).split()).lower()
+            status = str(block.get("Status", "")).strip()
+            for name in ("Final-Recipient", "Original-Recipient"):
+                address = _recipient(block.get(name, ""))
+                if address:
+                    statuses.append((address, action, status))
+    return statuses
+
+
+def _failed(msg: Message, detected: Failures) -> tuple[dict[str, str], set[str]]:
+    """Permanent failures (address -> what the report said) and temporary ones: the
+    report's own words first, then the detector's; a 4.x.x is permanent only when the
+    report gave up on it (`Action: failed`) and the detector calls it permanent."""
+    permanent: dict[str, str] = {}
+    temporary: set[str] = set()
+    given_up: dict[str, str] = {}  # `failed` with a 4.x.x, e.g. 4.4.7 delivery time expired
+    for address, action, status in report_statuses(msg):
+        said = f"{status.split()[0] if status else 'failed'} {address}"
+        if action.startswith(("delayed", "relayed", "delivered", "expanded")):
+            temporary.add(address)  # not a failure, or not one yet
+        elif status.startswith("4") and action.startswith("failed"):
+            given_up[address] = said
+        elif status.startswith("4"):
+            temporary.add(address)
+        elif status.startswith("5") or action.startswith("failed"):
+            permanent.setdefault(address, said)
+    for address in detected.permanent - temporary:
+        permanent.setdefault(address, given_up.get(address, f"failed {address}"))
+    temporary |= (set(given_up) | detected.temporary) - set(permanent)
+    return permanent, temporary
+
+
+def _bounce(msg: EmailMessage, known: Known, detected: Failures) -> Verdict | None:
+    """A delivery report: a bounce for the partners whose own address failed for good, a
+    warning for a copy's, nothing more otherwise; never a reply (None: not a report)."""
+    permanent, temporary = _failed(msg, detected)
+    is_report = msg.get_content_type() == "multipart/report" or any(
+        p.get_content_type() in _REPORT_PARTS for p in msg.walk()
+    )
+    if not (permanent or temporary or is_report):
+        return None
+    sender = addresses(msg, "From")
+    if not report_statuses(msg) and any(a in known.partners or a in permanent for a in sender):
+        return None  # a partner who writes about a failure is a person, not a mail server
+    own_id, when = message_id_of(msg), sent_at(msg)
+    partners = [a for a in sorted(permanent) if a in known.partners]
+    if partners:
+        more = tuple((a, permanent[a]) for a in partners[1:])
+        return Verdict("bounce", partners[0], own_id, when, permanent[partners[0]], also=more)
+    copies = [a for a in sorted(permanent) if a in known.copies]
+    if copies:
+        key = "[mail] bcc" if copies[0] in known.bcc else "[mail] cc_owner"
+        said = (
+            f"the copy to {copies[0]} bounced ({permanent[copies[0]]}); no partner is blocked: "
+            f"correct or remove that address ({key})"
+        )
+        return Verdict("ignored", "", own_id, when, said, warning=said)
+    if permanent:
+        listed = ", ".join(sorted(permanent)[:3])
+        return Verdict("ignored", "", own_id, when, f"delivery failure for {listed}: no partner")
+    return Verdict("ignored", "", own_id, when, "delivery report: delayed, nobody blocked")
 
 
 # A day and month as numbers, the European way: `14.12.`, `14.12.2026` (dateparser would
@@ -194,14 +255,15 @@ def message_id_of(msg: Message) -> str:
     return found[0] if found else ""
 
 
-def classify(raw: bytes, known: Known) -> Verdict:
-    """Read one message and say what it means for the partners."""
+def classify(raw: bytes, known: Known, detected: Failures | None = None) -> Verdict:
+    """Read one message and say what it means for the partners (EMAIL.md, Replies and
+    bounces); `detected`: the failures a bounce detector read in it."""
     parsed = message_from_bytes(raw, policy=policy.default)
     assert isinstance(parsed, EmailMessage)
     msg = parsed
     own_id = message_id_of(msg)
     try:
-        bounce = _bounce(msg, known)
+        bounce = _bounce(msg, known, detected or Failures())
     except Exception:  # a malformed report is not a bounce we can trust
         bounce = None
     if bounce is not None:

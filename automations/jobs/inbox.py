@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from automations.adapters.auth import OAuthTokens
+from automations.adapters.bounces import failures
 from automations.adapters.imap import ImapInbox, InboxError
 from automations.adapters.journal import Entry, Journal
 from automations.config import Settings, secret
@@ -26,6 +27,9 @@ from automations.jobs.proposals import apply_reply
 from automations.jobs.sending import stamp
 from automations.jobs.wiring import oauth_account
 
+# All `sent_touches` reads (touches.py): the Sent scan fetches nothing else.
+SENT_HEADERS = ("MESSAGE-ID", "DATE", "SUBJECT", "FROM", "TO", "CC")
+
 
 @dataclass
 class InboxOutcome:
@@ -34,6 +38,7 @@ class InboxOutcome:
     entries: list[Entry] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     error: str = ""
+    warnings: list[str] = field(default_factory=list)  # said on stderr, `partners:` first
 
 
 def known_from(tables: Tables, settings: Settings) -> Known:
@@ -52,6 +57,7 @@ def known_from(tables: Tables, settings: Settings) -> Known:
                 else []
             )
         ),
+        bcc=frozenset(b.lower() for b in settings.mail.bcc),
     )
 
 
@@ -78,14 +84,16 @@ def scan(
     now: dt.datetime,
     run_id: str,
     writing: bool,
+    today: dt.date | None = None,
 ) -> InboxOutcome:
-    """Read new messages; with `writing`, record them and move the cursor on."""
+    """Read new messages; with `writing`, record them and move the cursor on. A first scan
+    looks back `lookback_days` from `today` (the run's day, `--today`; EMAIL.md)."""
     imap = settings.imap
     out = InboxOutcome()
     known = known_from(tables, settings)
     seen = set(tables.log["key"])
     validity, last = journal.inbox_cursor(imap.folder)
-    since = (now - dt.timedelta(days=imap.lookback_days)).date()
+    since = (today or now.date()) - dt.timedelta(days=imap.lookback_days)
     settled: list[Entry] = []
     # A line of these words alone is the owner signing a reply to the review email.
     names = [settings.sender.name, *settings.sender.signature.splitlines()]
@@ -97,6 +105,8 @@ def scan(
     except (InboxError, LoginNeeded) as exc:  # no sign-in: like an inbox that is down
         out.error = str(exc)
         return out
+    if fetched.renumbered:
+        out.warnings.append(renumbered(imap.folder, since))
     for uid, raw in fetched.messages:
         try:
             # A reply to a review email is the owner deciding, not a partner engaging.
@@ -110,27 +120,27 @@ def scan(
             seen.update(e.key for e in review if e.status == "reply")
             continue
         try:
-            verdict = classify(raw, known)
+            verdict = classify(raw, known, failures(raw))
         except Exception as exc:  # one malformed message must not stop every run after it
             verdict = unreadable(raw, uid, imap.folder, exc)
         out.counts[verdict.kind] += 1
+        if verdict.warning:
+            out.warnings.append(verdict.warning)
         if verdict.kind == "ignored":
             continue
         key = verdict.message_id or f"{verdict.kind}:uid:{fetched.uidvalidity}:{uid}"
         if verdict.kind == "away" and verdict.back:  # the engine reads the day off the key
             key = f"away:{verdict.partner_email}:{verdict.back.isoformat()}"
-        if key in seen:
-            continue
-        seen.add(key)
-        out.entries.append(verdict_entry(verdict, key, now, run_id))
+        out.entries += _new_rows(verdict, key, seen, now, run_id)
     out.entries += settled
     if writing:
         journal.record(out.entries)
         journal.set_inbox_cursor(imap.folder, fetched.uidvalidity, fetched.last_uid)
     if imap.scan_sent:
-        sent = scan_sent(settings, journal, known, seen, now, run_id, writing)
+        sent = scan_sent(settings, journal, known, seen, now, run_id, writing, since)
         out.entries += sent.entries
         out.counts.update(sent.counts)
+        out.warnings += sent.warnings
         out.error = out.error or sent.error
     return out
 
@@ -143,19 +153,22 @@ def scan_sent(
     now: dt.datetime,
     run_id: str,
     writing: bool,
+    since: dt.date,
 ) -> InboxOutcome:
     """The user's own emails to partners in the Sent folder, as `emailed` touches (RULES.md:
-    touches that record themselves); the toolkit's own copies are not counted."""
+    touches that record themselves); the toolkit's own copies are not counted. Only the
+    headers are read: the bodies of a year of sent mail are never held."""
     folder = settings.imap.sent_folder
     out = InboxOutcome()
     validity, last = journal.inbox_cursor(folder)
-    since = (now - dt.timedelta(days=settings.imap.lookback_days)).date()
     try:
         with open_inbox(settings) as box:
-            fetched = box.fetch_new(folder, validity, last, since)
+            fetched = box.fetch_new(folder, validity, last, since, SENT_HEADERS)
     except (InboxError, LoginNeeded) as exc:
         out.error = str(exc)
         return out
+    if fetched.renumbered:
+        out.warnings.append(renumbered(folder, since))
     for uid, raw in fetched.messages:
         try:
             found = sent_touches(raw, known.partners, known.sent_ids, folder)
@@ -173,6 +186,29 @@ def scan_sent(
         journal.record(out.entries)
         journal.set_inbox_cursor(folder, fetched.uidvalidity, fetched.last_uid)
     return out
+
+
+def _new_rows(
+    verdict: Verdict, key: str, seen: set[str], now: dt.datetime, run_id: str
+) -> list[Entry]:
+    """The verdict's Log rows not logged yet: one per partner a bounce names (the first
+    keeps the message's own key, as a report naming one partner always did)."""
+    rows = []
+    for n, (partner, detail) in enumerate(((verdict.partner_email, verdict.detail), *verdict.also)):
+        one = key if n == 0 else f"{key} {partner}"
+        if one not in seen:
+            seen.add(one)
+            each = replace(verdict, partner_email=partner, detail=detail)
+            rows.append(verdict_entry(each, one, now, run_id))
+    return rows
+
+
+def renumbered(folder: str, since: dt.date) -> str:
+    """What a new UIDVALIDITY means for the person running us."""
+    return (
+        f"the IMAP server renumbered {folder} (a new UIDVALIDITY): read it again from "
+        f"{since.isoformat()}; what was recorded before is not recorded twice"
+    )
 
 
 def verdict_entry(verdict: Verdict, key: str, now: dt.datetime, run_id: str) -> Entry:

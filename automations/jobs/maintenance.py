@@ -3,6 +3,7 @@ and the mail login check of `partners check`."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from automations.adapters.imap import InboxError
@@ -103,12 +104,13 @@ class RepliesResult:
     write_error: str = ""
 
 
-def run_replies(settings: Settings, clock: Clock) -> RepliesResult:
-    """Read the inbox now and record replies, bounces and unsubscribes in the Log."""
+def run_replies(settings: Settings, clock: Clock, today: dt.date | None = None) -> RepliesResult:
+    """Read the inbox now and record replies, bounces and unsubscribes in the Log; the first
+    scan looks back from `today` (`--today`, EMAIL.md)."""
     if not settings.imap.host:
         raise ConfigError("`partners replies` needs an [imap] section with a host")
     now = clock()
-    with session(settings, now.date(), now, writing=True) as s:
+    with session(settings, today or now.date(), now, writing=True) as s:
         assert s.inbox is not None
         if s.inbox.error:
             write_sheet(s, None, [], RunSummary(2, f"replies: {s.inbox.error}"))

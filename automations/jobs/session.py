@@ -165,7 +165,7 @@ def session(
             inbox = calendar = None
             keep = writing if record is None else record and writing
             if read_inbox and settings.imap.host:
-                inbox = mailbox.scan(settings, journal, tables, now, run_id, keep)
+                inbox = mailbox.scan(settings, journal, tables, now, run_id, keep, today)
             if read_inbox and settings.calendar.ics:
                 calendar = scan_calendars(settings, journal, tables, now, run_id, keep)
             found = [*(inbox.entries if inbox else []), *(calendar.entries if calendar else [])]
