@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from automations.adapters.auth import OAuthTokens
 from automations.adapters.imap import ImapInbox, InboxError
 from automations.adapters.journal import Entry, Journal
+from automations.adapters.replytext import before_quote
 from automations.config import Settings, secret
 from automations.core.engine import arrays
 from automations.core.replies import UNREADABLE, Known, Verdict, classify
@@ -52,6 +53,8 @@ def known_from(tables: Tables, settings: Settings) -> Known:
                 else []
             )
         ),
+        cut=before_quote,
+        date_order=settings.sheet.date_order,
     )
 
 
