@@ -117,3 +117,177 @@ def test_an_opt_out_below_the_quote_is_an_unsubscribe(name: str, body: str, is_h
     else:
         pytest.skip("an Outlook-style quote: what is under it is the earlier message")
     assert classify(_reply(below, is_html), KNOWN).kind == "unsubscribe", name
+
+
+STOPS = {
+    "en": [
+        "Please unsubscribe me.",
+        "I'd rather not get these.",
+        "Please don't send me these anymore.",
+        "Not interested, thanks.",
+        "Remove me from your list please.",
+        "No more emails, please.",
+        "Stop emailing me.",
+    ],
+    "de": [
+        "Bitte abmelden.",
+        "Bitte keine E-Mails mehr.",
+        "Kein Interesse, danke.",
+        "Bitte tragen Sie mich aus.",
+        "Melden Sie mich bitte ab.",
+        "Ich möchte keine weiteren Mails.",
+        "Bitte nehmen Sie mich von der Liste.",
+        "Schreiben Sie mir bitte nicht mehr.",
+    ],
+    "fr": [
+        "Merci de me désabonner.",
+        "Désabonnez-moi s'il vous plaît.",
+        "Pas intéressé, merci.",
+        "Retirez-moi de votre liste.",
+        "Ne m'écrivez plus.",
+        "Je ne souhaite plus recevoir ces messages.",
+    ],
+    "es": [
+        "Por favor, darme de baja.",
+        "No me interesa, gracias.",
+        "Elimíneme de su lista.",
+        "No más correos, por favor.",
+        "Quiero cancelar mi suscripción.",
+        "Por favor no me envíe más correos.",
+    ],
+    "pt": [
+        "Por favor, descadastre-me.",
+        "Não tenho interesse, obrigado.",
+        "Não quero mais receber estes e-mails.",
+        "Remova-me da sua lista.",
+        "Não me envie mais mensagens.",
+        "Quero cancelar a inscrição.",
+    ],
+    "it": [
+        "Per favore disiscrivetemi.",
+        "Non mi interessa, grazie.",
+        "Cancellatemi dalla lista.",
+        "Rimuovetemi dalla vostra lista.",
+        "Non voglio più ricevere queste email.",
+        "Basta email, grazie.",
+    ],
+    "nl": [
+        "Graag afmelden.",
+        "Geen interesse, dank je.",
+        "Meld me af alsjeblieft.",
+        "Geen e-mails meer graag.",
+        "Haal me van de lijst.",
+        "Schrijf me uit.",
+    ],
+    "sv": [
+        "Avregistrera mig, tack.",
+        "Inte intresserad, tack.",
+        "Ta bort mig från listan.",
+        "Inga fler mejl, tack.",
+        "Sluta skicka mejl till mig.",
+        "Jag vill inte ha fler utskick.",
+    ],
+}
+NOT_STOPS = {
+    "en": [
+        "I don't want to unsubscribe, all good!",
+        "Please don't unsubscribe me, I like these.",
+        "Thanks, let's talk next week.",
+        "No need to remove me, I'm still interested.",
+        "Stop by the office on Tuesday.",
+        "Ignore my last note about unsubscribing, keep them coming.",
+    ],
+    "de": [
+        "Bitte nicht abmelden, ich lese das gern.",
+        "Danke, ich habe es nicht erhalten, bitte nochmal schicken.",
+        "Gerne, nächste Woche passt.",
+        "Ich möchte mich nicht abmelden.",
+        "Keine Sorge, alles gut.",
+        "Melden Sie mich nicht ab, danke.",
+    ],
+    "fr": [
+        "Ne me désabonnez pas, merci.",
+        "Je ne veux pas me désabonner.",
+        "Merci, parlons-en mardi.",
+        "Inutile de me désabonner, c'est utile.",
+        "Vous ne m'avez pas envoyé le devis.",
+        "Avec plaisir, à bientôt.",
+    ],
+    "es": [
+        "No quiero darme de baja.",
+        "Gracias, hablamos el martes.",
+        "Nunca me des de baja, me encanta.",
+        "Me interesa mucho, llamemos.",
+        "Perfecto, nos vemos pronto.",
+        "No, no quiero cancelar mi suscripción.",
+    ],
+    "pt": [
+        "Não quero me descadastrar.",
+        "Obrigado, falamos na terça.",
+        "Tenho muito interesse, vamos conversar.",
+        "Nunca me descadastre, adoro.",
+        "Perfeito, até breve.",
+        "Recebi, obrigado.",
+    ],
+    "it": [
+        "Non voglio disiscrivermi.",
+        "Grazie, sentiamoci martedì.",
+        "Mi interessa molto.",
+        "Non cancellatemi, mi piace.",
+        "Perfetto, a presto.",
+        "Non ho ricevuto il file, lo rimandi?",
+    ],
+    "nl": [
+        "Niet afmelden alsjeblieft.",
+        "Ik wil me niet afmelden.",
+        "Bedankt, tot dinsdag.",
+        "Ik kon je niet mailen gisteren.",
+        "Prima, we spreken elkaar.",
+        "Ik heb veel interesse.",
+    ],
+    "sv": [
+        "Avregistrera mig inte.",
+        "Jag vill inte avregistrera mig.",
+        "Tack, vi hörs på tisdag.",
+        "Jag är väldigt intresserad.",
+        "Perfekt, vi ses snart.",
+        "Ta inte bort mig, tack.",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [(lang, s) for lang, sentences in STOPS.items() for s in sentences],
+)
+def test_an_opt_out_in_any_of_eight_languages_asks_to_stop(language: str, sentence: str) -> None:
+    assert asks_to_stop(sentence), (language, sentence)
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [(lang, s) for lang, sentences in NOT_STOPS.items() for s in sentences],
+)
+def test_a_negated_or_ordinary_sentence_does_not_ask_to_stop(language: str, sentence: str) -> None:
+    assert not asks_to_stop(sentence), (language, sentence)
+
+
+@pytest.mark.parametrize("path", sorted(Path(__file__).parent.parent.glob("templates/*.md")))
+def test_the_footer_of_every_template_is_known_and_the_footers_own_words_ask_to_stop(
+    path: Path,
+) -> None:
+    for line in path.read_text().splitlines():
+        if "unsubscribe" in line.lower() and "reply" in line.lower():
+            quoted_back = f"Thanks, let's talk next week.\n\n{line}"
+            assert not asks_to_stop(quoted_back), line
+    assert asks_to_stop("I'd rather not get these, thanks.")
+
+
+def test_an_html_only_reply_with_an_outlook_from_block_keeps_the_quote_out() -> None:
+    html = (
+        "<html><body><p>Thanks, let's talk next week.</p><hr>"
+        "<p><b>From:</b> Alex Rivera<br><b>Sent:</b> Monday<br><b>Subject:</b> Checking in</p>"
+        f"<p>Hi Maya,</p><p>{NEWSLETTER}</p></body></html>"
+    )
+    verdict = classify(_reply(html, True), KNOWN)
+    assert verdict.kind == "reply"

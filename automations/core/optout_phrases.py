@@ -32,7 +32,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         r"|newsletter) mehr)\b",
         r"\bkein interesse\b",
         r"\bnicht mehr (an)?schreiben\b",
-        r"\b(schreiben|senden|schicken) sie mir (bitte )?(nichts|keine)\b",
+        r"\b(schreiben|senden|schicken) sie mir (bitte )?(nichts|keine|nicht mehr)\b",
         r"\bmöchte (das|diese|die mails?|die e-?mails?|keine) nicht mehr\b",
         r"\bnicht mehr (erhalten|bekommen|kontaktier(en|t werden))\b",
         r"\bmich von (der|ihrer) liste\b",
