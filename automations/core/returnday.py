@@ -1,7 +1,8 @@
 """The return day an automatic reply names (EMAIL.md, "Replies and bounces"): the day named
 as a return ("back on", "zurück am", "jusqu'au", …), else the latest day named; month names
-first, an all-numeric day only when unambiguous or settled by the sheet's date order, never
-digits inside a phone number; from the day it was sent up to AWAY_DAYS on.
+first, an all-numeric day only when one reading alone is a day in the window or the sheet's
+date order settles it, never digits inside a phone number; from the day it was sent up to
+AWAY_DAYS on.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ _PHONES = re.compile(
 # Words that name the return, just before the day (in the languages of AUTO_SUBJECTS).
 _CUES = re.compile(
     r"\b(?:back(?: in the office| at work| in office)?(?: on)?|return(?:ing)?(?: on)?|"
-    r"until|till|through|thru|"
+    r"until|till|through|thru|to|au|al|"
     r"zurück(?: am| ab)?|wieder(?: am| ab| im büro am)?|ab dem|ab|bis(?: zum| einschließlich)?|"
     r"de retour(?: le| au bureau le)?|retour le|jusqu'au|jusqu'à|à partir du|dès le|"
     r"de vuelta(?: el)?|regreso el|regresaré el|volveré el|hasta el|a partir del|"
@@ -60,18 +61,18 @@ _CUES = re.compile(
 _CUE_REACH = 45  # characters between a cue and its day (a weekday name fits in between)
 
 
-def _numeric(a: int, b: int, date_order: str) -> tuple[int, int] | None:
-    """(day, month) of `a/b`: when only one reading is a date, or the sheet's order says."""
+def _numeric(a: int, b: int, date_order: str) -> list[tuple[int, int]]:
+    """The (day, month) readings of `a/b`: the sheet's order settles two."""
     as_dmy = (a, b) if 1 <= b <= 12 and 1 <= a <= 31 else None
     as_mdy = (b, a) if 1 <= a <= 12 and 1 <= b <= 31 else None
-    if as_dmy and as_mdy and as_dmy != as_mdy:
-        return {"DMY": as_dmy, "MDY": as_mdy}.get(date_order.upper())
-    return as_dmy or as_mdy
+    if as_dmy and as_mdy and as_dmy != as_mdy and date_order.upper() in ("DMY", "MDY"):
+        return [as_dmy if date_order.upper() == "DMY" else as_mdy]
+    return [r for r in {as_dmy, as_mdy} if r]
 
 
-def _found(text: str, date_order: str) -> list[tuple[int, int, int, int]]:
-    """Every (position, day, month, year or 0) named in the text."""
-    out: list[tuple[int, int, int, int]] = []
+def _found(text: str, date_order: str) -> list[tuple[int, list[tuple[int, int]], int]]:
+    """Every (position, its (day, month) readings, year or 0) named in the text."""
+    out: list[tuple[int, list[tuple[int, int]], int]] = []
     taken: list[range] = []
     for pattern in _DATES:
         for m in pattern.finditer(text):
@@ -81,13 +82,13 @@ def _found(text: str, date_order: str) -> list[tuple[int, int, int, int]]:
             number = MONTHS.get(month.lower()) if not month.isdigit() else int(month)
             year = int(m["y"]) + (2000 if m["y"] and len(m["y"]) == 2 else 0) if m["y"] else 0
             if number:
-                out.append((m.start(), int(m["d"]), number, year))
+                out.append((m.start(), [(int(m["d"]), number)], year))
                 taken.append(range(m.start(), m.end()))
     for m in _SLASHED.finditer(text):
-        read = _numeric(int(m["a"]), int(m["b"]), date_order)
-        if read and not any(m.start() in span for span in taken):
+        readings = _numeric(int(m["a"]), int(m["b"]), date_order)
+        if readings and not any(m.start() in span for span in taken):
             year = int(m["y"]) + (2000 if m["y"] and len(m["y"]) == 2 else 0) if m["y"] else 0
-            out.append((m.start(), read[0], read[1], year))
+            out.append((m.start(), readings, year))
     return out
 
 
@@ -110,10 +111,11 @@ def return_day(text: str, sent: dt.date, date_order: str = "") -> dt.date | None
     named: list[dt.date] = []
     cued: list[dt.date] = []
     found = sorted(_found(text, date_order))
-    for i, (at, day, month, year) in enumerate(found):
-        made = _day(day, month, year, sent)
-        if made is None:
+    for i, (at, readings, year) in enumerate(found):
+        days = {d for d in (_day(day, month, year, sent) for day, month in readings) if d}
+        if len(days) != 1:  # none in the window, or two readings the sheet does not settle
             continue
+        made = days.pop()
         named.append(made)
         previous = found[i - 1][0] if i else -1
         if any(previous < end <= at and at - end <= _CUE_REACH for end in cue_ends):
