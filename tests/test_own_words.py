@@ -13,7 +13,6 @@ import pytest
 from automations.adapters.replytext import before_quote
 from automations.core.optout import asks_to_stop, html_text, own_text
 from automations.core.replies import Known, classify
-from tests.imap_messages import message
 
 DATA = Path(__file__).parent / "data"
 ME = "alex@rivera-consulting.example"
