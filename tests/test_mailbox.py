@@ -115,6 +115,8 @@ def test_automatic_answers_and_delays_change_nothing(
             ident="<a2@x>",
             in_reply_to=OUTREACH_ID,
             when=RECENT,
+            # the subject alone is not enough (EMAIL.md): the body says it too
+            body="Ich bin nicht im Büro. In dringenden Fällen: office@stackwise.example.",
         )
     )
     imap_server.append(dsn(PRIYA, "4.4.1", OUTREACH_ID, ident="<a3@x>"))

@@ -31,21 +31,52 @@ def test_a_reply_from_another_address_threads_by_in_reply_to() -> None:
     assert (v.kind, v.partner_email) == ("reply", "priya@stackwise.example")
 
 
+AWAY_DE = "Ich bin nicht im Büro. In dringenden Fällen wenden Sie sich an office@stackwise.example."
+AWAY_FR = "Je suis absente. Pour toute urgence, veuillez contacter office@stackwise.example."
+
+
 @pytest.mark.parametrize(
-    ("subject", "headers"),
+    ("subject", "headers", "body"),
     [
-        ("Out of Office: back Monday", {"Auto-Submitted": "auto-replied"}),
-        ("Re: hello", {"Auto-Submitted": "auto-generated"}),
-        ("Abwesenheitsnotiz: Re: hello", {}),
-        ("Automatische Antwort: hello", {}),
-        ("Réponse automatique : absent", {}),
-        ("Re: hello", {"X-Autoreply": "yes"}),
-        ("Re: hello", {"Precedence": "auto_reply"}),
+        ("Out of Office: back Monday", {"Auto-Submitted": "auto-replied"}, "Away."),
+        ("Re: hello", {"Auto-Submitted": "auto-generated"}, "Away."),
+        ("Abwesenheitsnotiz: Re: hello", {}, AWAY_DE),
+        ("Automatische Antwort: hello", {}, AWAY_DE),
+        ("Réponse automatique : absent", {}, AWAY_FR),
+        ("Re: hello", {"X-Autoreply": "yes"}, "Away."),
+        ("Re: hello", {"Precedence": "auto_reply"}, "Away."),
     ],
 )
-def test_automatic_answers_are_not_replies(subject: str, headers: dict[str, str]) -> None:
-    raw = message("Priya <priya@stackwise.example>", ME, subject, in_reply_to=OURS, headers=headers)
+def test_automatic_answers_are_not_replies(
+    subject: str, headers: dict[str, str], body: str
+) -> None:
+    raw = message(
+        "Priya <priya@stackwise.example>", ME, subject, in_reply_to=OURS, headers=headers, body=body
+    )
     assert classify(raw, KNOWN).kind == "ignored"
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        (
+            "Absence of the Q3 numbers",
+            "Hi Alex, the Q3 referral numbers are missing. Can you resend?",
+        ),
+        (
+            "Abwesend nächste Woche",
+            "Hallo Alex, ich bin nächste Woche im Urlaub. Telefonieren wir vorher?",
+        ),
+        (
+            "Automatic reply: your tool",
+            "Alex, the automatic reply your tool sent me was odd. Call me?",
+        ),
+        ("Out of office drinks?", "Are you coming to the out of office drinks on Friday?"),
+    ],
+)
+def test_a_person_is_never_dropped_for_an_absence_subject(subject: str, body: str) -> None:
+    raw = message("Priya <priya@stackwise.example>", ME, subject, in_reply_to=OURS, body=body)
+    assert classify(raw, KNOWN).kind == "reply"
 
 
 def test_auto_submitted_no_is_a_person() -> None:

@@ -14,33 +14,10 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-from automations.core.optout import asks_to_stop, own_words
+from automations.core.autoreply import is_automatic as _is_automatic
+from automations.core.optout import Cut, asks_to_stop, own_words
+from automations.core.returnday import return_day
 
-# Subjects of automatic answers, in a few languages (lower case, matched at the start).
-AUTO_SUBJECTS = (
-    "out of office",
-    "out of the office",
-    "automatic reply",
-    "auto reply",
-    "auto-reply",
-    "autoreply",
-    "auto:",
-    "abwesenheitsnotiz",
-    "automatische antwort",
-    "abwesend",
-    "réponse automatique",
-    "absence",
-    "absent",
-    "respuesta automática",
-    "fuera de la oficina",
-    "resposta automática",
-    "fora do escritório",
-    "risposta automatica",
-    "fuori ufficio",
-    "automatisch antwoord",
-    "afwezig",
-    "autosvar",
-)
 MESSAGE_IDS = re.compile(r"<[^<>\s]+>")
 UNREADABLE = "unreadable"  # a verdict for a message that could not be read at all
 
@@ -54,6 +31,8 @@ class Known:
     unsubscribe_address: str  # where List-Unsubscribe mail arrives
     copies: frozenset[str] = frozenset()  # the owners in Cc and the Bcc addresses
     bcc: frozenset[str] = frozenset()  # of the copies, the `[mail] bcc` ones
+    cut: Cut | None = None  # the quote stripper (adapters.replytext), else the built-in one
+    date_order: str = ""  # the sheet's date order settles `01/05/2027` in a return day
 
 
 @dataclass(frozen=True)
@@ -108,19 +87,10 @@ def sent_at(msg: Message) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def is_automatic(msg: Message) -> bool:
-    """Out-of-office notices and other machine answers (not a person replying)."""
-    auto = header_text(msg, "Auto-Submitted", "no").strip().lower()
-    if auto and auto != "no":
-        return True
-    if _raw(msg, "X-Autoreply") or _raw(msg, "X-Autorespond"):
-        return True
-    if header_text(msg, "Precedence").strip().lower() in ("auto_reply", "bulk", "junk", "list"):
-        return True
-    subject = " ".join(header_text(msg, "Subject").split()).lower()
-    for prefix in ("re:", "aw:", "fw:", "wg:", "tr:"):
-        subject = subject.removeprefix(prefix).strip()
-    return subject.startswith(AUTO_SUBJECTS)
+def is_automatic(msg: EmailMessage) -> bool:
+    """Out-of-office notices and other machine answers (not a person replying): the headers
+    the big systems send, else an automatic subject and body together (core.autoreply)."""
+    return _is_automatic(msg, " ".join(header_text(msg, "Subject").split()), own_words(msg))
 
 
 @dataclass(frozen=True)
@@ -215,40 +185,6 @@ def _bounce(msg: EmailMessage, known: Known, detected: Failures) -> Verdict | No
     return Verdict("ignored", "", own_id, when, "delivery report: delayed, nobody blocked")
 
 
-# A day and month as numbers, the European way: `14.12.`, `14.12.2026` (dateparser would
-# read `14.12` as a time of day).
-_DOTTED = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?(?!\d)")
-AWAY_LANGUAGES = ["en", "de", "fr", "es", "pt", "it", "nl", "sv"]  # as AUTO_SUBJECTS
-AWAY_DAYS = 180  # a return day further off than this is not read as one
-
-
-def return_day(text: str, sent: dt.date) -> dt.date | None:
-    """The latest day named in an automatic reply from the day it was sent up to half a year
-    on ("out until 14 December", "zurück am 14.12."): the partner's return; None when no
-    day with digits can be read (weekday names alone are too easily a false match)."""
-    found: list[dt.date] = []
-    for day, month, year in _DOTTED.findall(text):
-        full = int(year) + (2000 if len(year) == 2 else 0) if year else sent.year
-        try:
-            made = dt.date(full, int(month), int(day))
-        except ValueError:
-            continue
-        found.append(made if year or made >= sent else made.replace(year=sent.year + 1))
-    from dateparser.search import search_dates  # slow to import: only for automatic replies
-
-    rest = _DOTTED.sub(" ", text)[:2000]
-    settings = {
-        "RELATIVE_BASE": dt.datetime.combine(sent, dt.time()),
-        "PREFER_DATES_FROM": "future",
-        "DATE_ORDER": "DMY",
-    }
-    for words, moment in search_dates(rest, languages=AWAY_LANGUAGES, settings=settings) or []:
-        if any(ch.isdigit() for ch in words) and moment.time() == dt.time():
-            found.append(moment.date())
-    days = [d for d in found if sent <= d <= sent + dt.timedelta(days=AWAY_DAYS)]
-    return max(days, default=None)
-
-
 def message_id_of(msg: Message) -> str:
     """The message's own Message-ID (`<...>`), or "" when it has none that reads as one."""
     found = MESSAGE_IDS.findall(" ".join(_raw(msg, "Message-ID")))
@@ -281,15 +217,16 @@ def classify(raw: bytes, known: Known, detected: Failures | None = None) -> Verd
     threads = MESSAGE_IDS.findall(" ".join(_raw(msg, "In-Reply-To") + _raw(msg, "References")))
     threaded = next((known.sent_ids[i] for i in threads if i in known.sent_ids), "")
     who = threaded or partner
-    if is_automatic(msg):
+    words = own_words(msg, known.cut)
+    if _is_automatic(msg, subject, words):
         when = sent_at(msg)
-        back = return_day(f"{subject}\n{own_words(msg)}", when.date()) if who and when else None
+        said = f"{subject}\n{words}"
+        back = return_day(said, when.date(), known.date_order) if who and when else None
         if back is not None:  # never engagement: follow-ups and check-ins wait (RULES.md)
             said = f"automatic reply: back {back:%d %B %Y}, nothing goes before the day after"
             return Verdict("away", who, own_id, when, said, back)
         return Verdict("ignored", partner, own_id, when, f"automatic answer: {subject[:60]}")
     if who:
-        words = own_words(msg)
         if asks_to_stop(words):  # an opt-out in their own words, never engagement
             said = words if len(words) <= 60 else words[:57] + "..."
             return Verdict("unsubscribe", who, own_id, sent_at(msg), f"asked to stop: {said!r}")

@@ -16,6 +16,7 @@ from automations.adapters.auth import OAuthTokens
 from automations.adapters.bounces import failures
 from automations.adapters.imap import ImapInbox, InboxError
 from automations.adapters.journal import Entry, Journal
+from automations.adapters.replytext import before_quote
 from automations.config import Settings, secret
 from automations.core.engine import arrays
 from automations.core.replies import UNREADABLE, Known, Verdict, classify
@@ -58,6 +59,8 @@ def known_from(tables: Tables, settings: Settings) -> Known:
             )
         ),
         bcc=frozenset(b.lower() for b in settings.mail.bcc),
+        cut=before_quote,
+        date_order=settings.sheet.date_order,
     )
 
 
