@@ -120,10 +120,14 @@ def _at_most_daily(component: Any) -> None:
 
 def _daily_rule(rule: Any) -> None:
     freq = str((rule.get("FREQ") or [""])[0]).upper()
+    per_day = 1
     for key in ("BYHOUR", "BYMINUTE", "BYSECOND"):
         values = rule.get(key)
         if values and (freq in _SUBDAILY or len(values) > 1):
+            per_day *= len(values)
             rule[key] = [min(int(v) for v in values)]
+    if freq not in _SUBDAILY and per_day > 1 and rule.get("COUNT"):
+        rule["COUNT"] = [max(1, math.ceil(int(rule["COUNT"][0]) / per_day))]
     if freq not in _SUBDAILY:
         return
     step = _SUBDAILY[freq] * int((rule.get("INTERVAL") or [1])[0])

@@ -85,12 +85,14 @@ class _Watchdog:
     """Cuts the connection at the deadline, whatever it is waiting for (a server that
     drips a byte a second never trips a socket timeout)."""
 
-    connection: http.client.HTTPConnection
     cut: threading.Event = field(default_factory=threading.Event)
+    # Kept from the connect: http.client hands a body without a length to the response and
+    # forgets the socket.
+    sock: socket.socket | None = None
 
     def fire(self) -> None:
         self.cut.set()
-        sock = self.connection.sock
+        sock = self.sock
         if sock is not None:
             # The plain socket's shutdown: it wakes a read blocked in another thread.
             with contextlib.suppress(OSError):
@@ -124,11 +126,13 @@ def _get(url: str, deadline: float, seconds: float) -> _Answer:
     if left <= 0:
         raise Unreadable(f"no complete answer within {seconds:g} s")
     connection.timeout = left
-    watchdog = _Watchdog(connection)
+    watchdog = _Watchdog()
     timer = threading.Timer(left, watchdog.fire)
     timer.daemon = True
     timer.start()
     try:
+        connection.connect()  # bounded by the connection's timeout: what is left
+        watchdog.sock = connection.sock
         answer = _exchange(connection, path, headers)
     except (OSError, http.client.HTTPException) as exc:
         if watchdog.cut.is_set() or isinstance(exc, TimeoutError):
@@ -162,6 +166,8 @@ def _exchange(
         body += chunk
         if len(body) > MAX_BYTES:
             raise Unreadable(f"the feed is larger than {MAX_BYTES // 2**20} MB")
+    if declared.isdigit() and len(body) < int(declared):  # read(n) does not say so itself
+        raise http.client.IncompleteRead(bytes(body), int(declared) - len(body))
     return _Answer(bytes(body))
 
 
