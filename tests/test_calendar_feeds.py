@@ -26,7 +26,6 @@ from tests.test_touches import (
     feed,
     ics_time,
     logged,
-    project,  # noqa: F401 (the fixture)
     run,
     use_calendar,
 )
@@ -38,6 +37,11 @@ BROKEN = [
     DATA / "recurring-ical-events" / "bad_rrule_missing_until_event.ics",
 ]
 SECRETS = ("secret123", "hunter2", "alex:")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> SheetProject:
+    return SheetProject(tmp_path)
 
 
 def with_events(calendar: str, *files: Path) -> str:
