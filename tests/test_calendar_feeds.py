@@ -160,7 +160,6 @@ def test_a_feed_that_misbehaves_ends_within_its_deadline_and_is_named_without_it
         "https//calendar.example/calendar/ical/secret123/basic.ics",
         "https://calendar.example/calendar/ical/secret123/basic .ics",
         "webcal://alex:hunter2@127.0.0.1:1/ical/secret123?key=secret123",
-        "https://calendar.example:99999/secret123",
     ],
 )
 def test_a_mistyped_address_is_a_plain_fault_that_does_not_show_its_secret(address: str) -> None:
