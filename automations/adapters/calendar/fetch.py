@@ -11,9 +11,10 @@ import re
 import socket
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 MAX_BYTES = 20 * 1024 * 1024  # a busy calendar of many years is a few MB
 MAX_REDIRECTS = 5
@@ -110,14 +111,41 @@ def _target(url: str) -> tuple[http.client.HTTPConnection, str, dict[str, str]]:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         raise Unreadable("an address starts with https://, http:// or webcal://")
-    kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-    connection = kind(parts.hostname, port)
     headers = {"User-Agent": "partner-automations", "Accept": "text/calendar, */*"}
     if parts.username is not None:
-        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        headers["Authorization"] = _basic(parts.username, parts.password)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection, absolute = _connection(scheme, parts.hostname, port)
+    if absolute:  # a plain-HTTP proxy is asked for the whole address
+        path = urlunsplit((scheme, parts.netloc.rpartition("@")[2], path, "", ""))
     return connection, path, headers
+
+
+def _connection(
+    scheme: str, host: str, port: int | None
+) -> tuple[http.client.HTTPConnection, bool]:
+    """A connection to the server, or through the proxy the environment names (HTTPS_PROXY,
+    NO_PROXY: as urllib, which read the feeds before); True when it wants whole addresses."""
+    kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+    proxy = urllib.request.getproxies().get(scheme)
+    if not proxy or urllib.request.proxy_bypass(host):
+        return kind(host, port), False
+    try:
+        via = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        via_port = via.port
+    except ValueError:
+        raise Unreadable(f"the proxy in {scheme.upper()}_PROXY is not a valid address") from None
+    connection = kind(via.hostname or "", via_port or 8080)
+    if scheme == "http":
+        return connection, True
+    tunnel = {"Proxy-Authorization": _basic(via.username, via.password)} if via.username else {}
+    connection.set_tunnel(host, port, headers=tunnel)
+    return connection, False
+
+
+def _basic(user: str | None, password: str | None) -> str:
+    pair = f"{unquote(user or '')}:{unquote(password or '')}"
+    return "Basic " + base64.b64encode(pair.encode()).decode()
 
 
 def _get(url: str, deadline: float, seconds: float) -> _Answer:
