@@ -146,7 +146,7 @@ def test_a_feed_that_misbehaves_ends_within_its_deadline_and_is_named_without_it
     began = time.monotonic()
     with pytest.raises(CalendarError) as caught:
         read_feed(hostile.url(kind), Path("."), now - dt.timedelta(days=30), now, 1.0)
-    assert time.monotonic() - began < 2.5  # the deadline is 1 s for the whole feed
+    assert time.monotonic() - began < 3  # the deadline is 1 s for the whole feed
     said = str(caught.value)
     port = hostile.server.server_port
     assert said.startswith(f"calendar http://127.0.0.1:{port}/… could not be read ({reason})")
