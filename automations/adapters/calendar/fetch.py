@@ -14,7 +14,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 MAX_BYTES = 20 * 1024 * 1024  # a busy calendar of many years is a few MB
 MAX_REDIRECTS = 5
@@ -38,10 +38,10 @@ def shown(source: str) -> str:
     text = source.strip()
     found = _ADDRESS.match(text)
     if not found:
-        return text
+        return "".join(c if c.isprintable() else "?" for c in text)
     scheme = found.group(0).rstrip(":/")
     netloc = re.split(r"[/?#\\]", text[found.end() :], maxsplit=1)[0]
-    host = netloc.rpartition("@")[2]
+    host = "".join(c if c.isprintable() else "?" for c in netloc.rpartition("@")[2])[:100]
     return f"{scheme}://{host}/…"
 
 
@@ -56,14 +56,16 @@ def read_source(source: str, base: Path, deadline: float) -> bytes:
 
 
 def _read_file(source: str, base: Path) -> bytes:
-    path = Path(source).expanduser()
-    path = path if path.is_absolute() else base / path
     try:
+        path = Path(source).expanduser()
+        path = path if path.is_absolute() else base / path
         if path.stat().st_size > MAX_BYTES:
             raise Unreadable(f"the file is larger than {MAX_BYTES // 2**20} MB")
         return path.read_bytes()
     except OSError as exc:
         raise Unreadable(exc.strerror or type(exc).__name__) from None
+    except (ValueError, RuntimeError):  # a NUL in the path; `~user` of nobody
+        raise Unreadable("the file name is not valid") from None
 
 
 def _fetch(url: str, deadline: float, seconds: float) -> bytes:
@@ -114,7 +116,9 @@ def _target(url: str) -> tuple[http.client.HTTPConnection, str, dict[str, str]]:
     headers = {"User-Agent": "partner-automations", "Accept": "text/calendar, */*"}
     if parts.username is not None:
         headers["Authorization"] = _basic(parts.username, parts.password)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # Percent-encoded as a browser would (`ü` in a path), what is encoded already kept.
+    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=~")
+    path += f"?{quote(parts.query, safe='/%:@!$&()*+,;=~?')}" if parts.query else ""
     connection, absolute = _connection(scheme, parts.hostname, port)
     if absolute:  # a plain-HTTP proxy is asked for the whole address
         path = urlunsplit((scheme, parts.netloc.rpartition("@")[2], path, "", ""))
@@ -162,7 +166,7 @@ def _get(url: str, deadline: float, seconds: float) -> _Answer:
         connection.connect()  # bounded by the connection's timeout: what is left
         watchdog.sock = connection.sock
         answer = _exchange(connection, path, headers)
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, ValueError) as exc:
         if watchdog.cut.is_set() or isinstance(exc, TimeoutError):
             raise Unreadable(f"no complete answer within {seconds:g} s") from None
         raise Unreadable(_reason(exc)) from None
@@ -201,6 +205,8 @@ def _exchange(
 
 def _reason(exc: BaseException) -> str:
     """Words for a network failure; never the library's text, which may quote the address."""
+    if isinstance(exc, ValueError):  # a host name that cannot be encoded, say
+        return "the address is not valid"
     if isinstance(exc, http.client.IncompleteRead):
         return "the answer ended early"
     if isinstance(exc, http.client.RemoteDisconnected):
