@@ -268,3 +268,16 @@ def test_a_minutely_recurrence_is_one_touch_per_partner_per_day(
     assert len(days) == len(set(days))  # never two the same day
     assert 5 <= sum(1 for p, _ in days if p == MAYA) <= 6  # five days back, and today
     assert sum(1 for p, _ in days if p == LENA) == 3  # nine occurrences, three days
+
+
+def test_an_address_with_an_umlaut_or_a_nul_is_read_or_refused_plainly() -> None:
+    now = dt.datetime.now(dt.UTC)
+    server = FeedServer(feed(now))
+    try:
+        address = server.url.replace("/calendar/", "/kalender-für-alex/")
+        read = read_feed(address, Path("."), now - dt.timedelta(days=30), now, 5.0)
+    finally:
+        server.stop()
+    assert {e.uid for e in read.events} >= {"lunch-lena", "weekly-maya"}
+    with pytest.raises(CalendarError, match=r"calendar cal\?\.ics could not be read \(the file"):
+        read_feed("cal\x00.ics", Path("."), now - dt.timedelta(days=30), now, 5.0)
