@@ -136,7 +136,7 @@ class CalendarSettings:
 
     ics: tuple[str, ...] = ()  # private iCal addresses (https://, webcal://) or .ics files
     lookback_days: int = 365  # how far back a meeting still counts (read once, kept)
-    timeout: float = 20.0
+    timeout: float = 20.0  # seconds for each feed in all, however slowly it drips
 
 
 @dataclass(frozen=True)

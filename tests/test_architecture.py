@@ -46,6 +46,7 @@ def test_the_import_contracts_hold() -> None:
         ("jobs/nurture.py", "import smtplib", "Jobs and the CLI wire adapters"),
         ("jobs/campaign.py", "import imaplib", "Jobs and the CLI wire adapters"),
         ("jobs/inbox.py", "import flufl.bounce", "The bounce detector only in adapters.bounces"),
+        ("jobs/calendar.py", "import icalendar", "Calendar libraries only in adapters.calendar"),
     ],
 )
 def test_a_forbidden_import_breaks_the_lint(

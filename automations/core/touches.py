@@ -73,26 +73,29 @@ class Event:
 
 
 def meetings(events: Iterable[Event], partners: frozenset[str], now: dt.datetime) -> list[Touch]:
-    """Past, not cancelled events whose attendees or organiser include a partner who did not
-    decline: one `meeting` touch per partner and occurrence."""
-    out = []
+    """Past, not cancelled events that a partner organised or accepted (PARTSTAT=ACCEPTED):
+    one `meeting` touch per partner and day, the day's first (RULES.md). An invitation left
+    unanswered (NEEDS-ACTION), declined or only tentative is no contact."""
+    first: dict[tuple[str, dt.date], Event] = {}
     for event in events:
         if event.cancelled or event.start > now:
             continue
-        people = {a: s for a, s in event.attendees.items() if a in partners}
+        people = {a for a, s in event.attendees.items() if a in partners and s == "ACCEPTED"}
         if event.organizer in partners:
-            people.setdefault(event.organizer, "ACCEPTED")
-        for partner, status in people.items():
-            if status.upper() == "DECLINED":
-                continue
-            out.append(
-                Touch(
-                    "meeting",
-                    partner,
-                    event.start,
-                    f"meeting:{partner}:{event.uid}:{event.start.isoformat()}",
-                    event.summary[:200],
-                    f"a meeting in your calendar on {event.start:%Y-%m-%d}",
-                )
-            )
-    return out
+            people.add(event.organizer)
+        day = event.start.astimezone(now.tzinfo).date()
+        for partner in people:
+            known = first.get((partner, day))
+            if known is None or (event.start, event.uid) < (known.start, known.uid):
+                first[(partner, day)] = event
+    return [
+        Touch(
+            "meeting",
+            partner,
+            event.start,
+            f"meeting:{partner}:{event.uid}:{event.start.isoformat()}",
+            event.summary[:200],
+            f"a meeting in your calendar on {event.start:%Y-%m-%d}",
+        )
+        for (partner, _), event in sorted(first.items(), key=lambda i: (i[1].start, i[0][0]))
+    ]

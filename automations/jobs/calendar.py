@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from automations.adapters.calendar import CalendarError, read_events
+from automations.adapters.calendar import CalendarError, read_feed
 from automations.adapters.journal import Entry, Journal
 from automations.config import Settings
 from automations.core.tables import Tables
@@ -16,10 +16,12 @@ from automations.jobs.inbox import new_touches
 
 @dataclass
 class CalendarOutcome:
-    """The new `meeting` rows, and the feeds that could not be read (each a fault)."""
+    """The new `meeting` rows, the feeds that could not be read (each a fault), and the
+    feeds read with broken events left out (each a warning)."""
 
     entries: list[Entry] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def scan_calendars(
@@ -35,14 +37,19 @@ def scan_calendars(
     out = CalendarOutcome()
     partners = frozenset(str(e).lower() for e in tables.partners["email"])
     seen = set(tables.log["key"])
-    start = now - dt.timedelta(days=settings.calendar.lookback_days)
+    # From midnight: the first meeting of a day stays the first as the window moves on.
+    start = dt.datetime.combine(
+        (now - dt.timedelta(days=settings.calendar.lookback_days)).date(), dt.time(), now.tzinfo
+    )
     for source in settings.calendar.ics:
         try:
-            events = read_events(source, settings.base_dir, start, now, settings.calendar.timeout)
+            feed = read_feed(source, settings.base_dir, start, now, settings.calendar.timeout)
         except CalendarError as exc:
             out.faults.append(str(exc))
             continue
-        out.entries += new_touches(meetings(events, partners, now), seen, run_id)
+        if feed.warning:
+            out.warnings.append(feed.warning)
+        out.entries += new_touches(meetings(feed.events, partners, now), seen, run_id)
     if writing:
         journal.record(out.entries)
     return out

@@ -41,7 +41,7 @@ def run_health(settings: Settings, today: dt.date, now: dt.datetime, write: bool
     with session(settings, today, now, writing=write, record=False) as s:
         decisions = decide(s.tables, today, settings.rules, decide_options(settings))
         decisions = replace(decisions, health=_waiting(settings, s, decisions, now, today))
-        unread = [*(s.calendar.faults if s.calendar else [])]
+        unread = [*(s.calendar.faults + s.calendar.warnings if s.calendar else [])]
         if s.inbox is not None and s.inbox.error:
             unread.append(f"{s.inbox.error}; replies in it are not counted in Health")
         if not write:

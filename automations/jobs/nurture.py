@@ -192,6 +192,7 @@ def run_nurture(
         result.inbox = s.inbox
         if s.calendar is not None:  # a feed that is down: its meetings wait, the rest goes
             result.faults += s.calendar.faults
+            result.warnings += s.calendar.warnings
         if s.inbox is not None and s.inbox.error:
             if settings.imap.required:
                 # A partner may have answered: no follow-up until the inbox can be read.
