@@ -417,6 +417,24 @@ def test_an_automatic_reply_with_a_return_day_holds_the_survey_until_the_day_aft
     assert row["next_due"] == pd.Timestamp(in_days(4))
 
 
+@pytest.mark.parametrize(("engaged", "due"), [(None, False), (20, True)])
+def test_no_survey_after_two_unanswered_until_the_partner_engages(
+    engaged: int | None, due: bool
+) -> None:
+    s = Sheet(today=dt.date(2026, 7, 20)).partner().touch(300)
+    s.sent(200, "survey", f"survey:{P}:2026Q1").sent(110, "survey", f"survey:{P}:2026Q2")
+    if engaged is not None:
+        s.touch(engaged)
+    assert (action(s, survey=True) == "survey") is due
+
+
+def test_a_survey_does_not_reset_the_check_in_clock() -> None:
+    s = Sheet().partner().touch(185, direction="out").sent(20, "survey", f"survey:{P}:2026Q2")
+    row = s.row()
+    assert row["action"] == "nurture"
+    assert s.emails().iloc[0]["keys"] == (f"nurture:{P}:{ago(185)}",)
+
+
 # --- nurture and cadence -----------------------------------------------------------------------
 
 

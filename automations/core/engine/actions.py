@@ -176,6 +176,7 @@ def survey(F: Facts, rules: Rules, today: dt.date, enabled: bool, fading_from: n
     # no touch) is never old enough, even when a survey answer of its own is on file.
     known_age = ~np.isnan(F.age)
     eligible = (F.status == "active") & ~F.soft & ~F.hard & known_age & enabled
+    eligible &= F.surveys_unanswered < rules.survey_stop_after_unanswered
     q_first = f.day_number(f.quarter_start(today))
     made = np.full(F.n, "", dtype=object)
     made[eligible] = keys.survey(F.email[eligible], keys.quarter_label(today))

@@ -68,6 +68,7 @@ class Facts:
     survey_low_item: np.ndarray
     last_answer: np.ndarray
     last_survey: np.ndarray
+    surveys_unanswered: np.ndarray  # surveys sent since the partner last engaged or answered
     outreach_day: np.ndarray
     thread_message_id: np.ndarray
     thread_subject: np.ndarray
@@ -112,6 +113,7 @@ def gather(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     found |= _unsubscribes(tables.unsubscribes, found)
     found |= _contacts(tables, log, found, T)
     found |= _survey(tables, options, found, T)
+    found["surveys_unanswered"] = _surveys_unanswered(log, found)
     found |= _outreach(log, found)
     found["score"] = score_parts(
         found["r"], found["g"], T - found["last_inbound"], found["survey_avg"]
@@ -241,13 +243,17 @@ def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> di
         f.group_max(lc[reply], lday[reply], n),
     )
     last_email = f.group_max(lc[to_partner], lday[to_partner], n)
-    last_touch = f.nanmax(
+    # RULES.md, nurture: a survey email is not a touch for the check-in clock, else
+    # surveys would crowd out check-ins.
+    not_survey = to_partner & (L.action != "survey")
+    others = f.nanmax(
         last_inbound,
         f.group_max(rc, rday, n),
         f.group_max(tc, tday, n),
-        last_email,
         f.group_max(lc[emailed], lday[emailed], n),
     )
+    last_touch = f.nanmax(others, last_email)
+    checked_in_base = f.nanmax(others, f.group_max(lc[not_survey], lday[not_survey], n))
     first_touch = f.nanmin(
         f.group_min(rc, rday, n),
         f.group_min(tc, tday, n),
@@ -265,7 +271,7 @@ def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> di
         "age": T - start,
         "unanswered": f.group_sum(lc[unanswered], None, n),
         "nurture_base": f.nanmax(
-            last_touch, f.group_max(lc[skipped_nurture], lday[skipped_nurture], n)
+            checked_in_base, f.group_max(lc[skipped_nurture], lday[skipped_nurture], n)
         ),
         "last_survey": f.group_max(lc[surveyed], lday[surveyed], n),
     }
@@ -292,6 +298,16 @@ def _survey(
         view["code"].to_numpy()[answered], view["day"].to_numpy()[answered], n
     )
     return out
+
+
+def _surveys_unanswered(L: f.LogView, found: dict[str, Any]) -> np.ndarray:
+    """Surveys sent after the partner's last inbound and last survey answer (RULES.md,
+    `survey_stop_after_unanswered`): engaging in any way starts the count again."""
+    known = L.code >= 0
+    surveyed = known & (L.action == "survey") & L.sent_mask
+    engaged = f.nanmax(found["last_inbound"], found["last_answer"])
+    after = L.day > np.nan_to_num(f.at_codes(engaged, L.code), nan=-np.inf)
+    return f.group_sum(L.code[surveyed & after], None, found["n"])
 
 
 def _outreach(L: f.LogView, found: dict[str, Any]) -> dict[str, Any]:
