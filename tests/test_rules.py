@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from automations.core.engine.decisions import DecideOptions
 from automations.core.engine.rules import Rules
-from tests.conftest import SENDER, Sheet, ago
+from tests.conftest import SENDER, TODAY, Sheet, ago
 
 P = "pat@partner.example"
 
@@ -486,6 +486,44 @@ def test_paused_faded_declined_partners_get_no_check_ins(status: str) -> None:
     )
 
 
+def _crowd(today: dt.date, n: int = 40, touched: int = 170) -> Sheet:
+    s = Sheet(today=today)
+    for i in range(n):
+        s.partner(f"p{i}@partner.example", first_contact=400).touch(
+            touched, email=f"p{i}@partner.example", direction="out"
+        )
+    return s
+
+
+def test_check_ins_last_touched_the_same_day_fall_due_on_days_of_their_own() -> None:
+    health = _crowd(TODAY).decide(Rules()).health
+    days = health["next_due"].value_counts()
+    assert len(days) >= 5
+    assert days.max() <= max(3, len(health) // 4)
+    # The phase comes from the address, so every run (and every machine) says the same day.
+    again = _crowd(TODAY).decide(Rules()).health
+    assert again["next_due"].tolist() == health["next_due"].tolist()
+    s = _crowd(TODAY)
+    for row in health.head(8).itertuples():  # due on next_due, not a day before
+        day = row.next_due.date()
+        for today, due in ((day - dt.timedelta(days=1), False), (day, True)):
+            later = Sheet(today=today)
+            later.partners, later.touches = s.partners, s.touches
+            emails = later.decide(Rules()).emails
+            assert (row.email in set(emails["partner_email"])) is due, (row.email, today)
+
+
+def test_surveys_of_a_quarter_are_spread_over_its_first_six_weeks() -> None:
+    s = _crowd(dt.date(2026, 6, 20), touched=3)
+    for i in range(40):  # all asked on the same morning of the last quarter
+        s.sent(80, "survey", f"survey:p{i}@partner.example:2026Q2", email=f"p{i}@partner.example")
+    health = s.decide(Rules(), survey=True).health
+    days = health["next_due"]
+    assert days.min() >= pd.Timestamp("2026-07-01")
+    assert days.max() < pd.Timestamp("2026-07-01") + pd.Timedelta(days=42)
+    assert days.value_counts().max() <= max(3, len(health) // 4)
+
+
 # --- spacing and priority ----------------------------------------------------------------------
 
 
@@ -733,7 +771,7 @@ def test_deciding_on_next_due_finds_that_thing_due(case: tuple[Sheet, bool]) -> 
             sheet.touches,
         )
         later.survey, later.log = sheet.survey, sheet.log
-        due = later.decide(survey=survey).emails
+        due = later.decide(Rules(), survey=survey).emails
         found = set(due.loc[due["partner_email"] == F.email[i], "kind"])
         assert KIND_OF_NEXT[kind] in found, (F.email[i], kind, later.today, found)
 

@@ -44,6 +44,23 @@ def held_until(due: Due, until: np.ndarray, T: int) -> Due:
     return Due(due.now & ~holding, later, due.keys, due.items)
 
 
+def spread(F: Facts, day: np.ndarray, rules: Rules) -> np.ndarray:
+    """The first day at or after `day` that matches the partner's phase within
+    `spread_days` (RULES.md, Spreading), so check-ins do not all fall on one morning."""
+    if rules.spread_days <= 1:
+        return day
+    return day + np.mod(F.phase - day, rules.spread_days)
+
+
+def survey_day(F: Facts, day: np.ndarray, rules: Rules) -> np.ndarray:
+    """The first day at or after `day` on or after the partner's phase day within the first
+    `survey_spread_weeks` of that day's quarter (RULES.md, Spreading)."""
+    window = rules.survey_spread_weeks * 7
+    if window <= 0:
+        return day
+    return np.fmax(day, f.quarter_starts(day) + np.mod(F.phase, window))
+
+
 def _none(n: int) -> np.ndarray:
     return np.full(n, np.nan)
 
@@ -189,6 +206,7 @@ def survey(F: Facts, rules: Rules, today: dt.date, enabled: bool, fading_from: n
         F.last_answer + rules.survey_min_days_between,
         np.where(this_quarter, f.day_number(f.next_quarter_start(today)), np.nan),
     )
+    first = survey_day(F, first, rules)
     now = eligible & (first <= F.T) & ~(fading_from <= F.T)
     goes = f.nanmax(first, F.last_email + rules.min_days_between_emails)
     next_day = np.where(now & ~held(F, rules), float(F.T), np.maximum(goes, F.T + 1))
@@ -209,17 +227,16 @@ def nurture(F: Facts, rules: Rules, fading_from: np.ndarray) -> Due:
         F.email[eligible],
         np.where(np.isnan(F.nurture_base), "never", f.iso_dates(F.nurture_base))[eligible],
     )
-    now = eligible & ~(F.T - base < F.cadence)
+    now = eligible & ~(F.T < spread(F, base + F.cadence, rules))
     now &= ~_handled(F, made, now)
     now &= ~(fading_from <= F.T)
     lower = f.nanmax(F.last_email + rules.min_days_between_emails, np.full(F.n, F.T + 1.0))
     # Never touched, no first contact: due whenever spacing allows.
     found = np.where(np.isnan(base), lower, np.nan)
     for days in sorted({rules.cadence_a_days, rules.cadence_b_days, rules.cadence_c_days}):
-        day = np.maximum(
-            np.where(np.isnan(F.cadence_set), base + days, base + F.cadence_set), lower
-        )
-        valid = cadence_for(F, day, rules) <= day - base
+        cadence = np.where(np.isnan(F.cadence_set), days, F.cadence_set)
+        day = np.maximum(spread(F, base + cadence, rules), lower)
+        valid = spread(F, base + cadence_for(F, day, rules), rules) <= day
         found = np.where(valid & ~(day >= found), day, found)
     next_day = np.where(now & ~held(F, rules), float(F.T), found)
     next_day = np.where(eligible & ~(fading_from <= next_day), next_day, np.nan)

@@ -8,6 +8,7 @@ where there is none. No row loops: numpy group max/min/sum over partner codes (R
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ class Facts:
     status: np.ndarray
     first_contact: np.ndarray
     cadence_set: np.ndarray
+    phase: np.ndarray  # a number of the address's own: the day its periodic emails fall on
     snooze: np.ndarray  # snooze_until: no follow-up, check-in, survey or campaign before it
     away: np.ndarray  # the day an automatic reply said the partner is back (RULES.md)
     do_not_email: np.ndarray
@@ -136,11 +138,19 @@ def _partners(tables: Tables, options: DecideOptions) -> dict[str, Any]:
         "status": P["status"].to_numpy(dtype=object),
         "first_contact": f.day_numbers(P["first_contact"]),
         "cadence_set": P["cadence_days"].to_numpy(dtype="float64"),
+        "phase": _phases(P["email"]),
         "snooze": f.day_numbers(P["snooze_until"]),
         "do_not_email": P["do_not_email"].to_numpy(dtype=bool),
         "error_blocked": emails.isin(list(tables.blocked)),
         "fee_pct": P["referral_fee_pct"].to_numpy(dtype="float64"),
     }
+
+
+def _phases(emails: pd.Series) -> np.ndarray:
+    """A number per address from its SHA-256, the same on every run and machine (RULES.md,
+    Spreading): Python's own `hash` of a string changes from one process to the next."""
+    digests = (hashlib.sha256(str(e).lower().encode()).digest()[:4] for e in emails)
+    return np.fromiter((int.from_bytes(d, "big") for d in digests), dtype="float64")
 
 
 def _referrals(R: pd.DataFrame, found: dict[str, Any], T: int) -> dict[str, Any]:
