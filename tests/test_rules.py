@@ -524,6 +524,38 @@ def test_surveys_of_a_quarter_are_spread_over_its_first_six_weeks() -> None:
     assert days.value_counts().max() <= max(3, len(health) // 4)
 
 
+def _cold(note: int | None = None) -> Sheet:
+    """A prospect who let the outreach and its follow-up pass (and the last note, if sent)."""
+    s = Sheet().partner(status="contacted", first_contact=400)
+    s.sent(400, "outreach", f"campaign:spring:{P}").sent(392, "follow_up", f"follow_up:{P}:x:1")
+    return s if note is None else s.sent(note, "nurture", f"nurture:{P}:{ago(392)}")
+
+
+@pytest.mark.parametrize(("last", "due"), [(179, False), (180, True)])
+def test_a_cold_prospect_gets_one_honest_last_note_after_180_days(last: int, due: bool) -> None:
+    s = Sheet().partner(status="contacted", first_contact=400)
+    s.sent(last + 8, "outreach", f"campaign:spring:{P}").sent(
+        last, "follow_up", f"follow_up:{P}:x:1"
+    )
+    row = s.row()
+    assert row["last_note"]
+    assert (row["action"] == "nurture") is due
+    if due:
+        assert row["reason"] == (
+            "never answered the outreach or the follow-up; no touch in 180 days: "
+            "one last note, then fade"
+        )
+
+
+def test_after_the_last_note_a_cold_prospect_is_recommended_to_fade_not_checked_in() -> None:
+    for later in (190, 400):  # a check-in cadence since the note, and long after
+        row = _cold(note=later).row()
+        assert row["action"] == "fade", later
+        assert (
+            row["reason"] == f"never answered; last note sent on {ago(later)}: set status to faded"
+        )
+
+
 # --- spacing and priority ----------------------------------------------------------------------
 
 

@@ -323,3 +323,53 @@ def test_a_withdraw_reason_is_said_whatever_is_blank_in_the_partners_health_row(
     known = isinstance(last_inbound, dt.date) and last_inbound == last_inbound  # NaT is a date
     replied = known and last_inbound >= dt.date(2026, 6, 1)
     assert said.startswith("the partner replied") is replied
+
+
+@pytest.mark.parametrize(
+    ("row", "hello"),
+    [
+        ({"name": "Dr. Dana Whitfield"}, "Dana"),
+        ({"name": "Prof Ute Berg"}, "Ute"),
+        ({"name": "Herr Jonas Weber"}, "Jonas"),
+        ({"name": "Frau Dr. Anna Vogel"}, "Anna"),
+        ({"name": "Sra. Lucía Pérez"}, "Lucía"),
+        ({"name": "M. Jean Martin"}, "Jean"),
+        ({"name": "Mme Claire Dubois"}, "Claire"),
+        ({"name": "Dr. Whitfield"}, ""),
+        ({"name": "Cher"}, ""),
+        ({"name": "Studio Nord Design"}, ""),
+        ({"name": "Pixel Team"}, ""),
+        ({"name": "Brightside Ltd"}, ""),
+        ({"name": "Northwind", "company": "Northwind"}, ""),
+        ({"name": "Northwind Partners", "company": "northwind partners"}, ""),
+        ({"name": "山田 太郎"}, ""),
+        ({"name": "山田 太郎", "first_name": "Taro"}, "Taro"),
+        ({"name": "Beatrix Kiddo", "preferred_name": "Bea"}, "Bea"),
+        ({"name": "Dr. Dana Whitfield", "first_name": "Dr. Dana"}, "Dr. Dana"),
+    ],
+)
+def test_a_partner_is_greeted_by_first_name_or_hi_there_with_no_name_in_the_subject(
+    row: dict[str, str], hello: str
+) -> None:
+    partner = {"email": "x@partner.example", "company": "", **row}
+    engaged = {"last_inbound": dt.date(2026, 5, 20)}
+    facts = partner_facts(partner, engaged, [HARBOR], LETTERHEAD, TODAY)
+    facts["quarter"] = {"label": "2026Q3", **exchange({"label": "2026Q3"}, TODAY)}
+    for kind in ("nurture", "thank", "survey", "follow_up"):
+        r = shipped().render(kind, facts)
+        assert f"Hi {hello or 'there'}," in r.text.splitlines()[0], (kind, r.text)
+    subject = shipped().render("nurture", facts).subject
+    assert subject == (f"How are things, {hello}?" if hello else "How are things?")
+
+
+def test_the_last_note_to_a_cold_prospect_is_honest_and_asks_for_nothing() -> None:
+    r = render(
+        "nurture",
+        health={"last_note": True, "unanswered": 2, "outreach_day": dt.date(2026, 5, 12)},
+    )
+    reads_like_a_person(r)
+    text = flowing(r.text)
+    assert r.subject == "Closing the loop"
+    assert "I wrote to you on 12 May about working together" in text
+    assert "I won't write again unless you do." in text
+    assert "I still think of" not in text and "How are things" not in text

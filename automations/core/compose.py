@@ -26,6 +26,7 @@ from automations.core.survey import form_link, previous_quarter, previous_quarte
 from automations.core.tables import Tables
 from automations.core.wording import (
     exchange,
+    greeting_name,
     introductions,
     month_of,
     on_day,
@@ -239,6 +240,7 @@ def partner_facts(
         **base_context(letterhead, today),
         "unsubscribe": letterhead.unsubscribe_for(email),
         "partner": partner,
+        "first_name": greeting_name(partner),
         "health": health,
         "owner": owner_of(partner, letterhead),
         "referrals": referrals,
@@ -250,6 +252,7 @@ def partner_facts(
             "month": month_of(engaged, today),
         },
         "unanswered": int(health.get("unanswered") or 0),
+        "last_note": bool(health.get("last_note") or False),
         "outreach": {
             "date": outreach,
             "on": on_day(outreach, today),

@@ -179,6 +179,8 @@ def fade(F: Facts, rules: Rules) -> Due:
         F.partnership_start + rules.fade_after_days, F.last_referral + rules.fade_after_days
     )
     starts = np.where(eligible & ~np.isnan(F.age), starts, np.nan)
+    # A cold prospect fades once its last note went (RULES.md, `last_note`).
+    starts = np.where(F.cold & ~np.isnan(F.last_nurture), F.last_nurture, starts)
     return Due(starts <= F.T, starts, np.full(F.n, "", dtype=object))
 
 
@@ -219,15 +221,18 @@ def nurture(F: Facts, rules: Rules, fading_from: np.ndarray) -> Due:
     is found with the tier the score will have on that day, as deciding then would."""
     exhausted = ~F.has_outreach | (F.fu_n >= rules.max_follow_ups)
     quiet = np.where(F.has_outreach, ~F.inbound_since, np.isnan(F.last_inbound))
-    eligible = (F.status == "active") | ((F.status == "contacted") & exhausted & quiet)
-    eligible &= ~F.soft & ~F.hard
+    warm = (F.status == "contacted") & exhausted & quiet & ~F.cold
+    # A cold prospect gets one last note, `last_note_after_days` after the last touch.
+    note = F.cold & np.isnan(F.last_nurture)
+    eligible = ((F.status == "active") | warm | note) & ~F.soft & ~F.hard
+    every = np.where(note, rules.last_note_after_days, F.cadence)
     base = np.where(np.isnan(F.nurture_base), F.first_contact, F.nurture_base)
     made = np.full(F.n, "", dtype=object)
     made[eligible] = keys.nurture(
         F.email[eligible],
         np.where(np.isnan(F.nurture_base), "never", f.iso_dates(F.nurture_base))[eligible],
     )
-    now = eligible & ~(F.T < spread(F, base + F.cadence, rules))
+    now = eligible & ~(F.T < spread(F, base + every, rules))
     now &= ~_handled(F, made, now)
     now &= ~(fading_from <= F.T)
     lower = f.nanmax(F.last_email + rules.min_days_between_emails, np.full(F.n, F.T + 1.0))
@@ -235,8 +240,10 @@ def nurture(F: Facts, rules: Rules, fading_from: np.ndarray) -> Due:
     found = np.where(np.isnan(base), lower, np.nan)
     for days in sorted({rules.cadence_a_days, rules.cadence_b_days, rules.cadence_c_days}):
         cadence = np.where(np.isnan(F.cadence_set), days, F.cadence_set)
+        cadence = np.where(note, rules.last_note_after_days, cadence)
         day = np.maximum(spread(F, base + cadence, rules), lower)
-        valid = spread(F, base + cadence_for(F, day, rules), rules) <= day
+        then = np.where(note, rules.last_note_after_days, cadence_for(F, day, rules))
+        valid = spread(F, base + then, rules) <= day
         found = np.where(valid & ~(day >= found), day, found)
     next_day = np.where(now & ~held(F, rules), float(F.T), found)
     next_day = np.where(eligible & ~(fading_from <= next_day), next_day, np.nan)

@@ -99,6 +99,8 @@ def health_frame(
             "last_email": f.dates_of(F.last_email),
             "unanswered": F.unanswered.astype("int64"),
             "outreach_day": f.dates_of(F.outreach_day),
+            # A check-in to a cold prospect is the honest last note (RULES.md, last_note).
+            "last_note": F.cold,
         }
     )
 
@@ -123,6 +125,7 @@ def with_fix_rows(health: pd.DataFrame, fix_rows: pd.DataFrame, sender: str) -> 
             "hard_blocked": True,
             "partner_reason": fix_rows["problem"],
             "unanswered": 0,
+            "last_note": False,
             "escalation_reason": "",
             "next_kind": "",
         }

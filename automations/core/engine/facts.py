@@ -75,10 +75,12 @@ class Facts:
     thread_message_id: np.ndarray
     thread_subject: np.ndarray
     fu_n: np.ndarray
+    max_follow_ups: int
     last_fu: np.ndarray
     inbound_since: np.ndarray
     unanswered: np.ndarray
     nurture_base: np.ndarray
+    last_nurture: np.ndarray  # the last check-in sent (for a cold prospect: its last note)
     score: np.ndarray
     tier: np.ndarray
     cadence: np.ndarray
@@ -99,6 +101,13 @@ class Facts:
         return ~np.isnan(self.outreach_day)
 
     @property
+    def cold(self) -> np.ndarray:
+        """A contacted partner who never engaged, with the follow-ups used up (RULES.md,
+        `last_note`): no check-ins that pretend a relationship, one honest last note."""
+        exhausted = ~self.has_outreach | (self.fu_n >= self.max_follow_ups)
+        return (self.status == "contacted") & exhausted & np.isnan(self.last_inbound)
+
+    @property
     def partnership_start(self) -> np.ndarray:
         """The day the partnership began (first_contact, else the first touch)."""
         return self.T - self.age
@@ -117,6 +126,7 @@ def gather(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     found |= _survey(tables, options, found, T)
     found["surveys_unanswered"] = _surveys_unanswered(log, found)
     found |= _outreach(log, found)
+    found["max_follow_ups"] = rules.max_follow_ups
     found["score"] = score_parts(
         found["r"], found["g"], T - found["last_inbound"], found["survey_avg"]
     )
@@ -274,7 +284,9 @@ def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> di
     unanswered = chasers & ~(lday <= np.nan_to_num(f.at_codes(last_inbound, lc), nan=-np.inf))
     skipped_nurture = known & (L.action == "nurture") & (L.status == "skipped")
     surveyed = known & (L.action == "survey") & L.sent_mask
+    nurtured = known & (L.action == "nurture") & L.sent_mask
     return {
+        "last_nurture": f.group_max(lc[nurtured], lday[nurtured], n),
         "last_inbound": last_inbound,
         "last_email": last_email,
         "last_touch": last_touch,
