@@ -373,3 +373,67 @@ def test_the_last_note_to_a_cold_prospect_is_honest_and_asks_for_nothing() -> No
     assert "I wrote to you on 12 May about working together" in text
     assert "I won't write again unless you do." in text
     assert "I still think of" not in text and "How are things" not in text
+
+
+def masked(text: str) -> str:
+    """A body with names, dates and numbers masked, to compare two emails' words."""
+    text = re.sub(r"\b\d[\d,.:]*\b", "#", text)
+    text = re.sub(
+        r"\b(January|February|March|April|May|June|July|August|September|"
+        r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|"
+        r"Saturday|Sunday)\b",
+        "D",
+        text,
+    )
+    return re.sub(r"\b[A-Z][a-z]+\b", "N", text)
+
+
+def alike(a: str, b: str) -> float:
+    import difflib
+
+    return difflib.SequenceMatcher(None, masked(a), masked(b)).ratio()
+
+
+@pytest.mark.parametrize(
+    ("kind", "health"),
+    [
+        ("nurture", {"last_inbound": dt.date(2026, 5, 20)}),
+        ("nurture", {"last_inbound": dt.date(2026, 11, 20), "cadence": 45}),
+        ("nurture", {"last_email": dt.date(2026, 9, 1), "unanswered": 1}),
+        ("nurture", {"last_email": dt.date(2026, 11, 1)}),
+        ("survey", {}),
+    ],
+)
+def test_no_two_of_nine_emails_of_a_kind_in_a_row_are_90_percent_alike(
+    kind: str, health: dict[str, Any]
+) -> None:
+    count = "checkins_sent" if kind == "nurture" else "surveys_sent"
+    quarter = {"label": "2026Q3", **exchange({"label": "2026Q3"}, TODAY)}
+    bodies = [render(kind, health={**health, count: n}, quarter=quarter).text for n in range(9)]
+    for i, a in enumerate(bodies):
+        for b in bodies[i + 1 :]:
+            assert alike(a, b) < 0.9, (a, b)
+
+
+def test_a_check_in_after_the_partner_answered_acknowledges_it_and_does_not_say_a_while() -> None:
+    health = {"last_inbound": dt.date(2026, 11, 20), "last_email": dt.date(2026, 10, 1)}
+    r = render("nurture", health={**health, "cadence": 45})
+    reads_like_a_person(r)
+    text = flowing(r.text)
+    assert "It was good to hear from you on 20 November" in text
+    assert "while" not in text
+
+
+def test_the_ask_for_a_kind_of_client_is_not_repeated_within_a_quarter() -> None:
+    asked = render("nurture", health={"last_email": dt.date(2026, 10, 1)})
+    assert "kind of client" not in asked.text and "type of client" not in asked.text
+    long_ago = render("nurture", health={"last_email": dt.date(2026, 6, 1)})
+    assert "kind of client" in long_ago.text
+
+
+def test_a_survey_after_a_low_rating_acknowledges_it() -> None:
+    quarter = {"label": "2026Q3", **exchange({"label": "2026Q3"}, TODAY)}
+    r = render("survey", health={"survey_avg": 4.2}, quarter=quarter)
+    assert "Last time your ratings told me some things weren't working for you." in flowing(r.text)
+    fine = render("survey", health={"survey_avg": 8.0}, quarter=quarter)
+    assert "Last time" not in fine.text

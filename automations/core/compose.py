@@ -27,6 +27,7 @@ from automations.core.tables import Tables
 from automations.core.wording import (
     exchange,
     greeting_name,
+    history,
     introductions,
     month_of,
     on_day,
@@ -250,8 +251,10 @@ def partner_facts(
             "last": engaged,
             "on": on_day(engaged, today),
             "month": month_of(engaged, today),
+            "when": when(engaged, today),
         },
         "unanswered": int(health.get("unanswered") or 0),
+        "history": history(health, today),
         "last_note": bool(health.get("last_note") or False),
         "outreach": {
             "date": outreach,

@@ -236,3 +236,34 @@ def greeting_lines(partners: Any) -> list[str]:
         if note:
             out.append(f"Partners!{row.get('row', '?')} {note}")
     return out
+
+
+def turn(sent: int) -> dict[str, int]:
+    """Which of three openings, middles and closings the next email of a kind uses, from how
+    many of that kind went before: deterministic (a rerun or a review shows the same words),
+    and no two of the next nine share more than one of the three (EMAIL.md, "No repeats")."""
+    return {"opening": sent % 3, "middle": (sent + sent // 3) % 3, "closing": (sent // 3) % 3}
+
+
+def history(health: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    """The history with a partner as ready-to-say facts (EMAIL.md, "Over a year")."""
+    engaged, emailed = as_date(health.get("last_inbound")), as_date(health.get("last_email"))
+    cadence = health.get("cadence")
+    cadence = 90 if cadence in ("", None) or cadence != cadence else int(cadence)
+    since = (today - engaged).days if engaged else None
+    checkins, surveys = (int(health.get(k) or 0) for k in ("checkins_sent", "surveys_sent"))
+    rating = health.get("survey_avg")
+    rating = rating if isinstance(rating, int | float) and rating == rating else ""
+    return {
+        "checkins": checkins,
+        "surveys": surveys,
+        "checkin": turn(checkins),
+        "survey": turn(surveys),
+        # The partner engaged since our last email, within the cadence: acknowledge it.
+        "answered": since is not None and since <= cadence and (not emailed or engaged >= emailed),
+        "a_while": since is not None and since > cadence,
+        # An ask ("what kind of client") is not repeated within a quarter across kinds.
+        "asked_lately": emailed is not None and (today - emailed).days < 90,
+        "last_rating": rating,
+        "low_rating": rating != "" and rating < 5,
+    }

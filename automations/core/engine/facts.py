@@ -81,6 +81,8 @@ class Facts:
     unanswered: np.ndarray
     nurture_base: np.ndarray
     last_nurture: np.ndarray  # the last check-in sent (for a cold prospect: its last note)
+    nurtures_sent: np.ndarray  # check-ins ever sent: the shipped templates vary by it
+    surveys_sent: np.ndarray
     score: np.ndarray
     tier: np.ndarray
     cadence: np.ndarray
@@ -287,6 +289,8 @@ def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> di
     nurtured = known & (L.action == "nurture") & L.sent_mask
     return {
         "last_nurture": f.group_max(lc[nurtured], lday[nurtured], n),
+        "nurtures_sent": f.group_sum(lc[nurtured], None, n),
+        "surveys_sent": f.group_sum(lc[surveyed], None, n),
         "last_inbound": last_inbound,
         "last_email": last_email,
         "last_touch": last_touch,
