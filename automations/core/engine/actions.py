@@ -53,12 +53,17 @@ def spread(F: Facts, day: np.ndarray, rules: Rules) -> np.ndarray:
 
 
 def survey_day(F: Facts, day: np.ndarray, rules: Rules) -> np.ndarray:
-    """The first day at or after `day` on or after the partner's phase day within the first
-    `survey_spread_weeks` of that day's quarter (RULES.md, Spreading)."""
+    """The partner's phase day (within the first `survey_spread_weeks` of a quarter) of the
+    first quarter, from today's on, whose phase day is not before `day` (RULES.md,
+    Spreading): a survey held back by the 60 days goes on the next quarter's phase day,
+    not on the day the wait ends, which would bunch everyone asked on one morning."""
     window = rules.survey_spread_weeks * 7
     if window <= 0:
         return day
-    return np.fmax(day, f.quarter_starts(day) + np.mod(F.phase, window))
+    since = np.fmax(day, float(f.day_number(f.quarter_start(f.date_of(F.T)))))
+    phase_day = f.quarter_starts(since) + np.mod(F.phase, window)
+    later = f.quarter_starts(f.quarter_starts(since) + 100) + np.mod(F.phase, window)
+    return np.where(np.isnan(day), np.nan, np.where(phase_day >= since, phase_day, later))
 
 
 def _none(n: int) -> np.ndarray:
