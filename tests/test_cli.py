@@ -271,7 +271,7 @@ def test_check_lists_the_partners_greeted_hi_there_with_the_fix(
     sheet.cell(row=2, column=column, value="Studio Nord")
     sheet.cell(row=3, column=column, value="山田 太郎")
     wb.save(book)
-    code, out, err = run(capsys, "check", "--config", str(project / "config" / "partners.toml"))
+    code, _out, err = run(capsys, "check", "--config", str(project / "config" / "partners.toml"))
     assert code == 0
     lines = err.splitlines()
     assert [line.split(" name ")[0] for line in lines] == [

@@ -253,18 +253,19 @@ def history(health: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
     cadence = 90 if cadence in ("", None) or cadence != cadence else int(cadence)
     since = (today - engaged).days if engaged else None
     checkins, surveys = (int(health.get(k) or 0) for k in ("checkins_sent", "surveys_sent"))
-    rating = health.get("survey_avg")
-    rating = rating if isinstance(rating, int | float) and rating == rating else ""
+    value = health.get("survey_avg")
+    rating = float(value) if isinstance(value, int | float) and value == value else None
+    answered = engaged is not None and since is not None and since <= cadence
     return {
         "checkins": checkins,
         "surveys": surveys,
         "checkin": turn(checkins),
         "survey": turn(surveys),
         # The partner engaged since our last email, within the cadence: acknowledge it.
-        "answered": since is not None and since <= cadence and (not emailed or engaged >= emailed),
+        "answered": answered and (emailed is None or (engaged is not None and engaged >= emailed)),
         "a_while": since is not None and since > cadence,
         # An ask ("what kind of client") is not repeated within a quarter across kinds.
         "asked_lately": emailed is not None and (today - emailed).days < 90,
-        "last_rating": rating,
-        "low_rating": rating != "" and rating < 5,
+        "last_rating": "" if rating is None else rating,
+        "low_rating": rating is not None and rating < 5,
     }

@@ -237,7 +237,7 @@ def nurture(F: Facts, rules: Rules, fading_from: np.ndarray) -> Due:
         F.email[eligible],
         np.where(np.isnan(F.nurture_base), "never", f.iso_dates(F.nurture_base))[eligible],
     )
-    now = eligible & ~(F.T < spread(F, base + every, rules))
+    now = eligible & ~(spread(F, base + every, rules) > F.T)  # NaN base: due now
     now &= ~_handled(F, made, now)
     now &= ~(fading_from <= F.T)
     lower = f.nanmax(F.last_email + rules.min_days_between_emails, np.full(F.n, F.T + 1.0))
