@@ -437,3 +437,22 @@ def test_a_survey_after_a_low_rating_acknowledges_it() -> None:
     assert "Last time your ratings told me some things weren't working for you." in flowing(r.text)
     fine = render("survey", health={"survey_avg": 8.0}, quarter=quarter)
     assert "Last time" not in fine.text
+
+
+def test_an_outcome_states_the_referral_fee_when_one_is_agreed() -> None:
+    won = {**referral("Harbor Bakery", dt.date(2026, 9, 12), "won"), "value": 12000}
+    partner = {**PARTNER, "referral_fee_pct": 10}
+    r = shipped().render("outcome", partner_facts(partner, {}, [won], LETTERHEAD, TODAY))
+    reads_like_a_person(r)
+    assert "As agreed, your referral fee is 10%, which comes to $12,000" not in r.text
+    assert "As agreed, your referral fee is 10%, which comes to $1,200." in flowing(r.text)
+    none = shipped().render("outcome", partner_facts(PARTNER, {}, [won], LETTERHEAD, TODAY))
+    assert "fee" not in none.text
+
+
+def test_a_follow_up_puts_the_opt_out_line_before_the_signature() -> None:
+    r = render("follow_up", health={"outreach_day": dt.date(2026, 11, 24)})
+    lines = [line for line in r.text.splitlines() if line.strip()]
+    assert lines.index("If this isn't for you, reply \"unsubscribe\" and I won't write again.") < (
+        lines.index("Best,")
+    )

@@ -247,6 +247,7 @@ def partner_facts(
         "referrals": referrals,
         "referral": referrals[-1] if referrals else {},
         "intro": introductions(referrals, today),
+        "fee": referral_fee(partner, referrals),
         "engaged": {
             "last": engaged,
             "on": on_day(engaged, today),
@@ -270,6 +271,20 @@ def partner_facts(
             email,
         ),
     }
+
+
+def referral_fee(partner: Mapping[str, Any], referrals: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fee owed on this email's won referrals when the partner has a referral_fee_pct
+    (RULES.md, outcome: "states the fee when won"); blank amount when no value is known."""
+    pct = partner.get("referral_fee_pct")
+    if not isinstance(pct, int | float) or pct != pct or pct <= 0:
+        return {"pct": "", "amount": ""}
+    won = [r for r in referrals if r.get("status") == "won"]
+    values = [r.get("value") for r in won]
+    known = [float(v) for v in values if isinstance(v, int | float) and v == v]
+    paid = sum(float(r.get("fee_paid") or 0) for r in won)
+    amount = sum(known) * pct / 100 - paid if known and len(known) == len(won) else ""
+    return {"pct": cell(float(pct)), "amount": amount if amount == "" or amount > 0 else ""}
 
 
 def with_quarter(context: dict[str, Any], quarter: Mapping[str, Any], today: dt.date) -> None:
