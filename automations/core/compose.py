@@ -283,8 +283,10 @@ def referral_fee(partner: Mapping[str, Any], referrals: list[dict[str, Any]]) ->
     values = [r.get("value") for r in won]
     known = [float(v) for v in values if isinstance(v, int | float) and v == v]
     paid = sum(float(r.get("fee_paid") or 0) for r in won)
-    amount = sum(known) * pct / 100 - paid if known and len(known) == len(won) else ""
-    return {"pct": cell(float(pct)), "amount": amount if amount == "" or amount > 0 else ""}
+    if not known or len(known) != len(won):
+        return {"pct": cell(float(pct)), "amount": ""}
+    amount = sum(known) * pct / 100 - paid
+    return {"pct": cell(float(pct)), "amount": amount if amount > 0 else ""}
 
 
 def with_quarter(context: dict[str, Any], quarter: Mapping[str, Any], today: dt.date) -> None:
