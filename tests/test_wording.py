@@ -434,7 +434,7 @@ def test_the_ask_for_a_kind_of_client_is_not_repeated_within_a_quarter() -> None
 def test_a_survey_after_a_low_rating_acknowledges_it() -> None:
     quarter = {"label": "2026Q3", **exchange({"label": "2026Q3"}, TODAY)}
     r = render("survey", health={"survey_avg": 4.2}, quarter=quarter)
-    assert "Last time your ratings told me some things weren't working for you." in flowing(r.text)
+    assert "Last time your ratings told me some things weren't working for you" in flowing(r.text)
     fine = render("survey", health={"survey_avg": 8.0}, quarter=quarter)
     assert "Last time" not in fine.text
 
