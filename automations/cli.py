@@ -15,6 +15,7 @@ from automations import console as report
 from automations.config import Settings, config_path_from, load_settings
 from automations.core.review import Decision, Proposal
 from automations.core.tables import Problem
+from automations.core.wording import greeting_lines
 from automations.errors import ToolkitError
 from automations.jobs import approval, maintenance
 from automations.jobs import health as health_job
@@ -205,6 +206,8 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     t = result.tables
+    for line in greeting_lines(t.partners):
+        print(f"partners: {line}", file=sys.stderr)
     print(
         f"{len(t.partners)} partners, {len(t.referrals)} referrals, {len(t.touches)} touches, "
         f"{len(t.survey)} survey responses, {len(t.log)} log rows read; "

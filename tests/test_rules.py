@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from automations.core.engine.decisions import DecideOptions
 from automations.core.engine.rules import Rules
-from tests.conftest import SENDER, Sheet, ago
+from tests.conftest import SENDER, TODAY, Sheet, ago
 
 P = "pat@partner.example"
 
@@ -417,6 +417,24 @@ def test_an_automatic_reply_with_a_return_day_holds_the_survey_until_the_day_aft
     assert row["next_due"] == pd.Timestamp(in_days(4))
 
 
+@pytest.mark.parametrize(("engaged", "due"), [(None, False), (20, True)])
+def test_no_survey_after_two_unanswered_until_the_partner_engages(
+    engaged: int | None, due: bool
+) -> None:
+    s = Sheet(today=dt.date(2026, 7, 20)).partner().touch(300)
+    s.sent(200, "survey", f"survey:{P}:2026Q1").sent(110, "survey", f"survey:{P}:2026Q2")
+    if engaged is not None:
+        s.touch(engaged)
+    assert (action(s, survey=True) == "survey") is due
+
+
+def test_a_survey_does_not_reset_the_check_in_clock() -> None:
+    s = Sheet().partner().touch(185, direction="out").sent(20, "survey", f"survey:{P}:2026Q2")
+    row = s.row()
+    assert row["action"] == "nurture"
+    assert s.emails().iloc[0]["keys"] == (f"nurture:{P}:{ago(185)}",)
+
+
 # --- nurture and cadence -----------------------------------------------------------------------
 
 
@@ -466,6 +484,76 @@ def test_paused_faded_declined_partners_get_no_check_ins(status: str) -> None:
         "blocked",
         f"status is {status}: no check-ins or surveys",
     )
+
+
+def _crowd(today: dt.date, n: int = 40, touched: int = 170) -> Sheet:
+    s = Sheet(today=today)
+    for i in range(n):
+        s.partner(f"p{i}@partner.example", first_contact=400).touch(
+            touched, email=f"p{i}@partner.example", direction="out"
+        )
+    return s
+
+
+def test_check_ins_last_touched_the_same_day_fall_due_on_days_of_their_own() -> None:
+    health = _crowd(TODAY).decide(Rules()).health
+    days = health["next_due"].value_counts()
+    assert len(days) >= 5
+    assert days.max() <= max(3, len(health) // 4)
+    # The phase comes from the address, so every run (and every machine) says the same day.
+    again = _crowd(TODAY).decide(Rules()).health
+    assert again["next_due"].tolist() == health["next_due"].tolist()
+    s = _crowd(TODAY)
+    for row in health.head(8).itertuples():  # due on next_due, not a day before
+        day = row.next_due.date()
+        for today, due in ((day - dt.timedelta(days=1), False), (day, True)):
+            later = Sheet(today=today)
+            later.partners, later.touches = s.partners, s.touches
+            emails = later.decide(Rules()).emails
+            assert (row.email in set(emails["partner_email"])) is due, (row.email, today)
+
+
+def test_surveys_of_a_quarter_are_spread_over_its_first_six_weeks() -> None:
+    s = _crowd(dt.date(2026, 6, 20), touched=3)
+    for i in range(40):  # all asked on the same morning of the last quarter
+        s.sent(80, "survey", f"survey:p{i}@partner.example:2026Q2", email=f"p{i}@partner.example")
+    health = s.decide(Rules(), survey=True).health
+    days = health["next_due"]
+    assert days.min() >= pd.Timestamp("2026-07-01")
+    assert days.max() < pd.Timestamp("2026-07-01") + pd.Timedelta(days=42)
+    assert days.value_counts().max() <= max(3, len(health) // 4)
+
+
+def _cold(note: int | None = None) -> Sheet:
+    """A prospect who let the outreach and its follow-up pass (and the last note, if sent)."""
+    s = Sheet().partner(status="contacted", first_contact=400)
+    s.sent(400, "outreach", f"campaign:spring:{P}").sent(392, "follow_up", f"follow_up:{P}:x:1")
+    return s if note is None else s.sent(note, "nurture", f"nurture:{P}:{ago(392)}")
+
+
+@pytest.mark.parametrize(("last", "due"), [(179, False), (180, True)])
+def test_a_cold_prospect_gets_one_honest_last_note_after_180_days(last: int, due: bool) -> None:
+    s = Sheet().partner(status="contacted", first_contact=400)
+    s.sent(last + 8, "outreach", f"campaign:spring:{P}").sent(
+        last, "follow_up", f"follow_up:{P}:x:1"
+    )
+    row = s.row()
+    assert row["last_note"]
+    assert (row["action"] == "nurture") is due
+    if due:
+        assert row["reason"] == (
+            "never answered the outreach or the follow-up; no touch in 180 days: "
+            "one last note, then fade"
+        )
+
+
+def test_after_the_last_note_a_cold_prospect_is_recommended_to_fade_not_checked_in() -> None:
+    for later in (190, 400):  # a check-in cadence since the note, and long after
+        row = _cold(note=later).row()
+        assert row["action"] == "fade", later
+        assert (
+            row["reason"] == f"never answered; last note sent on {ago(later)}: set status to faded"
+        )
 
 
 # --- spacing and priority ----------------------------------------------------------------------
@@ -715,7 +803,7 @@ def test_deciding_on_next_due_finds_that_thing_due(case: tuple[Sheet, bool]) -> 
             sheet.touches,
         )
         later.survey, later.log = sheet.survey, sheet.log
-        due = later.decide(survey=survey).emails
+        due = later.decide(Rules(), survey=survey).emails
         found = set(due.loc[due["partner_email"] == F.email[i], "kind"])
         assert KIND_OF_NEXT[kind] in found, (F.email[i], kind, later.today, found)
 

@@ -323,3 +323,136 @@ def test_a_withdraw_reason_is_said_whatever_is_blank_in_the_partners_health_row(
     known = isinstance(last_inbound, dt.date) and last_inbound == last_inbound  # NaT is a date
     replied = known and last_inbound >= dt.date(2026, 6, 1)
     assert said.startswith("the partner replied") is replied
+
+
+@pytest.mark.parametrize(
+    ("row", "hello"),
+    [
+        ({"name": "Dr. Dana Whitfield"}, "Dana"),
+        ({"name": "Prof Ute Berg"}, "Ute"),
+        ({"name": "Herr Jonas Weber"}, "Jonas"),
+        ({"name": "Frau Dr. Anna Vogel"}, "Anna"),
+        ({"name": "Sra. Lucía Pérez"}, "Lucía"),
+        ({"name": "M. Jean Martin"}, "Jean"),
+        ({"name": "Mme Claire Dubois"}, "Claire"),
+        ({"name": "Dr. Whitfield"}, ""),
+        ({"name": "Cher"}, ""),
+        ({"name": "Studio Nord Design"}, ""),
+        ({"name": "Pixel Team"}, ""),
+        ({"name": "Brightside Ltd"}, ""),
+        ({"name": "Northwind", "company": "Northwind"}, ""),
+        ({"name": "Northwind Partners", "company": "northwind partners"}, ""),
+        ({"name": "山田 太郎"}, ""),
+        ({"name": "山田 太郎", "first_name": "Taro"}, "Taro"),
+        ({"name": "Beatrix Kiddo", "preferred_name": "Bea"}, "Bea"),
+        ({"name": "Dr. Dana Whitfield", "first_name": "Dr. Dana"}, "Dr. Dana"),
+    ],
+)
+def test_a_partner_is_greeted_by_first_name_or_hi_there_with_no_name_in_the_subject(
+    row: dict[str, str], hello: str
+) -> None:
+    partner = {"email": "x@partner.example", "company": "", **row}
+    engaged = {"last_inbound": dt.date(2026, 5, 20)}
+    facts = partner_facts(partner, engaged, [HARBOR], LETTERHEAD, TODAY)
+    facts["quarter"] = {"label": "2026Q3", **exchange({"label": "2026Q3"}, TODAY)}
+    for kind in ("nurture", "thank", "survey", "follow_up"):
+        r = shipped().render(kind, facts)
+        assert f"Hi {hello or 'there'}," in r.text.splitlines()[0], (kind, r.text)
+    subject = shipped().render("nurture", facts).subject
+    assert subject == (f"How are things, {hello}?" if hello else "How are things?")
+
+
+def test_the_last_note_to_a_cold_prospect_is_honest_and_asks_for_nothing() -> None:
+    r = render(
+        "nurture",
+        health={"last_note": True, "unanswered": 2, "outreach_day": dt.date(2026, 5, 12)},
+    )
+    reads_like_a_person(r)
+    text = flowing(r.text)
+    assert r.subject == "Closing the loop"
+    assert "I wrote to you on 12 May about working together" in text
+    assert "I won't write again unless you do." in text
+    assert "I still think of" not in text and "How are things" not in text
+
+
+def masked(text: str) -> str:
+    """A body with names, dates and numbers masked, to compare two emails' words."""
+    text = re.sub(r"\b\d[\d,.:]*\b", "#", text)
+    text = re.sub(
+        r"\b(January|February|March|April|May|June|July|August|September|"
+        r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|"
+        r"Saturday|Sunday)\b",
+        "D",
+        text,
+    )
+    return re.sub(r"\b[A-Z][a-z]+\b", "N", text)
+
+
+def alike(a: str, b: str) -> float:
+    import difflib
+
+    return difflib.SequenceMatcher(None, masked(a), masked(b)).ratio()
+
+
+@pytest.mark.parametrize(
+    ("kind", "health"),
+    [
+        ("nurture", {"last_inbound": dt.date(2026, 5, 20)}),
+        ("nurture", {"last_inbound": dt.date(2026, 11, 20), "cadence": 45}),
+        ("nurture", {"last_email": dt.date(2026, 9, 1), "unanswered": 1}),
+        ("nurture", {"last_email": dt.date(2026, 11, 1)}),
+        ("survey", {}),
+    ],
+)
+def test_no_two_of_twelve_emails_of_a_kind_in_a_row_are_90_percent_alike(
+    kind: str, health: dict[str, Any]
+) -> None:
+    count = "checkins_sent" if kind == "nurture" else "surveys_sent"
+    quarter = {"label": "2026Q3", **exchange({"label": "2026Q3"}, TODAY)}
+    bodies = [render(kind, health={**health, count: n}, quarter=quarter).text for n in range(12)]
+    for i, a in enumerate(bodies):
+        for b in bodies[i + 1 :]:
+            assert alike(a, b) < 0.9, (a, b)
+
+
+def test_a_check_in_after_the_partner_answered_acknowledges_it_and_does_not_say_a_while() -> None:
+    health = {"last_inbound": dt.date(2026, 11, 20), "last_email": dt.date(2026, 10, 1)}
+    r = render("nurture", health={**health, "cadence": 45})
+    reads_like_a_person(r)
+    text = flowing(r.text)
+    assert "It was good to hear from you on 20 November" in text
+    assert "while" not in text
+
+
+def test_the_ask_for_a_kind_of_client_is_not_repeated_within_a_quarter() -> None:
+    asked = render("nurture", health={"last_email": dt.date(2026, 10, 1)})
+    assert "kind of client" not in asked.text and "type of client" not in asked.text
+    long_ago = render("nurture", health={"last_email": dt.date(2026, 6, 1)})
+    assert "kind of client" in long_ago.text
+
+
+def test_a_survey_after_a_low_rating_acknowledges_it() -> None:
+    quarter = {"label": "2026Q3", **exchange({"label": "2026Q3"}, TODAY)}
+    r = render("survey", health={"survey_avg": 4.2}, quarter=quarter)
+    assert "Last time your ratings told me some things weren't working for you" in flowing(r.text)
+    fine = render("survey", health={"survey_avg": 8.0}, quarter=quarter)
+    assert "Last time" not in fine.text
+
+
+def test_an_outcome_states_the_referral_fee_when_one_is_agreed() -> None:
+    won = {**referral("Harbor Bakery", dt.date(2026, 9, 12), "won"), "value": 12000}
+    partner = {**PARTNER, "referral_fee_pct": 10}
+    r = shipped().render("outcome", partner_facts(partner, {}, [won], LETTERHEAD, TODAY))
+    reads_like_a_person(r)
+    assert "As agreed, your referral fee is 10%, which comes to $12,000" not in r.text
+    assert "As agreed, your referral fee is 10%, which comes to $1,200." in flowing(r.text)
+    none = shipped().render("outcome", partner_facts(PARTNER, {}, [won], LETTERHEAD, TODAY))
+    assert "fee" not in none.text
+
+
+def test_a_follow_up_puts_the_opt_out_line_before_the_signature() -> None:
+    r = render("follow_up", health={"outreach_day": dt.date(2026, 11, 24)})
+    lines = [line for line in r.text.splitlines() if line.strip()]
+    assert lines.index("If this isn't for you, reply \"unsubscribe\" and I won't write again.") < (
+        lines.index("Best,")
+    )

@@ -26,6 +26,8 @@ from automations.core.survey import form_link, previous_quarter, previous_quarte
 from automations.core.tables import Tables
 from automations.core.wording import (
     exchange,
+    greeting_name,
+    history,
     introductions,
     month_of,
     on_day,
@@ -241,17 +243,22 @@ def partner_facts(
         **base_context(letterhead, today),
         "unsubscribe": letterhead.unsubscribe_for(email),
         "partner": partner,
+        "first_name": greeting_name(partner),
         "health": health,
         "owner": owner_of(partner, letterhead),
         "referrals": referrals,
         "referral": referrals[-1] if referrals else {},
         "intro": introductions(referrals, today),
+        "fee": referral_fee(partner, referrals),
         "engaged": {
             "last": engaged,
             "on": on_day(engaged, today),
             "month": month_of(engaged, today),
+            "when": when(engaged, today),
         },
         "unanswered": int(health.get("unanswered") or 0),
+        "history": history(health, today),
+        "last_note": bool(health.get("last_note") or False),
         "outreach": {
             "date": outreach,
             "on": on_day(outreach, today),
@@ -266,6 +273,22 @@ def partner_facts(
             email,
         ),
     }
+
+
+def referral_fee(partner: Mapping[str, Any], referrals: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fee owed on this email's won referrals when the partner has a referral_fee_pct
+    (RULES.md, outcome: "states the fee when won"); blank amount when no value is known."""
+    pct = partner.get("referral_fee_pct")
+    if not isinstance(pct, int | float) or pct != pct or pct <= 0:
+        return {"pct": "", "amount": ""}
+    won = [r for r in referrals if r.get("status") == "won"]
+    values = [r.get("value") for r in won]
+    known = [float(v) for v in values if isinstance(v, int | float) and v == v]
+    paid = sum(float(r.get("fee_paid") or 0) for r in won)
+    if not known or len(known) != len(won):
+        return {"pct": cell(float(pct)), "amount": ""}
+    amount = sum(known) * pct / 100 - paid
+    return {"pct": cell(float(pct)), "amount": amount if amount > 0 else ""}
 
 
 def with_quarter(context: dict[str, Any], quarter: Mapping[str, Any], today: dt.date) -> None:

@@ -22,6 +22,8 @@ import jinja2
 import markdown
 from markupsafe import Markup
 
+from automations.core.wording import greeting_name
+
 TEMPLATE_SUFFIX = ".md"
 _SUBJECT = re.compile(r"^subject:[ \t]*(.*)$", re.IGNORECASE)
 _TOKEN = re.compile(r"XPAVAL(\d{5})X")
@@ -123,9 +125,9 @@ def money(value: Any, currency: str = "") -> str:
 
 
 def first_name(value: Any) -> str:
-    """The first word of a name ("Zoë Ñúñez" -> "Zoë")."""
-    text = plain(value).strip()
-    return text.split()[0] if text else ""
+    """The first name in a name ("Dr. Zoë Ñúñez" -> "Zoë"), "" when it cannot be told
+    (EMAIL.md, "Names"): kept for users' own templates; shipped ones use `first_name`."""
+    return greeting_name({"name": plain(value)})
 
 
 def upper_first(value: Any) -> str:

@@ -77,6 +77,8 @@ def _items() -> list[Column]:
 SCHEMAS: dict[str, list[Column]] = {
     "partners": [
         Column("name", "text", required=True),
+        Column("first_name", "text"),
+        Column("preferred_name", "text"),
         Column("email", "email", required=True),
         Column("company", "text"),
         Column("type", "enum", choices=PARTNER_TYPES, default=""),

@@ -15,6 +15,12 @@ OPEN_STATUSES = ("new", "contacted", "qualified")
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _GREETING = re.compile(r"^(hi|hello|hey|dear|good (morning|afternoon|evening))\b.*,\s*$", re.I)
 OPENING_CHARACTERS = 320
+# EMAIL.md, "Names": titles dropped before the first name is taken ("M." only with its dot:
+# a bare M is an initial).
+TITLES = {"dr", "prof", "mr", "ms", "mrs", "herr", "frau", "sr", "sra", "mme", "m."}
+COMPANY_WORDS = {"studio", "team", "agency", "gmbh", "ltd", "llc"}
+# Scripts whose name order cannot be told from the text (family name first or not).
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def as_date(value: Any) -> dt.date | None:
@@ -182,3 +188,84 @@ def opening(text: str) -> str:
     if len(quoted) > OPENING_CHARACTERS:
         quoted = quoted[:OPENING_CHARACTERS].rsplit(" ", 1)[0] + " …"
     return quoted
+
+
+def _is_title(word: str) -> bool:
+    low = word.lower()
+    return low in TITLES or (low.endswith(".") and low[:-1] in TITLES)
+
+
+def greeting_name(partner: Mapping[str, Any]) -> str:
+    """The name a partner is greeted by, or "" for "Hi there" (EMAIL.md, "Names"):
+    `first_name` / `preferred_name` win; titles are dropped; a one-word, company-like or
+    CJK name is not guessed at."""
+    for column in ("first_name", "preferred_name"):
+        given = str(partner.get(column) or "").strip()
+        if given:
+            return given
+    name = str(partner.get("name") or "").strip()
+    company = str(partner.get("company") or "").strip()
+    if not name or _CJK.search(name) or name.casefold() == company.casefold():
+        return ""
+    words = name.split()
+    while words and _is_title(words[0]):
+        words = words[1:]
+    bare = {w.strip(".,&()").lower() for w in words}
+    if len(words) < 2 or bare & COMPANY_WORDS:
+        return ""
+    return words[0]
+
+
+def greeting_note(partner: Mapping[str, Any]) -> str:
+    """Why a partner is greeted "Hi there" and what fixes it, or "" when a name is used."""
+    name = str(partner.get("name") or "").strip()
+    if not name or greeting_name(partner):
+        return ""
+    return (
+        f"name {name!r} gives no first name to greet (one word, a company, a title only or "
+        'a name whose order is not known): emails say "Hi there"; '
+        "add a first_name column with the name to use"
+    )
+
+
+def greeting_lines(partners: Any) -> list[str]:
+    """`partners check`: each Partners row greeted "Hi there", with its row and the fix."""
+    out = []
+    for row in partners.to_dict("records"):
+        note = greeting_note(row)
+        if note:
+            out.append(f"Partners!{row.get('row', '?')} {note}")
+    return out
+
+
+def turn(sent: int) -> dict[str, int]:
+    """Which of three openings, four middles and five closings the next email of a kind
+    uses, from how many of that kind went before: deterministic (a rerun or a review shows
+    the same words), and any two of the next twelve differ in at least two of the three
+    parts, since 3, 4 and 5 share no factor (EMAIL.md, "No repeats")."""
+    return {"opening": sent % 3, "middle": sent % 4, "closing": sent % 5}
+
+
+def history(health: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    """The history with a partner as ready-to-say facts (EMAIL.md, "Over a year")."""
+    engaged, emailed = as_date(health.get("last_inbound")), as_date(health.get("last_email"))
+    cadence = health.get("cadence")
+    cadence = 90 if cadence in ("", None) or cadence != cadence else int(cadence)
+    since = (today - engaged).days if engaged else None
+    checkins, surveys = (int(health.get(k) or 0) for k in ("checkins_sent", "surveys_sent"))
+    value = health.get("survey_avg")
+    rating = float(value) if isinstance(value, int | float) and value == value else None
+    answered = engaged is not None and since is not None and since <= cadence
+    return {
+        "checkins": checkins,
+        "surveys": surveys,
+        "checkin": turn(checkins),
+        "survey": turn(surveys),
+        # The partner engaged since our last email, within the cadence: acknowledge it.
+        "answered": answered and (emailed is None or (engaged is not None and engaged >= emailed)),
+        "a_while": since is not None and since > cadence,
+        # An ask ("what kind of client") is not repeated within a quarter across kinds.
+        "asked_lately": emailed is not None and (today - emailed).days < 90,
+        "last_rating": "" if rating is None else rating,
+        "low_rating": rating is not None and rating < 5,
+    }

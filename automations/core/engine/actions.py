@@ -44,6 +44,28 @@ def held_until(due: Due, until: np.ndarray, T: int) -> Due:
     return Due(due.now & ~holding, later, due.keys, due.items)
 
 
+def spread(F: Facts, day: np.ndarray, rules: Rules) -> np.ndarray:
+    """The first day at or after `day` that matches the partner's phase within
+    `spread_days` (RULES.md, Spreading), so check-ins do not all fall on one morning."""
+    if rules.spread_days <= 1:
+        return day
+    return day + np.mod(F.phase - day, rules.spread_days)
+
+
+def survey_day(F: Facts, day: np.ndarray, rules: Rules) -> np.ndarray:
+    """The partner's phase day (within the first `survey_spread_weeks` of a quarter) of the
+    first quarter, from today's on, whose phase day is not before `day` (RULES.md,
+    Spreading): a survey held back by the 60 days goes on the next quarter's phase day,
+    not on the day the wait ends, which would bunch everyone asked on one morning."""
+    window = rules.survey_spread_weeks * 7
+    if window <= 0:
+        return day
+    since = np.fmax(day, float(f.day_number(f.quarter_start(f.date_of(F.T)))))
+    phase_day = f.quarter_starts(since) + np.mod(F.phase, window)
+    later = f.quarter_starts(f.quarter_starts(since) + 100) + np.mod(F.phase, window)
+    return np.where(np.isnan(day), np.nan, np.where(phase_day >= since, phase_day, later))
+
+
 def _none(n: int) -> np.ndarray:
     return np.full(n, np.nan)
 
@@ -162,6 +184,8 @@ def fade(F: Facts, rules: Rules) -> Due:
         F.partnership_start + rules.fade_after_days, F.last_referral + rules.fade_after_days
     )
     starts = np.where(eligible & ~np.isnan(F.age), starts, np.nan)
+    # A cold prospect fades once its last note went (RULES.md, `last_note`).
+    starts = np.where(F.cold & ~np.isnan(F.last_nurture), F.last_nurture, starts)
     return Due(starts <= F.T, starts, np.full(F.n, "", dtype=object))
 
 
@@ -176,6 +200,7 @@ def survey(F: Facts, rules: Rules, today: dt.date, enabled: bool, fading_from: n
     # no touch) is never old enough, even when a survey answer of its own is on file.
     known_age = ~np.isnan(F.age)
     eligible = (F.status == "active") & ~F.soft & ~F.hard & known_age & enabled
+    eligible &= F.surveys_unanswered < rules.survey_stop_after_unanswered
     q_first = f.day_number(f.quarter_start(today))
     made = np.full(F.n, "", dtype=object)
     made[eligible] = keys.survey(F.email[eligible], keys.quarter_label(today))
@@ -188,6 +213,7 @@ def survey(F: Facts, rules: Rules, today: dt.date, enabled: bool, fading_from: n
         F.last_answer + rules.survey_min_days_between,
         np.where(this_quarter, f.day_number(f.next_quarter_start(today)), np.nan),
     )
+    first = survey_day(F, first, rules)
     now = eligible & (first <= F.T) & ~(fading_from <= F.T)
     goes = f.nanmax(first, F.last_email + rules.min_days_between_emails)
     next_day = np.where(now & ~held(F, rules), float(F.T), np.maximum(goes, F.T + 1))
@@ -200,25 +226,29 @@ def nurture(F: Facts, rules: Rules, fading_from: np.ndarray) -> Due:
     is found with the tier the score will have on that day, as deciding then would."""
     exhausted = ~F.has_outreach | (F.fu_n >= rules.max_follow_ups)
     quiet = np.where(F.has_outreach, ~F.inbound_since, np.isnan(F.last_inbound))
-    eligible = (F.status == "active") | ((F.status == "contacted") & exhausted & quiet)
-    eligible &= ~F.soft & ~F.hard
+    warm = (F.status == "contacted") & exhausted & quiet & ~F.cold
+    # A cold prospect gets one last note, `last_note_after_days` after the last touch.
+    note = F.cold & np.isnan(F.last_nurture)
+    eligible = ((F.status == "active") | warm | note) & ~F.soft & ~F.hard
+    every = np.where(note, rules.last_note_after_days, F.cadence)
     base = np.where(np.isnan(F.nurture_base), F.first_contact, F.nurture_base)
     made = np.full(F.n, "", dtype=object)
     made[eligible] = keys.nurture(
         F.email[eligible],
         np.where(np.isnan(F.nurture_base), "never", f.iso_dates(F.nurture_base))[eligible],
     )
-    now = eligible & ~(F.T - base < F.cadence)
+    now = eligible & ~(spread(F, base + every, rules) > F.T)  # NaN base: due now
     now &= ~_handled(F, made, now)
     now &= ~(fading_from <= F.T)
     lower = f.nanmax(F.last_email + rules.min_days_between_emails, np.full(F.n, F.T + 1.0))
     # Never touched, no first contact: due whenever spacing allows.
     found = np.where(np.isnan(base), lower, np.nan)
     for days in sorted({rules.cadence_a_days, rules.cadence_b_days, rules.cadence_c_days}):
-        day = np.maximum(
-            np.where(np.isnan(F.cadence_set), base + days, base + F.cadence_set), lower
-        )
-        valid = cadence_for(F, day, rules) <= day - base
+        cadence = np.where(np.isnan(F.cadence_set), days, F.cadence_set)
+        cadence = np.where(note, rules.last_note_after_days, cadence)
+        day = np.maximum(spread(F, base + cadence, rules), lower)
+        then = np.where(note, rules.last_note_after_days, cadence_for(F, day, rules))
+        valid = spread(F, base + then, rules) <= day
         found = np.where(valid & ~(day >= found), day, found)
     next_day = np.where(now & ~held(F, rules), float(F.T), found)
     next_day = np.where(eligible & ~(fading_from <= next_day), next_day, np.nan)

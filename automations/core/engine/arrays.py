@@ -193,6 +193,17 @@ def quarter_start(day: dt.date) -> dt.date:
     return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
+def quarter_starts(days: np.ndarray) -> np.ndarray:
+    """The first day (a day number) of each day's calendar quarter; NaN stays NaN."""
+    out = np.full(len(days), np.nan)
+    ok = ~np.isnan(days)
+    months = days[ok].astype("int64").astype("datetime64[D]").astype("datetime64[M]")
+    number = months.astype("int64")
+    first = (number - number % 3).astype("datetime64[M]").astype("datetime64[D]")
+    out[ok] = first.astype("int64")
+    return out
+
+
 def next_quarter_start(day: dt.date) -> dt.date:
     """The first day of the calendar quarter after `day`'s."""
     q = (day.month - 1) // 3

@@ -99,6 +99,13 @@ def health_frame(
             "last_email": f.dates_of(F.last_email),
             "unanswered": F.unanswered.astype("int64"),
             "outreach_day": f.dates_of(F.outreach_day),
+            # A check-in to a cold prospect is the honest last note (RULES.md, last_note).
+            "last_note": F.cold,
+            # The history the shipped templates vary and acknowledge by (EMAIL.md, "Over a
+            # year"): what was sent, how often a check-in comes.
+            "cadence": F.cadence,
+            "checkins_sent": F.nurtures_sent.astype("int64"),
+            "surveys_sent": F.surveys_sent.astype("int64"),
         }
     )
 
@@ -123,6 +130,9 @@ def with_fix_rows(health: pd.DataFrame, fix_rows: pd.DataFrame, sender: str) -> 
             "hard_blocked": True,
             "partner_reason": fix_rows["problem"],
             "unanswered": 0,
+            "last_note": False,
+            "checkins_sent": 0,
+            "surveys_sent": 0,
             "escalation_reason": "",
             "next_kind": "",
         }

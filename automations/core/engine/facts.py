@@ -8,6 +8,7 @@ where there is none. No row loops: numpy group max/min/sum over partner codes (R
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ class Facts:
     status: np.ndarray
     first_contact: np.ndarray
     cadence_set: np.ndarray
+    phase: np.ndarray  # a number of the address's own: the day its periodic emails fall on
     snooze: np.ndarray  # snooze_until: no follow-up, check-in, survey or campaign before it
     away: np.ndarray  # the day an automatic reply said the partner is back (RULES.md)
     do_not_email: np.ndarray
@@ -68,14 +70,19 @@ class Facts:
     survey_low_item: np.ndarray
     last_answer: np.ndarray
     last_survey: np.ndarray
+    surveys_unanswered: np.ndarray  # surveys sent since the partner last engaged or answered
     outreach_day: np.ndarray
     thread_message_id: np.ndarray
     thread_subject: np.ndarray
     fu_n: np.ndarray
+    max_follow_ups: int
     last_fu: np.ndarray
     inbound_since: np.ndarray
     unanswered: np.ndarray
     nurture_base: np.ndarray
+    last_nurture: np.ndarray  # the last check-in sent (for a cold prospect: its last note)
+    nurtures_sent: np.ndarray  # check-ins ever sent: the shipped templates vary by it
+    surveys_sent: np.ndarray
     score: np.ndarray
     tier: np.ndarray
     cadence: np.ndarray
@@ -96,6 +103,13 @@ class Facts:
         return ~np.isnan(self.outreach_day)
 
     @property
+    def cold(self) -> np.ndarray:
+        """A contacted partner who never engaged, with the follow-ups used up (RULES.md,
+        `last_note`): no check-ins that pretend a relationship, one honest last note."""
+        exhausted = ~self.has_outreach | (self.fu_n >= self.max_follow_ups)
+        return (self.status == "contacted") & exhausted & np.isnan(self.last_inbound)
+
+    @property
     def partnership_start(self) -> np.ndarray:
         """The day the partnership began (first_contact, else the first touch)."""
         return self.T - self.age
@@ -112,7 +126,9 @@ def gather(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     found |= _unsubscribes(tables.unsubscribes, found)
     found |= _contacts(tables, log, found, T)
     found |= _survey(tables, options, found, T)
+    found["surveys_unanswered"] = _surveys_unanswered(log, found)
     found |= _outreach(log, found)
+    found["max_follow_ups"] = rules.max_follow_ups
     found["score"] = score_parts(
         found["r"], found["g"], T - found["last_inbound"], found["survey_avg"]
     )
@@ -134,11 +150,19 @@ def _partners(tables: Tables, options: DecideOptions) -> dict[str, Any]:
         "status": P["status"].to_numpy(dtype=object),
         "first_contact": f.day_numbers(P["first_contact"]),
         "cadence_set": P["cadence_days"].to_numpy(dtype="float64"),
+        "phase": _phases(P["email"]),
         "snooze": f.day_numbers(P["snooze_until"]),
         "do_not_email": P["do_not_email"].to_numpy(dtype=bool),
         "error_blocked": emails.isin(list(tables.blocked)),
         "fee_pct": P["referral_fee_pct"].to_numpy(dtype="float64"),
     }
+
+
+def _phases(emails: pd.Series) -> np.ndarray:
+    """A number per address from its SHA-256, the same on every run and machine (RULES.md,
+    Spreading): Python's own `hash` of a string changes from one process to the next."""
+    digests = (hashlib.sha256(str(e).lower().encode()).digest()[:4] for e in emails)
+    return np.fromiter((int.from_bytes(d, "big") for d in digests), dtype="float64")
 
 
 def _referrals(R: pd.DataFrame, found: dict[str, Any], T: int) -> dict[str, Any]:
@@ -241,13 +265,17 @@ def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> di
         f.group_max(lc[reply], lday[reply], n),
     )
     last_email = f.group_max(lc[to_partner], lday[to_partner], n)
-    last_touch = f.nanmax(
+    # RULES.md, nurture: a survey email is not a touch for the check-in clock, else
+    # surveys would crowd out check-ins.
+    not_survey = to_partner & (L.action != "survey")
+    others = f.nanmax(
         last_inbound,
         f.group_max(rc, rday, n),
         f.group_max(tc, tday, n),
-        last_email,
         f.group_max(lc[emailed], lday[emailed], n),
     )
+    last_touch = f.nanmax(others, last_email)
+    checked_in_base = f.nanmax(others, f.group_max(lc[not_survey], lday[not_survey], n))
     first_touch = f.nanmin(
         f.group_min(rc, rday, n),
         f.group_min(tc, tday, n),
@@ -258,14 +286,18 @@ def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> di
     unanswered = chasers & ~(lday <= np.nan_to_num(f.at_codes(last_inbound, lc), nan=-np.inf))
     skipped_nurture = known & (L.action == "nurture") & (L.status == "skipped")
     surveyed = known & (L.action == "survey") & L.sent_mask
+    nurtured = known & (L.action == "nurture") & L.sent_mask
     return {
+        "last_nurture": f.group_max(lc[nurtured], lday[nurtured], n),
+        "nurtures_sent": f.group_sum(lc[nurtured], None, n),
+        "surveys_sent": f.group_sum(lc[surveyed], None, n),
         "last_inbound": last_inbound,
         "last_email": last_email,
         "last_touch": last_touch,
         "age": T - start,
         "unanswered": f.group_sum(lc[unanswered], None, n),
         "nurture_base": f.nanmax(
-            last_touch, f.group_max(lc[skipped_nurture], lday[skipped_nurture], n)
+            checked_in_base, f.group_max(lc[skipped_nurture], lday[skipped_nurture], n)
         ),
         "last_survey": f.group_max(lc[surveyed], lday[surveyed], n),
     }
@@ -292,6 +324,16 @@ def _survey(
         view["code"].to_numpy()[answered], view["day"].to_numpy()[answered], n
     )
     return out
+
+
+def _surveys_unanswered(L: f.LogView, found: dict[str, Any]) -> np.ndarray:
+    """Surveys sent after the partner's last inbound and last survey answer (RULES.md,
+    `survey_stop_after_unanswered`): engaging in any way starts the count again."""
+    known = L.code >= 0
+    surveyed = known & (L.action == "survey") & L.sent_mask
+    engaged = f.nanmax(found["last_inbound"], found["last_answer"])
+    after = L.day > np.nan_to_num(f.at_codes(engaged, L.code), nan=-np.inf)
+    return f.group_sum(L.code[surveyed & after], None, found["n"])
 
 
 def _outreach(L: f.LogView, found: dict[str, Any]) -> dict[str, Any]:

@@ -133,7 +133,11 @@ def _follow_up(x: _Context, rows: list[int]) -> None:
 
 def _fade(x: _Context, rows: list[int]) -> None:
     F = x.F
+    note = f.iso_dates(F.last_nurture)
     for i in rows:
+        if F.cold[i]:
+            x.out[i] = f"never answered; last note sent on {note[i]}: set status to faded"
+            continue
         quiet = (
             "no referrals either way yet"
             if np.isnan(F.last_referral[i])
@@ -151,6 +155,14 @@ def _nurture(x: _Context, rows: list[int]) -> None:
     F = x.F
     explicit = ~np.isnan(F.cadence_set)
     for i in rows:
+        if F.cold[i]:
+            x.out[i] = (
+                f"never answered the outreach or the follow-up; no touch in "
+                f"{_n(F.T - F.nurture_base[i])} days: one last note, then fade"
+                if not np.isnan(F.nurture_base[i])
+                else "never answered: one last note, then fade"
+            )
+            continue
         cadence = _n(F.cadence[i])
         every = (
             f"(check-in every {cadence} days, set on the partner)"

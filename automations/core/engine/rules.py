@@ -23,6 +23,10 @@ class Rules:
     survey_min_age_days: int = 90
     survey_min_days_between: int = 60
     survey_escalate_within_days: int = 90
+    survey_stop_after_unanswered: int = 2
+    spread_days: int = 7
+    survey_spread_weeks: int = 6
+    last_note_after_days: int = 180
     min_days_between_emails: int = 7
     tier_a_score: float = 60.0
     tier_b_score: float = 30.0
