@@ -130,7 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
         "login", parents=[common], help="sign in once with OAuth (mail, imap or sheet)"
     )
     login.add_argument("what", choices=login_job.PURPOSES, help="what to sign in to")
-    sub.add_parser("cron", parents=[common], help="print crontab lines equivalent to [schedule]")
+    cron = sub.add_parser(
+        "cron", parents=[common], help="print what runs [schedule] on this platform"
+    )
+    cron.add_argument(
+        "--for",
+        dest="platform",
+        choices=("cron", "systemd", "launchd", "windows"),
+        default="cron",
+        help="crontab lines (default), systemd units, launchd agents or schtasks commands",
+    )
     sub.add_parser(
         "replies", parents=[common], help="read the inbox: record replies, bounces, unsubscribes"
     )
@@ -406,11 +415,13 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cron(args: argparse.Namespace, settings: Settings) -> int:
-    from automations.jobs.scheduler import cron_lines
+    from automations.jobs.timers import Target, schedule_text
 
-    script = Path(sys.executable).parent / "partners"
-    command = str(script) if script.exists() else f"{sys.executable} -m automations"
-    for line in cron_lines(settings, settings.base_dir, command):
+    script = Path(sys.executable).parent / ("partners.exe" if os.name == "nt" else "partners")
+    partners = (str(script),) if script.exists() else (sys.executable, "-m", "automations")
+    config = config_path_from(getattr(args, "config", None)).resolve()
+    target = Target(settings.base_dir.resolve(), partners, config)
+    for line in schedule_text(settings, target, args.platform):
         print(line)
     return EXIT_OK
 
