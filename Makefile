@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_run.py
 	$(BIN)/python bench/bench_email.py
+	$(BIN)/python bench/bench_startup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -11,9 +11,6 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import icalendar
-import recurring_ical_events
-
 from automations.core.touches import Event
 from automations.errors import ToolkitError
 
@@ -85,6 +82,9 @@ def read_events(
             f"calendar {shown(source)} could not be read ({reason}); meetings in it are not "
             "counted this run (check the address in [calendar] ics, or that the file exists)"
         ) from None
+    import icalendar  # here, not at the top: most projects have no calendar (fast start)
+    import recurring_ical_events
+
     try:
         calendar = icalendar.Calendar.from_ical(data)
         found = recurring_ical_events.of(calendar).between(start, end)
