@@ -28,13 +28,25 @@ def _common() -> _Parser:
     common.add_argument(
         "--config",
         default=argparse.SUPPRESS,
+        metavar="PATH",
         help="config file (default config/partners.toml or $PARTNERS_CONFIG)",
     )
     common.add_argument(
-        "--today", default=argparse.SUPPRESS, help="decide as if it were this day (YYYY-MM-DD)"
+        "--today",
+        default=argparse.SUPPRESS,
+        metavar="DATE",
+        help="decide as if it were this day (YYYY-MM-DD)",
     )
-    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
-    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS)
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="more detail; a traceback for a bug",
+    )
+    common.add_argument(
+        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="print less"
+    )
     return common
 
 
@@ -46,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     init = sub.add_parser(
         "init", parents=[common], help="write config, templates and a sample workbook"
     )
-    init.add_argument("folder", nargs="?", default=".")
+    init.add_argument("folder", nargs="?", default=".", help="the project folder (default: here)")
     sub.add_parser("check", parents=[common], help="validate config and every tab")
     health = sub.add_parser("health", parents=[common], help="decide and write the Health tab")
     health.add_argument("--no-write", action="store_true", help="print only; leave Health as it is")
