@@ -149,6 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
     settle = resolve.add_mutually_exclusive_group(required=True)
     settle.add_argument("--sent", action="store_true", help="it did arrive: never send it again")
     settle.add_argument("--retry", action="store_true", help="it did not: send it on the next run")
+    sandbox = sub.add_parser(
+        "sandbox",
+        parents=[common],
+        help="SMTP, IMAP and a Google Sheet on this machine, to rehearse the real path",
+    )
+    sandbox.add_argument(
+        "folder", nargs="?", default="sandbox", help="the sandbox project (default: sandbox)"
+    )
+    sandbox.add_argument(
+        "--reply",
+        nargs=2,
+        metavar=("FROM", "TEXT"),
+        help="drop into the sandbox inbox a reply from FROM to the latest email they got",
+    )
     return parser
 
 
@@ -162,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if args.command == "init":
             return commands.init(args)
+        if args.command == "sandbox":
+            return commands.sandbox(args)
         settings = load_settings(config_path_from(getattr(args, "config", None)))
         return commands.COMMANDS[args.command](args, settings)
     except ToolkitError as exc:

@@ -456,3 +456,25 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "login": _login,
     "review": _review,
 }
+
+
+def sandbox(args: argparse.Namespace) -> int:
+    """`partners sandbox`: start it, or with --reply drop a reply into its inbox (CLI.md)."""
+    from automations import sandbox as box
+    from automations.config import load_settings
+    from automations.jobs.init import run_init
+
+    folder = Path(args.folder).resolve()
+    config = folder / "config" / "partners.toml"
+    if args.reply:
+        if not config.exists():
+            raise UsageError(f"no sandbox in {folder}: start one with `partners sandbox`")
+        settings = load_settings(config)
+        answered = box.reply(folder, args.reply[0], args.reply[1], settings.imap.port)
+        print(f"reply from {args.reply[0]} dropped into the sandbox inbox (to {answered})")
+        return EXIT_OK
+    if not config.exists():
+        run_init(folder, _today(args, None))
+    user = load_settings(config).sender.email
+    box.run_sandbox(folder, user, lambda line: print(line, flush=True))
+    return EXIT_OK
