@@ -470,8 +470,10 @@ def sandbox(args: argparse.Namespace) -> int:
         if not config.exists():
             raise UsageError(f"no sandbox in {folder}: start one with `partners sandbox`")
         settings = load_settings(config)
-        answered = box.reply(folder, args.reply[0], args.reply[1], settings.imap.port)
-        print(f"reply from {args.reply[0]} dropped into the sandbox inbox (to {answered})")
+        answered = box.reply(
+            folder, args.reply[0], args.reply[1], settings.imap.port, settings.sender.email
+        )
+        print(f"reply from {args.reply[0]} dropped into the sandbox inbox ({answered})")
         return EXIT_OK
     if not config.exists():
         run_init(folder, _today(args, None))

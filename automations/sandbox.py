@@ -123,26 +123,29 @@ def write_config(folder: Path, smtp: int, imap: int, sheets: str) -> None:
     )
 
 
-def reply(folder: Path, sender: str, text: str, imap_port: int) -> str:
+def reply(folder: Path, sender: str, text: str, imap_port: int, user: str) -> str:
     """Drop into the sandbox inbox a reply from `sender` to the latest email kept for them
-    (a partner's answer, or the user's answer to a review email); what was answered."""
-    kept = sorted(folder.glob("sandbox-mail/*.eml"), reverse=True)
-    for path in kept:
-        original = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if sender.lower() in str(original.get("To", "")).lower():
-            break
-    else:
-        raise SandboxError(f"no email kept by the sandbox went to {sender}: nothing to reply to")
+    (a partner's answer, or the user's answer to a review email), else a fresh email from
+    them to the user; what was answered."""
     answer = EmailMessage()
     answer["From"] = sender
-    answer["To"] = str(original.get("Reply-To") or original["From"])
-    answer["Subject"] = "Re: " + re.sub(r"^(re:\s*)+", "", str(original["Subject"]), flags=re.I)
+    answer["To"] = user
+    answer["Subject"] = "Re: our conversation"
+    answered = "a fresh email (none was kept for them)"
+    for path in sorted(folder.glob("sandbox-mail/*.eml"), reverse=True):
+        original = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if sender.lower() in str(original.get("To", "")).lower():
+            del answer["To"], answer["Subject"]
+            answer["To"] = str(original.get("Reply-To") or original["From"])
+            subject = re.sub(r"^(re:\s*)+", "", str(original["Subject"]), flags=re.I)
+            answer["Subject"] = "Re: " + subject
+            answer["In-Reply-To"] = answer["References"] = str(original["Message-ID"])
+            answered = f"{path.name}: {original['Subject']}"
+            break
     answer["Message-ID"] = make_msgid(domain="sandbox.example")
-    answer["In-Reply-To"] = str(original["Message-ID"])
-    answer["References"] = str(original["Message-ID"])
     answer.set_content(text + "\n")
     append_to_inbox(imap_port, answer.as_bytes())
-    return f"{path.name}: {original['Subject']}"
+    return answered
 
 
 def run_sandbox(folder: Path, user: str, say: Callable[[str], None]) -> None:
