@@ -5,16 +5,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from automations import console as report
+from automations.commands.common import (
+    EXIT_FATAL,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    clock_of,
+    code_of,
+    finish,
+    print_problems,
+    progress_of,
+    today_of,
+)
+from automations.commands.review import review
 from automations.config import Settings, config_path_from
-from automations.core.review import Decision, Proposal
-from automations.core.tables import Problem
 from automations.errors import UsageError
 from automations.jobs import approval, maintenance
 from automations.jobs import health as health_job
@@ -24,42 +33,11 @@ from automations.jobs import preview as preview_job
 from automations.jobs import survey as survey_job
 from automations.jobs.wiring import mail_capabilities
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_FATAL = 0, 1, 2
-PROGRESS_FROM = 6  # show progress when sending more than a handful
-
-
-def _today(args: argparse.Namespace, settings: Settings | None) -> dt.date:
-    text = getattr(args, "today", None)
-    if text:
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError as exc:
-            raise UsageError(f"--today {text!r} is not a date (write YYYY-MM-DD)") from exc
-    zone = settings.zone if settings else None
-    return dt.datetime.now(zone).date()
-
-
-def _clock(settings: Settings) -> Callable[[], dt.datetime]:
-    """The real time in the configured zone (the Log records it even with --today)."""
-    zone = settings.zone
-    return lambda: (
-        dt.datetime.now(dt.UTC).astimezone(zone) if zone else dt.datetime.now().astimezone()
-    )
-
-
-def _print_problems(problems: Sequence[Problem]) -> None:
-    for problem in problems:
-        print(report.problem_line(problem), file=sys.stderr)
-
-
-def _code(problems: Sequence[Problem]) -> int:
-    return EXIT_PROBLEMS if problems else EXIT_OK
-
 
 def init(args: argparse.Namespace) -> int:
     from automations.jobs.init import run_init
 
-    result = run_init(Path(args.folder), _today(args, None))
+    result = run_init(Path(args.folder), today_of(args, None))
     for path in result.created:
         print(f"created {path}")
     for path in result.kept:
@@ -70,10 +48,10 @@ def init(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
-    today = _today(args, settings)
-    clock = _clock(settings)
+    today = today_of(args, settings)
+    clock = clock_of(settings)
     result = nurture_job.run_nurture(settings, today, clock, nurture_job.NurtureOptions())
-    _print_problems(result.problems)
+    print_problems(result.problems)
     for fault in result.faults:
         print(f"partners: {fault}", file=sys.stderr)
     template_faults = preview_job.check_templates(settings, today, clock())
@@ -129,9 +107,9 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 def _health(args: argparse.Namespace, settings: Settings) -> int:
     result = health_job.run_health(
-        settings, _today(args, settings), _clock(settings)(), write=not args.no_write
+        settings, today_of(args, settings), clock_of(settings)(), write=not args.no_write
     )
-    _print_problems(result.problems)
+    print_problems(result.problems)
     for line in result.warnings:
         print(f"partners: {line}", file=sys.stderr)
     health = result.decisions.health
@@ -146,21 +124,7 @@ def _health(args: argparse.Namespace, settings: Settings) -> int:
     if result.write_error:
         print(f"partners: {result.write_error}", file=sys.stderr)
         return EXIT_FATAL
-    return _code(result.problems)
-
-
-def _progress(quiet: bool) -> report.SendingProgress:
-    return report.SendingProgress(quiet, PROGRESS_FROM)
-
-
-def _finish(result: nurture_job.NurtureResult, settings: Settings, quiet: bool) -> int:
-    """Print what a nurture-shaped run did (stdout) and what needs a look (stderr)."""
-    _print_problems(result.problems)
-    for line in report.nurture_lines(result, settings, quiet):
-        print(line)
-    for line in report.nurture_warnings(result):
-        print(f"partners: {line}", file=sys.stderr)
-    return result.exit_code
+    return code_of(result.problems)
 
 
 def _demo_refusal(settings: Settings) -> str:
@@ -192,17 +156,17 @@ def _nurture(args: argparse.Namespace, settings: Settings) -> int:
         send=args.send, baseline=args.baseline, only=only, limit=args.limit
     )
     quiet = bool(getattr(args, "quiet", False))
-    with contextlib.closing(_progress(quiet)) as progress:
+    with contextlib.closing(progress_of(quiet)) as progress:
         result = nurture_job.run_nurture(
-            settings, _today(args, settings), _clock(settings), options, progress
+            settings, today_of(args, settings), clock_of(settings), options, progress
         )
     if args.format != "table":
-        _print_problems(result.problems)
+        print_problems(result.problems)
         print(report.records_as(report.email_records(result), args.format))
         for line in report.nurture_warnings(result):
             print(f"partners: {line}", file=sys.stderr)
         return result.exit_code
-    code = _finish(result, settings, quiet)
+    code = finish(result, settings, quiet)
     if args.demo:
         print(report.demo_hint(result, settings))
     return code
@@ -210,7 +174,7 @@ def _nurture(args: argparse.Namespace, settings: Settings) -> int:
 
 def _preview(args: argparse.Namespace, settings: Settings) -> int:
     preview = preview_job.run_preview(
-        settings, _today(args, settings), _clock(settings)(), args.template, args.partner
+        settings, today_of(args, settings), clock_of(settings)(), args.template, args.partner
     )
     print(preview.label)
     print()
@@ -226,15 +190,15 @@ def _campaign(args: argparse.Namespace, settings: Settings) -> int:
     quiet = bool(getattr(args, "quiet", False))
     result = run_campaign(
         settings,
-        _today(args, settings),
-        _clock(settings),
+        today_of(args, settings),
+        clock_of(settings),
         Path(args.file),
         args.send,
         args.limit,
-        progress := _progress(quiet),
+        progress := progress_of(quiet),
     )
     progress.close()
-    _print_problems(result.problems)
+    print_problems(result.problems)
     for line in report.campaign_lines(result, settings, args.send):
         print(line)
     for line in [
@@ -247,29 +211,33 @@ def _campaign(args: argparse.Namespace, settings: Settings) -> int:
 
 def _survey(args: argparse.Namespace, settings: Settings) -> int:
     if args.report:
-        frame = survey_job.run_survey_report(settings, _today(args, settings), _clock(settings)())
+        frame = survey_job.run_survey_report(
+            settings, today_of(args, settings), clock_of(settings)()
+        )
         print(report.survey_report(frame, args.format))
         return EXIT_OK
     if not settings.survey.form_url:
         raise UsageError("partners survey: set [survey] form_url first (the README shows how)")
     options = nurture_job.NurtureOptions(send=args.send, only=("survey",), owner_surveys=True)
     quiet = bool(getattr(args, "quiet", False))
-    with contextlib.closing(_progress(quiet)) as progress:
+    with contextlib.closing(progress_of(quiet)) as progress:
         result = nurture_job.run_nurture(
-            settings, _today(args, settings), _clock(settings), options, progress
+            settings, today_of(args, settings), clock_of(settings), options, progress
         )
-    return _finish(result, settings, quiet)
+    return finish(result, settings, quiet)
 
 
 def _digest(args: argparse.Namespace, settings: Settings) -> int:
     options = nurture_job.NurtureOptions(send=args.send, digest=True)
-    result = nurture_job.run_nurture(settings, _today(args, settings), _clock(settings), options)
+    result = nurture_job.run_nurture(
+        settings, today_of(args, settings), clock_of(settings), options
+    )
     quiet = bool(getattr(args, "quiet", False))
     if not quiet:  # the same summary as the email, in the terminal
         for prepared in result.to_send:
             print(f"--- digest for {prepared.draft.to_email}: {prepared.subject}")
             print(prepared.rendered.text)
-    return _finish(result, settings, quiet)
+    return finish(result, settings, quiet)
 
 
 def _schedule(args: argparse.Namespace, settings: Settings) -> int:
@@ -299,7 +267,7 @@ def _cron(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _replies(args: argparse.Namespace, settings: Settings) -> int:
-    result = maintenance.run_replies(settings, _clock(settings))
+    result = maintenance.run_replies(settings, clock_of(settings))
     print(report.inbox_line(result.inbox))
     if result.write_error:
         print(f"partners: {result.write_error}", file=sys.stderr)
@@ -308,7 +276,7 @@ def _replies(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _resolve(args: argparse.Namespace, settings: Settings) -> int:
-    done = maintenance.run_resolve(settings, args.key, args.sent, _clock(settings))
+    done = maintenance.run_resolve(settings, args.key, args.sent, clock_of(settings))
     what = "sent: it will not be sent again" if args.sent else "due again on the next run"
     print(f"{done.key}: recorded as {what}.")
     if done.write_error:
@@ -317,116 +285,13 @@ def _resolve(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _review(args: argparse.Namespace, settings: Settings) -> int:
-    today = _today(args, settings)
-    chosen: dict[str, Decision] = {}
-    if args.all:
-        chosen.update((p.ident, Decision("send")) for p in approval.waiting(settings))
-    chosen.update((k, Decision("send")) for k in args.send)
-    chosen.update((k, Decision("skip")) for k in args.skip)
-    for key, day in args.later:
-        chosen[key] = Decision("later", _later_day(day, today, f"partners review --later {key}"))
-    interrupted = False
-    if not chosen:
-        proposals = approval.waiting(settings)
-        if not proposals:
-            print("Nothing waits for your approval.")
-            return EXIT_OK
-        if not sys.stdin.isatty():
-            print(report.proposals_table(proposals))
-            print(
-                "Decide with `partners review` in a terminal, or --send KEY / --skip KEY / --later KEY DATE."
-            )
-            return EXIT_OK
-
-        def keep(ident: str, decision: Decision) -> None:
-            approval.keep(settings, ident, decision, _clock(settings))
-
-        chosen, interrupted = _ask(proposals, today, keep)
-    recorded = approval.record(settings, chosen, _clock(settings))
-    print(report.recorded_line(recorded.applied))
-    if recorded.deferred:
-        print(
-            "Another partners run is working on this sheet: your decisions are kept and "
-            "apply when it ends (approved emails go with the next sending run)."
-        )
-        return EXIT_OK
-    if interrupted:
-        print("Interrupted: your decisions are kept; approved emails go with the next run.")
-        return EXIT_OK
-    if not recorded.applied:
-        return EXIT_OK
-    options = nurture_job.NurtureOptions(send=True, approved_only=True)
-    quiet = bool(getattr(args, "quiet", False))
-    with contextlib.closing(_progress(quiet)) as progress:
-        result = nurture_job.run_nurture(settings, today, _clock(settings), options, progress)
-    return _finish(result, settings, quiet)
-
-
-def _later_day(text: str, today: dt.date, what: str) -> dt.date:
-    """A `later` day: a date after today (a past day would only show the proposal again)."""
-    try:
-        day = dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"{what} {text!r}: write the date as YYYY-MM-DD") from None
-    if day <= today:
-        raise UsageError(
-            f"{what} {text!r}: that day is not after today ({today}); give a later one"
-        )
-    return day
-
-
-def _ask(
-    proposals: list[Proposal], today: dt.date, keep: Callable[[str, Decision], None]
-) -> tuple[dict[str, Decision], bool]:
-    """Each proposal shown as it would be sent; the user's answer for it, kept at once
-    (EMAIL.md, review); True when the user stopped with Ctrl-C."""
-    chosen: dict[str, Decision] = {}
-    try:
-        for n, p in enumerate(proposals, start=1):
-            print(report.proposal_block(p, n, len(proposals), approval.shown(p)))
-            decision = _answer(today)
-            if isinstance(decision, str):  # quit
-                break
-            if decision is not None:
-                keep(p.ident, decision)
-                chosen[p.ident] = decision
-    except (KeyboardInterrupt, EOFError) as stop:
-        print()
-        return chosen, isinstance(stop, KeyboardInterrupt)
-    return chosen, False
-
-
-def _answer(today: dt.date) -> Decision | str | None:
-    """One answer at the prompt: a decision, None for next, "quit"; asked again until clear.
-    No one-letter `s`: it could mean send or skip."""
-    while True:
-        answer = input(report.REVIEW_PROMPT).strip().lower()
-        verb, _, rest = answer.partition(" ")
-        if verb in ("send", "yes", "y"):
-            return Decision("send")
-        if verb in ("skip", "k"):
-            return Decision("skip")
-        if verb in ("later", "l"):
-            try:
-                return Decision("later", _later_day(rest, today, "later"))
-            except UsageError as exc:
-                print(f"{exc}. For example: later {today + dt.timedelta(days=7)}")
-                continue
-        if verb in ("quit", "q"):
-            return "quit"
-        if verb in ("next", "n", ""):
-            return None
-        print(f"Answer one of: {report.REVIEW_PROMPT}")
-
-
 def _login(args: argparse.Namespace, settings: Settings) -> int:
     print(login_job.run_login(settings, args.what, lambda line: print(line, flush=True)))
     return EXIT_OK
 
 
 def _carry_over(args: argparse.Namespace, settings: Settings) -> int:
-    done = maintenance.run_carry_over(settings, _clock(settings))
+    done = maintenance.run_carry_over(settings, clock_of(settings))
     if not done.carried:
         print("Nothing to carry over: the journal holds no rows of another sheet.")
     else:
@@ -454,7 +319,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "digest": _digest,
     "cron": _cron,
     "login": _login,
-    "review": _review,
+    "review": review,
 }
 
 
@@ -476,7 +341,7 @@ def sandbox(args: argparse.Namespace) -> int:
         print(f"reply from {args.reply[0]} dropped into the sandbox inbox ({answered})")
         return EXIT_OK
     if not config.exists():
-        run_init(folder, _today(args, None))
+        run_init(folder, today_of(args, None))
     user = load_settings(config).sender.email
     box.run_sandbox(folder, user, lambda line: print(line, flush=True))
     return EXIT_OK
