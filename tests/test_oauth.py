@@ -441,3 +441,50 @@ def test_partners_login_sheet_signs_in_the_google_sheets_desktop_client_for_cron
     assert stat.S_IMODE(sheets_token_file().stat().st_mode) == 0o600
     creds = sheets_desktop_credentials(str(client), interactive=False)  # what cron gets
     assert creds.valid and creds.refresh_token == REFRESH_TOKEN
+
+
+def test_google_sign_in_with_no_browser_prints_the_ssh_port_forward_and_completes_through_it(
+    tmp_path: Path, endpoint: TokenEndpoint
+) -> None:
+    import getpass
+    import re
+    import urllib.request
+
+    client = desktop_client(tmp_path, endpoint)
+    project = SheetProject(tmp_path / "p")
+    config = project / "config" / "partners.toml"
+    set_keys(config, "sheet", backend="google", spreadsheet="KEY", credentials=str(client))
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(
+        BROWSER="",
+        PATH=str(Path(sys.executable).parent),  # no console browser either
+        SSH_CONNECTION="10.0.0.9 50022 10.0.0.5 22",
+        OAUTHLIB_INSECURE_TRANSPORT="1",
+        PYTHONUNBUFFERED="1",
+    )
+    probe = [sys.executable, "-c", "import webbrowser; webbrowser.get()"]
+    if subprocess.run(probe, env=env, capture_output=True, check=False).returncode == 0:
+        pytest.skip("this machine has a browser webbrowser can open")
+    login = subprocess.Popen(
+        [sys.executable, "-m", "automations", "login", "sheet", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    said = []
+    while not said or not said[-1].startswith("http"):
+        line = login.stdout.readline()  # type: ignore[union-attr]
+        assert line, "".join(said)
+        said.append(line)
+    text = "".join(said)
+    forward = re.search(r"ssh -L (\d+):localhost:(\d+) (\S+)@(\S+)", text)
+    assert forward is not None, text
+    assert forward[1] == forward[2] and forward.group(3, 4) == (getpass.getuser(), "10.0.0.5")
+    assert f"localhost%3A{forward[1]}" in said[-1]  # Google sends the browser back there
+    # The user's own browser, with the port forwarded: the redirect reaches the login.
+    urllib.request.urlopen(said[-1].strip(), timeout=20).read()
+    rest, _ = login.communicate(timeout=60)
+    assert login.returncode == 0, text + rest
+    assert "Signed in to Google Sheets" in rest

@@ -144,10 +144,14 @@ def microsoft_device_flow(
 
 
 def _finish_google_flow(flow: Any) -> Any:
-    """The browser, the loopback redirect and the code exchange; any failure in words."""
+    """The browser, the loopback redirect and the code exchange; any failure in words.
+    With no browser here (over SSH), a fixed port and the `ssh -L` command that forwards it."""
+    browser = can_open_browser()
+    port = 0 if browser else _free_port()
+    prompt = BROWSER_PROMPT if browser else no_browser_prompt(port)
     try:
         return flow.run_local_server(
-            port=0, open_browser=can_open_browser(), authorization_prompt_message=BROWSER_PROMPT
+            host="localhost", port=port, open_browser=browser, authorization_prompt_message=prompt
         )
     except Warning as exc:  # oauthlib: fewer scopes granted than asked (a box left unticked)
         raise LoginNeeded(
@@ -156,6 +160,29 @@ def _finish_google_flow(flow: Any) -> Any:
         ) from None
     except Exception as exc:  # oauthlib and requests raise many kinds; all mean "not done"
         raise LoginNeeded(f"Google's sign-in did not finish: {exc}") from None
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def no_browser_prompt(port: int) -> str:
+    """What to do when no browser opens here: Google sends the browser back to this machine's
+    loopback, so over SSH the user forwards that port from their own computer (EMAIL.md)."""
+    import getpass
+    import socket
+
+    ssh = os.environ.get("SSH_CONNECTION", "").split()
+    host = ssh[2] if len(ssh) >= 3 else socket.gethostname()
+    return (
+        "No browser opens on this machine. On your own computer, forward the sign-in's "
+        f"return port first (over SSH):\n  ssh -L {port}:localhost:{port} "
+        f"{getpass.getuser()}@{host}\nthen open this address in your browser there:\n{{url}}"
+    )
 
 
 def can_open_browser() -> bool:
