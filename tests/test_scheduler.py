@@ -330,3 +330,15 @@ def test_cron_for_cron_is_the_crontab_as_before(
     assert (
         fields[0][5] == f"cd {project} && {_program(project)} nurture --send >> partners.log 2>&1"
     )
+
+
+def test_cron_for_systemd_writes_a_percent_in_a_path_as_systemd_reads_it() -> None:
+    from automations.jobs.timers import Target, systemd_units
+
+    project = Path("/home/alex/100% partners")
+    target = Target(project, ("/usr/bin/partners",), project / "config" / "partners.toml")
+    units = "\n".join(systemd_units(Settings(), target))
+    assert "WorkingDirectory=/home/alex/100%% partners" in units
+    assert (
+        'ExecStart=/usr/bin/partners nurture --send --config "/home/alex/100%% partners/' in units
+    )

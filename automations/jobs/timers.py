@@ -83,10 +83,10 @@ def systemd_units(settings: Settings, target: Target) -> list[str]:
             "",
             "[Service]",
             "Type=oneshot",
-            f"WorkingDirectory={target.project}",
+            f"WorkingDirectory={str(target.project).replace('%', '%%')}",
             f"ExecStart={command}",
-            f"StandardOutput=append:{log}",
-            f"StandardError=append:{log}",
+            f"StandardOutput=append:{str(log).replace('%', '%%')}",
+            f"StandardError=append:{str(log).replace('%', '%%')}",
             "UNIT",
             f"cat > {folder}/{name}.timer <<'UNIT'",
             "[Unit]",
@@ -111,6 +111,8 @@ def systemd_units(settings: Settings, target: Target) -> list[str]:
 
 
 def _systemd_quote(arg: str) -> str:
+    # systemd reads % as a specifier (%h, %u): a literal one is written %%.
+    arg = arg.replace("%", "%%")
     if re.fullmatch(r"[A-Za-z0-9_@%+=:,./-]+", arg):
         return arg
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
