@@ -84,3 +84,39 @@ def test_the_reference_check_fails_when_the_parser_grows_a_command(
     monkeypatch.setattr(docs_gen, "build_parser", grown)
     assert docs_gen.main(["--check"]) == 1
     assert "partners: docs/reference/cli.md differs from the code" in capsys.readouterr().err
+
+
+def runnable_commands() -> list[list[str]]:
+    """Every `partners` line of every ```sh block marked `<!-- runnable -->` in the docs."""
+    import re
+    import shlex
+
+    found = []
+    for page in sorted(DOCS.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for block in re.findall(r"<!-- runnable -->\n```sh\n(.*?)```", text, re.S):
+            for line in block.splitlines():
+                words = shlex.split(line, comments=True)
+                if words[:1] == ["partners"]:
+                    found.append(words[1:])
+    return found
+
+
+def test_every_runnable_command_in_the_docs_runs_in_a_fresh_project(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    commands = runnable_commands()
+    assert ["nurture", "--baseline"] in commands  # the marked blocks are found
+    for args in [["init"], *commands]:
+        done = subprocess.run(
+            [sys.executable, "-m", "automations", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        shown = f"partners {' '.join(args)}: {done.stdout}{done.stderr}"
+        assert done.returncode in (0, 1), shown
+        assert "Traceback" not in shown and "internal error" not in shown, shown
