@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean spamassassin
+.PHONY: demo test lint bench clean spamassassin docs docs-gen
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check automations tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m automations.docs_gen --check
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# The manual: docs/ as a site on http://127.0.0.1:8000 (the reference pages come from the code).
+docs: $(STAMP) docs-gen
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
+docs-gen: $(STAMP)
+	$(BIN)/python -m automations.docs_gen
 
 test: lint spamassassin
 	$(BIN)/python -m pytest -q
@@ -36,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_run.py
 	$(BIN)/python bench/bench_email.py
+	$(BIN)/python bench/bench_startup.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site

@@ -12,24 +12,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
 from automations.core.engine.decisions import HEALTH_COLUMNS
 from automations.core.tables import Problem
 from automations.jobs.wiring import mail_capabilities
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from automations.config import Settings
     from automations.core.review import Decision, Proposal
     from automations.jobs.campaign import CampaignResult
@@ -68,6 +58,11 @@ def as_csv(health: pd.DataFrame) -> str:
 def render_table(headers: list[str], rows: list[list[str]], width: int | None = None) -> str:
     """Rows as a table that wraps long cells instead of cutting them, also when the output
     is not a terminal (a pipe, cron's mail): rich lays it out to the terminal's width."""
+    from rich import box  # here: the commands that print no table start faster
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     width = width or shutil.get_terminal_size((120, 24)).columns
     table = Table(box=box.SIMPLE_HEAD, show_edge=False)
     for header in headers:
@@ -292,6 +287,15 @@ class SendingProgress:
         if self.quiet or total < self.from_count:
             return
         if self._bar is None:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
             self._bar = Progress(
                 TextColumn("sending"),
                 BarColumn(),

@@ -27,3 +27,7 @@ class LockHeldError(ToolkitError):
 
 class LoginNeeded(ToolkitError):
     """A sign-in is missing, expired or revoked: a person must run `partners login`."""
+
+
+class UsageError(ToolkitError):
+    """A command line the toolkit cannot act on."""

@@ -443,6 +443,53 @@ def test_partners_login_sheet_signs_in_the_google_sheets_desktop_client_for_cron
     assert creds.valid and creds.refresh_token == REFRESH_TOKEN
 
 
+def test_google_sign_in_with_no_browser_prints_the_ssh_port_forward_and_completes_through_it(
+    tmp_path: Path, endpoint: TokenEndpoint
+) -> None:
+    import getpass
+    import re
+    import urllib.request
+
+    client = desktop_client(tmp_path, endpoint)
+    project = SheetProject(tmp_path / "p")
+    config = project / "config" / "partners.toml"
+    set_keys(config, "sheet", backend="google", spreadsheet="KEY", credentials=str(client))
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(
+        BROWSER="",
+        PATH=str(Path(sys.executable).parent),  # no console browser either
+        SSH_CONNECTION="10.0.0.9 50022 10.0.0.5 22",
+        OAUTHLIB_INSECURE_TRANSPORT="1",
+        PYTHONUNBUFFERED="1",
+    )
+    probe = [sys.executable, "-c", "import webbrowser; webbrowser.get()"]
+    if subprocess.run(probe, env=env, capture_output=True, check=False).returncode == 0:
+        pytest.skip("this machine has a browser webbrowser can open")
+    login = subprocess.Popen(
+        [sys.executable, "-m", "automations", "login", "sheet", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    said = []
+    while not said or not said[-1].startswith("http"):
+        line = login.stdout.readline()  # type: ignore[union-attr]
+        assert line, "".join(said)
+        said.append(line)
+    text = "".join(said)
+    forward = re.search(r"ssh -L (\d+):localhost:(\d+) (\S+)@(\S+)", text)
+    assert forward is not None, text
+    assert forward[1] == forward[2] and forward.group(3, 4) == (getpass.getuser(), "10.0.0.5")
+    assert f"localhost%3A{forward[1]}" in said[-1]  # Google sends the browser back there
+    # The user's own browser, with the port forwarded: the redirect reaches the login.
+    urllib.request.urlopen(said[-1].strip(), timeout=20).read()
+    rest, _ = login.communicate(timeout=60)
+    assert login.returncode == 0, text + rest
+    assert "Signed in to Google Sheets" in rest
+
+
 def test_google_sign_in_without_a_browser_prints_the_ssh_port_forward_for_its_port(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -451,7 +498,7 @@ def test_google_sign_in_without_a_browser_prints_the_ssh_port_forward_for_its_po
 
     class Flow:
         def run_local_server(
-            self, port: int, open_browser: bool, authorization_prompt_message: str
+            self, host: str, port: int, open_browser: bool, authorization_prompt_message: str
         ) -> str:
             self.port, self.browser = port, open_browser
             self.said = authorization_prompt_message.format(url="https://accounts.example/auth")
@@ -460,8 +507,9 @@ def test_google_sign_in_without_a_browser_prints_the_ssh_port_forward_for_its_po
     monkeypatch.setattr(interactive, "can_open_browser", lambda: False)
     monkeypatch.setenv("SSH_CONNECTION", "10.1.2.3 50000 192.0.2.7 22")
     monkeypatch.setenv("USER", "sam")
+    monkeypatch.setenv("LOGNAME", "sam")
     flow = Flow()
     assert interactive._finish_google_flow(flow) == "credentials"
     assert flow.port > 0 and flow.browser is False
-    assert f"ssh -N -L {flow.port}:localhost:{flow.port} sam@192.0.2.7" in flow.said
-    assert flow.said.endswith("browser:\nhttps://accounts.example/auth")
+    assert f"ssh -L {flow.port}:localhost:{flow.port} sam@192.0.2.7" in flow.said
+    assert flow.said.endswith("browser there:\nhttps://accounts.example/auth")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -208,3 +210,134 @@ def test_a_time_zone_for_the_schedule_is_accepted(tmp_path: Path) -> None:
         sched.parse_slots({"nurture": "09:00"}), "Europe/Lisbon", history, lambda job: (0, "")
     )
     assert len(s.jobs.jobs) == 1 and s.jobs.jobs[0].at_time_zone is not None
+
+
+def _scheduled_project(project: Path) -> Path:
+    """nurture daily 09:30 and digest Monday 08:00, in Europe/Lisbon."""
+    config = project / "config" / "partners.toml"
+    text = config.read_text().replace(
+        'jobs = { nurture = "09:00" }', 'jobs = { nurture = "09:30", digest = "mon 08:00" }'
+    )
+    config.write_text(
+        text.replace(
+            'timezone = ""                    # empty: the top', 'timezone = "Europe/Lisbon" #'
+        )
+    )
+    return config
+
+
+def _cron_for(platform: str, project: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    from automations.cli import main
+
+    assert main(["cron", "--for", platform, "--config", str(_scheduled_project(project))]) == 0
+    return capsys.readouterr().out
+
+
+def _heredocs(text: str, end: str) -> dict[str, str]:
+    """file name -> body of each `cat > FILE <<'END'` in a shell snippet."""
+    found = re.findall(rf"^cat > (\S+) <<'{end}'\n(.*?)^{end}$", text, re.M | re.S)
+    return {Path(name).name: body for name, body in found}
+
+
+def _program(project: Path) -> str:
+    return str(Path(sys.executable).parent / "partners")
+
+
+def test_cron_for_systemd_writes_a_service_and_a_timer_per_job_at_the_schedule_times(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import configparser
+
+    out = _cron_for("systemd", project, capsys)
+    units = _heredocs(out, "UNIT")
+    name = re.sub(r"[^a-z0-9]+", "-", project.name.lower()).strip("-")
+    config = str(project / "config" / "partners.toml")
+    for job, calendar in [
+        ("nurture", "*-*-* 09:30:00 Europe/Lisbon"),
+        ("digest", "Mon *-*-* 08:00:00 Europe/Lisbon"),
+    ]:
+        timer = configparser.ConfigParser(interpolation=None)
+        timer.read_string(units[f"partners-{name}-{job}.timer"])
+        assert timer["Timer"]["OnCalendar"] == calendar
+        assert timer["Timer"]["Persistent"] == "true"  # a run missed asleep runs on waking
+        service = configparser.ConfigParser(interpolation=None)
+        service.read_string(units[f"partners-{name}-{job}.service"])
+        assert service["Service"]["WorkingDirectory"] == str(project)
+        assert shlex.split(service["Service"]["ExecStart"]) == [
+            _program(project),
+            job,
+            "--send",
+            "--config",
+            config,
+        ]
+    assert f"enable --now partners-{name}-nurture.timer partners-{name}-digest.timer" in out
+
+
+def test_cron_for_launchd_writes_a_plist_per_job_with_its_calendar_interval(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import plistlib
+
+    out = _cron_for("launchd", project, capsys)
+    plists = {name: plistlib.loads(body.encode()) for name, body in _heredocs(out, "PLIST").items()}
+    name = re.sub(r"[^a-z0-9]+", "-", project.name.lower()).strip("-")
+    nurture = plists[f"local.partners.{name}.nurture.plist"]
+    digest = plists[f"local.partners.{name}.digest.plist"]
+    assert nurture["StartCalendarInterval"] == {"Hour": 9, "Minute": 30}
+    assert digest["StartCalendarInterval"] == {"Hour": 8, "Minute": 0, "Weekday": 1}
+    config = str(project / "config" / "partners.toml")
+    assert nurture["ProgramArguments"] == [
+        _program(project),
+        "nurture",
+        "--send",
+        "--config",
+        config,
+    ]
+    assert nurture["WorkingDirectory"] == str(project)
+    assert "in Europe/Lisbon" in out  # launchd knows only the Mac's zone: it says so
+    assert f"launchctl load -w ~/Library/LaunchAgents/local.partners.{name}.digest.plist" in out
+
+
+def test_cron_for_windows_prints_a_schtasks_create_per_job_at_the_schedule_times(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = _cron_for("windows", project, capsys)
+    tasks = [line for line in out.splitlines() if line.startswith("schtasks ")]
+    assert len(tasks) == 2
+    parsed = {}
+    for line in tasks:
+        words = shlex.split(line.replace('\\"', "'"))
+        assert words[:3] == ["schtasks", "/Create", "/F"]
+        options = dict(zip(words[3::2], words[4::2], strict=True))
+        parsed[options["/TN"].split()[-1]] = options
+    assert parsed["nurture"]["/SC"] == "DAILY" and parsed["nurture"]["/ST"] == "09:30"
+    assert parsed["digest"]["/SC"] == "WEEKLY" and parsed["digest"]["/D"] == "MON"
+    assert parsed["digest"]["/ST"] == "08:00"
+    run = parsed["nurture"]["/TR"]
+    config = project / "config" / "partners.toml"
+    assert f"cd /d '{project}' && '{_program(project)}' nurture --send --config '{config}'" in run
+    assert "in Europe/Lisbon" in out
+
+
+def test_cron_for_cron_is_the_crontab_as_before(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = _cron_for("cron", project, capsys).splitlines()
+    assert "CRON_TZ=Europe/Lisbon" in lines
+    fields = [line.split(maxsplit=5) for line in lines if line[:1].isdigit()]
+    assert [f[:5] for f in fields] == [["30", "9", "*", "*", "*"], ["0", "8", "*", "*", "1"]]
+    assert (
+        fields[0][5] == f"cd {project} && {_program(project)} nurture --send >> partners.log 2>&1"
+    )
+
+
+def test_cron_for_systemd_writes_a_percent_in_a_path_as_systemd_reads_it() -> None:
+    from automations.jobs.timers import Target, systemd_units
+
+    project = Path("/home/alex/100% partners")
+    target = Target(project, ("/usr/bin/partners",), project / "config" / "partners.toml")
+    units = "\n".join(systemd_units(Settings(), target))
+    assert "WorkingDirectory=/home/alex/100%% partners" in units
+    assert (
+        'ExecStart=/usr/bin/partners nurture --send --config "/home/alex/100%% partners/' in units
+    )

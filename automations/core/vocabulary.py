@@ -58,6 +58,9 @@ class Status(StrEnum):
 
 
 ACTION_ORDER = tuple(a.value for a in Action)  # Health's sort order
+# What `partners nurture --only` picks from, and what `partners login` signs in to (CLI.md).
+NURTURE_KINDS = ("escalation", "thank", "outcome", "follow_up", "survey", "nurture")
+SIGN_IN_PURPOSES = ("mail", "imap", "sheet")
 PARTNER_KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
 INTERNAL_KINDS = ("escalation", "digest", "survey_owner", "review", "alert")
 # The order due emails go in when a cap cuts the run short (most important first).

@@ -14,10 +14,11 @@ from automations.adapters.auth import (
     sheets_token_file,
 )
 from automations.config import Settings, secret
+from automations.core.vocabulary import SIGN_IN_PURPOSES
 from automations.errors import ConfigError
 from automations.jobs.wiring import oauth_account, oauth_purposes
 
-PURPOSES = ("mail", "imap", "sheet")
+PURPOSES = SIGN_IN_PURPOSES
 
 
 def oauth_accounts(settings: Settings) -> list[Account]:

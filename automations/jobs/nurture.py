@@ -21,6 +21,7 @@ from automations.core.engine.decisions import Decisions
 from automations.core.render import Templates
 from automations.core.review import Proposal, waiting_lines
 from automations.core.tables import Problem, Tables
+from automations.core.vocabulary import NURTURE_KINDS
 from automations.jobs import inbox as mailbox
 from automations.jobs import review as review_job
 from automations.jobs.envelope import Caps
@@ -55,7 +56,7 @@ from automations.jobs.wiring import (
     tables_from,
 )
 
-KINDS = ("escalation", "thank", "outcome", "follow_up", "survey", "nurture")
+KINDS = NURTURE_KINDS
 BASELINE_DETAIL = "baseline: recorded as handled without sending"
 PLACEHOLDER_FORM = "EXAMPLE-FORM-ID"  # the form_url `partners init` writes
 NO_RESPONDENT_FIELD = (

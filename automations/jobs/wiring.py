@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -42,7 +41,7 @@ def open_backend(settings: Settings) -> SheetBackend:
         lambda: load_credentials(
             str(settings.resolve(path)) if path else "", sheets_desktop_credentials
         ),
-        emulator_host=os.environ.get("SHEETS_EMULATOR_HOST", ""),
+        emulator_host=secret("SHEETS_EMULATOR_HOST", settings),  # the sandbox puts it in .env
         date_order=sheet.date_order,
     )
 

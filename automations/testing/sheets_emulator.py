@@ -51,6 +51,7 @@ from automations.testing.grid import (
     value_range,
     write,
 )
+from automations.testing.sheet_view import page
 
 
 @dataclass
@@ -332,12 +333,23 @@ def _handler(emulator: SheetsEmulator) -> type[BaseHTTPRequestHandler]:
             self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def _answer(self) -> None:
+            if self.command == "GET" and urlsplit(self.path).path in ("/", "/view"):
+                return self._view()
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             status, payload = emulator.handle(self.command, self.path, body)
             data = json.dumps(payload, indent=2).encode("utf-8")
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _view(self) -> None:
+            with emulator.lock:
+                data = page(list(emulator.spreadsheets.values())).encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=UTF-8")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

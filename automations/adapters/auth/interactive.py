@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
 import sys
 import time
 import urllib.parse
@@ -145,13 +144,14 @@ def microsoft_device_flow(
 
 
 def _finish_google_flow(flow: Any) -> Any:
-    """The browser, the loopback redirect and the code exchange; any failure in words."""
+    """The browser, the loopback redirect and the code exchange; any failure in words.
+    With no browser here (over SSH), a fixed port and the `ssh -L` command that forwards it."""
     browser = can_open_browser()
-    port = 0 if browser else _free_port()  # known in advance: the ssh -L line names it
-    prompt = BROWSER_PROMPT if browser else _no_browser_prompt(port)
+    port = 0 if browser else _free_port()
+    prompt = BROWSER_PROMPT if browser else no_browser_prompt(port)
     try:
         return flow.run_local_server(
-            port=port, open_browser=browser, authorization_prompt_message=prompt
+            host="localhost", port=port, open_browser=browser, authorization_prompt_message=prompt
         )
     except Warning as exc:  # oauthlib: fewer scopes granted than asked (a box left unticked)
         raise LoginNeeded(
@@ -163,21 +163,25 @@ def _finish_google_flow(flow: Any) -> Any:
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
-def _no_browser_prompt(port: int) -> str:
-    """No browser here (a server over SSH): Google sends the browser back to this machine's
-    loopback, so the laptop's browser needs that port forwarded (CLI.md, `partners login`)."""
-    host = (os.environ.get("SSH_CONNECTION", "").split() or [""])[2:3] or [socket.gethostname()]
-    user = os.environ.get("USER") or os.environ.get("LOGNAME") or "you"
+def no_browser_prompt(port: int) -> str:
+    """What to do when no browser opens here: Google sends the browser back to this machine's
+    loopback, so over SSH the user forwards that port from their own computer (EMAIL.md)."""
+    import getpass
+    import socket
+
+    ssh = os.environ.get("SSH_CONNECTION", "").split()
+    host = ssh[2] if len(ssh) >= 3 else socket.gethostname()
     return (
-        "No browser can open here. If you are connected over SSH, run this on your own "
-        f"computer first (it forwards Google's answer back to this one):\n"
-        f"  ssh -N -L {port}:localhost:{port} {user}@{host[0]}\n"
-        "then open this address in your own computer's browser:\n{url}"
+        "No browser opens on this machine. On your own computer, forward the sign-in's "
+        f"return port first (over SSH):\n  ssh -L {port}:localhost:{port} "
+        f"{getpass.getuser()}@{host}\nthen open this address in your browser there:\n{{url}}"
     )
 
 

@@ -9,7 +9,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from automations.adapters.calendar.events import NotCalendar, occurrences
 from automations.adapters.calendar.fetch import Unreadable, read_source, shown
 from automations.core.touches import Event
 from automations.errors import ToolkitError
@@ -43,6 +42,9 @@ def read_feed(
             f"calendar {shown(source)} could not be read ({exc}); meetings in it are not "
             "counted this run (check the address in [calendar] ics, or that the file exists)"
         ) from None
+    # Here, not at the top: icalendar is slow to import and most projects have no calendar.
+    from automations.adapters.calendar.events import occurrences
+
     try:
         found = occurrences(data, start, end)
     except Exception as exc:  # the parsers raise assorted errors on a feed that is not iCal
@@ -54,6 +56,8 @@ def read_feed(
 
 
 def _said(exc: BaseException) -> str:
+    from automations.adapters.calendar.events import NotCalendar
+
     if isinstance(exc, NotCalendar):
         return str(exc)
     text = " ".join(str(exc).split())[:160]

@@ -1,0 +1,59 @@
+"""What every command shares: the day, the clock, problems on stderr, the exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable, Sequence
+
+from automations import console as report
+from automations.config import Settings
+from automations.core.tables import Problem
+from automations.errors import UsageError
+from automations.jobs import nurture as nurture_job
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_FATAL = 0, 1, 2
+PROGRESS_FROM = 6  # show progress when sending more than a handful
+
+
+def today_of(args: argparse.Namespace, settings: Settings | None) -> dt.date:
+    text = getattr(args, "today", None)
+    if text:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError as exc:
+            raise UsageError(f"--today {text!r} is not a date (write YYYY-MM-DD)") from exc
+    zone = settings.zone if settings else None
+    return dt.datetime.now(zone).date()
+
+
+def clock_of(settings: Settings) -> Callable[[], dt.datetime]:
+    """The real time in the configured zone (the Log records it even with --today)."""
+    zone = settings.zone
+    return lambda: (
+        dt.datetime.now(dt.UTC).astimezone(zone) if zone else dt.datetime.now().astimezone()
+    )
+
+
+def print_problems(problems: Sequence[Problem]) -> None:
+    for problem in problems:
+        print(report.problem_line(problem), file=sys.stderr)
+
+
+def code_of(problems: Sequence[Problem]) -> int:
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def progress_of(quiet: bool) -> report.SendingProgress:
+    return report.SendingProgress(quiet, PROGRESS_FROM)
+
+
+def finish(result: nurture_job.NurtureResult, settings: Settings, quiet: bool) -> int:
+    """Print what a nurture-shaped run did (stdout) and what needs a look (stderr)."""
+    print_problems(result.problems)
+    for line in report.nurture_lines(result, settings, quiet):
+        print(line)
+    for line in report.nurture_warnings(result):
+        print(f"partners: {line}", file=sys.stderr)
+    return result.exit_code
