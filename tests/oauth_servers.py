@@ -27,6 +27,14 @@ def _b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
+# What Microsoft answers for a client id no directory knows (Entra ID's AADSTS700016).
+UNKNOWN_CLIENT = {
+    "error": "unauthorized_client",
+    "error_description": "AADSTS700016: Application with identifier 'x' was not found in the "
+    "directory 'Default Directory'.",
+}
+
+
 class TokenEndpoint:
     """One provider on loopback: `/token` (refresh_token, authorization_code, device_code
     grants), `/auth` (Google's consent page: redirects straight back with a code),
@@ -38,6 +46,7 @@ class TokenEndpoint:
         self.issued: dict[str, str] = {}  # access token -> whose
         self.refreshes = 0
         self.revoked = False
+        self.unknown_client = False  # the device code endpoint refuses the client id
         self.approved = threading.Event()
         self.seen: list[str] = []  # grant types asked for
         endpoint = self
@@ -64,7 +73,9 @@ class TokenEndpoint:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
-                if self.path.endswith("/devicecode"):
+                if self.path.endswith("/devicecode") and endpoint.unknown_client:
+                    self.answer(400, UNKNOWN_CLIENT)
+                elif self.path.endswith("/devicecode"):
                     self.answer(200, endpoint.device_code())
                 else:
                     self.answer(*endpoint.token(form))

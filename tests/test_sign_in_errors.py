@@ -166,3 +166,56 @@ def test_a_damaged_sheets_sign_in_names_the_file_and_partners_login_sheet(
     said_plainly(out + err)
     assert err.startswith(f"partners: the saved Sheets sign-in {saved} is damaged (")
     assert "run `partners login sheet` to sign in again" in err
+
+
+def test_partners_login_for_microsoft_with_a_refused_client_id_says_what_to_check(
+    tmp_path: Path,
+) -> None:
+    # Issue 27, acceptance 4: a client id Microsoft does not know.
+    import ssl
+
+    import trustme
+
+    authority = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(tls)
+    endpoint = TokenEndpoint(USER, tls)
+    endpoint.unknown_client = True
+    config = SheetProject(tmp_path / "p") / "config" / "partners.toml"
+    set_keys(
+        config,
+        "mail",
+        backend="smtp",
+        host="127.0.0.1",
+        port=free_port(),
+        username=USER,
+        auth="oauth",
+        provider="microsoft",
+        client_id="00000000-0000-0000-0000-000000000000",
+    )
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+        AUTHORITY_VARIABLE: f"{endpoint.base}/common",
+        "REQUESTS_CA_BUNDLE": str(ca_file),
+        "PARTNERS_CONFIG": str(config),
+    }
+    try:
+        login = subprocess.run(
+            [sys.executable, "-m", "automations", "login", "mail"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
+    finally:
+        endpoint.stop()
+    assert login.returncode == 2, login.stdout + login.stderr
+    said_plainly(login.stdout + login.stderr)
+    assert login.stderr.startswith(
+        "partners: Microsoft refused to start the sign-in (AADSTS700016: Application with "
+    )
+    assert "check [mail] client_id" in login.stderr

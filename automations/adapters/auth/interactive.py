@@ -118,8 +118,12 @@ def microsoft_device_flow(
             f"Microsoft's sign-in could not start ({exc}): {NETWORK_ADVICE}"
         ) from None
     if "user_code" not in flow:
+        said = str(flow.get("error_description") or flow.get("error") or flow).splitlines()[0]
         raise LoginNeeded(
-            f"Microsoft refused to start the sign-in: {flow.get('error_description')}"
+            f"Microsoft refused to start the sign-in ({said}): check [{_section(account)}] "
+            "client_id (the Application (client) ID of your app in the Entra ID admin center) "
+            "and tenant, and that the app allows public client flows (Authentication, "
+            "'Allow public client flows': Yes)"
         )
     say(str(flow["message"]))
     try:
