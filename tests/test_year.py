@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import pytest
 from openpyxl import load_workbook
 
-from automations import cli
+from automations import cli, commands
 from tests.test_wording import alike
 
 ANSWERS = "dana@northwind.example"  # answers everything three days later; nobody else does
@@ -57,7 +57,7 @@ def year_of_mail(project: Path, monkeypatch: pytest.MonkeyPatch) -> list[Mail]:
     for week in range(52):
         day = start + dt.timedelta(days=7 * week)
         now = dt.datetime.combine(day, dt.time(10), dt.UTC)
-        monkeypatch.setattr(cli, "_clock", lambda settings, now=now: lambda: now)
+        monkeypatch.setattr(commands, "clock_of", lambda settings, now=now: lambda: now)
         assert cli.main(["nurture", "--send", "--today", day.isoformat(), "--config", config]) in (
             0,
             1,
