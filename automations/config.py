@@ -328,10 +328,14 @@ def base_dir_for(config_path: Path) -> Path:
 
 def _check_alerts(alerts: AlertSettings) -> None:
     url = alerts.ping_url
-    if url and (not url.startswith(("https://", "http://")) or any(c.isspace() for c in url)):
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    if url and (scheme not in ("https", "http") or not host or any(c.isspace() for c in url)):
+        # Never the whole address: its path is the check's secret (EMAIL.md, alerts).
         raise ConfigError(
-            f"config key 'alerts.ping_url' is {url!r}; write the whole check address as your "
-            "monitoring service shows it (https://hc-ping.com/…)"
+            f"config key 'alerts.ping_url' is not a web address ({len(url)} characters, "
+            f"starting {url[:8]!r}); copy the check address as your monitoring service shows "
+            "it (https://hc-ping.com/…)"
         )
     if alerts.email_owner_after < 0:
         raise ConfigError(

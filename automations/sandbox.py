@@ -54,7 +54,13 @@ def _wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
 
 def append_to_inbox(port: int, raw: bytes) -> None:
     """Put one message in the sandbox user's INBOX (IMAP APPEND)."""
-    conn = imaplib.IMAP4("127.0.0.1", port, timeout=10)
+    try:
+        conn = imaplib.IMAP4("127.0.0.1", port, timeout=10)
+    except OSError:
+        raise SandboxError(
+            f"the sandbox's inbox (127.0.0.1:{port}) does not answer: is the sandbox running? "
+            "Start it with `partners sandbox FOLDER` in another terminal first"
+        ) from None
     try:
         conn.login(IMAP_USER, IMAP_PASSWORD)
         conn.append("INBOX", None, None, raw)
@@ -131,7 +137,7 @@ def reply(folder: Path, sender: str, text: str, imap_port: int, user: str) -> st
     answer["From"] = sender
     answer["To"] = user
     answer["Subject"] = "Re: our conversation"
-    answered = "a fresh email (none was kept for them)"
+    answered = "a new email to you (no email to them was kept, so nothing to answer)"
     for path in sorted(folder.glob("sandbox-mail/*.eml"), reverse=True):
         original = message_from_bytes(path.read_bytes(), policy=policy.default)
         if sender.lower() in str(original.get("To", "")).lower():
@@ -205,6 +211,8 @@ def run_sandbox(folder: Path, user: str, say: Callable[[str], None]) -> None:
 def instructions(folder: Path, sheets: str, smtp: int, imap: int, user: str) -> list[str]:
     """What the user can do now, in another terminal."""
     config = folder / "config" / "partners.toml"
+    beside = Path(sys.executable).parent / "partners"  # works without the venv activated
+    me = str(beside) if beside.exists() else f"{sys.executable} -m automations"
     return [
         f"sandbox in {folder} (config {config}):",
         f"  SMTP  127.0.0.1:{smtp}  keeps every email in {folder / 'sandbox-mail'}",
@@ -212,10 +220,10 @@ def instructions(folder: Path, sheets: str, smtp: int, imap: int, user: str) -> 
         f"  Sheet http://{sheets}/view  every tab, read-only (refreshes itself)",
         "In another terminal:",
         f"  cd {folder}",
-        "  partners nurture            # the dry run: what would go",
-        "  partners nurture --send     # proposals: the review email reaches your inbox",
-        f"  partners sandbox {folder} --reply {user} 'send 1'   # approve by reply",
-        f"  partners sandbox {folder} --reply PARTNER@EMAIL 'Thanks!'   # a partner answers",
-        "  partners nurture --send     # reads the inbox, sends what you approved",
+        f"  {me} nurture            # the dry run: what would go",
+        f"  {me} nurture --send     # proposals: the review email reaches your inbox",
+        f"  {me} sandbox {folder} --reply {user} 'send 1'   # approve by reply",
+        f"  {me} sandbox {folder} --reply PARTNER@EMAIL 'Thanks!'   # a partner answers",
+        f"  {me} nurture --send     # reads the inbox, sends what you approved",
         "Ctrl-C here stops everything the sandbox started.",
     ]

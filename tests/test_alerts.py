@@ -146,6 +146,8 @@ def test_the_owner_gets_one_email_after_n_failed_runs_in_a_row_and_no_more_that_
     ("values", "said"),
     [
         ({"ping_url": "hc-ping.com/abc"}, "'alerts.ping_url'"),
+        ({"ping_url": "http://exa mple.com/secret-uuid"}, "'alerts.ping_url' is not a web"),
+        ({"ping_url": "http://"}, "'alerts.ping_url' is not a web"),
         ({"email_owner_after": -1}, "'alerts.email_owner_after'"),
         ({"ping": "x"}, "'alerts.ping' is not known"),
     ],
@@ -158,5 +160,6 @@ def test_an_alerts_key_that_is_wrong_is_named(
     project = SheetProject(tmp_path)
     config = project / "config" / "partners.toml"
     set_keys(config, "alerts", **values)
-    with pytest.raises(ConfigError, match=said):
+    with pytest.raises(ConfigError, match=said) as refused:
         load_settings(config)
+    assert "secret-uuid" not in str(refused.value)  # the check's address is its secret

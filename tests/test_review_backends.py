@@ -60,3 +60,21 @@ def test_a_later_decision_made_on_the_outbox_holds_after_switching_to_smtp(
     out = run(project, capsys, "nurture", "--send", "--today", later.isoformat())
     assert proposals(project)[DANA].status == "waiting"  # shown again on its day, not sent
     assert DANA not in {r.rcpt_tos[0] for r in smtp_server.recorder.received}
+
+
+def test_a_terminal_decision_on_an_email_another_run_already_sent_is_no_error(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found by the hostile pass: `quit` in an interactive review ended in exit 2 ("no
+    # proposal waiting … has the key '<pa.…>'") when a scheduled run had sent it meanwhile.
+    from automations.config import load_settings
+    from automations.core.review import Decision
+    from automations.jobs import approval
+
+    run(project, capsys, "nurture", "--send")
+    thank = proposals(project)[DANA]
+    run(project, capsys, "review", "--send", thank.keys[0])  # the other run sends it
+    assert proposals(project)[DANA].status == "sent"
+    settings = load_settings(project / "config" / "partners.toml")
+    recorded = approval.record(settings, {thank.ident: Decision("send")}, dt.datetime.now)
+    assert recorded.applied == [] and not recorded.deferred

@@ -104,3 +104,12 @@ def test_the_sandbox_sends_over_smtp_reads_replies_and_approvals_shows_health_an
         assert box.wait(timeout=20) == 0
     assert "sandbox stopped" in box.stdout.read()  # type: ignore[union-attr]
     assert not any(listening(p) for p in (smtp, imap, int(view.split(":")[2].split("/")[0])))
+
+
+def test_a_reply_into_a_sandbox_that_is_not_running_says_to_start_it() -> None:
+    # Found walking the README: it was `internal error` (ConnectionRefusedError).
+    from automations.sandbox import SandboxError, append_to_inbox
+    from tests.smtp_server import free_port
+
+    with pytest.raises(SandboxError, match="is the sandbox running"):
+        append_to_inbox(free_port(), b"Subject: hi\r\n\r\nhello\r\n")

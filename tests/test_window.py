@@ -189,7 +189,9 @@ def test_copies_beyond_ascii_go_with_smtputf8_when_the_server_offers_it(
     assert thank.message["Cc"] == "zoë@rivera-consulting.example"
 
 
-@pytest.mark.parametrize("copy", ["cc_owner", "bcc"])
+# (A partner's address in [mail] bcc now stops the sending before anything goes:
+# test_a_partners_own_address_in_bcc_stops_the_sending_and_check_says_so.)
+@pytest.mark.parametrize("copy", ["cc_owner"])
 def test_a_copy_to_the_partners_own_address_in_punycode_never_reaches_them_twice(
     project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str], copy: str
 ) -> None:
@@ -266,3 +268,21 @@ def test_cron_says_when_a_sending_job_is_scheduled_outside_the_send_hours(
     assert code == 0
     assert "# nurture at 07:00 runs outside [mail] send_days/send_hours" in out
     assert "# digest" not in out
+
+
+def test_a_partners_own_address_in_bcc_stops_the_sending_and_check_says_so(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found by the hostile pass: a partner in [mail] bcc got a copy of every other
+    # partner's email, do_not_email or not, and nothing said so.
+    use_smtp(project, smtp_server)
+    set_list(project, "bcc", ["Hannah@Cole.example"])
+    code, out = run(project, capsys, "check")
+    assert code == 1
+    assert "partners: [mail] bcc 'Hannah@Cole.example' is a partner's address" in out
+    code, out = run(project, capsys, "nurture", "--send")
+    assert code == 2
+    assert "is a partner's address" in out and "nothing was sent" in out
+    partners = [r for r in smtp_server.recorder.received if r.rcpt_tos[0] != SENDER]
+    assert partners == []
+    assert not [r for r in smtp_server.recorder.received if "hannah@cole.example" in r.rcpt_tos]

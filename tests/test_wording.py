@@ -373,6 +373,8 @@ def test_the_last_note_to_a_cold_prospect_is_honest_and_asks_for_nothing() -> No
     assert "I wrote to you on 12 May about working together" in text
     assert "I won't write again unless you do." in text
     assert "I still think of" not in text and "How are things" not in text
+    # "I won't write again" and then "Rather not get these notes?" would contradict it.
+    assert "unsubscribe" not in text.lower()
 
 
 def masked(text: str) -> str:

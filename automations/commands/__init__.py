@@ -32,6 +32,7 @@ from automations.jobs import login as login_job
 from automations.jobs import nurture as nurture_job
 from automations.jobs import preview as preview_job
 from automations.jobs import survey as survey_job
+from automations.jobs.envelope import partners_in_bcc
 from automations.jobs.wiring import mail_capabilities
 
 
@@ -44,7 +45,9 @@ def init(args: argparse.Namespace) -> int:
     for path in result.kept:
         print(f"kept    {path} (already there)")
     if not getattr(args, "quiet", False):
-        print("next: `partners health` to see what each relationship needs")
+        here = Path(args.folder).resolve() == Path.cwd().resolve()
+        go = "" if here else f"cd {args.folder} && "
+        print(f"next: `{go}partners health` to see what each relationship needs")
     return EXIT_OK
 
 
@@ -74,6 +77,9 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     )
     for note in result.sign_in_notes:
         print(f"partners: {note}", file=sys.stderr)
+    in_bcc = partners_in_bcc(settings, t.partners["email"])
+    for line in in_bcc:
+        print(f"partners: {line}", file=sys.stderr)
     login, cannot = maintenance.check_mail(settings)
     print(login)
     for line in cannot:
@@ -104,6 +110,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         or result.uncertain
         or sample_sender
         or cannot
+        or in_bcc
     )
     return EXIT_PROBLEMS if troubled else EXIT_OK
 
@@ -220,7 +227,9 @@ def _survey(args: argparse.Namespace, settings: Settings) -> int:
         print(report.survey_report(frame, args.format))
         return EXIT_OK
     if not settings.survey.form_url:
-        raise UsageError("partners survey: set [survey] form_url first (the README shows how)")
+        raise UsageError(
+            "partners survey: set [survey] form_url first (docs/emails.md, The quarterly survey, shows how)"
+        )
     options = nurture_job.NurtureOptions(send=args.send, only=("survey",), owner_surveys=True)
     quiet = bool(getattr(args, "quiet", False))
     with contextlib.closing(progress_of(quiet)) as progress:

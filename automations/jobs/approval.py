@@ -86,9 +86,14 @@ def record(settings: Settings, chosen: Mapping[str, Decision], clock: Clock) -> 
     now = clock()
     journal = _journal(settings, writing=True)
     try:
-        open_ = {p.ident: p for p in journal.proposals() if p.status in OPEN}
+        every = journal.proposals()
+        open_ = {p.ident: p for p in every if p.status in OPEN}
         by_key = {k: p for p in open_.values() for k in p.keys}
         by_key.update(open_)
+        # Chosen in an interactive review while another run sent or settled it: nothing
+        # to record (the decision was kept as it was made, and came too late to matter).
+        settled = {p.ident for p in every if p.status not in OPEN}
+        chosen = {k: d for k, d in chosen.items() if k not in settled}
         unknown = [k for k in chosen if k not in by_key]
         if unknown:
             raise ReviewError(

@@ -9,7 +9,7 @@ day), while `--limit` and `max_per_run` count messages (EMAIL.md, "Backends" and
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from automations.adapters.journal import Journal
@@ -92,3 +92,15 @@ class Caps:
                     room, why = n, "max_per_day (rolling 24 hours, counted in recipients)"
                     break
         return ordered[:room], ordered[room:], why
+
+
+def partners_in_bcc(settings: Settings, partners: Iterable[str]) -> list[str]:
+    """`[mail] bcc` addresses that are partners' own: each would get a copy of every other
+    partner's email (EMAIL.md, copies), so a run that sends stops on them (said plainly)."""
+    known = {comparable_email(str(p)) for p in partners if p}
+    return [
+        f"[mail] bcc {b!r} is a partner's address: they would get a copy of every email to "
+        "the other partners; take it out of [mail] bcc (nothing was sent)"
+        for b in settings.mail.bcc
+        if comparable_email(b) in known
+    ]

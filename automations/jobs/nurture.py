@@ -62,7 +62,7 @@ PLACEHOLDER_FORM = "EXAMPLE-FORM-ID"  # the form_url `partners init` writes
 NO_RESPONDENT_FIELD = (
     "no self-assessment invitation went to the owners: [survey] respondent_field is empty, so "
     "an owner's own ratings would be recorded as the partner's answers; set it to the form's "
-    "field id for the respondent (the README shows how to find it)"
+    "field id for the respondent (docs/emails.md, The quarterly survey, shows how to find it)"
 )
 
 
@@ -187,7 +187,7 @@ def run_nurture(
             if held:
                 result.faults.append(
                     f"{held} survey email(s) held back: [survey] form_url is still the sample's "
-                    "placeholder; set it to your form's address (the README shows how); "
+                    "placeholder; set it to your form's address (docs/emails.md, The quarterly survey, shows how); "
                     "check-ins and the other emails go"
                 )
         result.inbox = s.inbox

@@ -96,7 +96,7 @@ def _review_label(
     if held is not None and held.status == "later":
         return (
             f"Waits for your approval: this {kind} email was proposed {when(held.proposed_day, today)}"
-            f" and you asked to see it again {on_day(held.later_until, today)} (`partners review`)."
+            f" and you asked to see it again {on_day(dt.date.fromisoformat(held.later_until), today)} (`partners review`)."
         )
     if held is not None:
         return (

@@ -26,10 +26,11 @@ from automations.config import Settings
 from automations.core.review import REVIEW_COLUMNS
 from automations.core.status import status_rows
 from automations.core.tables import RawSheet, Tables
-from automations.errors import SheetError, ToolkitError
+from automations.errors import ConfigError, SheetError, ToolkitError
 from automations.jobs import inbox as mailbox
 from automations.jobs.alerts import run_ended, run_started
 from automations.jobs.calendar import CalendarOutcome, scan_calendars
+from automations.jobs.envelope import partners_in_bcc
 from automations.jobs.sending import (
     UNCERTAIN_DETAIL,
     Clock,
@@ -300,6 +301,9 @@ def send_all(
     mailer: Mailer | None = None,
 ) -> DeliveryReport:
     """Deliver through the configured mailer (filing sent copies when asked); close it after."""
+    in_bcc = partners_in_bcc(settings, s.tables.partners["email"])
+    if in_bcc and any(not p.draft.internal for p in ready):
+        return DeliveryReport(fatal=ConfigError(in_bcc[0]))
     try:
         if mailer is None:
             mail_signed_in(settings)
