@@ -3,6 +3,7 @@ in the terminal and answered by email, on a real SMTP server, pymap and the Shee
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import re
@@ -130,6 +131,7 @@ def test_the_review_tab_on_google_sends_exactly_what_was_approved_and_never_writ
         "preview",
         "why",
         "keys",
+        "proposal",
         "status",
         "decision",
     ]
@@ -699,3 +701,141 @@ def test_review_statuses_land_on_their_own_rows_when_the_user_sorts_the_tab_duri
     assert status.pop(DANA) == status.pop("zoe@nunez.example") == "sent"
     assert status.pop("lena@fischer.example") == "skipped"
     assert set(status.values()) == {"waiting"}
+
+
+# --- one gate for every send, across every sheet the project used ----------------------------
+
+
+def type_decisions(project: SheetProject, decide: Any) -> None:
+    """The user types a decision in the Google Review tab: `decide(row)` gives the cell."""
+    assert project.emulator is not None
+    tab = project.emulator.spreadsheets[SHEET_KEY].tab("Review")
+    assert tab is not None
+    rows = project.emulator.values(SHEET_KEY, "Review")
+    header = [str(h) for h in rows[0]]
+    for n, row in enumerate(rows[1:], start=1):
+        value = decide(dict(zip(header, [*row, *[""] * len(header)], strict=False)))
+        if value:
+            tab.cells[(n, header.index("decision"))] = Cell.native(value)
+
+
+def add_review_row(project: SheetProject, values: dict[str, str]) -> None:
+    """A row the user copied in (or left from an earlier proposal), under the tab's header."""
+    assert project.emulator is not None
+    tab = project.emulator.spreadsheets[SHEET_KEY].tab("Review")
+    assert tab is not None
+    rows = project.emulator.values(SHEET_KEY, "Review")
+    header = [str(h) for h in rows[0]]
+    for c, h in enumerate(header):
+        if values.get(h):
+            tab.cells[(len(rows), c)] = Cell.native(values[h])
+
+
+@pytest.mark.parametrize("carried", [False, True], ids=["moved", "moved-and-carried-over"])
+def test_approvals_after_moving_to_google_never_send_a_message_twice_nor_an_old_decision(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: SmtpServer,
+    carried: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = SheetProject(tmp_path, review=True)
+    use_smtp(project, smtp_server)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    thank = proposal_to(project, DANA)
+    code, out = run(project, "review", "--send", thank.keys[0], capsys=capsys)
+    assert code == 0, out
+    assert to_partners(smtp_server) == [DANA]
+    # The project moves to Google Sheets; the journal stays in state/.
+    emulator = SheetsEmulator().start()
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", emulator.host)
+    try:
+        emulator.load_workbook(project / "data" / "partners.xlsx", SHEET_KEY)
+        config = project / "config" / "partners.toml"
+        text = config.read_text(encoding="utf-8").replace('backend = "xlsx"', 'backend = "google"')
+        url = f"https://docs.google.com/spreadsheets/d/{SHEET_KEY}/edit"
+        config.write_text(text.replace('spreadsheet = ""', f'spreadsheet = "{url}"'))
+        project.emulator = emulator
+        if carried:
+            assert run(project, "carry-over", capsys=capsys)[0] == 0
+        code, out = run(project, "nurture", "--send", capsys=capsys)
+        assert code in (0, 1), out
+        review = emulator.values(SHEET_KEY, "Review")
+        assert review, out
+        header = [str(h) for h in review[0]]
+        listed = [dict(zip(header, r, strict=False)) for r in review[1:]]
+        assert thank.keys_cell not in [r["keys"] for r in listed]  # it went: not asked again
+        # The user approves what is proposed, and types `send` in a row left from the
+        # thank-you's earlier proposal.
+        type_decisions(project, lambda row: "send" if row["to"] != PRIYA else "")
+        add_review_row(
+            project,
+            {"proposed_on": thank.proposed_at[:10], "kind": "thank", "to": DANA}
+            | {"keys": thank.keys_cell, "status": "sent", "decision": "send"},
+        )
+        code, out = run(project, "nurture", "--send", capsys=capsys)
+        assert code in (0, 1), out
+        run(project, "nurture", "--send", capsys=capsys)
+    finally:
+        emulator.stop()
+        if carried:  # carried rows come without the workbook's `run` rows: check that Log
+            project.emulator = None
+    ids = [str(r.message["Message-ID"]) for r in smtp_server.recorder.received]
+    assert len(ids) == len(set(ids))
+    partners = to_partners(smtp_server)
+    assert partners.count(DANA) == 1
+    assert PRIYA not in partners  # not approved
+    assert len(partners) == PARTNER_EMAILS - 1
+
+
+def test_a_decision_typed_for_an_earlier_proposal_of_the_same_keys_is_not_applied_to_a_new_one(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(google, smtp_server)
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    assert google.emulator is not None
+    # The user types `send` for Dana, then moves to a copy of the sheet (File > Make a copy)
+    # before any run applied it: the copy proposes Dana's thank-you anew.
+    type_decisions(google, lambda row: "send" if row["to"] == DANA else "")
+    copy_key = "1CopyOfThePartnerSheet"
+    original = google.emulator.spreadsheets[SHEET_KEY]
+    made = google.emulator.create(copy_key, "copy", {})
+    made.tabs = copy.deepcopy(original.tabs)
+    config = google / "config" / "partners.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(SHEET_KEY, copy_key))
+    for _ in range(2):  # the new proposals, then a run that reads the tab's decisions
+        code, out = run(google, "nurture", "--send", capsys=capsys)
+        assert code == 0, out
+    assert DANA not in to_partners(smtp_server)  # the old cell was for the old proposal
+    rows = google.emulator.values(copy_key, "Review")
+    header = [str(h) for h in rows[0]]
+    assert header[header.index("keys") + 1] == "proposal"  # the toolkit's id of each row
+    status = [r[header.index("status")] for r in rows[1:] if r[header.index("to")] == DANA]
+    assert status == ["waiting", "waiting"]  # the old row, and the new proposal's own row
+
+
+def test_a_review_tab_written_before_proposal_ids_still_takes_its_decisions_and_gets_the_ids(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(google, smtp_server)
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    assert google.emulator is not None
+    rows = google.emulator.values(SHEET_KEY, "Review")
+    at = rows[0].index("proposal")
+    # The tab as an earlier version wrote it: no `proposal` column.
+    tab = google.emulator.spreadsheets[SHEET_KEY].tab("Review")
+    assert tab is not None
+    tab.cells.clear()
+    for r, row in enumerate(rows):
+        for c, value in enumerate([*row[:at], *row[at + 1 :]]):
+            if value not in ("", None):
+                tab.cells[(r, c)] = Cell.native(value)
+    type_decisions(google, lambda row: "send" if row["to"] == DANA else "")
+    code, out = run(google, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    assert to_partners(smtp_server) == [DANA]
+    after = google.emulator.values(SHEET_KEY, "Review")
+    header = [str(h) for h in after[0]]
+    assert header[-1] == "proposal"  # added where the tab ends, the user's columns untouched
+    ids = {str(r[2]): r[header.index("proposal")] for r in after[1:]}
+    assert ids[DANA] == proposal_to(google, DANA).pid

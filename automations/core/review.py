@@ -5,6 +5,7 @@ proposal is withdrawn, and the one review email per owner per run."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ REVIEW_COLUMNS = (
     "preview",
     "why",
     "keys",
+    "proposal",
     "status",
     "decision",
 )
@@ -64,6 +66,13 @@ class Proposal:
         return " ".join(self.keys)
 
     @property
+    def pid(self) -> str:
+        """The proposal's id (the Review tab's `proposal` cell): a new proposal of the same
+        keys (the same Message-ID) gets another, so a decision never passes to it."""
+        made = hashlib.sha256(f"{self.ident}\n{self.proposed_at}".encode()).hexdigest()
+        return f"P-{made[:10]}"
+
+    @property
     def proposed_day(self) -> dt.date:
         """The day it was proposed."""
         return dt.datetime.fromisoformat(self.proposed_at).date()
@@ -90,9 +99,26 @@ class Proposal:
             self.preview,
             self.why,
             self.keys_cell,
+            self.pid,
             self.status_cell,
             "",
         ]
+
+
+def row_pid(cells: Mapping[str, Any], earlier: Mapping[tuple[str, str], str], order: str) -> str:
+    """The id of the proposal a Review row stands for (SHEET.md, Review): its `proposal`
+    cell; a row a version before ids wrote is the proposal of its keys proposed that day
+    (`earlier`: (keys cell, ISO day) -> id), so a decision left from an earlier proposal of
+    the same keys never applies to a new one."""
+    pid = str(cells.get("proposal") or "").strip()
+    if pid:
+        return pid
+    keys = str(cells.get("keys") or "").strip()
+    try:
+        day = parse_date(cells.get("proposed_on"), order)
+    except ValueProblem:
+        return ""
+    return earlier.get((keys, day.isoformat()), "") if day else ""
 
 
 def review_order(p: Proposal) -> tuple[str, int, str]:

@@ -30,10 +30,12 @@ from automations.core.review import (
     held_by_a_row,
     review_draft,
     review_order,
+    row_pid,
     under_review,
     withdraw_reason,
 )
 from automations.core.tables import normalise_header
+from automations.core.vocabulary import NEVER_AGAIN
 from automations.core.wording import opening
 from automations.jobs.envelope import Caps, copies_of, with_copies
 from automations.jobs.proposals import apply_kept, decide, moved
@@ -93,26 +95,28 @@ class ReviewStep:
 def sheet_decisions(
     s: Session, settings: Settings, proposals: Sequence[Proposal]
 ) -> tuple[dict[str, Decision], list[str]]:
-    """The `decision` cells of the Google Sheet's Review tab, by proposal (found by keys)."""
+    """The `decision` cells of the Google Sheet's Review tab, by proposal: each row names
+    its proposal by id (SHEET.md, Review), so a cell never passes to a later proposal."""
     if settings.sheet.backend != "google":
         return {}, []
     rows = s.raw.tabs.get(settings.sheet.tabs.review) or []
     if not rows:
         return {}, []
     header = [normalise_header(h) for h in rows[0]]
-    if "keys" not in header or "decision" not in header:
+    if "decision" not in header:
         return {}, []
-    keys_at, decision_at = header.index("keys"), header.index("decision")
-    by_keys = {p.keys_cell: p for p in proposals}
+    order = s.raw.date_order or "YMD"
+    by_pid = {p.pid: p for p in proposals}
+    earlier = {(p.keys_cell, p.proposed_at[:10]): p.pid for p in proposals}
     out: dict[str, Decision] = {}
     notes: list[str] = []
     for n, row in enumerate(rows[1:], start=2):
-        cells = [*row, "", ""]
-        value = cells[decision_at]
-        p = by_keys.get(str(cells[keys_at]).strip())
+        cells = dict(zip(header, row, strict=False))
+        value = cells.get("decision")
+        p = by_pid.get(row_pid(cells, earlier, order))
         if p is None or value in ("", None):
             continue
-        decision = decision_of_cell(value, s.raw.date_order or "YMD")
+        decision = decision_of_cell(value, order)
         if decision is None:
             notes.append(
                 f"{settings.sheet.tabs.review}!{n} decision: {value!r} is not send, skip or a "
@@ -170,15 +174,36 @@ def settle(
     # keys were still due when this run decided and would otherwise be proposed again.
     held = {k for p in every.values() if p.status in OPEN for k in p.keys}
     held |= {k for p in step.changed.values() for k in p.keys}
+    # The one at-most-once gate (EMAIL.md): a key the journal of any sheet this project used
+    # holds as gone or handled is never proposed, so the user is never asked to approve it.
+    known = s.journal.states(k for d in drafts for k in d.keys if k not in held)
+    foreign = s.journal.foreign(k for k, state in known.items() if state in NEVER_AGAIN)
     for d in drafts:
         if any(k in held for k in d.keys):
             continue
         if under_review(d.kind, settings.mail.review):
+            if any(known.get(k) in NEVER_AGAIN for k in d.keys):
+                step.notes.append(not_proposed(d, bool(foreign.intersection(d.keys))))
+                continue
             step.to_propose.append(d)
         else:
             step.to_send.append(d)
     step.proposals = list(every.values())
     return step
+
+
+def not_proposed(d: Draft, elsewhere: bool) -> str:
+    """Why a due email is not proposed: its key went already (EMAIL.md, at most once)."""
+    where = (
+        " for another sheet this project used before; `partners carry-over` brings that "
+        "history into this sheet's Log"
+        if elsewhere
+        else ""
+    )
+    return (
+        f"not proposed: {d.kind} to {d.to_email}: the journal already records it as sent, "
+        f"pending, uncertain or handled{where}"
+    )
 
 
 def proposals_of(
@@ -247,7 +272,7 @@ def review_emails(
 def table_of(proposals: Iterable[Proposal], new: Iterable[Proposal]) -> ReviewTable:
     """The Review tab's rows, oldest first; this run's proposals marked new."""
     ordered = sorted(proposals, key=lambda p: (p.proposed_at, p.ident))
-    return ReviewTable([p.row() for p in ordered], {p.keys_cell for p in new})
+    return ReviewTable([p.row() for p in ordered], {p.pid for p in new})
 
 
 def approved_prepared(
