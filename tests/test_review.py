@@ -839,3 +839,46 @@ def test_a_review_tab_written_before_proposal_ids_still_takes_its_decisions_and_
     assert header[-1] == "proposal"  # added where the tab ends, the user's columns untouched
     ids = {str(r[2]): r[header.index("proposal")] for r in after[1:]}
     assert ids[DANA] == proposal_to(google, DANA).pid
+
+
+# --- an approval sends and records exactly its proposal ---------------------------------------
+
+
+def add_referral(project: SheetProject, day: dt.date, email: str, client: str) -> None:
+    """The user types a referral in (Referrals: date, direction, partner email, client, …)."""
+    path = project / "data" / "partners.xlsx"
+    book = load_workbook(path)
+    book["Referrals"].append(
+        [dt.datetime.combine(day, dt.time()), "received", email, client, "new"]
+    )
+    book.save(path)
+
+
+@pytest.mark.parametrize("later", [True, False], ids=["dated-later", "dated-earlier"])
+def test_an_approved_thank_you_goes_with_only_its_keys_and_a_referral_typed_in_since_gets_its_own(
+    project: SheetProject,
+    smtp_server: SmtpServer,
+    later: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_smtp(project, smtp_server)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    thank = proposal_to(project, DANA)
+    referred = dt.date.fromisoformat(thank.keys[0].rsplit(":", 1)[1])
+    second = dt.date.today() - dt.timedelta(days=1) if later else referred - dt.timedelta(days=3)
+    add_referral(project, second, DANA, "Quayside Books")
+    code, out = run(project, "review", "--send", thank.keys[0], capsys=capsys)
+    assert code == 0, out
+    [sent] = [r for r in smtp_server.recorder.received if r.rcpt_tos[0] == DANA]
+    assert without_date(sent.raw) == without_date(thank.data)  # the email the user approved
+    thanked = [r["key"] for r in logged(project, "sent") if r["action"] == "thank"]
+    assert thanked == list(thank.keys)  # not the referral typed in since
+    # The next run proposes the second referral's own thank-you.
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    again = [p for p in proposals(project) if p.to_email == DANA and p.status == "waiting"]
+    assert [p.keys for p in again] == [(f"thank:{DANA}:{second.isoformat()}",)]
+    assert b"Quayside Books" in again[0].data
+    code, out = run(project, "review", "--send", again[0].keys[0], capsys=capsys)
+    assert code == 0, out
+    thanked = [r["key"] for r in logged(project, "sent") if r["action"] == "thank"]
+    assert thanked == [*thank.keys, *again[0].keys]

@@ -165,7 +165,7 @@ def settle(
             why = withdraw_reason(health.get(partner), p, today)
         else:
             if p.status == "approved":
-                step.approved.append(due[p.keys[0]])
+                step.approved.append(as_proposed(due[p.keys[0]], p))
                 step.approved_by_ident[p.ident] = p
             continue
         every[p.ident] = step.changed[p.ident] = replace(p, status="withdrawn", detail=why)
@@ -190,6 +190,12 @@ def settle(
             step.to_send.append(d)
     step.proposals = list(every.values())
     return step
+
+
+def as_proposed(due: Draft, p: Proposal) -> Draft:
+    """Today's draft narrowed to what the user approved: the proposal's own keys (EMAIL.md:
+    what became due since, a referral typed in meanwhile, is proposed anew once it went)."""
+    return replace(due, keys=p.keys, key_partners=p.partners)
 
 
 def not_proposed(d: Draft, elsewhere: bool) -> str:
