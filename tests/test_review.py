@@ -25,6 +25,7 @@ from openpyxl import load_workbook
 from automations.adapters.journal import Entry, Journal
 from automations.cli import main
 from automations.config import load_settings
+from automations.core.messages import message_id
 from automations.core.review import Proposal
 from automations.core.sample import SENDER
 from automations.jobs.approval import shown
@@ -882,3 +883,88 @@ def test_an_approved_thank_you_goes_with_only_its_keys_and_a_referral_typed_in_s
     assert code == 0, out
     thanked = [r["key"] for r in logged(project, "sent") if r["action"] == "thank"]
     assert thanked == [*thank.keys, *again[0].keys]
+
+
+# --- withdrawn only for lasting reasons, each said with the partner's name --------------------
+
+
+def delete_referral(project: SheetProject, email: str, day: dt.date) -> None:
+    """The user deletes a referral row."""
+    path = project / "data" / "partners.xlsx"
+    book = load_workbook(path)
+    sheet = book["Referrals"]
+    row = next(
+        r[0].row
+        for r in sheet.iter_rows(min_row=2)
+        if r[2].value == email and r[0].value == dt.datetime.combine(day, dt.time())
+    )
+    sheet.delete_rows(row)
+    book.save(path)
+
+
+def test_a_thank_you_whose_referral_row_was_deleted_is_withdrawn_saying_so_and_naming_the_partner(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    thank = proposal_to(project, DANA)
+    delete_referral(project, DANA, dt.date.fromisoformat(thank.keys[0].rsplit(":", 1)[1]))
+    code, out = run(project, "review", "--send", thank.keys[0], capsys=capsys)
+    assert code == 0, out
+    [withdrawn] = logged(project, "withdrawn")
+    assert withdrawn["key"] == thank.keys[0]
+    assert withdrawn["detail"] == "the referral on 16 November is gone from Referrals"
+    assert (
+        "The thank-you to Dana Whitfield was withdrawn and will not be sent: the referral on "
+        "16 November is gone from Referrals." in out
+    )
+    assert not list((project / "outbox").glob("thank-*.eml"))
+
+
+def test_a_proposal_whose_partner_was_snoozed_is_withdrawn_as_snoozed(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    follow_up = proposal_to(project, PRIYA)
+    until = dt.date.today() + dt.timedelta(days=40)
+    book = load_workbook(project / "data" / "partners.xlsx")
+    partners = book["Partners"]
+    partners.cell(1, partners.max_column + 1, "snooze_until")
+    book.save(project / "data" / "partners.xlsx")
+    project.set_partner(PRIYA, "snooze_until", until.isoformat())
+    code, out = run(project, "review", "--send", follow_up.keys[0], capsys=capsys)
+    assert code == 0, out
+    [withdrawn] = logged(project, "withdrawn")
+    assert withdrawn["detail"] == f"snoozed until {until.isoformat()}"
+    assert "The follow-up to Priya Raman was withdrawn and will not be sent: snoozed" in out
+
+
+def test_an_approved_follow_up_held_by_an_out_of_office_waits_and_goes_after_the_return_day(
+    project: SheetProject,
+    proposed_with_inbox: ImapServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    follow_up = proposal_to(project, PRIYA)
+    back = dt.date.today() + dt.timedelta(days=9)
+    outreach = message_id((f"campaign:platforms-2026:{PRIYA}",), SENDER)
+    proposed_with_inbox.append(
+        message(
+            f"Priya <{PRIYA}>",
+            SENDER,
+            "Out of office: Re: Quick hello",
+            ident="<away1@stackwise.example>",
+            in_reply_to=outreach,
+            headers={"Auto-Submitted": "auto-replied"},
+            body=f"I'm out until {back:%d %B} with no access to email.",
+            when=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+        )
+    )
+    code, out = run(project, "review", "--send", follow_up.keys[0], capsys=capsys)
+    assert code == 0, out
+    assert not logged(project, "withdrawn")  # an out of office is no lasting reason
+    assert proposal_to(project, PRIYA).status == "approved"
+    assert not list((project / "outbox").glob("follow_up-*.eml"))
+    after = (back + dt.timedelta(days=1)).isoformat()
+    code, out = run(project, "nurture", "--send", "--today", after, capsys=capsys)
+    assert [r["key"] for r in logged(project, "written") if r["action"] == "follow_up"] == [
+        follow_up.keys[0]
+    ]

@@ -135,7 +135,7 @@ def waiting_lines(
     for p in sorted(proposals, key=review_order):
         if p.status not in OPEN:
             continue
-        what = f"{ACTION_WORDS.get(p.kind, p.kind + ' to')} {p.to_name or p.to_email}"
+        what = about(p)
         if p.status == "approved":
             line = f"{what}: approved, goes with the next run"
         elif p.status == "later":
@@ -256,17 +256,45 @@ def held_by_a_row(health: Mapping[str, Any] | None, row_blocked: bool) -> bool:
     return row_blocked or bool(health and health.get("action") == Action.FIX_ROW)
 
 
-def withdraw_reason(health: Mapping[str, Any] | None, proposal: Proposal, today: dt.date) -> str:
-    """Why an approved (or waiting) proposal is no longer due, in words (EMAIL.md)."""
+def referral_days(p: Proposal) -> list[tuple[str, str]]:
+    """(partner, ISO day) of each referral the proposal is about (thank, outcome, and an
+    escalation of a referral: EMAIL.md, the key forms)."""
+    out = []
+    for key, partner in zip(p.keys, p.partners, strict=True):
+        parts = key.split(":")
+        if parts[0] in ("thank", "outcome") or (
+            parts[0] == "escalation" and parts[-2] in ("received", "given")
+        ):
+            out.append((partner, parts[-1]))
+    return out
+
+
+def withdraw_reason(
+    health: Mapping[str, Any] | None, proposal: Proposal, today: dt.date, gone: Sequence[str]
+) -> str:
+    """Why an open proposal that is not due today is withdrawn, for a lasting reason only:
+    the partner's row or a referral row is gone, the partner replied, is blocked (bounced,
+    unsubscribed, do_not_email) or snoozed (EMAIL.md). "" when the reason does not last:
+    the proposal then waits. `gone`: the ISO days of its referrals no longer in Referrals."""
     if not health:
         return "the partner's row is gone from Partners"
+    if gone:
+        days = " and ".join(on_day(dt.date.fromisoformat(d), today) for d in sorted(gone))
+        return f"the referral {days} is gone from Referrals"
     replied = as_date(health.get("last_inbound"))
     if replied is not None and replied >= proposal.proposed_day:
         return f"the partner replied {on_day(replied, today)}"
     reason = str(health.get("reason", "")).strip()
     if health.get("action") == "blocked":
         return f"blocked: {reason}" if reason else "the partner is blocked"
-    return f"no longer due ({reason})" if reason else "no longer due"
+    if reason.startswith("snoozed"):
+        return reason.split(";")[0]
+    return ""
+
+
+def about(p: Proposal) -> str:
+    """The proposal in a few words naming the partner: "thank-you to Dana Whitfield"."""
+    return f"{ACTION_WORDS.get(p.kind, p.kind + ' to')} {p.to_name or p.to_email}"
 
 
 def review_draft(

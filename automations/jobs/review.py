@@ -26,8 +26,10 @@ from automations.core.review import (
     OPEN,
     Decision,
     Proposal,
+    about,
     decision_of_cell,
     held_by_a_row,
+    referral_days,
     review_draft,
     review_order,
     row_pid,
@@ -146,6 +148,7 @@ def settle(
     due = {k: d for d in drafts for k in d.keys}
     states = s.journal.states(k for p in every.values() if p.status in OPEN for k in p.keys)
     expires = dt.timedelta(days=settings.mail.review_expires_days)
+    referred = referral_rows(s.tables.referrals)
     for p in list(every.values()):
         if p.status not in OPEN or not in_scope(p):  # another job's (a campaign's, a kind's)
             continue
@@ -162,7 +165,12 @@ def settle(
             partner = p.partners[0] if p.partners else p.to_email
             if held_by_a_row(health.get(partner), partner in s.tables.blocked):
                 continue  # a row to fix is this run's problem, not a lasting reason: it waits
-            why = withdraw_reason(health.get(partner), p, today)
+            gone = [day for who, day in referral_days(p) if (who, day) not in referred]
+            why = withdraw_reason(health.get(partner), p, today, gone)
+            if not why:  # not due today for a reason that passes (spacing, away): it waits
+                if p.status == "approved":
+                    step.notes.append(f"the approved {about(p)} waits: it is not due today")
+                continue
         else:
             if p.status == "approved":
                 step.approved.append(as_proposed(due[p.keys[0]], p))
@@ -190,6 +198,19 @@ def settle(
             step.to_send.append(d)
     step.proposals = list(every.values())
     return step
+
+
+def referral_rows(referrals: pd.DataFrame) -> set[tuple[str, str]]:
+    """(partner, ISO day) of every referral row: a proposal about one that is gone is
+    withdrawn, saying so."""
+    if referrals.empty:
+        return set()
+    days = pd.to_datetime(referrals["date"], errors="coerce")
+    return {
+        (str(e).strip().lower(), d.date().isoformat())
+        for e, d in zip(referrals["partner_email"], days, strict=True)
+        if not pd.isna(d)
+    }
 
 
 def as_proposed(due: Draft, p: Proposal) -> Draft:
