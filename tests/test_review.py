@@ -827,6 +827,7 @@ def test_a_review_tab_written_before_proposal_ids_still_takes_its_decisions_and_
     tab = google.emulator.spreadsheets[SHEET_KEY].tab("Review")
     assert tab is not None
     tab.cells.clear()
+    tab.columns = len(rows[0]) - 1  # its grid as that version made it: nine columns
     for r, row in enumerate(rows):
         for c, value in enumerate([*row[:at], *row[at + 1 :]]):
             if value not in ("", None):
@@ -840,6 +841,7 @@ def test_a_review_tab_written_before_proposal_ids_still_takes_its_decisions_and_
     assert header[-1] == "proposal"  # added where the tab ends, the user's columns untouched
     ids = {str(r[2]): r[header.index("proposal")] for r in after[1:]}
     assert ids[DANA] == proposal_to(google, DANA).pid
+    assert google.health()[DANA]  # Health written in the same run
 
 
 # --- an approval sends and records exactly its proposal ---------------------------------------
@@ -968,3 +970,42 @@ def test_an_approved_follow_up_held_by_an_out_of_office_waits_and_goes_after_the
     assert [r["key"] for r in logged(project, "written") if r["action"] == "follow_up"] == [
         follow_up.keys[0]
     ]
+
+
+# --- the Review tab cannot stop a run ---------------------------------------------------------
+
+
+def test_two_review_rows_of_one_proposal_saying_send_and_skip_are_a_conflict_and_nothing_goes(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(google, smtp_server)
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    assert google.emulator is not None
+    rows = google.emulator.values(SHEET_KEY, "Review")
+    header = [str(h) for h in rows[0]]
+    dana = next(dict(zip(header, r, strict=False)) for r in rows[1:] if r[2] == DANA)
+    type_decisions(google, lambda row: "send" if row["to"] == DANA else "")
+    add_review_row(google, {**{k: str(v) for k, v in dana.items()}, "decision": "skip"})
+    for _ in range(2):
+        code, out = run(google, "nurture", "--send", capsys=capsys)
+        assert code == 0, out
+        assert "conflict: Review!" in out and "thank-you to Dana Whitfield" in out
+    assert DANA not in to_partners(smtp_server)
+    assert not logged(google, "skipped")
+    assert proposal_to(google, DANA).status == "waiting"
+
+
+def test_a_past_date_typed_in_the_review_tab_is_said_to_be_past_and_sends_no_review_email_again(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(google, smtp_server)
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    reviews = len(smtp_server.recorder.received)
+    past = (dt.date.today() - dt.timedelta(days=2)).isoformat()
+    type_decisions(google, lambda row: past if row["to"] == DANA else "")
+    for _ in range(2):
+        code, out = run(google, "nurture", "--send", capsys=capsys)
+        assert code == 0, out
+        assert f"decision: {past} is past" in out
+    assert len(smtp_server.recorder.received) == reviews  # no review email again
+    assert proposal_to(google, DANA).status == "waiting"

@@ -37,7 +37,8 @@ def decide(
     run_id: str,
 ) -> tuple[dict[str, Proposal], list[Entry]]:
     """Apply decisions (by proposal ident) to open proposals: send → approved, skip →
-    skipped for good (Log `skipped`), later → later until a day."""
+    skipped for good (Log `skipped`), later → later until a day, wait (decisions in
+    conflict) → waiting, not sent until decided again."""
     changed: dict[str, Proposal] = {}
     entries: list[Entry] = []
     for ident, decision in decisions.items():
@@ -49,6 +50,8 @@ def decide(
         elif decision.verb == "skip":
             changed[ident] = replace(p, status="skipped", detail=f"skipped {how}")
             entries += moved(p, "skipped", f"skipped in review ({how})", now, run_id)
+        elif decision.verb == "wait" and p.status != "waiting":  # decisions in conflict
+            changed[ident] = replace(p, status="waiting", detail="decisions in conflict")
         elif decision.verb == "later" and decision.until is not None:
             until = decision.until.isoformat()
             if p.status != "later" or p.later_until != until:

@@ -95,38 +95,61 @@ class ReviewStep:
 
 
 def sheet_decisions(
-    s: Session, settings: Settings, proposals: Sequence[Proposal]
+    s: Session, settings: Settings, proposals: Sequence[Proposal], today: dt.date
 ) -> tuple[dict[str, Decision], list[str]]:
     """The `decision` cells of the Google Sheet's Review tab, by proposal: each row names
-    its proposal by id (SHEET.md, Review), so a cell never passes to a later proposal."""
+    its proposal by id (SHEET.md, Review), so a cell never passes to a later proposal.
+    Rows that disagree on one proposal, or a cell that contradicts an approval made in the
+    terminal or by reply, are a conflict: it does not go until decided again."""
     if settings.sheet.backend != "google":
         return {}, []
-    rows = s.raw.tabs.get(settings.sheet.tabs.review) or []
-    if not rows:
-        return {}, []
-    header = [normalise_header(h) for h in rows[0]]
+    title = settings.sheet.tabs.review
+    rows = s.raw.tabs.get(title) or []
+    header = [normalise_header(h) for h in rows[0]] if rows else []
     if "decision" not in header:
         return {}, []
     order = s.raw.date_order or "YMD"
     by_pid = {p.pid: p for p in proposals}
     earlier = {(p.keys_cell, p.proposed_at[:10]): p.pid for p in proposals}
-    out: dict[str, Decision] = {}
+    said: dict[str, dict[Decision, list[int]]] = {}
     notes: list[str] = []
     for n, row in enumerate(rows[1:], start=2):
         cells = dict(zip(header, row, strict=False))
         value = cells.get("decision")
         p = by_pid.get(row_pid(cells, earlier, order))
-        if p is None or value in ("", None):
+        if p is None or value in ("", None) or p.status not in OPEN:
             continue
         decision = decision_of_cell(value, order)
         if decision is None:
             notes.append(
-                f"{settings.sheet.tabs.review}!{n} decision: {value!r} is not send, skip or a "
-                "date; that proposal waits"
+                f"{title}!{n} decision: {value!r} is not send, skip or a date; that proposal waits"
             )
-            continue
-        out[p.ident] = decision
+        elif decision.until is not None and decision.until <= today:
+            notes.append(
+                f"{title}!{n} decision: {decision.until} is past; write a later day, send or "
+                f"skip; the {about(p)} waits"
+            )
+        else:
+            said.setdefault(p.ident, {}).setdefault(decision, []).append(n)
+    out: dict[str, Decision] = {}
+    for ident, found in said.items():
+        p = proposals_by_ident(proposals)[ident]
+        decision = next(iter(found))
+        elsewhere = p.status == "approved" and p.detail not in ("approved", "approved ")
+        if len(found) > 1 or (elsewhere and decision.verb != "send"):
+            where = ", ".join(f"{title}!{n}" for ns in found.values() for n in ns)
+            notes.append(
+                f"conflict: {where} and {p.detail or 'the decisions'} disagree on the "
+                f"{about(p)}; it is not sent until you decide again"
+            )
+            decision = Decision("wait")
+        out[ident] = decision
     return out, notes
+
+
+def proposals_by_ident(proposals: Sequence[Proposal]) -> dict[str, Proposal]:
+    """The proposals by ident."""
+    return {p.ident: p for p in proposals}
 
 
 def settle(
@@ -366,7 +389,7 @@ def prepare_run(
     what goes now within the caps: approved ones as stored, the rest rendered."""
     apply_kept(s.journal, now, s.run_id)  # decisions made in the terminal meanwhile
     known = s.journal.proposals()
-    decisions, notes = sheet_decisions(s, settings, known)
+    decisions, notes = sheet_decisions(s, settings, known, today)
     step = settle(settings, s, drafts, health_of(health, known), decisions, now, today, in_scope)
     run = ReviewRun(notes=notes + step.notes, entries=list(step.entries))
     run.proposals = {p.ident: p for p in step.proposals}
@@ -436,7 +459,7 @@ def settled_in_memory(
     """The review step as the sending run would take it, recorded nowhere (a dry run,
     `health`; CLI.md): the step, the open proposals that do not go, the cells' notes."""
     known = s.journal.proposals()
-    decisions, notes = sheet_decisions(s, settings, known)
+    decisions, notes = sheet_decisions(s, settings, known, today)
     step = settle(settings, s, drafts, health_of(health, known), decisions, now, today, in_scope)
     going = set(step.approved_by_ident)
     open_ = [p for p in step.proposals if p.status in OPEN and in_scope(p)]

@@ -63,3 +63,19 @@ def review_changes(
         if pid not in found and pid in table.new:
             appended.append([None if h == "decision" else named.get(h) for h in header])
     return updates, appended
+
+
+def review_grid(props: dict[str, Any], existing: list[list[Any]] | None) -> list[dict[str, Any]]:
+    """The request growing the Review tab's grid when the toolkit's columns it lacks do not
+    fit (a tab an earlier version made with fewer): Google refuses a write past the grid,
+    and that refusal must never cost the run its Health and Log (SHEET.md, Review)."""
+    if not existing:
+        return []
+    header = [normalise_header(h) for h in existing[0]]
+    width = len(header) + sum(1 for c in REVIEW_COLUMNS if c not in header)
+    columns = props.get("gridProperties", {}).get("columnCount", 0)
+    if width <= columns:
+        return []
+    grid = {"sheetId": props["sheetId"], "gridProperties": {"columnCount": width}}
+    fields = "gridProperties.columnCount"
+    return [{"updateSheetProperties": {"properties": grid, "fields": fields}}]
