@@ -1009,3 +1009,31 @@ def test_a_past_date_typed_in_the_review_tab_is_said_to_be_past_and_sends_no_rev
         assert f"decision: {past} is past" in out
     assert len(smtp_server.recorder.received) == reviews  # no review email again
     assert proposal_to(google, DANA).status == "waiting"
+
+
+# --- a review email that did not go is sent again ---------------------------------------------
+
+
+def test_a_review_email_that_failed_while_the_mail_server_was_down_is_sent_with_the_next_run(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: the mail server is down
+        probe.bind(("127.0.0.1", 0))
+        down = probe.getsockname()[1]
+    use_smtp(project, smtp_server, port=down, retry_attempts=1)
+    code, out = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 2, out
+    assert len(proposals(project)) == PARTNER_EMAILS
+    use_smtp(project, smtp_server)
+    code, out = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    [review] = [
+        r.message for r in smtp_server.recorder.received if "approval" in str(r.message["Subject"])
+    ]
+    text = review.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"{PARTNER_EMAILS}. To " in text  # every proposal, seen at last
+    run(project, "nurture", "--send", capsys=capsys)
+    reviews = [r for r in smtp_server.recorder.received if "approval" in str(r.message["Subject"])]
+    assert len(reviews) == 1  # and once

@@ -244,6 +244,22 @@ class Journal:
             raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
         return found
 
+    def message_states(self, message_ids: Iterable[str]) -> dict[str, str]:
+        """Message-ID -> the state of its keys, for the messages the journal knows."""
+        wanted = sorted({m for m in message_ids if m})
+        found: dict[str, str] = {}
+        try:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                cursor = self.db.execute(
+                    f"SELECT message_id, status FROM sends WHERE message_id IN ({marks})", chunk
+                )
+                found.update(dict(cursor.fetchall()))
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
+        return found
+
     def recover(self, timestamp: str, detail: str) -> list[Entry]:
         """Keys a crashed run left `pending` become `uncertain`; return them."""
         stuck = [e for e in self.entries() if e.status == "pending"]

@@ -168,6 +168,8 @@ def settle(
     every = {p.ident: p for p in s.journal.proposals()}
     step.changed, step.entries = decide(every, decisions, "", now, s.run_id)
     every.update(step.changed)
+    for p in unseen(s, every.values()):  # listed again in this run's review email
+        every[p.ident] = step.changed[p.ident] = replace(p, number=0, review_id="")
     due = {k: d for d in drafts for k in d.keys}
     states = s.journal.states(k for p in every.values() if p.status in OPEN for k in p.keys)
     expires = dt.timedelta(days=settings.mail.review_expires_days)
@@ -234,6 +236,14 @@ def referral_rows(referrals: pd.DataFrame) -> set[tuple[str, str]]:
         for e, d in zip(referrals["partner_email"], days, strict=True)
         if not pd.isna(d)
     }
+
+
+def unseen(s: Session, proposals: Iterable[Proposal]) -> list[Proposal]:
+    """Waiting proposals whose review email did not go (the mail server was down, the run
+    stopped first): they must not lapse without the owner having seen them."""
+    listed = [p for p in proposals if p.status == "waiting" and p.number and p.review_id]
+    went = s.journal.message_states(p.review_id for p in listed)
+    return [p for p in listed if went.get(p.review_id) not in (*GONE, "written")]
 
 
 def as_proposed(due: Draft, p: Proposal) -> Draft:
