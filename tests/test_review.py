@@ -1037,3 +1037,62 @@ def test_a_review_email_that_failed_while_the_mail_server_was_down_is_sent_with_
     run(project, "nurture", "--send", capsys=capsys)
     reviews = [r for r in smtp_server.recorder.received if "approval" in str(r.message["Subject"])]
     assert len(reviews) == 1  # and once
+
+
+def move_to_google(project: SheetProject, emulator: SheetsEmulator) -> None:
+    """The user moves the project's sheet to Google Sheets; the journal stays in state/."""
+    emulator.load_workbook(project / "data" / "partners.xlsx", SHEET_KEY)
+    config = project / "config" / "partners.toml"
+    text = config.read_text(encoding="utf-8").replace('backend = "xlsx"', 'backend = "google"')
+    url = f"https://docs.google.com/spreadsheets/d/{SHEET_KEY}/edit"
+    config.write_text(text.replace('spreadsheet = ""', f'spreadsheet = "{url}"'))
+    project.emulator = emulator
+
+
+@pytest.mark.log_write_lost
+@pytest.mark.parametrize("carried", [False, True], ids=["moved", "moved-and-carried-over"])
+def test_a_run_killed_while_sending_approved_proposals_after_a_move_sends_nothing_twice(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: SmtpServer,
+    carried: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = SheetProject(tmp_path, review=True)
+    use_smtp(project, smtp_server)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    thank = proposal_to(project, DANA)
+    assert run(project, "review", "--send", thank.keys[0], capsys=capsys)[0] == 0
+    emulator = SheetsEmulator().start()
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", emulator.host)
+    try:
+        move_to_google(project, emulator)
+        if carried:
+            assert run(project, "carry-over", capsys=capsys)[0] == 0
+        assert run(project, "nurture", "--send", capsys=capsys)[0] in (0, 1)
+        type_decisions(project, lambda row: "send")  # approve every one in the Review tab
+        before = smtp_server.recorder.transactions
+        smtp_server.recorder.after_data = ["", "", "hang"]  # the third never gets 250
+        process = subprocess.Popen(
+            [sys.executable, "-m", "automations", "nurture", "--send"],
+            cwd=project.path,
+            env=env_for(project),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while smtp_server.recorder.transactions < before + 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert smtp_server.recorder.transactions == before + 3
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        code, out = run(project, "nurture", "--send", capsys=capsys)
+        assert code == 1, out  # the one in flight is uncertain
+        run(project, "nurture", "--send", capsys=capsys)
+    finally:
+        emulator.stop()
+    ids = [str(r.message["Message-ID"]) for r in smtp_server.recorder.received]
+    assert len(ids) == len(set(ids))
+    partners = to_partners(smtp_server)
+    assert partners.count(DANA) == 1
+    assert len(partners) == PARTNER_EMAILS  # each approved one went once (one uncertain)
