@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pexpect
 import pytest
@@ -1096,3 +1097,31 @@ def test_a_run_killed_while_sending_approved_proposals_after_a_move_sends_nothin
     partners = to_partners(smtp_server)
     assert partners.count(DANA) == 1
     assert len(partners) == PARTNER_EMAILS  # each approved one went once (one uncertain)
+
+
+def test_review_rows_whose_append_failed_are_written_by_the_next_run_and_health_regardless(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(google, smtp_server)
+    emulator = google.emulator
+    assert emulator is not None
+    failed: list[str] = []
+
+    def before(method: str, path: str) -> None:
+        review_append = path.endswith(":append") and "Review" in unquote(path)
+        if method == "POST" and review_append and not failed:
+            failed.append(path)
+            emulator.fail(400)  # this append is refused
+
+    emulator.before = before
+    code, out = run(google, "nurture", "--send", capsys=capsys)
+    assert failed and code == 2, out
+    assert "append to the Review tab" in out
+    assert DANA in google.health()  # Health was written all the same
+    assert len(emulator.values(SHEET_KEY, "Review")) == 1  # the header only
+    code, out = run(google, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    rows = emulator.values(SHEET_KEY, "Review")
+    assert len(rows) == 1 + PARTNER_EMAILS
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    assert len(emulator.values(SHEET_KEY, "Review")) == 1 + PARTNER_EMAILS  # once

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from automations.core.review import Decision, Proposal
+from automations.core.review import Decision, Proposal, proposal_id
 from automations.errors import ToolkitError
 
 _PROPOSAL_FIELDS = [f.name for f in fields(Proposal)]
@@ -118,6 +118,7 @@ class Journal:
                 "text TEXT NOT NULL)"
             )
             self.db.execute(_PROPOSALS)
+            self._placed_table()
             self.db.execute(_DECISIONS)
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS envelopes (message_id TEXT PRIMARY KEY, "
@@ -132,6 +133,40 @@ class Journal:
                 self.db.execute("ALTER TABLE sends ADD COLUMN sheet TEXT NOT NULL DEFAULT ''")
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"journal {path} cannot be opened: {exc}") from exc
+
+    def _placed_table(self) -> None:
+        """The Review rows written (by proposal id): a row whose append failed is written
+        again, one the user deleted is not. A journal of an earlier version: every
+        proposal it holds counts as written."""
+        found = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'placed'"
+        ).fetchone()
+        if found:
+            return
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("CREATE TABLE IF NOT EXISTS placed (pid TEXT PRIMARY KEY)")
+            rows = self.db.execute("SELECT ident, proposed_at FROM proposals").fetchall()
+            self.db.executemany(
+                "INSERT OR IGNORE INTO placed VALUES (?)",
+                [(proposal_id(i, at),) for i, at in rows],
+            )
+
+    def placed(self) -> set[str]:
+        """The ids of the proposals whose Review row was written."""
+        try:
+            return {pid for (pid,) in self.db.execute("SELECT pid FROM placed")}
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
+
+    def mark_placed(self, pids: Iterable[str]) -> None:
+        """Remember that these proposals' Review rows were written."""
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.executemany("INSERT OR IGNORE INTO placed VALUES (?)", [(p,) for p in pids])
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
 
     def claim_unmarked(self) -> None:
         """Rows an earlier version recorded without a sheet belong to the sheet it then
@@ -396,6 +431,7 @@ class Journal:
             values["copies"] = None if copies is None else tuple(json.loads(copies))
             values["number"] = int(values["number"] or 0)
             values["data"] = bytes(values["data"] or b"")
+            values["proposal"] = values["proposal"] or ""
             out.append(Proposal(**values))
         return out
 

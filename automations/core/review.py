@@ -59,6 +59,9 @@ class Proposal:
     # The Cc and Bcc addresses it goes to besides `to_email`, as proposed: an approval sends
     # to exactly these, whatever the config says since. None: an earlier version proposed it.
     copies: tuple[str, ...] | None = None
+    # Its id, unique to this proposal even when the same keys are proposed again within a
+    # second; blank: an earlier version made it (then derived from ident and proposed_at).
+    proposal: str = ""
 
     @property
     def keys_cell(self) -> str:
@@ -69,8 +72,7 @@ class Proposal:
     def pid(self) -> str:
         """The proposal's id (the Review tab's `proposal` cell): a new proposal of the same
         keys (the same Message-ID) gets another, so a decision never passes to it."""
-        made = hashlib.sha256(f"{self.ident}\n{self.proposed_at}".encode()).hexdigest()
-        return f"P-{made[:10]}"
+        return self.proposal or proposal_id(self.ident, self.proposed_at)
 
     @property
     def proposed_day(self) -> dt.date:
@@ -119,6 +121,12 @@ def row_pid(cells: Mapping[str, Any], earlier: Mapping[tuple[str, str], str], or
     except ValueProblem:
         return ""
     return earlier.get((keys, day.isoformat()), "") if day else ""
+
+
+def proposal_id(ident: str, proposed_at: str) -> str:
+    """A proposal's id from its Message-ID and the moment it was proposed (SHEET.md, Review)."""
+    made = hashlib.sha256(f"{ident}\n{proposed_at}".encode()).hexdigest()
+    return f"P-{made[:10]}"
 
 
 def review_order(p: Proposal) -> tuple[str, int, str]:

@@ -29,6 +29,7 @@ from automations.core.review import (
     about,
     decision_of_cell,
     held_by_a_row,
+    proposal_id,
     referral_days,
     review_draft,
     review_order,
@@ -290,6 +291,7 @@ def proposals_of(
             proposed_at=stamp(now),
             data=p.as_bytes(),
             copies=p.copies,
+            proposal=proposal_id(p.message_id, f"{stamp(now)} {run_id}"),
         )
         out.append(proposal)
         entries += moved(proposal, "proposed", f"waits for approval: {d.why}", now, run_id)
@@ -372,6 +374,7 @@ class ReviewRun:
     proposed: list[Proposal] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)  # proposed, skipped, withdrawn
     proposals: dict[str, Proposal] = field(default_factory=dict)  # every one, as it stands
+    unplaced: list[Proposal] = field(default_factory=list)  # open, their Review row unwritten
 
     @property
     def waiting(self) -> list[Proposal]:
@@ -379,8 +382,9 @@ class ReviewRun:
         return [p for p in self.proposals.values() if p.status in OPEN]
 
     def table(self) -> ReviewTable:
-        """The Review tab as it stands."""
-        return table_of(self.proposals.values(), self.proposed)
+        """The Review tab as it stands; new rows: this run's proposals and open ones whose
+        row a failed write never placed."""
+        return table_of(self.proposals.values(), [*self.proposed, *self.unplaced])
 
 
 def prepare_run(
@@ -427,6 +431,9 @@ def prepare_run(
         run.ready += made.ready
     s.journal.record(run.entries)
     s.journal.keep_proposals([*step.changed.values(), *numbered_or_new(run)])
+    placed = s.journal.placed()
+    new = {p.ident for p in run.proposed}
+    run.unplaced = [p for p in run.waiting if p.pid not in placed and p.ident not in new]
     return run
 
 

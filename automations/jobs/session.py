@@ -210,6 +210,8 @@ def write_sheet(
         s.backend.write(health, rows, review)
     except SheetError as exc:
         return f"{exc}; what was sent is in the journal and goes to the Log on the next run"
+    if review is not None:  # rows not marked (a failed append) are written by the next run
+        s.journal.mark_placed(review.new)
     return ""
 
 
