@@ -1125,3 +1125,26 @@ def test_review_rows_whose_append_failed_are_written_by_the_next_run_and_health_
     assert len(rows) == 1 + PARTNER_EMAILS
     assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
     assert len(emulator.values(SHEET_KEY, "Review")) == 1 + PARTNER_EMAILS  # once
+
+
+def test_a_decision_typed_into_the_local_toolkit_files_review_tab_is_reported_not_dropped(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    toolkit = project / "data" / "partners.toolkit.xlsx"
+    book = load_workbook(toolkit)
+    review = book["Review"]
+    header = [c.value for c in review[1]]
+    row = next(r for r in review.iter_rows(min_row=2) if r[header.index("to")].value == DANA)
+    row[header.index("decision")].value = "send"
+    book.save(toolkit)
+    code, out = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    thank = proposal_to(project, DANA)
+    assert (
+        "partners: Review!" in out
+        and "the decision 'send' for the thank-you to Dana Whitfield was not applied" in out
+        and f"partners review --send {thank.keys[0]}" in out
+    )
+    assert thank.status == "waiting"
+    assert not list((project / "outbox").glob("thank-*.eml"))

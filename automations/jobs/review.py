@@ -102,13 +102,13 @@ def sheet_decisions(
     its proposal by id (SHEET.md, Review), so a cell never passes to a later proposal.
     Rows that disagree on one proposal, or a cell that contradicts an approval made in the
     terminal or by reply, are a conflict: it does not go until decided again."""
-    if settings.sheet.backend != "google":
-        return {}, []
     title = settings.sheet.tabs.review
     rows = s.raw.tabs.get(title) or []
     header = [normalise_header(h) for h in rows[0]] if rows else []
     if "decision" not in header:
         return {}, []
+    if settings.sheet.backend != "google":
+        return {}, typed_in_toolkit_file(settings, rows, header, proposals)
     order = s.raw.date_order or "YMD"
     by_pid = {p.pid: p for p in proposals}
     earlier = {(p.keys_cell, p.proposed_at[:10]): p.pid for p in proposals}
@@ -146,6 +146,30 @@ def sheet_decisions(
             decision = Decision("wait")
         out[ident] = decision
     return out, notes
+
+
+def typed_in_toolkit_file(
+    settings: Settings, rows: list[list[Any]], header: list[str], proposals: Sequence[Proposal]
+) -> list[str]:
+    """With a local workbook the Review tab is in the toolkit's own file, rewritten every
+    run (SHEET.md): a decision typed there is said, never applied nor lost unseen."""
+    title = settings.sheet.tabs.review
+    by_pid = {p.pid: p for p in proposals}
+    notes = []
+    for n, row in enumerate(rows[1:], start=2):
+        cells = dict(zip(header, row, strict=False))
+        value = cells.get("decision")
+        if value in ("", None):
+            continue
+        p = by_pid.get(str(cells.get("proposal") or "").strip())
+        key = p.keys[0] if p else str(cells.get("keys") or "KEY").split(" ")[0]
+        what = f"the {about(p)}" if p else "a proposal"
+        notes.append(
+            f"{title}!{n} of the toolkit file: the decision {value!r} for {what} was not "
+            "applied (that file is the toolkit's, rewritten each run); decide with "
+            f"`partners review --send {key}` (or --skip, --later) or by reply to the review email"
+        )
+    return notes
 
 
 def proposals_by_ident(proposals: Sequence[Proposal]) -> dict[str, Proposal]:
