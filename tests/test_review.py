@@ -1148,3 +1148,26 @@ def test_a_decision_typed_into_the_local_toolkit_files_review_tab_is_reported_no
     )
     assert thank.status == "waiting"
     assert not list((project / "outbox").glob("thank-*.eml"))
+
+
+def test_a_renamed_or_blanked_review_header_is_rebuilt_and_the_users_decisions_still_apply(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(google, smtp_server)
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    assert google.emulator is not None
+    type_decisions(google, lambda row: "send" if row["to"] == DANA else "")
+    tab = google.emulator.spreadsheets[SHEET_KEY].tab("Review")
+    assert tab is not None
+    header = [str(h) for h in google.emulator.values(SHEET_KEY, "Review")[0]]
+    tab.cells[(0, header.index("status"))] = Cell.native("state")  # renamed
+    del tab.cells[(0, header.index("decision"))]  # blanked
+    del tab.cells[(0, header.index("proposal"))]
+    code, out = run(google, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    assert to_partners(smtp_server) == [DANA]
+    rows = google.emulator.values(SHEET_KEY, "Review")
+    assert [str(h) for h in rows[0]] == header  # the toolkit's header, as it was
+    status = {str(r[2]): str(r[header.index("status")]) for r in rows[1:]}
+    assert status[DANA] == "sent"
+    assert google.health()[DANA]["action"]  # Health written in the same run

@@ -107,6 +107,17 @@ class Proposal:
         ]
 
 
+def repaired_header(header: Sequence[str]) -> list[str]:
+    """The Review header with each toolkit column the user renamed or blanked named again
+    where the toolkit put it (SHEET.md, Review), so ids, statuses and the user's decisions
+    are still read from their own columns."""
+    out = [*header, *[""] * (len(REVIEW_COLUMNS) - len(header))]  # blanks at the end: unread
+    for i, name in enumerate(REVIEW_COLUMNS):
+        if name not in out and out[i] not in REVIEW_COLUMNS:
+            out[i] = name
+    return out
+
+
 def row_pid(cells: Mapping[str, Any], earlier: Mapping[tuple[str, str], str], order: str) -> str:
     """The id of the proposal a Review row stands for (SHEET.md, Review): its `proposal`
     cell; a row a version before ids wrote is the proposal of its keys proposed that day

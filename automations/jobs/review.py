@@ -31,6 +31,7 @@ from automations.core.review import (
     held_by_a_row,
     proposal_id,
     referral_days,
+    repaired_header,
     review_draft,
     review_order,
     row_pid,
@@ -104,7 +105,7 @@ def sheet_decisions(
     terminal or by reply, are a conflict: it does not go until decided again."""
     title = settings.sheet.tabs.review
     rows = s.raw.tabs.get(title) or []
-    header = [normalise_header(h) for h in rows[0]] if rows else []
+    header = repaired_header([normalise_header(h) for h in rows[0]]) if rows else []
     if "decision" not in header:
         return {}, []
     if settings.sheet.backend != "google":

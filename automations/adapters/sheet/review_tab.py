@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from automations.adapters.sheet import ReviewTable
-from automations.core.review import OPEN, REVIEW_COLUMNS, row_pid
+from automations.core.review import OPEN, REVIEW_COLUMNS, repaired_header, row_pid
 from automations.core.tables import normalise_header
 
 
@@ -37,9 +37,14 @@ def review_changes(
             if named["proposal"] in table.new or str(named["status"]).startswith(OPEN)
         ]
         return [{"range": f"{quoted_title}!A1", "values": [list(REVIEW_COLUMNS)]}], rows
-    header = [normalise_header(h) for h in existing[0]]
+    header = repaired_header([normalise_header(h) for h in existing[0]])
+    typed = [*(normalise_header(h) for h in existing[0]), *[""] * len(header)][: len(header)]
+    updates: list[dict[str, Any]] = [
+        {"range": f"{quoted_title}!{column_letters(i)}1", "values": [[h]]}
+        for i, (h, was) in enumerate(zip(header, typed, strict=True))
+        if h != was
+    ]
     missing = [c for c in REVIEW_COLUMNS if c not in header]
-    updates: list[dict[str, Any]] = []
     if missing:
         first = column_letters(len(header))
         updates.append({"range": f"{quoted_title}!{first}1", "values": [missing]})
@@ -71,7 +76,7 @@ def review_grid(props: dict[str, Any], existing: list[list[Any]] | None) -> list
     and that refusal must never cost the run its Health and Log (SHEET.md, Review)."""
     if not existing:
         return []
-    header = [normalise_header(h) for h in existing[0]]
+    header = repaired_header([normalise_header(h) for h in existing[0]])
     width = len(header) + sum(1 for c in REVIEW_COLUMNS if c not in header)
     columns = props.get("gridProperties", {}).get("columnCount", 0)
     if width <= columns:
