@@ -1171,3 +1171,23 @@ def test_a_renamed_or_blanked_review_header_is_rebuilt_and_the_users_decisions_s
     status = {str(r[2]): str(r[header.index("status")]) for r in rows[1:]}
     assert status[DANA] == "sent"
     assert google.health()[DANA]["action"]  # Health written in the same run
+
+
+def test_a_date_typed_in_the_tab_after_an_approval_in_the_terminal_is_a_conflict_and_it_waits(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = use_smtp(google, smtp_server)
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    set_keys(config, "mail", holidays=[dt.date.today().isoformat()])  # nothing goes today
+    thank = proposal_to(google, DANA)
+    code, out = run(google, "review", "--send", thank.keys[0], capsys=capsys)
+    assert code == 0, out
+    assert proposal_to(google, DANA).status == "approved"
+    later = (dt.date.today() + dt.timedelta(days=5)).isoformat()
+    type_decisions(google, lambda row: later if row["to"] == DANA else "")
+    set_keys(config, "mail", holidays=[])
+    code, out = run(google, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    assert "conflict: Review!" in out and "thank-you to Dana Whitfield" in out
+    assert DANA not in to_partners(smtp_server)
+    assert proposal_to(google, DANA).status != "approved"
