@@ -456,8 +456,8 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
             )
             return EXIT_OK
 
-        def keep(ident: str, decision: Decision) -> None:
-            approval.keep(settings, ident, decision, _clock(settings))
+        def keep(pid: str, decision: Decision) -> None:
+            approval.keep(settings, pid, decision, _clock(settings))
 
         chosen, interrupted = _ask(proposals, today, keep)
     recorded = approval.record(settings, chosen, _clock(settings))
@@ -506,7 +506,7 @@ def _ask(
             if isinstance(decision, str):  # quit
                 break
             if decision is not None:
-                keep(p.ident, decision)
+                keep(p.pid, decision)
                 chosen[p.ident] = decision
     except (KeyboardInterrupt, EOFError) as stop:
         print()

@@ -1191,3 +1191,28 @@ def test_a_date_typed_in_the_tab_after_an_approval_in_the_terminal_is_a_conflict
     assert "conflict: Review!" in out and "thank-you to Dana Whitfield" in out
     assert DANA not in to_partners(smtp_server)
     assert proposal_to(google, DANA).status != "approved"
+
+
+def test_a_decision_kept_in_the_terminal_for_an_earlier_proposal_never_applies_to_a_new_one(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from automations.adapters.lock import RunLock
+
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    thank = proposal_to(project, DANA)
+    with RunLock(project / "state" / "run.lock"):  # a scheduled run holds the lock
+        code, out = run(project, "review", "--send", thank.keys[0], capsys=capsys)
+        assert code == 0 and "your decisions are kept" in out, out
+        # Meanwhile that run withdrew the proposal and the same keys were proposed anew.
+        journal = Journal(project / "state" / "journal.sqlite3")
+        try:
+            anew = replace(thank, proposed_at=thank.proposed_at[:10] + "T23:59:59+00:00")
+            journal.keep_proposals([replace(anew, proposal="P-proposed-anew")])
+        finally:
+            journal.close()
+    code, out = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    assert proposal_to(project, DANA).status == "waiting"
+    assert not list((project / "outbox").glob("thank-*.eml"))

@@ -68,9 +68,12 @@ def apply_kept(
     if not kept:
         return {}, []
     every = {p.ident: p for p in journal.proposals()}
+    by_pid = {p.pid: p.ident for p in every.values()}
     changed: dict[str, Proposal] = {}
     entries: list[Entry] = []
-    for ident, (decision, how) in kept.items():
+    for made_for, (decision, how) in kept.items():
+        # Kept by proposal id; an earlier version kept the Message-ID, which it named then.
+        ident = by_pid.get(made_for, made_for if made_for.startswith("<") else "")
         moved_now, said = decide(every, {ident: decision}, how, now, run_id)
         changed.update(moved_now)
         every.update(moved_now)
