@@ -585,7 +585,7 @@ def test_review_off_sends_as_before(
 
 
 def test_a_long_preview_is_cut_at_a_word_with_an_ellipsis() -> None:
-    from automations.jobs.review import shortened
+    from automations.jobs.proposing import shortened
 
     text = "It's been a while since we last spoke " * 10
     cut = shortened(text.strip(), 60)
@@ -752,12 +752,7 @@ def test_approvals_after_moving_to_google_never_send_a_message_twice_nor_an_old_
     emulator = SheetsEmulator().start()
     monkeypatch.setenv("SHEETS_EMULATOR_HOST", emulator.host)
     try:
-        emulator.load_workbook(project / "data" / "partners.xlsx", SHEET_KEY)
-        config = project / "config" / "partners.toml"
-        text = config.read_text(encoding="utf-8").replace('backend = "xlsx"', 'backend = "google"')
-        url = f"https://docs.google.com/spreadsheets/d/{SHEET_KEY}/edit"
-        config.write_text(text.replace('spreadsheet = ""', f'spreadsheet = "{url}"'))
-        project.emulator = emulator
+        move_to_google(project, emulator)
         if carried:
             assert run(project, "carry-over", capsys=capsys)[0] == 0
         code, out = run(project, "nurture", "--send", capsys=capsys)

@@ -20,34 +20,27 @@ from automations.adapters.journal import Entry
 from automations.adapters.sheet import ReviewTable
 from automations.config import Settings
 from automations.core.compose import INTERNAL_KINDS, Draft
-from automations.core.messages import message_id
 from automations.core.render import Rendered, Templates
 from automations.core.review import (
     OPEN,
     Decision,
     Proposal,
     about,
-    decision_of_cell,
     held_by_a_row,
-    proposal_id,
     referral_days,
-    repaired_header,
-    review_draft,
     review_order,
-    row_pid,
     under_review,
     withdraw_reason,
 )
-from automations.core.tables import normalise_header
 from automations.core.vocabulary import NEVER_AGAIN
-from automations.core.wording import opening
 from automations.jobs.envelope import Caps, copies_of, with_copies
 from automations.jobs.proposals import apply_kept, decide, moved
+from automations.jobs.proposing import proposals_of, review_emails
+from automations.jobs.review_cells import sheet_decisions
 from automations.jobs.sending import (
     DeliveryReport,
     Prepared,
     prepare,
-    stamp,
 )
 from automations.jobs.session import Session
 from automations.jobs.wiring import letterhead
@@ -94,88 +87,6 @@ class ReviewStep:
     entries: list[Entry] = field(default_factory=list)  # Log rows: skipped, withdrawn
     notes: list[str] = field(default_factory=list)  # said in the run's output
     proposals: list[Proposal] = field(default_factory=list)  # every one, as now
-
-
-def sheet_decisions(
-    s: Session, settings: Settings, proposals: Sequence[Proposal], today: dt.date
-) -> tuple[dict[str, Decision], list[str]]:
-    """The `decision` cells of the Google Sheet's Review tab, by proposal: each row names
-    its proposal by id (SHEET.md, Review), so a cell never passes to a later proposal.
-    Rows that disagree on one proposal, or a cell that contradicts an approval made in the
-    terminal or by reply, are a conflict: it does not go until decided again."""
-    title = settings.sheet.tabs.review
-    rows = s.raw.tabs.get(title) or []
-    header = repaired_header([normalise_header(h) for h in rows[0]]) if rows else []
-    if "decision" not in header:
-        return {}, []
-    if settings.sheet.backend != "google":
-        return {}, typed_in_toolkit_file(settings, rows, header, proposals)
-    order = s.raw.date_order or "YMD"
-    by_pid = {p.pid: p for p in proposals}
-    earlier = {(p.keys_cell, p.proposed_at[:10]): p.pid for p in proposals}
-    said: dict[str, dict[Decision, list[int]]] = {}
-    notes: list[str] = []
-    for n, row in enumerate(rows[1:], start=2):
-        cells = dict(zip(header, row, strict=False))
-        value = cells.get("decision")
-        p = by_pid.get(row_pid(cells, earlier, order))
-        if p is None or value in ("", None) or p.status not in OPEN:
-            continue
-        decision = decision_of_cell(value, order)
-        if decision is None:
-            notes.append(
-                f"{title}!{n} decision: {value!r} is not send, skip or a date; that proposal waits"
-            )
-        elif decision.until is not None and decision.until <= today:
-            notes.append(
-                f"{title}!{n} decision: {decision.until} is past; write a later day, send or "
-                f"skip; the {about(p)} waits"
-            )
-        else:
-            said.setdefault(p.ident, {}).setdefault(decision, []).append(n)
-    out: dict[str, Decision] = {}
-    for ident, found in said.items():
-        p = proposals_by_ident(proposals)[ident]
-        decision = next(iter(found))
-        elsewhere = p.status == "approved" and p.detail not in ("approved", "approved ")
-        if len(found) > 1 or (elsewhere and decision.verb != "send"):
-            where = ", ".join(f"{title}!{n}" for ns in found.values() for n in ns)
-            notes.append(
-                f"conflict: {where} and {p.detail or 'the decisions'} disagree on the "
-                f"{about(p)}; it is not sent until you decide again"
-            )
-            decision = Decision("wait")
-        out[ident] = decision
-    return out, notes
-
-
-def typed_in_toolkit_file(
-    settings: Settings, rows: list[list[Any]], header: list[str], proposals: Sequence[Proposal]
-) -> list[str]:
-    """With a local workbook the Review tab is in the toolkit's own file, rewritten every
-    run (SHEET.md): a decision typed there is said, never applied nor lost unseen."""
-    title = settings.sheet.tabs.review
-    by_pid = {p.pid: p for p in proposals}
-    notes = []
-    for n, row in enumerate(rows[1:], start=2):
-        cells = dict(zip(header, row, strict=False))
-        value = cells.get("decision")
-        if value in ("", None):
-            continue
-        p = by_pid.get(str(cells.get("proposal") or "").strip())
-        key = p.keys[0] if p else str(cells.get("keys") or "KEY").split(" ")[0]
-        what = f"the {about(p)}" if p else "a proposal"
-        notes.append(
-            f"{title}!{n} of the toolkit file: the decision {value!r} for {what} was not "
-            "applied (that file is the toolkit's, rewritten each run); decide with "
-            f"`partners review --send {key}` (or --skip, --later) or by reply to the review email"
-        )
-    return notes
-
-
-def proposals_by_ident(proposals: Sequence[Proposal]) -> dict[str, Proposal]:
-    """The proposals by ident."""
-    return {p.ident: p for p in proposals}
 
 
 def settle(
@@ -233,22 +144,24 @@ def settle(
     # keys were still due when this run decided and would otherwise be proposed again.
     held = {k for p in every.values() if p.status in OPEN for k in p.keys}
     held |= {k for p in step.changed.values() for k in p.keys}
-    # The one at-most-once gate (EMAIL.md): a key the journal of any sheet this project used
-    # holds as gone or handled is never proposed, so the user is never asked to approve it.
-    known = s.journal.states(k for d in drafts for k in d.keys if k not in held)
-    foreign = s.journal.foreign(k for k, state in known.items() if state in NEVER_AGAIN)
-    for d in drafts:
-        if any(k in held for k in d.keys):
-            continue
-        if under_review(d.kind, settings.mail.review):
-            if any(known.get(k) in NEVER_AGAIN for k in d.keys):
-                step.notes.append(not_proposed(d, bool(foreign.intersection(d.keys))))
-                continue
-            step.to_propose.append(d)
-        else:
-            step.to_send.append(d)
+    split(settings, s, [d for d in drafts if not any(k in held for k in d.keys)], step)
     step.proposals = list(every.values())
     return step
+
+
+def split(settings: Settings, s: Session, drafts: Sequence[Draft], step: ReviewStep) -> None:
+    """This run's drafts no proposal holds: to propose (under review) or to send. The one
+    at-most-once gate (EMAIL.md): a key the journal of any sheet this project used holds
+    as gone or handled is never proposed, so the user is never asked to approve it."""
+    known = s.journal.states(k for d in drafts for k in d.keys)
+    foreign = s.journal.foreign(k for k, state in known.items() if state in NEVER_AGAIN)
+    for d in drafts:
+        if not under_review(d.kind, settings.mail.review):
+            step.to_send.append(d)  # deliver() refuses it the same way
+        elif any(known.get(k) in NEVER_AGAIN for k in d.keys):
+            step.notes.append(not_proposed(d, bool(foreign.intersection(d.keys))))
+        else:
+            step.to_propose.append(d)
 
 
 def referral_rows(referrals: pd.DataFrame) -> set[tuple[str, str]]:
@@ -290,70 +203,6 @@ def not_proposed(d: Draft, elsewhere: bool) -> str:
         f"not proposed: {d.kind} to {d.to_email}: the journal already records it as sent, "
         f"pending, uncertain or handled{where}"
     )
-
-
-def proposals_of(
-    prepared: Iterable[Prepared], now: dt.datetime, run_id: str, sender: str
-) -> tuple[list[Proposal], list[Entry]]:
-    """New proposals from rendered drafts: the exact message kept; Log `proposed` rows."""
-    out: list[Proposal] = []
-    entries: list[Entry] = []
-    for p in prepared:
-        d = p.draft
-        owner = str((d.context.get("owner") or {}).get("email") or sender).lower()
-        proposal = Proposal(
-            ident=p.message_id,
-            keys=d.keys,
-            kind=d.kind,
-            template=d.template,
-            partners=d.key_partners,
-            to_email=d.to_email,
-            to_name=d.to_name,
-            owner=owner,
-            subject=p.subject,
-            preview=shortened(" ".join(opening(p.rendered.text).split()), 300),
-            why=d.why,
-            proposed_at=stamp(now),
-            data=p.as_bytes(),
-            copies=p.copies,
-            proposal=proposal_id(p.message_id, f"{stamp(now)} {run_id}"),
-        )
-        out.append(proposal)
-        entries += moved(proposal, "proposed", f"waits for approval: {d.why}", now, run_id)
-    return out, entries
-
-
-def shortened(text: str, limit: int) -> str:
-    """`text` cut at the last whole word before `limit` characters, with "…" when cut."""
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
-
-
-def review_emails(
-    settings: Settings, proposals: list[Proposal], today: dt.date, run_id: str
-) -> tuple[list[Draft], list[Proposal]]:
-    """One review email per owner with new (or returning) proposals, numbered from 1; the
-    proposals with their number and the review email's Message-ID (a reply names it)."""
-    by_owner: dict[str, list[Proposal]] = {}
-    for p in proposals:
-        by_owner.setdefault(p.owner, []).append(p)
-    head = letterhead(settings)
-    drafts, numbered = [], []
-    for owner, mine in sorted(by_owner.items()):
-        draft = review_draft(
-            owner,
-            [replace(p, number=n) for n, p in enumerate(mine, start=1)],
-            head,
-            today,
-            run_id,
-            settings.mail.review_expires_days,
-            settings.sheet.backend == "google",
-        )
-        ident = message_id(draft.keys, head.sender.email)
-        numbered += [replace(p, number=n, review_id=ident) for n, p in enumerate(mine, start=1)]
-        drafts.append(draft)
-    return drafts, numbered
 
 
 def table_of(proposals: Iterable[Proposal], new: Iterable[Proposal]) -> ReviewTable:
