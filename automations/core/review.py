@@ -289,7 +289,7 @@ def referral_days(p: Proposal) -> list[tuple[str, str]]:
 
 
 def withdraw_reason(
-    health: Mapping[str, Any] | None, proposal: Proposal, today: dt.date, gone: Sequence[str]
+    health: Mapping[str, Any] | None, proposal: Proposal, today: dt.date, gone: Sequence[str] = ()
 ) -> str:
     """Why an open proposal that is not due today is withdrawn, for a lasting reason only:
     the partner's row or a referral row is gone, the partner replied, is blocked (bounced,
