@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from automations.core.engine.decisions import HEALTH_COLUMNS
+from automations.core.review import about
 from automations.core.tables import Problem
 from automations.jobs.wiring import mail_capabilities
 
@@ -516,8 +517,10 @@ def review_lines(run: ReviewRun | None, settings: Settings) -> list[str]:
             f"them was sent. Decide with {where}."
         )
     withdrawn = {e.message_id: e.detail for e in run.entries if e.status == "withdrawn"}
-    for detail in withdrawn.values():
-        lines.append(f"A proposal was withdrawn and will not be sent: {detail}.")
+    for ident, detail in withdrawn.items():
+        p = run.proposals.get(ident)
+        what = f"The {about(p)}" if p else "A proposal"
+        lines.append(f"{what} was withdrawn and will not be sent: {detail}.")
     earlier = [p for p in run.waiting if p not in run.proposed and p.status != "approved"]
     if earlier:
         oldest = min(p.proposed_at[:10] for p in earlier)

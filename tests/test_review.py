@@ -3,6 +3,7 @@ in the terminal and answered by email, on a real SMTP server, pymap and the Shee
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import re
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pexpect
 import pytest
@@ -24,6 +26,7 @@ from openpyxl import load_workbook
 from automations.adapters.journal import Entry, Journal
 from automations.cli import main
 from automations.config import load_settings
+from automations.core.messages import message_id
 from automations.core.review import Proposal
 from automations.core.sample import SENDER
 from automations.jobs.approval import shown
@@ -130,6 +133,7 @@ def test_the_review_tab_on_google_sends_exactly_what_was_approved_and_never_writ
         "preview",
         "why",
         "keys",
+        "proposal",
         "status",
         "decision",
     ]
@@ -581,7 +585,7 @@ def test_review_off_sends_as_before(
 
 
 def test_a_long_preview_is_cut_at_a_word_with_an_ellipsis() -> None:
-    from automations.jobs.review import shortened
+    from automations.jobs.proposing import shortened
 
     text = "It's been a while since we last spoke " * 10
     cut = shortened(text.strip(), 60)
@@ -699,3 +703,511 @@ def test_review_statuses_land_on_their_own_rows_when_the_user_sorts_the_tab_duri
     assert status.pop(DANA) == status.pop("zoe@nunez.example") == "sent"
     assert status.pop("lena@fischer.example") == "skipped"
     assert set(status.values()) == {"waiting"}
+
+
+# --- one gate for every send, across every sheet the project used ----------------------------
+
+
+def type_decisions(project: SheetProject, decide: Any) -> None:
+    """The user types a decision in the Google Review tab: `decide(row)` gives the cell."""
+    assert project.emulator is not None
+    tab = project.emulator.spreadsheets[SHEET_KEY].tab("Review")
+    assert tab is not None
+    rows = project.emulator.values(SHEET_KEY, "Review")
+    header = [str(h) for h in rows[0]]
+    for n, row in enumerate(rows[1:], start=1):
+        value = decide(dict(zip(header, [*row, *[""] * len(header)], strict=False)))
+        if value:
+            tab.cells[(n, header.index("decision"))] = Cell.native(value)
+
+
+def add_review_row(project: SheetProject, values: dict[str, str]) -> None:
+    """A row the user copied in (or left from an earlier proposal), under the tab's header."""
+    assert project.emulator is not None
+    tab = project.emulator.spreadsheets[SHEET_KEY].tab("Review")
+    assert tab is not None
+    rows = project.emulator.values(SHEET_KEY, "Review")
+    header = [str(h) for h in rows[0]]
+    for c, h in enumerate(header):
+        if values.get(h):
+            tab.cells[(len(rows), c)] = Cell.native(values[h])
+
+
+@pytest.mark.parametrize("carried", [False, True], ids=["moved", "moved-and-carried-over"])
+def test_approvals_after_moving_to_google_never_send_a_message_twice_nor_an_old_decision(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: SmtpServer,
+    carried: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = SheetProject(tmp_path, review=True)
+    use_smtp(project, smtp_server)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    thank = proposal_to(project, DANA)
+    code, out = run(project, "review", "--send", thank.keys[0], capsys=capsys)
+    assert code == 0, out
+    assert to_partners(smtp_server) == [DANA]
+    # The project moves to Google Sheets; the journal stays in state/.
+    emulator = SheetsEmulator().start()
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", emulator.host)
+    try:
+        move_to_google(project, emulator)
+        if carried:
+            assert run(project, "carry-over", capsys=capsys)[0] == 0
+        code, out = run(project, "nurture", "--send", capsys=capsys)
+        assert code in (0, 1), out
+        review = emulator.values(SHEET_KEY, "Review")
+        assert review, out
+        header = [str(h) for h in review[0]]
+        listed = [dict(zip(header, r, strict=False)) for r in review[1:]]
+        assert thank.keys_cell not in [r["keys"] for r in listed]  # it went: not asked again
+        # The user approves what is proposed, and types `send` in a row left from the
+        # thank-you's earlier proposal.
+        type_decisions(project, lambda row: "send" if row["to"] != PRIYA else "")
+        add_review_row(
+            project,
+            {"proposed_on": thank.proposed_at[:10], "kind": "thank", "to": DANA}
+            | {"keys": thank.keys_cell, "status": "sent", "decision": "send"},
+        )
+        code, out = run(project, "nurture", "--send", capsys=capsys)
+        assert code in (0, 1), out
+        run(project, "nurture", "--send", capsys=capsys)
+    finally:
+        emulator.stop()
+        if carried:  # carried rows come without the workbook's `run` rows: check that Log
+            project.emulator = None
+    ids = [str(r.message["Message-ID"]) for r in smtp_server.recorder.received]
+    assert len(ids) == len(set(ids))
+    partners = to_partners(smtp_server)
+    assert partners.count(DANA) == 1
+    assert PRIYA not in partners  # not approved
+    assert len(partners) == PARTNER_EMAILS - 1
+
+
+def test_a_decision_typed_for_an_earlier_proposal_of_the_same_keys_is_not_applied_to_a_new_one(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(google, smtp_server)
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    assert google.emulator is not None
+    # The user types `send` for Dana, then moves to a copy of the sheet (File > Make a copy)
+    # before any run applied it: the copy proposes Dana's thank-you anew.
+    type_decisions(google, lambda row: "send" if row["to"] == DANA else "")
+    copy_key = "1CopyOfThePartnerSheet"
+    original = google.emulator.spreadsheets[SHEET_KEY]
+    made = google.emulator.create(copy_key, "copy", {})
+    made.tabs = copy.deepcopy(original.tabs)
+    config = google / "config" / "partners.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(SHEET_KEY, copy_key))
+    for _ in range(2):  # the new proposals, then a run that reads the tab's decisions
+        code, out = run(google, "nurture", "--send", capsys=capsys)
+        assert code == 0, out
+    assert DANA not in to_partners(smtp_server)  # the old cell was for the old proposal
+    rows = google.emulator.values(copy_key, "Review")
+    header = [str(h) for h in rows[0]]
+    assert header[header.index("keys") + 1] == "proposal"  # the toolkit's id of each row
+    status = [r[header.index("status")] for r in rows[1:] if r[header.index("to")] == DANA]
+    assert status == ["waiting", "waiting"]  # the old row, and the new proposal's own row
+
+
+def test_a_review_tab_written_before_proposal_ids_still_takes_its_decisions_and_gets_the_ids(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(google, smtp_server)
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    assert google.emulator is not None
+    rows = google.emulator.values(SHEET_KEY, "Review")
+    at = rows[0].index("proposal")
+    # The tab as an earlier version wrote it: no `proposal` column.
+    tab = google.emulator.spreadsheets[SHEET_KEY].tab("Review")
+    assert tab is not None
+    tab.cells.clear()
+    tab.columns = len(rows[0]) - 1  # its grid as that version made it: nine columns
+    for r, row in enumerate(rows):
+        for c, value in enumerate([*row[:at], *row[at + 1 :]]):
+            if value not in ("", None):
+                tab.cells[(r, c)] = Cell.native(value)
+    type_decisions(google, lambda row: "send" if row["to"] == DANA else "")
+    code, out = run(google, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    assert to_partners(smtp_server) == [DANA]
+    after = google.emulator.values(SHEET_KEY, "Review")
+    header = [str(h) for h in after[0]]
+    assert header[-1] == "proposal"  # added where the tab ends, the user's columns untouched
+    ids = {str(r[2]): r[header.index("proposal")] for r in after[1:]}
+    assert ids[DANA] == proposal_to(google, DANA).pid
+    assert google.health()[DANA]  # Health written in the same run
+
+
+# --- an approval sends and records exactly its proposal ---------------------------------------
+
+
+def add_referral(project: SheetProject, day: dt.date, email: str, client: str) -> None:
+    """The user types a referral in (Referrals: date, direction, partner email, client, …)."""
+    path = project / "data" / "partners.xlsx"
+    book = load_workbook(path)
+    book["Referrals"].append(
+        [dt.datetime.combine(day, dt.time()), "received", email, client, "new"]
+    )
+    book.save(path)
+
+
+@pytest.mark.parametrize("later", [True, False], ids=["dated-later", "dated-earlier"])
+def test_an_approved_thank_you_goes_with_only_its_keys_and_a_referral_typed_in_since_gets_its_own(
+    project: SheetProject,
+    smtp_server: SmtpServer,
+    later: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_smtp(project, smtp_server)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    thank = proposal_to(project, DANA)
+    referred = dt.date.fromisoformat(thank.keys[0].rsplit(":", 1)[1])
+    second = dt.date.today() - dt.timedelta(days=1) if later else referred - dt.timedelta(days=3)
+    add_referral(project, second, DANA, "Quayside Books")
+    code, out = run(project, "review", "--send", thank.keys[0], capsys=capsys)
+    assert code == 0, out
+    [sent] = [r for r in smtp_server.recorder.received if r.rcpt_tos[0] == DANA]
+    assert without_date(sent.raw) == without_date(thank.data)  # the email the user approved
+    thanked = [r["key"] for r in logged(project, "sent") if r["action"] == "thank"]
+    assert thanked == list(thank.keys)  # not the referral typed in since
+    # The next run proposes the second referral's own thank-you.
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    again = [p for p in proposals(project) if p.to_email == DANA and p.status == "waiting"]
+    assert [p.keys for p in again] == [(f"thank:{DANA}:{second.isoformat()}",)]
+    assert b"Quayside Books" in again[0].data
+    code, out = run(project, "review", "--send", again[0].keys[0], capsys=capsys)
+    assert code == 0, out
+    thanked = [r["key"] for r in logged(project, "sent") if r["action"] == "thank"]
+    assert thanked == [*thank.keys, *again[0].keys]
+
+
+# --- withdrawn only for lasting reasons, each said with the partner's name --------------------
+
+
+def delete_referral(project: SheetProject, email: str, day: dt.date) -> None:
+    """The user deletes a referral row."""
+    path = project / "data" / "partners.xlsx"
+    book = load_workbook(path)
+    sheet = book["Referrals"]
+    row = next(
+        r[0].row
+        for r in sheet.iter_rows(min_row=2)
+        if r[2].value == email and r[0].value == dt.datetime.combine(day, dt.time())
+    )
+    sheet.delete_rows(row)
+    book.save(path)
+
+
+def test_a_thank_you_whose_referral_row_was_deleted_is_withdrawn_saying_so_and_naming_the_partner(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    thank = proposal_to(project, DANA)
+    delete_referral(project, DANA, dt.date.fromisoformat(thank.keys[0].rsplit(":", 1)[1]))
+    code, out = run(project, "review", "--send", thank.keys[0], capsys=capsys)
+    assert code == 0, out
+    [withdrawn] = logged(project, "withdrawn")
+    assert withdrawn["key"] == thank.keys[0]
+    assert withdrawn["detail"] == "the referral on 16 November is gone from Referrals"
+    assert (
+        "The thank-you to Dana Whitfield was withdrawn and will not be sent: the referral on "
+        "16 November is gone from Referrals." in out
+    )
+    assert not list((project / "outbox").glob("thank-*.eml"))
+
+
+def test_a_proposal_whose_partner_was_snoozed_is_withdrawn_as_snoozed(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    follow_up = proposal_to(project, PRIYA)
+    until = dt.date.today() + dt.timedelta(days=40)
+    book = load_workbook(project / "data" / "partners.xlsx")
+    partners = book["Partners"]
+    partners.cell(1, partners.max_column + 1, "snooze_until")
+    book.save(project / "data" / "partners.xlsx")
+    project.set_partner(PRIYA, "snooze_until", until.isoformat())
+    code, out = run(project, "review", "--send", follow_up.keys[0], capsys=capsys)
+    assert code == 0, out
+    [withdrawn] = logged(project, "withdrawn")
+    assert withdrawn["detail"] == f"snoozed until {until.isoformat()}"
+    assert "The follow-up to Priya Raman was withdrawn and will not be sent: snoozed" in out
+
+
+def test_an_approved_follow_up_held_by_an_out_of_office_waits_and_goes_after_the_return_day(
+    project: SheetProject,
+    proposed_with_inbox: ImapServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    follow_up = proposal_to(project, PRIYA)
+    back = dt.date.today() + dt.timedelta(days=9)
+    outreach = message_id((f"campaign:platforms-2026:{PRIYA}",), SENDER)
+    proposed_with_inbox.append(
+        message(
+            f"Priya <{PRIYA}>",
+            SENDER,
+            "Out of office: Re: Quick hello",
+            ident="<away1@stackwise.example>",
+            in_reply_to=outreach,
+            headers={"Auto-Submitted": "auto-replied"},
+            body=f"I'm out until {back:%d %B} with no access to email.",
+            when=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+        )
+    )
+    code, out = run(project, "review", "--send", follow_up.keys[0], capsys=capsys)
+    assert code == 0, out
+    assert not logged(project, "withdrawn")  # an out of office is no lasting reason
+    assert proposal_to(project, PRIYA).status == "approved"
+    assert not list((project / "outbox").glob("follow_up-*.eml"))
+    after = (back + dt.timedelta(days=1)).isoformat()
+    code, out = run(project, "nurture", "--send", "--today", after, capsys=capsys)
+    assert [r["key"] for r in logged(project, "written") if r["action"] == "follow_up"] == [
+        follow_up.keys[0]
+    ]
+
+
+# --- the Review tab cannot stop a run ---------------------------------------------------------
+
+
+def test_two_review_rows_of_one_proposal_saying_send_and_skip_are_a_conflict_and_nothing_goes(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(google, smtp_server)
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    assert google.emulator is not None
+    rows = google.emulator.values(SHEET_KEY, "Review")
+    header = [str(h) for h in rows[0]]
+    dana = next(dict(zip(header, r, strict=False)) for r in rows[1:] if r[2] == DANA)
+    type_decisions(google, lambda row: "send" if row["to"] == DANA else "")
+    add_review_row(google, {**{k: str(v) for k, v in dana.items()}, "decision": "skip"})
+    for _ in range(2):
+        code, out = run(google, "nurture", "--send", capsys=capsys)
+        assert code == 0, out
+        assert "conflict: Review!" in out and "thank-you to Dana Whitfield" in out
+    assert DANA not in to_partners(smtp_server)
+    assert not logged(google, "skipped")
+    assert proposal_to(google, DANA).status == "waiting"
+
+
+def test_a_past_date_typed_in_the_review_tab_is_said_to_be_past_and_sends_no_review_email_again(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(google, smtp_server)
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    reviews = len(smtp_server.recorder.received)
+    past = (dt.date.today() - dt.timedelta(days=2)).isoformat()
+    type_decisions(google, lambda row: past if row["to"] == DANA else "")
+    for _ in range(2):
+        code, out = run(google, "nurture", "--send", capsys=capsys)
+        assert code == 0, out
+        assert f"decision: {past} is past" in out
+    assert len(smtp_server.recorder.received) == reviews  # no review email again
+    assert proposal_to(google, DANA).status == "waiting"
+
+
+# --- a review email that did not go is sent again ---------------------------------------------
+
+
+def test_a_review_email_that_failed_while_the_mail_server_was_down_is_sent_with_the_next_run(
+    project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: the mail server is down
+        probe.bind(("127.0.0.1", 0))
+        down = probe.getsockname()[1]
+    use_smtp(project, smtp_server, port=down, retry_attempts=1)
+    code, out = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 2, out
+    assert len(proposals(project)) == PARTNER_EMAILS
+    use_smtp(project, smtp_server)
+    code, out = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    [review] = [
+        r.message for r in smtp_server.recorder.received if "approval" in str(r.message["Subject"])
+    ]
+    text = review.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"{PARTNER_EMAILS}. To " in text  # every proposal, seen at last
+    run(project, "nurture", "--send", capsys=capsys)
+    reviews = [r for r in smtp_server.recorder.received if "approval" in str(r.message["Subject"])]
+    assert len(reviews) == 1  # and once
+
+
+def move_to_google(project: SheetProject, emulator: SheetsEmulator) -> None:
+    """The user moves the project's sheet to Google Sheets; the journal stays in state/."""
+    emulator.load_workbook(project / "data" / "partners.xlsx", SHEET_KEY)
+    config = project / "config" / "partners.toml"
+    text = config.read_text(encoding="utf-8").replace('backend = "xlsx"', 'backend = "google"')
+    url = f"https://docs.google.com/spreadsheets/d/{SHEET_KEY}/edit"
+    config.write_text(text.replace('spreadsheet = ""', f'spreadsheet = "{url}"'))
+    project.emulator = emulator
+
+
+@pytest.mark.log_write_lost
+@pytest.mark.parametrize("carried", [False, True], ids=["moved", "moved-and-carried-over"])
+def test_a_run_killed_while_sending_approved_proposals_after_a_move_sends_nothing_twice(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: SmtpServer,
+    carried: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = SheetProject(tmp_path, review=True)
+    use_smtp(project, smtp_server)
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    thank = proposal_to(project, DANA)
+    assert run(project, "review", "--send", thank.keys[0], capsys=capsys)[0] == 0
+    emulator = SheetsEmulator().start()
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", emulator.host)
+    try:
+        move_to_google(project, emulator)
+        if carried:
+            assert run(project, "carry-over", capsys=capsys)[0] == 0
+        assert run(project, "nurture", "--send", capsys=capsys)[0] in (0, 1)
+        type_decisions(project, lambda row: "send")  # approve every one in the Review tab
+        before = smtp_server.recorder.transactions
+        smtp_server.recorder.after_data = ["", "", "hang"]  # the third never gets 250
+        process = subprocess.Popen(
+            [sys.executable, "-m", "automations", "nurture", "--send"],
+            cwd=project.path,
+            env=env_for(project),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while smtp_server.recorder.transactions < before + 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert smtp_server.recorder.transactions == before + 3
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        code, out = run(project, "nurture", "--send", capsys=capsys)
+        assert code == 1, out  # the one in flight is uncertain
+        run(project, "nurture", "--send", capsys=capsys)
+    finally:
+        emulator.stop()
+    ids = [str(r.message["Message-ID"]) for r in smtp_server.recorder.received]
+    assert len(ids) == len(set(ids))
+    partners = to_partners(smtp_server)
+    assert partners.count(DANA) == 1
+    assert len(partners) == PARTNER_EMAILS  # each approved one went once (one uncertain)
+
+
+def test_review_rows_whose_append_failed_are_written_by_the_next_run_and_health_regardless(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(google, smtp_server)
+    emulator = google.emulator
+    assert emulator is not None
+    failed: list[str] = []
+
+    def before(method: str, path: str) -> None:
+        review_append = path.endswith(":append") and "Review" in unquote(path)
+        if method == "POST" and review_append and not failed:
+            failed.append(path)
+            emulator.fail(400)  # this append is refused
+
+    emulator.before = before
+    code, out = run(google, "nurture", "--send", capsys=capsys)
+    assert failed and code == 2, out
+    assert "append to the Review tab" in out
+    assert DANA in google.health()  # Health was written all the same
+    assert len(emulator.values(SHEET_KEY, "Review")) == 1  # the header only
+    code, out = run(google, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    rows = emulator.values(SHEET_KEY, "Review")
+    assert len(rows) == 1 + PARTNER_EMAILS
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    assert len(emulator.values(SHEET_KEY, "Review")) == 1 + PARTNER_EMAILS  # once
+
+
+def test_a_decision_typed_into_the_local_toolkit_files_review_tab_is_reported_not_dropped(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    toolkit = project / "data" / "partners.toolkit.xlsx"
+    book = load_workbook(toolkit)
+    review = book["Review"]
+    header = [c.value for c in review[1]]
+    row = next(r for r in review.iter_rows(min_row=2) if r[header.index("to")].value == DANA)
+    row[header.index("decision")].value = "send"
+    book.save(toolkit)
+    code, out = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    thank = proposal_to(project, DANA)
+    assert (
+        "partners: Review!" in out
+        and "the decision 'send' for the thank-you to Dana Whitfield was not applied" in out
+        and f"partners review --send {thank.keys[0]}" in out
+    )
+    assert thank.status == "waiting"
+    assert not list((project / "outbox").glob("thank-*.eml"))
+
+
+def test_a_renamed_or_blanked_review_header_is_rebuilt_and_the_users_decisions_still_apply(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_smtp(google, smtp_server)
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    assert google.emulator is not None
+    type_decisions(google, lambda row: "send" if row["to"] == DANA else "")
+    tab = google.emulator.spreadsheets[SHEET_KEY].tab("Review")
+    assert tab is not None
+    header = [str(h) for h in google.emulator.values(SHEET_KEY, "Review")[0]]
+    tab.cells[(0, header.index("status"))] = Cell.native("state")  # renamed
+    del tab.cells[(0, header.index("decision"))]  # blanked
+    del tab.cells[(0, header.index("proposal"))]
+    code, out = run(google, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    assert to_partners(smtp_server) == [DANA]
+    rows = google.emulator.values(SHEET_KEY, "Review")
+    assert [str(h) for h in rows[0]] == header  # the toolkit's header, as it was
+    status = {str(r[2]): str(r[header.index("status")]) for r in rows[1:]}
+    assert status[DANA] == "sent"
+    assert google.health()[DANA]["action"]  # Health written in the same run
+
+
+def test_a_date_typed_in_the_tab_after_an_approval_in_the_terminal_is_a_conflict_and_it_waits(
+    google: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = use_smtp(google, smtp_server)
+    assert run(google, "nurture", "--send", capsys=capsys)[0] == 0
+    set_keys(config, "mail", holidays=[dt.date.today().isoformat()])  # nothing goes today
+    thank = proposal_to(google, DANA)
+    code, out = run(google, "review", "--send", thank.keys[0], capsys=capsys)
+    assert code == 0, out
+    assert proposal_to(google, DANA).status == "approved"
+    later = (dt.date.today() + dt.timedelta(days=5)).isoformat()
+    type_decisions(google, lambda row: later if row["to"] == DANA else "")
+    set_keys(config, "mail", holidays=[])
+    code, out = run(google, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    assert "conflict: Review!" in out and "thank-you to Dana Whitfield" in out
+    assert DANA not in to_partners(smtp_server)
+    assert proposal_to(google, DANA).status != "approved"
+
+
+def test_a_decision_kept_in_the_terminal_for_an_earlier_proposal_never_applies_to_a_new_one(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from automations.adapters.lock import RunLock
+
+    assert run(project, "nurture", "--send", capsys=capsys)[0] == 0
+    thank = proposal_to(project, DANA)
+    with RunLock(project / "state" / "run.lock"):  # a scheduled run holds the lock
+        code, out = run(project, "review", "--send", thank.keys[0], capsys=capsys)
+        assert code == 0 and "your decisions are kept" in out, out
+        # Meanwhile that run withdrew the proposal and the same keys were proposed anew.
+        journal = Journal(project / "state" / "journal.sqlite3")
+        try:
+            anew = replace(thank, proposed_at=thank.proposed_at[:10] + "T23:59:59+00:00")
+            journal.keep_proposals([replace(anew, proposal="P-proposed-anew")])
+        finally:
+            journal.close()
+    code, out = run(project, "nurture", "--send", capsys=capsys)
+    assert code == 0, out
+    assert proposal_to(project, DANA).status == "waiting"
+    assert not list((project / "outbox").glob("thank-*.eml"))

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from automations.core.review import Decision, Proposal
+from automations.core.review import Decision, Proposal, proposal_id
 from automations.errors import ToolkitError
 
 _PROPOSAL_FIELDS = [f.name for f in fields(Proposal)]
@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS decisions (
 """
 
 
+SECRET_ID = "<review."  # a review email's Message-ID: `<review.TOKEN@domain>`
+
+
 class JournalError(ToolkitError):
     """The journal database cannot be opened or written."""
 
@@ -55,6 +58,14 @@ class Entry:
     message_id: str
     status: str
     detail: str
+
+    def log_row(self) -> list[str]:
+        """The row as the sheet's Log shows it: a review email's Message-ID is the secret a
+        reply to it must prove, kept in the journal, never shown in the sheet (EMAIL.md)."""
+        row = self.as_row()
+        if self.message_id.startswith(SECRET_ID):
+            row[7] = ""
+        return row
 
     def as_row(self) -> list[str]:
         """The Log row, in LOG_COLUMNS order."""
@@ -118,6 +129,7 @@ class Journal:
                 "text TEXT NOT NULL)"
             )
             self.db.execute(_PROPOSALS)
+            self._placed_table()
             self.db.execute(_DECISIONS)
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -135,6 +147,40 @@ class Journal:
                 self.db.execute("ALTER TABLE sends ADD COLUMN sheet TEXT NOT NULL DEFAULT ''")
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"journal {path} cannot be opened: {exc}") from exc
+
+    def _placed_table(self) -> None:
+        """The Review rows written (by proposal id): a row whose append failed is written
+        again, one the user deleted is not. A journal of an earlier version: every
+        proposal it holds counts as written."""
+        found = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'placed'"
+        ).fetchone()
+        if found:
+            return
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("CREATE TABLE IF NOT EXISTS placed (pid TEXT PRIMARY KEY)")
+            rows = self.db.execute("SELECT ident, proposed_at FROM proposals").fetchall()
+            self.db.executemany(
+                "INSERT OR IGNORE INTO placed VALUES (?)",
+                [(proposal_id(i, at),) for i, at in rows],
+            )
+
+    def placed(self) -> set[str]:
+        """The ids of the proposals whose Review row was written."""
+        try:
+            return {pid for (pid,) in self.db.execute("SELECT pid FROM placed")}
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
+
+    def mark_placed(self, pids: Iterable[str]) -> None:
+        """Remember that these proposals' Review rows were written."""
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.executemany("INSERT OR IGNORE INTO placed VALUES (?)", [(p,) for p in pids])
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be written: {exc}") from exc
 
     def claim_unmarked(self) -> None:
         """Rows an earlier version recorded without a sheet belong to the sheet it then
@@ -246,6 +292,22 @@ class Journal:
                 marks = ", ".join("?" for _ in chunk)
                 cursor = self.db.execute(
                     f"SELECT key, status FROM sends WHERE key IN ({marks})", chunk
+                )
+                found.update(dict(cursor.fetchall()))
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
+        return found
+
+    def message_states(self, message_ids: Iterable[str]) -> dict[str, str]:
+        """Message-ID -> the state of its keys, for the messages the journal knows."""
+        wanted = sorted({m for m in message_ids if m})
+        found: dict[str, str] = {}
+        try:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                cursor = self.db.execute(
+                    f"SELECT message_id, status FROM sends WHERE message_id IN ({marks})", chunk
                 )
                 found.update(dict(cursor.fetchall()))
         except sqlite3.Error as exc:
@@ -388,6 +450,7 @@ class Journal:
             values["copies"] = None if copies is None else tuple(json.loads(copies))
             values["number"] = int(values["number"] or 0)
             values["data"] = bytes(values["data"] or b"")
+            values["proposal"] = values["proposal"] or ""
             out.append(Proposal(**values))
         return out
 

@@ -39,8 +39,8 @@ def review(args: argparse.Namespace, settings: Settings) -> int:
             )
             return EXIT_OK
 
-        def keep(ident: str, decision: Decision) -> None:
-            approval.keep(settings, ident, decision, clock_of(settings))
+        def keep(pid: str, decision: Decision) -> None:
+            approval.keep(settings, pid, decision, clock_of(settings))
 
         chosen, interrupted = _ask(proposals, today, keep)
     recorded = approval.record(settings, chosen, clock_of(settings))
@@ -89,7 +89,7 @@ def _ask(
             if isinstance(decision, str):  # quit
                 break
             if decision is not None:
-                keep(p.ident, decision)
+                keep(p.pid, decision)
                 chosen[p.ident] = decision
     except (KeyboardInterrupt, EOFError) as stop:
         print()

@@ -5,6 +5,7 @@ proposal is withdrawn, and the one review email per owner per run."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ REVIEW_COLUMNS = (
     "preview",
     "why",
     "keys",
+    "proposal",
     "status",
     "decision",
 )
@@ -56,11 +58,20 @@ class Proposal:
     # The Cc and Bcc addresses it goes to besides `to_email`, as proposed: an approval sends
     # to exactly these, whatever the config says since. None: an earlier version proposed it.
     copies: tuple[str, ...] | None = None
+    # Its id, unique to this proposal even when the same keys are proposed again within a
+    # second; blank: an earlier version made it (then derived from ident and proposed_at).
+    proposal: str = ""
 
     @property
     def keys_cell(self) -> str:
         """The Review tab's `keys` cell: how a row is found again after sorting."""
         return " ".join(self.keys)
+
+    @property
+    def pid(self) -> str:
+        """The proposal's id (the Review tab's `proposal` cell): a new proposal of the same
+        keys (the same Message-ID) gets another, so a decision never passes to it."""
+        return self.proposal or proposal_id(self.ident, self.proposed_at)
 
     @property
     def proposed_day(self) -> dt.date:
@@ -89,9 +100,43 @@ class Proposal:
             self.preview,
             self.why,
             self.keys_cell,
+            self.pid,
             self.status_cell,
             "",
         ]
+
+
+def repaired_header(header: Sequence[str]) -> list[str]:
+    """The Review header with each toolkit column the user renamed or blanked named again
+    where the toolkit put it (SHEET.md, Review), so ids, statuses and the user's decisions
+    are still read from their own columns."""
+    out = [*header, *[""] * (len(REVIEW_COLUMNS) - len(header))]  # blanks at the end: unread
+    for i, name in enumerate(REVIEW_COLUMNS):
+        if name not in out and out[i] not in REVIEW_COLUMNS:
+            out[i] = name
+    return out
+
+
+def row_pid(cells: Mapping[str, Any], earlier: Mapping[tuple[str, str], str], order: str) -> str:
+    """The id of the proposal a Review row stands for (SHEET.md, Review): its `proposal`
+    cell; a row a version before ids wrote is the proposal of its keys proposed that day
+    (`earlier`: (keys cell, ISO day) -> id), so a decision left from an earlier proposal of
+    the same keys never applies to a new one."""
+    pid = str(cells.get("proposal") or "").strip()
+    if pid:
+        return pid
+    keys = str(cells.get("keys") or "").strip()
+    try:
+        day = parse_date(cells.get("proposed_on"), order)
+    except ValueProblem:
+        return ""
+    return earlier.get((keys, day.isoformat()), "") if day else ""
+
+
+def proposal_id(ident: str, proposed_at: str) -> str:
+    """A proposal's id from its Message-ID and the moment it was proposed (SHEET.md, Review)."""
+    made = hashlib.sha256(f"{ident}\n{proposed_at}".encode()).hexdigest()
+    return f"P-{made[:10]}"
 
 
 def review_order(p: Proposal) -> tuple[str, int, str]:
@@ -108,7 +153,7 @@ def waiting_lines(
     for p in sorted(proposals, key=review_order):
         if p.status not in OPEN:
             continue
-        what = f"{ACTION_WORDS.get(p.kind, p.kind + ' to')} {p.to_name or p.to_email}"
+        what = about(p)
         if p.status == "approved":
             line = f"{what}: approved, goes with the next run"
         elif p.status == "later":
@@ -158,17 +203,45 @@ def held_by_a_row(health: Mapping[str, Any] | None, row_blocked: bool) -> bool:
     return row_blocked or bool(health and health.get("action") == Action.FIX_ROW)
 
 
-def withdraw_reason(health: Mapping[str, Any] | None, proposal: Proposal, today: dt.date) -> str:
-    """Why an approved (or waiting) proposal is no longer due, in words (EMAIL.md)."""
+def referral_days(p: Proposal) -> list[tuple[str, str]]:
+    """(partner, ISO day) of each referral the proposal is about (thank, outcome, and an
+    escalation of a referral: EMAIL.md, the key forms)."""
+    out = []
+    for key, partner in zip(p.keys, p.partners, strict=True):
+        parts = key.split(":")
+        if parts[0] in ("thank", "outcome") or (
+            parts[0] == "escalation" and parts[-2] in ("received", "given")
+        ):
+            out.append((partner, parts[-1]))
+    return out
+
+
+def withdraw_reason(
+    health: Mapping[str, Any] | None, proposal: Proposal, today: dt.date, gone: Sequence[str] = ()
+) -> str:
+    """Why an open proposal that is not due today is withdrawn, for a lasting reason only:
+    the partner's row or a referral row is gone, the partner replied, is blocked (bounced,
+    unsubscribed, do_not_email) or snoozed (EMAIL.md). "" when the reason does not last:
+    the proposal then waits. `gone`: the ISO days of its referrals no longer in Referrals."""
     if not health:
         return "the partner's row is gone from Partners"
+    if gone:
+        days = " and ".join(on_day(dt.date.fromisoformat(d), today) for d in sorted(gone))
+        return f"the referral {days} is gone from Referrals"
     replied = as_date(health.get("last_inbound"))
     if replied is not None and replied >= proposal.proposed_day:
         return f"the partner replied {on_day(replied, today)}"
     reason = str(health.get("reason", "")).strip()
     if health.get("action") == "blocked":
         return f"blocked: {reason}" if reason else "the partner is blocked"
-    return f"no longer due ({reason})" if reason else "no longer due"
+    if reason.startswith("snoozed"):
+        return reason.split(";")[0]
+    return ""
+
+
+def about(p: Proposal) -> str:
+    """The proposal in a few words naming the partner: "thank-you to Dana Whitfield"."""
+    return f"{ACTION_WORDS.get(p.kind, p.kind + ' to')} {p.to_name or p.to_email}"
 
 
 def review_draft(

@@ -69,12 +69,13 @@ class Recorded:
     deferred: bool = False  # another run holds the lock: kept, applied by a later run
 
 
-def keep(settings: Settings, ident: str, decision: Decision, clock: Clock) -> None:
-    """Keep one decision the moment the user makes it (no run lock needed): an interrupted
-    review, or one made while a scheduled run works, loses nothing (EMAIL.md, review)."""
+def keep(settings: Settings, pid: str, decision: Decision, clock: Clock) -> None:
+    """Keep one decision on proposal `pid` the moment the user makes it (no run lock
+    needed): an interrupted review, or one made while a scheduled run works, loses nothing,
+    and it never passes to a later proposal of the same keys (EMAIL.md, review)."""
     journal = _journal(settings, writing=True)
     try:
-        journal.keep_decision(ident, decision, "in the terminal", stamp(clock()))
+        journal.keep_decision(pid, decision, "in the terminal", stamp(clock()))
     finally:
         journal.close()
 
@@ -102,7 +103,7 @@ def record(settings: Settings, chosen: Mapping[str, Decision], clock: Clock) -> 
             )
         decisions = {by_key[k].ident: d for k, d in chosen.items()}
         for ident, decision in decisions.items():
-            journal.keep_decision(ident, decision, "in the terminal", stamp(now))
+            journal.keep_decision(open_[ident].pid, decision, "in the terminal", stamp(now))
     finally:
         journal.close()
     try:

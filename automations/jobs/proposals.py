@@ -48,7 +48,8 @@ def decide(
     run_id: str,
 ) -> tuple[dict[str, Proposal], list[Entry]]:
     """Apply decisions (by proposal ident) to open proposals: send → approved, skip →
-    skipped for good (Log `skipped`), later → later until a day."""
+    skipped for good (Log `skipped`), later → later until a day, wait (decisions in
+    conflict) → waiting, not sent until decided again."""
     changed: dict[str, Proposal] = {}
     entries: list[Entry] = []
     for ident, decision in decisions.items():
@@ -60,6 +61,8 @@ def decide(
         elif decision.verb == "skip":
             changed[ident] = replace(p, status="skipped", detail=f"skipped {how}")
             entries += moved(p, "skipped", f"skipped in review ({how})", now, run_id)
+        elif decision.verb == "wait" and p.status != "waiting":  # decisions in conflict
+            changed[ident] = replace(p, status="waiting", detail="decisions in conflict")
         elif decision.verb == "later" and decision.until is not None:
             until = decision.until.isoformat()
             if p.status != "later" or p.later_until != until:
@@ -76,9 +79,12 @@ def apply_kept(
     if not kept:
         return {}, []
     every = {p.ident: p for p in journal.proposals()}
+    by_pid = {p.pid: p.ident for p in every.values()}
     changed: dict[str, Proposal] = {}
     entries: list[Entry] = []
-    for ident, (decision, how) in kept.items():
+    for made_for, (decision, how) in kept.items():
+        # Kept by proposal id; an earlier version kept the Message-ID, which it named then.
+        ident = by_pid.get(made_for, made_for if made_for.startswith("<") else "")
         moved_now, said = decide(every, {ident: decision}, how, now, run_id)
         changed.update(moved_now)
         every.update(moved_now)

@@ -8,7 +8,6 @@ import datetime as dt
 import email
 import email.policy
 import re
-import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
@@ -26,22 +25,22 @@ from automations.core.review import (
     OPEN,
     Decision,
     Proposal,
-    decision_of_cell,
+    about,
     held_by_a_row,
-    review_draft,
+    referral_days,
     review_order,
     under_review,
     withdraw_reason,
 )
-from automations.core.tables import normalise_header
-from automations.core.wording import opening
+from automations.core.vocabulary import NEVER_AGAIN
 from automations.jobs.envelope import Caps, copies_of, with_copies
-from automations.jobs.proposals import REVIEW_ID, apply_kept, decide, moved, owed_answers
+from automations.jobs.proposals import apply_kept, decide, moved, owed_answers
+from automations.jobs.proposing import proposals_of, review_emails
+from automations.jobs.review_cells import sheet_decisions
 from automations.jobs.sending import (
     DeliveryReport,
     Prepared,
     prepare,
-    stamp,
 )
 from automations.jobs.session import Session
 from automations.jobs.wiring import letterhead
@@ -90,39 +89,6 @@ class ReviewStep:
     proposals: list[Proposal] = field(default_factory=list)  # every one, as now
 
 
-def sheet_decisions(
-    s: Session, settings: Settings, proposals: Sequence[Proposal]
-) -> tuple[dict[str, Decision], list[str]]:
-    """The `decision` cells of the Google Sheet's Review tab, by proposal (found by keys)."""
-    if settings.sheet.backend != "google":
-        return {}, []
-    rows = s.raw.tabs.get(settings.sheet.tabs.review) or []
-    if not rows:
-        return {}, []
-    header = [normalise_header(h) for h in rows[0]]
-    if "keys" not in header or "decision" not in header:
-        return {}, []
-    keys_at, decision_at = header.index("keys"), header.index("decision")
-    by_keys = {p.keys_cell: p for p in proposals}
-    out: dict[str, Decision] = {}
-    notes: list[str] = []
-    for n, row in enumerate(rows[1:], start=2):
-        cells = [*row, "", ""]
-        value = cells[decision_at]
-        p = by_keys.get(str(cells[keys_at]).strip())
-        if p is None or value in ("", None):
-            continue
-        decision = decision_of_cell(value, s.raw.date_order or "YMD")
-        if decision is None:
-            notes.append(
-                f"{settings.sheet.tabs.review}!{n} decision: {value!r} is not send, skip or a "
-                "date; that proposal waits"
-            )
-            continue
-        out[p.ident] = decision
-    return out, notes
-
-
 def settle(
     settings: Settings,
     s: Session,
@@ -139,9 +105,12 @@ def settle(
     every = {p.ident: p for p in s.journal.proposals()}
     step.changed, step.entries = decide(every, decisions, "", now, s.run_id)
     every.update(step.changed)
+    for p in unseen(s, every.values()):  # listed again in this run's review email
+        every[p.ident] = step.changed[p.ident] = replace(p, number=0, review_id="")
     due = {k: d for d in drafts for k in d.keys}
     states = s.journal.states(k for p in every.values() if p.status in OPEN for k in p.keys)
     expires = dt.timedelta(days=settings.mail.review_expires_days)
+    referred = referral_rows(s.tables.referrals)
     for p in list(every.values()):
         if p.status not in OPEN or not in_scope(p):  # another job's (a campaign's, a kind's)
             continue
@@ -158,10 +127,15 @@ def settle(
             partner = p.partners[0] if p.partners else p.to_email
             if held_by_a_row(health.get(partner), partner in s.tables.blocked):
                 continue  # a row to fix is this run's problem, not a lasting reason: it waits
-            why = withdraw_reason(health.get(partner), p, today)
+            gone = [day for who, day in referral_days(p) if (who, day) not in referred]
+            why = withdraw_reason(health.get(partner), p, today, gone)
+            if not why:  # not due today for a reason that passes (spacing, away): it waits
+                if p.status == "approved":
+                    step.notes.append(f"the approved {about(p)} waits: it is not due today")
+                continue
         else:
             if p.status == "approved":
-                step.approved.append(due[p.keys[0]])
+                step.approved.append(as_proposed(due[p.keys[0]], p))
                 step.approved_by_ident[p.ident] = p
             continue
         every[p.ident] = step.changed[p.ident] = replace(p, status="withdrawn", detail=why)
@@ -170,88 +144,71 @@ def settle(
     # keys were still due when this run decided and would otherwise be proposed again.
     held = {k for p in every.values() if p.status in OPEN for k in p.keys}
     held |= {k for p in step.changed.values() for k in p.keys}
-    for d in drafts:
-        if any(k in held for k in d.keys):
-            continue
-        if under_review(d.kind, settings.mail.review):
-            step.to_propose.append(d)
-        else:
-            step.to_send.append(d)
+    split(settings, s, [d for d in drafts if not any(k in held for k in d.keys)], step)
     step.proposals = list(every.values())
     return step
 
 
-def proposals_of(
-    prepared: Iterable[Prepared], now: dt.datetime, run_id: str, sender: str
-) -> tuple[list[Proposal], list[Entry]]:
-    """New proposals from rendered drafts: the exact message kept; Log `proposed` rows."""
-    out: list[Proposal] = []
-    entries: list[Entry] = []
-    for p in prepared:
-        d = p.draft
-        owner = str((d.context.get("owner") or {}).get("email") or sender).lower()
-        proposal = Proposal(
-            ident=p.message_id,
-            keys=d.keys,
-            kind=d.kind,
-            template=d.template,
-            partners=d.key_partners,
-            to_email=d.to_email,
-            to_name=d.to_name,
-            owner=owner,
-            subject=p.subject,
-            preview=shortened(" ".join(opening(p.rendered.text).split()), 300),
-            why=d.why,
-            proposed_at=stamp(now),
-            data=p.as_bytes(),
-            copies=p.copies,
-        )
-        out.append(proposal)
-        entries += moved(proposal, "proposed", f"waits for approval: {d.why}", now, run_id)
-    return out, entries
+def split(settings: Settings, s: Session, drafts: Sequence[Draft], step: ReviewStep) -> None:
+    """This run's drafts no proposal holds: to propose (under review) or to send. The one
+    at-most-once gate (EMAIL.md): a key the journal of any sheet this project used holds
+    as gone or handled is never proposed, so the user is never asked to approve it."""
+    known = s.journal.states(k for d in drafts for k in d.keys)
+    foreign = s.journal.foreign(k for k, state in known.items() if state in NEVER_AGAIN)
+    for d in drafts:
+        if not under_review(d.kind, settings.mail.review):
+            step.to_send.append(d)  # deliver() refuses it the same way
+        elif any(known.get(k) in NEVER_AGAIN for k in d.keys):
+            step.notes.append(not_proposed(d, bool(foreign.intersection(d.keys))))
+        else:
+            step.to_propose.append(d)
 
 
-def shortened(text: str, limit: int) -> str:
-    """`text` cut at the last whole word before `limit` characters, with "…" when cut."""
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+def referral_rows(referrals: pd.DataFrame) -> set[tuple[str, str]]:
+    """(partner, ISO day) of every referral row: a proposal about one that is gone is
+    withdrawn, saying so."""
+    if referrals.empty:
+        return set()
+    days = pd.to_datetime(referrals["date"], errors="coerce")
+    return {
+        (str(e).strip().lower(), d.date().isoformat())
+        for e, d in zip(referrals["partner_email"], days, strict=True)
+        if not pd.isna(d)
+    }
 
 
-def review_emails(
-    settings: Settings, proposals: list[Proposal], today: dt.date, run_id: str
-) -> tuple[list[Draft], list[Proposal]]:
-    """One review email per owner with new (or returning) proposals, numbered from 1; the
-    proposals with their number and the review email's Message-ID (a reply names it)."""
-    by_owner: dict[str, list[Proposal]] = {}
-    for p in proposals:
-        by_owner.setdefault(p.owner, []).append(p)
-    head = letterhead(settings)
-    drafts, numbered = [], []
-    for owner, mine in sorted(by_owner.items()):
-        draft = review_draft(
-            owner,
-            [replace(p, number=n) for n, p in enumerate(mine, start=1)],
-            head,
-            today,
-            run_id,
-            settings.mail.review_expires_days,
-            settings.sheet.backend == "google",
-        )
-        # Random, kept only in the journal: a reply naming it answers this email, and
-        # nothing in the sheet (the run id, the key) lets anyone make it up.
-        domain = head.sender.email.rpartition("@")[2] or "localhost"
-        ident = f"<{REVIEW_ID}.{secrets.token_urlsafe(18)}@{domain}>"
-        draft = replace(draft, message_id=ident)
-        numbered += [replace(p, number=n, review_id=ident) for n, p in enumerate(mine, start=1)]
-        drafts.append(draft)
-    return drafts, numbered
+def unseen(s: Session, proposals: Iterable[Proposal]) -> list[Proposal]:
+    """Waiting proposals whose review email did not go (the mail server was down, the run
+    stopped first): they must not lapse without the owner having seen them."""
+    listed = [p for p in proposals if p.status == "waiting" and p.number and p.review_id]
+    went = s.journal.message_states(p.review_id for p in listed)
+    return [p for p in listed if went.get(p.review_id) not in (*GONE, "written")]
+
+
+def as_proposed(due: Draft, p: Proposal) -> Draft:
+    """Today's draft narrowed to what the user approved: the proposal's own keys (EMAIL.md:
+    what became due since, a referral typed in meanwhile, is proposed anew once it went)."""
+    return replace(due, keys=p.keys, key_partners=p.partners)
+
+
+def not_proposed(d: Draft, elsewhere: bool) -> str:
+    """Why a due email is not proposed: its key went already (EMAIL.md, at most once)."""
+    where = (
+        " for another sheet this project used before; `partners carry-over` brings that "
+        "history into this sheet's Log"
+        if elsewhere
+        else ""
+    )
+    return (
+        f"not proposed: {d.kind} to {d.to_email}: the journal already records it as sent, "
+        f"pending, uncertain or handled{where}"
+    )
 
 
 def table_of(proposals: Iterable[Proposal], new: Iterable[Proposal]) -> ReviewTable:
     """The Review tab's rows, oldest first; this run's proposals marked new."""
     ordered = sorted(proposals, key=lambda p: (p.proposed_at, p.ident))
-    return ReviewTable([p.row() for p in ordered], {p.keys_cell for p in new})
+    return ReviewTable([p.row() for p in ordered], {p.pid for p in new})
 
 
 def approved_prepared(
@@ -291,6 +248,7 @@ class ReviewRun:
     proposed: list[Proposal] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)  # proposed, skipped, withdrawn
     proposals: dict[str, Proposal] = field(default_factory=dict)  # every one, as it stands
+    unplaced: list[Proposal] = field(default_factory=list)  # open, their Review row unwritten
 
     @property
     def waiting(self) -> list[Proposal]:
@@ -298,8 +256,9 @@ class ReviewRun:
         return [p for p in self.proposals.values() if p.status in OPEN]
 
     def table(self) -> ReviewTable:
-        """The Review tab as it stands."""
-        return table_of(self.proposals.values(), self.proposed)
+        """The Review tab as it stands; new rows: this run's proposals and open ones whose
+        row a failed write never placed."""
+        return table_of(self.proposals.values(), [*self.proposed, *self.unplaced])
 
 
 def prepare_run(
@@ -318,7 +277,7 @@ def prepare_run(
     what goes now within the caps: approved ones as stored, the rest rendered."""
     apply_kept(s.journal, now, s.run_id)  # decisions made in the terminal meanwhile
     known = s.journal.proposals()
-    decisions, notes = sheet_decisions(s, settings, known)
+    decisions, notes = sheet_decisions(s, settings, known, today)
     step = settle(settings, s, drafts, health_of(health, known), decisions, now, today, in_scope)
     run = ReviewRun(notes=notes + step.notes, entries=list(step.entries))
     run.proposals = {p.ident: p for p in step.proposals}
@@ -351,6 +310,9 @@ def prepare_run(
         run.ready += answered.ready
     s.journal.record(run.entries)
     s.journal.keep_proposals([*step.changed.values(), *numbered_or_new(run)])
+    placed = s.journal.placed()
+    new = {p.ident for p in run.proposed}
+    run.unplaced = [p for p in run.waiting if p.pid not in placed and p.ident not in new]
     return run
 
 
@@ -393,7 +355,7 @@ def settled_in_memory(
     """The review step as the sending run would take it, recorded nowhere (a dry run,
     `health`; CLI.md): the step, the open proposals that do not go, the cells' notes."""
     known = s.journal.proposals()
-    decisions, notes = sheet_decisions(s, settings, known)
+    decisions, notes = sheet_decisions(s, settings, known, today)
     step = settle(settings, s, drafts, health_of(health, known), decisions, now, today, in_scope)
     going = set(step.approved_by_ident)
     open_ = [p for p in step.proposals if p.status in OPEN and in_scope(p)]

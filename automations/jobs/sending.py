@@ -158,8 +158,7 @@ def entries_for(p: Prepared, status: str, detail: str, timestamp: str, run_id: s
             key=key,
             template=d.template,
             subject=p.subject,
-            # A Message-ID made elsewhere is a secret a reply must prove (the review email's).
-            message_id="" if d.message_id else p.message_id,
+            message_id=p.message_id,
             status=status,
             detail=detail,
         )

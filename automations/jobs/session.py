@@ -249,12 +249,14 @@ def write_sheet(
     """Write Health, the Log rows and the run's `run` row; an error is returned, not raised
     (the journal has the sends; the `run` row of a run that could not write is lost)."""
     s.summary = summary
-    rows = [e.as_row() for e in [*s.unlogged, *entries, run_entry(s, summary)]]
+    rows = [e.log_row() for e in [*s.unlogged, *entries, run_entry(s, summary)]]
     try:
         s.backend.write(health, rows, review, status_of(s, entries, summary, review))
     except SheetError as exc:
         s.summary = RunSummary(2, f"{summary.detail}; the sheet was not written: {exc}")
         return f"{exc}; what was sent is in the journal and goes to the Log on the next run"
+    if review is not None:  # rows not marked (a failed append) are written by the next run
+        s.journal.mark_placed(review.new)
     return ""
 
 

@@ -11,7 +11,7 @@ from automations.core.tables import RawSheet
 @dataclass(frozen=True)
 class ReviewTable:
     """The Review tab as the toolkit sees it (SHEET.md, Review): every proposal's row in
-    REVIEW_COLUMNS order, `decision` blank. `new`: the keys cells of this run's proposals,
+    REVIEW_COLUMNS order, `decision` blank. `new`: the ids of this run's proposals,
     appended where the tab lacks them (a row the user deleted stays deleted)."""
 
     rows: list[list[Any]]

@@ -43,7 +43,7 @@ from automations.adapters.sheet.google_parts import (
     spreadsheet_key as spreadsheet_key,
 )
 from automations.adapters.sheet.layout import PROTECTION
-from automations.adapters.sheet.review_tab import column_letters, review_changes
+from automations.adapters.sheet.review_tab import column_letters, review_changes, review_grid
 from automations.config import Tabs
 from automations.core.review import REVIEW_COLUMNS
 from automations.core.schema import LOG_COLUMNS
@@ -311,6 +311,7 @@ class GoogleBackend:
         header_cells = self._log_layout(log_title)[1] if log_rows and log_title else []
         review_rows: list[list[Any]] = []
         if review is not None and review_title is not None:
+            self._add_tabs(review_grid(self._sheets[review_title], self._review))
             review_cells, review_rows = self._review_changes(review_title, review)
             header_cells = [*header_cells, *review_cells]
         status_title = self._title(t.status)

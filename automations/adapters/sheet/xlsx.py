@@ -176,6 +176,8 @@ class XlsxBackend:
         archived, kept = self._read_log()
         log = _log_records(user_log) + [r for rows in archived for r in rows] + kept
         found[self.tabs.log] = [list(LOG_COLUMNS), *log]
+        # Read so a decision typed into the toolkit's own file is reported, not lost unseen.
+        found[self.tabs.review] = self._toolkit_tab(self.tabs.review)
         return RawSheet(found)
 
     def _archives(self) -> list[tuple[int, Path]]:
