@@ -215,3 +215,23 @@ def test_two_overlapping_campaigns_under_review_propose_each_prospect_once_and_s
     for campaign in (narrow, wide):
         run(folder, capsys, "campaign", str(campaign), "--send")
     assert written(folder) == reached  # nothing twice
+
+
+def test_a_second_campaign_never_sends_a_first_hello_to_a_prospect_the_first_one_reached(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found by the hostile pass: a week later an overlapping campaign introduced the
+    # toolkit's user to the same prospects again ("0 reached before": it counted its own).
+    first = folder / "config" / "campaigns" / "test.toml"
+    wide = folder / "config" / "campaigns" / "wide.toml"
+    wide.write_text('name = "wide"\ntemplate = "outreach"\n[audience]\nstatus = "prospect"\n')
+    code, out, err = run(folder, capsys, "campaign", str(first), "--send", "--limit", "5")
+    assert code == 0, out + err
+    reached = written(folder)
+    assert len(reached) == 5
+    later = (dt.date.today() + dt.timedelta(days=8)).isoformat()
+    code, out, err = run(folder, capsys, "campaign", str(wide), "--send", "--today", later)
+    assert code == 0, out + err
+    assert "5 reached before" in out
+    assert sorted(written(folder)) == sorted({*reached, *written(folder)})
+    assert len(written(folder)) == 30  # the other 25 prospects, each introduced once

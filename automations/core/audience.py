@@ -119,7 +119,12 @@ def select(
     recent = view.sent_mask & np.isin(view.action, PARTNER_KINDS) & (view.code >= 0)
     last_email = arrays.group_max(view.code[recent], view.day[recent], len(partners))
     campaign_keys = pd.Index([campaign.key(e) for e in partners["email"]])
-    already = mask & campaign_keys.isin(view.handled_keys)
+    # A first hello goes once per partner whatever the campaign: two campaigns whose
+    # audiences overlap never introduce you twice (EMAIL.md, review; RULES.md, campaigns).
+    hello = view.sent_mask & (view.action == "outreach") & (view.code >= 0)
+    greeted = np.zeros(len(partners), dtype=bool)
+    greeted[view.code[hello].astype("int64")] = campaign.template == "outreach"
+    already = mask & (campaign_keys.isin(view.handled_keys) | greeted)
     declined = (partners["status"] == "declined").to_numpy()
     never = mask & ~already & (health["hard_blocked"].fillna(False).to_numpy(dtype=bool) | declined)
     T = arrays.day_number(today)
