@@ -140,6 +140,9 @@ def plan_table(items: list[Prepared]) -> str:
     return render_table(["kind", "to", "subject", "why"], rows)
 
 
+BASELINE_SHOWN = 40
+
+
 def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False) -> list[str]:
     """What a nurture run did, for people (standard output)."""
     lines: list[str] = []
@@ -149,6 +152,13 @@ def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False
             f"Baseline: {result.baseline_emails} due email(s) ({len(result.baseline)} item(s)) "
             "recorded as handled without sending; from now on only new ones are emailed."
         )
+        # Each item by name: what is marked handled is never sent, so the user sees all of it
+        # (more than the dry run showed: what one email per partner hid behind another).
+        shown = result.baseline[:BASELINE_SHOWN]
+        lines += [f"  {e.action.replace('_', '-')} to {e.partner_email}: {e.key}" for e in shown]
+        if len(result.baseline) > BASELINE_SHOWN:
+            more = len(result.baseline) - BASELINE_SHOWN
+            lines.append(f"  … and {more} more (the Log lists every one, status `skipped`)")
     elif not opts.send:
         if result.to_send:
             lines.append(plan_table(result.to_send))

@@ -679,3 +679,16 @@ def test_preview_for_a_partner_without_the_data_says_so_and_a_wrong_name_lists_t
         "no such template; the templates are: alert, digest, escalation, follow_up, nurture, "
         in err
     )
+
+
+def test_init_says_where_to_go_next_and_is_silent_with_quiet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found walking the README: `init mine` said `partners health`, which, run from here,
+    # used another project's config; and -q still printed every file.
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "init", "mine")
+    assert code == 0 and "next: `cd mine && partners health`" in out
+    code, out, _ = run(capsys, "init", "quiet", "-q")
+    assert code == 0 and out == ""
+    assert (tmp_path / "quiet" / "config" / "partners.toml").is_file()

@@ -40,14 +40,15 @@ def init(args: argparse.Namespace) -> int:
     from automations.jobs.init import run_init
 
     result = run_init(Path(args.folder), today_of(args, None))
+    if getattr(args, "quiet", False):
+        return EXIT_OK
     for path in result.created:
         print(f"created {path}")
     for path in result.kept:
         print(f"kept    {path} (already there)")
-    if not getattr(args, "quiet", False):
-        here = Path(args.folder).resolve() == Path.cwd().resolve()
-        go = "" if here else f"cd {args.folder} && "
-        print(f"next: `{go}partners health` to see what each relationship needs")
+    here = Path(args.folder).resolve() == Path.cwd().resolve()
+    go = "" if here else f"cd {args.folder} && "
+    print(f"next: `{go}partners health` to see what each relationship needs")
     return EXIT_OK
 
 
