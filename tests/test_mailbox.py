@@ -38,13 +38,13 @@ def ours(project: SheetProject, status: str) -> list[dict[str, Any]]:
     return [r for r in project.log_rows() if r["status"] == status and r["run_id"] != "history"]
 
 
-def test_a_reply_stops_the_follow_up_and_is_logged_once(
+def sams_reply_waits(
     project: SheetProject,
     imap_server: ImapServer,
     smtp_server: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """SMTP and IMAP on, and Priya's colleague's answer to the outreach in the inbox."""
     use_smtp(project, smtp_server)
     use_imap(project, imap_server, monkeypatch)
     imap_server.append(
@@ -56,6 +56,16 @@ def test_a_reply_stops_the_follow_up_and_is_logged_once(
             when=RECENT,
         )
     )
+
+
+def test_a_reply_stops_the_follow_up_and_is_logged_once(
+    project: SheetProject,
+    imap_server: ImapServer,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sams_reply_waits(project, imap_server, smtp_server, monkeypatch)
     code, out, err = run(project, capsys, "nurture", "--send")
     assert code == 0, err
     assert "Inbox: 1 reply(ies), 0 bounce(s), 0 unsubscribe(s) read; 1 new in the Log" in out
@@ -75,11 +85,7 @@ def test_partners_check_reads_the_inbox_writes_nothing_and_says_so(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # Issue 22, item 7: check said "1 new in the Log" after reading the inbox.
-    use_smtp(project, smtp_server)
-    use_imap(project, imap_server, monkeypatch)
-    imap_server.append(
-        message("Sam <sam@stackwise.example>", SENDER, "Re: hi", in_reply_to=OUTREACH_ID)
-    )
+    sams_reply_waits(project, imap_server, smtp_server, monkeypatch)
     before = project.log_rows()
     code, out, err = run(project, capsys, "check")
     assert "read; 1 to record with the next sending run (nothing written now)" in out

@@ -284,30 +284,22 @@ class Journal:
 
     def states(self, keys: Iterable[str]) -> dict[str, str]:
         """key -> status for the keys the journal knows."""
-        wanted = list(keys)
-        found: dict[str, str] = {}
-        try:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ", ".join("?" for _ in chunk)
-                cursor = self.db.execute(
-                    f"SELECT key, status FROM sends WHERE key IN ({marks})", chunk
-                )
-                found.update(dict(cursor.fetchall()))
-        except sqlite3.Error as exc:
-            raise JournalError(f"journal {self.path} cannot be read: {exc}") from exc
-        return found
+        return self._status_by("key", list(keys))
 
     def message_states(self, message_ids: Iterable[str]) -> dict[str, str]:
         """Message-ID -> the state of its keys, for the messages the journal knows."""
-        wanted = sorted({m for m in message_ids if m})
+        return self._status_by("message_id", sorted({m for m in message_ids if m}))
+
+    def _status_by(self, column: str, wanted: list[str]) -> dict[str, str]:
+        """`column` value -> status of the send rows holding one of `wanted` (500 a query:
+        SQLite's limit on bound values)."""
         found: dict[str, str] = {}
         try:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ", ".join("?" for _ in chunk)
                 cursor = self.db.execute(
-                    f"SELECT message_id, status FROM sends WHERE message_id IN ({marks})", chunk
+                    f"SELECT {column}, status FROM sends WHERE {column} IN ({marks})", chunk
                 )
                 found.update(dict(cursor.fetchall()))
         except sqlite3.Error as exc:

@@ -42,8 +42,8 @@ from automations.adapters.sheet.google_parts import (
 from automations.adapters.sheet.google_parts import (
     spreadsheet_key as spreadsheet_key,
 )
-from automations.adapters.sheet.layout import PROTECTION
-from automations.adapters.sheet.review_tab import column_letters, review_changes, review_grid
+from automations.adapters.sheet.layout import PROTECTION, column_letter
+from automations.adapters.sheet.review_tab import review_changes, review_grid
 from automations.config import Tabs
 from automations.core.review import REVIEW_COLUMNS
 from automations.core.schema import LOG_COLUMNS
@@ -453,7 +453,7 @@ class GoogleBackend:
             return list(LOG_COLUMNS), []
         if not missing:
             return header, []
-        first = column_letters(len(header))
+        first = column_letter(len(header))
         cells = {"range": f"{quoted(title)}!{first}1", "values": [missing]}
         return header + missing, [cells]
 

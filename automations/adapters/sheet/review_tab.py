@@ -7,18 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from automations.adapters.sheet import ReviewTable
+from automations.adapters.sheet.layout import column_letter
 from automations.core.review import OPEN, REVIEW_COLUMNS, repaired_header, row_pid
 from automations.core.tables import normalise_header
-
-
-def column_letters(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def review_changes(
@@ -40,13 +31,13 @@ def review_changes(
     header = repaired_header([normalise_header(h) for h in existing[0]])
     typed = [*(normalise_header(h) for h in existing[0]), *[""] * len(header)][: len(header)]
     updates: list[dict[str, Any]] = [
-        {"range": f"{quoted_title}!{column_letters(i)}1", "values": [[h]]}
+        {"range": f"{quoted_title}!{column_letter(i)}1", "values": [[h]]}
         for i, (h, was) in enumerate(zip(header, typed, strict=True))
         if h != was
     ]
     missing = [c for c in REVIEW_COLUMNS if c not in header]
     if missing:
-        first = column_letters(len(header))
+        first = column_letter(len(header))
         updates.append({"range": f"{quoted_title}!{first}1", "values": [missing]})
         header += missing
     earlier = {(str(r["keys"]), str(r["proposed_on"])): str(r["proposal"]) for r in ours}
@@ -62,7 +53,7 @@ def review_changes(
         for n, cells in found.get(pid, []):
             for column in ("proposal", "status"):
                 if str(cells.get(column) or "") != str(named[column]):
-                    letter = column_letters(header.index(column))
+                    letter = column_letter(header.index(column))
                     cell = {"range": f"{quoted_title}!{letter}{n}", "values": [[named[column]]]}
                     updates.append(cell)
         if pid not in found and pid in table.new:
