@@ -870,3 +870,15 @@ def test_a_partner_with_any_one_cell_blank_or_garbage_is_in_health_once_and_the_
         assert r["email"] not in emailed
     others = {f"p{n}@partner.example" for n in range(4) if n != who}
     assert others <= emailed  # each still gets its thank-you
+
+
+@pytest.mark.parametrize(("flag", "blocked"), [(True, True), ("TRUE", True), (False, False)])
+def test_a_duplicate_row_that_says_do_not_email_keeps_the_partner_from_every_email(
+    flag: Any, blocked: bool
+) -> None:
+    # Found by the hostile pass: the first row won and the duplicate's do_not_email was
+    # dropped with it, so a partner who asked for no email got a thank-you.
+    s = Sheet().partner().referral(3).partner(name="Pat Again", do_not_email=flag)
+    assert (action(s) == "blocked") is blocked
+    [problem] = s.tables().problems
+    assert ("do_not_email is kept" in problem.message) is blocked

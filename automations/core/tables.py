@@ -357,12 +357,20 @@ def _check_partner_duplicates(result: _TabResult, title: str) -> None:
     if not dup.any():
         return
     first_row = dict(zip(frame["email"][~dup], frame["row"][~dup], strict=True))
+    # A `do_not_email` on any row of the address wins over the first row: the user asked
+    # that this person get nothing, and never emailing is the safe reading of two rows.
+    stop: set[str] = set()
+    if "do_not_email" in frame.columns:
+        stop = set(frame.loc[dup & frame["do_not_email"].fillna(False).astype(bool), "email"])
+        frame.loc[~dup & frame["email"].isin(stop), "do_not_email"] = True
     problems = [
         Problem(
             title,
             int(rec["row"]),
             "email",
-            f"{rec['email']} is already on row {int(first_row[rec['email']])} (the first row wins)",
+            f"{rec['email']} is already on row {int(first_row[rec['email']])} (the first row wins"
+            + ("; this row's do_not_email is kept: no email to them" if rec["email"] in stop else "")
+            + ")",
             "error",
             None,  # the first row stands, so the partner is not blocked
         )
