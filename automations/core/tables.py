@@ -369,7 +369,11 @@ def _check_partner_duplicates(result: _TabResult, title: str) -> None:
             int(rec["row"]),
             "email",
             f"{rec['email']} is already on row {int(first_row[rec['email']])} (the first row wins"
-            + ("; this row's do_not_email is kept: no email to them" if rec["email"] in stop else "")
+            + (
+                "; this row's do_not_email is kept: no email to them"
+                if rec["email"] in stop
+                else ""
+            )
             + ")",
             "error",
             None,  # the first row stands, so the partner is not blocked
