@@ -450,6 +450,13 @@ def test_an_outcome_states_the_referral_fee_when_one_is_agreed() -> None:
     assert "As agreed, your referral fee is 10%, which comes to $1,200." in flowing(r.text)
     none = shipped().render("outcome", partner_facts(PARTNER, {}, [won], LETTERHEAD, TODAY))
     assert "fee" not in none.text
+    # Never a promise the sheet does not back: no "once the client has paid me", and a fee
+    # the sheet shows paid in full is said to be paid.
+    assert "once the client has paid" not in r.text
+    paid = {**won, "fee_paid": 1200}
+    settled = shipped().render("outcome", partner_facts(partner, {}, [paid], LETTERHEAD, TODAY))
+    assert "Your 10% referral fee for it is already paid, as agreed." in flowing(settled.text)
+    assert "on its way" not in settled.text
 
 
 def test_a_follow_up_puts_the_opt_out_line_before_the_signature() -> None:

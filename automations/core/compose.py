@@ -280,15 +280,17 @@ def referral_fee(partner: Mapping[str, Any], referrals: list[dict[str, Any]]) ->
     (RULES.md, outcome: "states the fee when won"); blank amount when no value is known."""
     pct = partner.get("referral_fee_pct")
     if not isinstance(pct, int | float) or pct != pct or pct <= 0:
-        return {"pct": "", "amount": ""}
+        return {"pct": "", "amount": "", "settled": False}
     won = [r for r in referrals if r.get("status") == "won"]
     values = [r.get("value") for r in won]
     known = [float(v) for v in values if isinstance(v, int | float) and v == v]
     paid = sum(float(r.get("fee_paid") or 0) for r in won)
     if not known or len(known) != len(won):
-        return {"pct": cell(float(pct)), "amount": ""}
+        return {"pct": cell(float(pct)), "amount": "", "settled": False}
     amount = sum(known) * pct / 100 - paid
-    return {"pct": cell(float(pct)), "amount": amount if amount > 0 else ""}
+    # Paid in full: the email says so rather than promising a payment already made.
+    settled = paid > 0 and amount <= 0
+    return {"pct": cell(float(pct)), "amount": amount if amount > 0 else "", "settled": settled}
 
 
 def with_quarter(context: dict[str, Any], quarter: Mapping[str, Any], today: dt.date) -> None:
