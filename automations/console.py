@@ -543,14 +543,8 @@ def review_lines(run: ReviewRun | None, settings: Settings) -> list[str]:
 
 def approved_lines(approved: Iterable[Proposal]) -> list[str]:
     """What was approved and has not gone yet, and when it goes (EMAIL.md, review)."""
-    campaigns: Counter[str] = Counter()
-    other = 0
-    for p in approved:
-        campaign = next((k.split(":")[1] for k in p.keys if k.startswith("campaign:")), "")
-        if campaign:
-            campaigns[campaign] += 1
-        else:
-            other += 1
+    campaigns = Counter(p.campaign for p in approved)
+    other = campaigns.pop("", 0)
     lines = [
         f"{n} approved outreach email(s) of campaign {name} go with its next run "
         f"(`partners campaign` with its file and --send)."

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,7 +108,8 @@ def test_a_mail_token_endpoint_that_cannot_be_reached_says_check_the_network(
     assert "check this computer's network connection and try again" in err
 
 
-def test_partners_login_for_microsoft_without_network_says_so_plainly(tmp_path: Path) -> None:
+def microsoft_login(tmp_path: Path, authority: str, client_id: str, **env: str) -> Any:
+    """`partners login mail` for a Microsoft account, its login host at `authority`."""
     config = SheetProject(tmp_path / "p") / "config" / "partners.toml"
     set_keys(
         config,
@@ -118,23 +120,27 @@ def test_partners_login_for_microsoft_without_network_says_so_plainly(tmp_path: 
         username=USER,
         auth="oauth",
         provider="microsoft",
-        client_id=CLIENT_ID,
+        client_id=client_id,
     )
-    down = f"https://127.0.0.1:{free_port()}/common"  # Microsoft's login host, unreachable
-    env = {
-        **os.environ,
-        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
-        AUTHORITY_VARIABLE: down,
-        "PARTNERS_CONFIG": str(config),
-    }
-    login = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "automations", "login", "mail"],
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=env,
+        env={
+            **os.environ,
+            "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+            AUTHORITY_VARIABLE: authority,
+            "PARTNERS_CONFIG": str(config),
+            **env,
+        },
         timeout=120,
     )
+
+
+def test_partners_login_for_microsoft_without_network_says_so_plainly(tmp_path: Path) -> None:
+    down = f"https://127.0.0.1:{free_port()}/common"  # Microsoft's login host, unreachable
+    login = microsoft_login(tmp_path, down, CLIENT_ID)
     assert login.returncode == 2, login.stdout + login.stderr
     said_plainly(login.stdout + login.stderr)
     assert login.stderr.startswith(
@@ -183,33 +189,12 @@ def test_partners_login_for_microsoft_with_a_refused_client_id_says_what_to_chec
     authority.issue_cert("127.0.0.1").configure_cert(tls)
     endpoint = TokenEndpoint(USER, tls)
     endpoint.unknown_client = True
-    config = SheetProject(tmp_path / "p") / "config" / "partners.toml"
-    set_keys(
-        config,
-        "mail",
-        backend="smtp",
-        host="127.0.0.1",
-        port=free_port(),
-        username=USER,
-        auth="oauth",
-        provider="microsoft",
-        client_id="00000000-0000-0000-0000-000000000000",
-    )
-    env = {
-        **os.environ,
-        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
-        AUTHORITY_VARIABLE: f"{endpoint.base}/common",
-        "REQUESTS_CA_BUNDLE": str(ca_file),
-        "PARTNERS_CONFIG": str(config),
-    }
     try:
-        login = subprocess.run(
-            [sys.executable, "-m", "automations", "login", "mail"],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=env,
-            timeout=120,
+        login = microsoft_login(
+            tmp_path,
+            f"{endpoint.base}/common",
+            "00000000-0000-0000-0000-000000000000",
+            REQUESTS_CA_BUNDLE=str(ca_file),
         )
     finally:
         endpoint.stop()

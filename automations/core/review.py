@@ -63,6 +63,11 @@ class Proposal:
     proposal: str = ""
 
     @property
+    def campaign(self) -> str:
+        """The campaign whose outreach this is (its keys `campaign:<name>:…`), else ""."""
+        return next((k.split(":")[1] for k in self.keys if k.startswith("campaign:")), "")
+
+    @property
     def keys_cell(self) -> str:
         """The Review tab's `keys` cell: how a row is found again after sorting."""
         return " ".join(self.keys)

@@ -117,14 +117,12 @@ def _drafts(
 
 
 def _not_proposed_elsewhere(
-    drafts: list[compose.Draft], proposals: list[Proposal], prefix: str
+    drafts: list[compose.Draft], proposals: list[Proposal], name: str
 ) -> tuple[list[compose.Draft], list[str]]:
     """The drafts whose partner has no open proposal of another campaign or kind: two
     overlapping campaigns never propose one partner twice (EMAIL.md, review)."""
     elsewhere = {
-        p.to_email.lower(): p
-        for p in proposals
-        if p.status in OPEN and not all(k.startswith(prefix) for k in p.keys)
+        p.to_email.lower(): p for p in proposals if p.status in OPEN and p.campaign != name
     }
     kept = [d for d in drafts if d.to_email.lower() not in elsewhere]
     notes = [
@@ -165,8 +163,7 @@ def run_campaign(
         drafts, result.faults = _drafts(
             campaign, s, decisions, settings, today, audience.due, str(path)
         )
-        prefix = f"campaign:{campaign.name}:"
-        drafts, waiting = _not_proposed_elsewhere(drafts, s.journal.proposals(), prefix)
+        drafts, waiting = _not_proposed_elsewhere(drafts, s.journal.proposals(), campaign.name)
         result.warnings += waiting
         bounds = [b for b in (limit, campaign.limit) if b is not None]
         bound = min(bounds) if bounds else None
@@ -180,7 +177,7 @@ def run_campaign(
                 now,
                 today,
                 bound,
-                in_scope=lambda p: all(k.startswith(prefix) for k in p.keys),
+                in_scope=lambda p: p.campaign == campaign.name,
             )
             result.review, result.held, result.held_by = run, run.held, run.held_by
             result.faults += run.faults

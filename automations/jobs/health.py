@@ -54,7 +54,7 @@ def run_health(settings: Settings, today: dt.date, now: dt.datetime, write: bool
 
 
 def _not_campaign(p: Proposal) -> bool:
-    return not any(k.startswith("campaign:") for k in p.keys)
+    return not p.campaign
 
 
 def _waiting(

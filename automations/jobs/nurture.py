@@ -372,7 +372,7 @@ def _scope(options: NurtureOptions) -> Callable[[Proposal], bool]:
         kinds |= {"survey", "survey_owner"}
 
     def mine(p: Proposal) -> bool:
-        if any(k.startswith("campaign:") for k in p.keys):
+        if p.campaign:
             return False
         return not kinds or p.kind in kinds
 
