@@ -135,7 +135,7 @@ def test_the_owner_gets_one_email_after_n_failed_runs_in_a_row_and_no_more_that_
     assert "cannot write" in text and "Permission denied" in text
     assert alert.message["Auto-Submitted"] == "auto-generated"
     assert run(project, capsys, "nurture", "--send")[0] == 0  # works again: the count restarts
-    from automations.adapters.journal import Journal
+    from automations.adapters.state import Journal
 
     journal = Journal(project / "state" / "journal.sqlite3")
     assert journal.counter("failed_runs_in_a_row") == "0"

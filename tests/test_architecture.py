@@ -36,9 +36,9 @@ def test_the_import_contracts_hold() -> None:
     ("module", "line", "broken"),
     [
         ("core/values.py", "import automations.config", "The core is pure"),
-        ("core/tables.py", "import automations.adapters.journal", "The core is pure"),
+        ("core/tables.py", "import automations.adapters.state", "The core is pure"),
         ("core/render.py", "import sqlite3", "The core is pure"),
-        ("adapters/imap.py", "import automations.adapters.journal", "do not import each other"),
+        ("adapters/imap.py", "import automations.adapters.state", "do not import each other"),
         ("jobs/wiring.py", "import automations.console", "Layers"),
         # Issue 24: a newer library in the core, an I/O library in a job.
         ("core/values.py", "import xlsxwriter", "The core is pure"),

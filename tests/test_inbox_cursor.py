@@ -82,7 +82,7 @@ def test_a_renumbered_folder_is_read_again_said_so_and_nothing_logged_twice(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from automations.adapters.journal import Journal
+    from automations.adapters.state import Journal
 
     use_imap(project, imap_server, monkeypatch)
     recent = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)

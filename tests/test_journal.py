@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from automations.adapters.journal import Entry, Journal
 from automations.adapters.lock import RunLock
+from automations.adapters.state import Entry, Journal
 from automations.errors import LockHeldError
 
 
@@ -26,6 +26,18 @@ def test_a_key_keeps_only_its_latest_state(tmp_path: Path) -> None:
     j.record([entry("k1", "sent")])
     assert j.states(["k1", "k2"]) == {"k1": "sent"}
     assert [e.status for e in j.entries()] == ["sent"]
+
+
+def test_every_transition_of_a_key_is_kept_as_an_event_with_its_time(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "journal.sqlite3")
+    j.record([entry("k1", "pending", "2026-11-25T09:00:00+00:00")])
+    j.record([entry("k2", "written", "2026-11-25T09:00:30+00:00")])
+    j.record([entry("k1", "sent", "2026-11-25T09:00:01+00:00")])
+    assert [(e.status, e.timestamp[11:19]) for e in j.events("k1")] == [
+        ("pending", "09:00:00"),
+        ("sent", "09:00:01"),
+    ]
+    assert [e.key for e in j.events()] == ["k1", "k2", "k1"]  # in the order they happened
 
 
 def test_pending_left_by_a_crash_becomes_uncertain_once(tmp_path: Path) -> None:
@@ -44,7 +56,7 @@ def test_what_was_recorded_survives_the_process_being_killed(tmp_path: Path) -> 
     path = tmp_path / "journal.sqlite3"
     code = (
         f"import os, signal, sys; sys.path.insert(0, {str(Path(__file__).parents[1])!r})\n"
-        "from automations.adapters.journal import Entry, Journal\n"
+        "from automations.adapters.state import Entry, Journal\n"
         f"j = Journal(__import__('pathlib').Path({str(path)!r}))\n"
         "j.record([Entry('t', 'r', 'thank', 'p@x', 'k1', 't', 's', '<m>', 'pending', '')])\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"

@@ -276,7 +276,7 @@ def test_a_new_uidvalidity_rescans_the_window_without_logging_twice(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from automations.adapters.journal import Journal
+    from automations.adapters.state import Journal
 
     use_imap(project, imap_server, monkeypatch)
     imap_server.append(message(f"<{PRIYA}>", SENDER, "Re: hello", when=RECENT))
@@ -485,7 +485,7 @@ def test_health_and_a_dry_run_see_a_waiting_reply_without_recording_it_and_the_s
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from automations.adapters.journal import Journal
+    from automations.adapters.state import Journal
 
     use_imap(project, imap_server, monkeypatch)
     run(project, capsys, "health")

@@ -588,7 +588,7 @@ def test_a_key_in_two_drafts_of_one_run_goes_once(
 ) -> None:
     import datetime as dt
 
-    from automations.adapters.journal import Journal
+    from automations.adapters.state import Journal
     from automations.config import load_settings
     from automations.core.compose import Draft, Letterhead, Sender, partner_facts
     from automations.jobs.sending import deliver, prepare

@@ -23,7 +23,7 @@ import pexpect
 import pytest
 from openpyxl import load_workbook
 
-from automations.adapters.journal import Entry, Journal
+from automations.adapters.state import Entry, Journal
 from automations.cli import main
 from automations.config import load_settings
 from automations.core.messages import message_id

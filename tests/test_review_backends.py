@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from automations.adapters.journal import Journal
+from automations.adapters.state import Journal
 from automations.cli import main
 from automations.core.review import Proposal
 from tests.conftest import use_smtp

@@ -643,7 +643,7 @@ def test_moving_to_google_sends_nothing_twice_and_carry_over_brings_the_history(
 def _backlog(project: SheetProject, rows: int) -> list[str]:
     """`rows` journal rows this sheet's Log lacks (an old outage, or a carry-over); their keys,
     oldest first. Each row is about 300 bytes, as a Log row with a subject and a detail is."""
-    from automations.adapters.journal import Entry, Journal
+    from automations.adapters.state import Entry, Journal
 
     journal = Journal(project / "state" / "journal.sqlite3", f"google:{SHEET_KEY}")
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)

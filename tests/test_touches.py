@@ -202,7 +202,7 @@ def test_a_calendar_feed_that_is_down_is_a_warning_and_everything_else_goes(
 def test_health_counts_a_past_meeting_so_the_check_in_is_not_due_and_records_nothing(
     project: SheetProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from automations.adapters.journal import Journal
+    from automations.adapters.state import Journal
 
     assert run(project, capsys, "health")[0] == 0
     assert project.health()[LENA]["action"] == "nurture"  # due today, without the calendar

@@ -4,8 +4,8 @@ to the owner after `[alerts] email_owner_after` failed runs in a row, at most on
 
 from __future__ import annotations
 
-from automations.adapters.journal import Journal
 from automations.adapters.ping import ping
+from automations.adapters.state import Journal
 from automations.config import Settings
 from automations.core.alerts import alert_draft
 from automations.errors import ToolkitError

@@ -12,8 +12,8 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
 
-from automations.adapters.journal import Journal
 from automations.adapters.lock import RunLock
+from automations.adapters.state import Journal
 from automations.config import Settings
 from automations.core.messages import comparable_email
 from automations.core.review import OPEN, Decision, Proposal, review_order

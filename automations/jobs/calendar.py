@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from automations.adapters.calendar import CalendarError, read_feed
-from automations.adapters.journal import Entry, Journal
+from automations.adapters.state import Entry, Journal
 from automations.config import Settings
 from automations.core.tables import Tables
 from automations.core.touches import meetings

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from automations.adapters.journal import Journal
+from automations.adapters.state import Journal
 from automations.config import Settings
 from automations.core.compose import Draft
 from automations.core.messages import comparable_email, wire_email

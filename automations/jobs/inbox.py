@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from automations.adapters.auth import OAuthTokens
 from automations.adapters.bounces import failures
 from automations.adapters.imap import ImapInbox, InboxError
-from automations.adapters.journal import Entry, Journal
 from automations.adapters.replytext import before_quote
+from automations.adapters.state import Entry, Journal
 from automations.config import Settings, secret
 from automations.core.engine import arrays
 from automations.core.replies import UNREADABLE, Known, Verdict, classify

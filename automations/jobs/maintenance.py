@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from automations.adapters.imap import InboxError
-from automations.adapters.journal import Entry
+from automations.adapters.state import Entry
 from automations.config import Settings
 from automations.core.engine import arrays
 from automations.core.messages import wire_email

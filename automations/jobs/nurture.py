@@ -10,9 +10,9 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from automations.adapters.journal import Entry
 from automations.adapters.mail import Mailer
 from automations.adapters.sheet import SheetBackend
+from automations.adapters.state import Entry
 from automations.config import Settings
 from automations.core import compose
 from automations.core.engine import arrays

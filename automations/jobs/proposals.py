@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from email.message import EmailMessage
 
-from automations.adapters.journal import Entry, Journal
+from automations.adapters.state import Entry, Journal
 from automations.core.compose import Draft, Letterhead
 from automations.core.optout import own_lines
 from automations.core.replies import (

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import replace
 
-from automations.adapters.journal import Entry
+from automations.adapters.state import Entry
 from automations.config import Settings
 from automations.core.compose import Draft
 from automations.core.review import Proposal, proposal_id, review_draft

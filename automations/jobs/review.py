@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from automations.adapters.journal import Entry
 from automations.adapters.sheet import ReviewTable
+from automations.adapters.state import Entry
 from automations.config import Settings
 from automations.core.compose import INTERNAL_KINDS, Draft
 from automations.core.render import Rendered, Templates

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import schedule
 
-from automations.adapters.journal import Journal
+from automations.adapters.state import Journal
 from automations.config import Settings
 from automations.errors import ConfigError
 

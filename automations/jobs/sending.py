@@ -14,8 +14,8 @@ from email.message import EmailMessage
 from functools import cached_property
 from typing import Any
 
-from automations.adapters.journal import Entry, Journal
 from automations.adapters.mail import Delivery, Mailer, MailError
+from automations.adapters.state import Entry, Journal
 from automations.config import Settings
 from automations.core.compose import Draft, Sender
 from automations.core.messages import (

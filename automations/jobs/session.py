@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from automations.adapters.imap import InboxError
-from automations.adapters.journal import Entry, Journal
 from automations.adapters.lock import RunLock
 from automations.adapters.mail import Mailer
 from automations.adapters.sheet import ReviewTable, SheetBackend
+from automations.adapters.state import Entry, Journal
 from automations.config import Settings
 from automations.core.review import REVIEW_COLUMNS
 from automations.core.status import status_rows

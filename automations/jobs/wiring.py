@@ -12,9 +12,9 @@ from typing import Any
 import pandas as pd
 
 from automations.adapters.auth import Account, OAuthTokens, loosened
-from automations.adapters.journal import Journal
 from automations.adapters.mail import Capabilities, Mailer
 from automations.adapters.sheet import SheetBackend
+from automations.adapters.state import Journal
 from automations.config import Settings, secret
 from automations.core.compose import Draft, Letterhead, Sender, SurveyForm
 from automations.core.engine.decisions import HEALTH_COLUMNS, DecideOptions
