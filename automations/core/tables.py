@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from automations.core import values as v
+from automations.core.log_order import in_time_order
 from automations.core.schema import (
     DAY_ZERO,
     FIRST_DAY,
@@ -474,13 +475,12 @@ def build_tables(
     for email, n in counts.items():
         if n > 1:
             blocked[email] += f" (and {n - 1} more)"
-    log = results["log"].frame
     return Tables(
         partners=partners.frame,
         referrals=results["referrals"].frame,
         touches=results["touches"].frame,
         survey=results["survey"].frame,
-        log=log,
+        log=in_time_order(results["log"].frame, raw.tabs, tab_titles, order, zone),
         problems=problems,
         blocked={e: r for e, r in blocked.items() if e in names},
         unsubscribes=results["unsubscribes"].frame,
