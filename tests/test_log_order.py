@@ -111,3 +111,18 @@ def test_a_keys_state_is_its_latest_row_in_time_not_its_last_row() -> None:
     in_order = sheet.emails()
     sheet.log.reverse()
     assert sheet.emails().equals(in_order) and in_order.empty
+
+
+def test_the_emulator_refuses_an_append_over_10_mib_as_google_does_and_nothing_lands(
+    tmp_path: Path, emulator: SheetsEmulator
+) -> None:
+    from gspread.exceptions import APIError
+
+    SheetProject(tmp_path, emulator)
+    before = emulator.values(SHEET_KEY, "Log")
+    rows = [["2026-12-06T09:00:00+00:00", "r", "thank", "x" * 1000]] * 11_000  # about 11 MB
+    with pytest.raises(APIError, match="Request payload size exceeds the limit: 10485760 bytes"):
+        _gspread(emulator).values_append(
+            SHEET_KEY, "'Log'!A:A", {"valueInputOption": "RAW"}, {"values": rows}
+        )
+    assert emulator.values(SHEET_KEY, "Log") == before
