@@ -149,7 +149,7 @@ def test_campaign_file_mistakes_name_the_key(data: dict[str, object], message: s
 def test_the_shipped_example_campaigns_read_and_reach_the_samples_prospects(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from automations.jobs.campaign import load_campaign
+    from automations.jobs.plans.campaign import load_campaign
 
     files = sorted((project / "config" / "campaigns").glob("*.toml"))
     assert [f.name for f in files] == ["complementary-intro.toml", "prospects-intro.toml"]

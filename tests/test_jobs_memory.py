@@ -11,7 +11,8 @@ from automations.adapters.mail.memory import MemoryMailer
 from automations.adapters.sheet.memory import MemorySheet
 from automations.config import Settings, parse_settings
 from automations.core.sample import sample_sheet
-from automations.jobs.nurture import NurtureOptions, run_nurture
+from automations.jobs.pipeline import RunOptions, run
+from automations.jobs.plans import PLANS
 from tests.projects import email_rows
 from tests.test_nurture import DUE
 
@@ -29,8 +30,9 @@ def settings_for(folder: Path) -> Settings:
 
 def send(folder: Path, sheet: MemorySheet, mailer: MemoryMailer) -> int:
     clock = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
-    result = run_nurture(
-        settings_for(folder), TODAY, clock, NurtureOptions(send=True), mailer=mailer, sheet=sheet
+    options = RunOptions(send=True)
+    result = run(
+        settings_for(folder), TODAY, clock, PLANS["nurture"], options, mailer=mailer, sheet=sheet
     )
     return result.exit_code
 

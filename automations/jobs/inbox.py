@@ -24,7 +24,7 @@ from automations.core.tables import Tables
 from automations.core.touches import Touch, sent_touches
 from automations.core.vocabulary import PARTNER_KINDS
 from automations.errors import LoginNeeded
-from automations.jobs.proposals import apply_reply
+from automations.jobs.review.reply import apply_reply
 from automations.jobs.sending import stamp
 from automations.jobs.wiring import oauth_account
 

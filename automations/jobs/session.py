@@ -31,17 +31,14 @@ from automations.jobs import inbox as mailbox
 from automations.jobs.alerts import run_ended, run_started
 from automations.jobs.calendar import CalendarOutcome, scan_calendars
 from automations.jobs.envelope import partners_in_bcc
+from automations.jobs.log_rows import UNCERTAIN_DETAIL, as_logged, unlogged, with_log_rows
 from automations.jobs.sending import (
-    UNCERTAIN_DETAIL,
     Clock,
     DeliveryReport,
-    Prepared,
+    Outgoing,
     Progress,
-    as_logged,
     deliver,
     stamp,
-    unlogged,
-    with_log_rows,
 )
 from automations.jobs.wiring import (
     mail_capabilities,
@@ -296,7 +293,7 @@ def sent_copies(
 def send_all(
     settings: Settings,
     s: Session,
-    ready: list[Prepared],
+    ready: list[Outgoing],
     clock: Clock,
     warnings: list[str],
     progress: Progress | None = None,
