@@ -33,6 +33,7 @@ from automations.jobs import preview as preview_job
 from automations.jobs import survey as survey_job
 from automations.jobs.envelope import partners_in_bcc
 from automations.jobs.plans import PLANS, nurture
+from automations.jobs.plans.planned import Planned
 from automations.jobs.plans.survey import NO_RESPONDENT_FIELD
 from automations.jobs.review import command as approval
 from automations.jobs.wiring import mail_capabilities
@@ -80,7 +81,19 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     )
     for note in result.sign_in_notes:
         print(f"partners: {note}", file=sys.stderr)
-    in_bcc = partners_in_bcc(settings, t.partners["email"])
+    mail_troubled = _check_mail(settings, result)
+    for line in report.old_proposals(approval.waiting(settings), today):
+        print(line)
+    troubled = (
+        result.problems or result.faults or template_faults or result.uncertain or mail_troubled
+    )
+    return EXIT_PROBLEMS if troubled else EXIT_OK
+
+
+def _check_mail(settings: Settings, result: pipeline.RunResult[Planned]) -> bool:
+    """`partners check`'s mail lines: copies, the login, the inbox, the survey form and the
+    sender; True when one needs a look."""
+    in_bcc = partners_in_bcc(settings, result.tables.partners["email"])
     for line in in_bcc:
         print(f"partners: {line}", file=sys.stderr)
     login, cannot = maintenance.check_mail(settings)
@@ -90,9 +103,8 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     for line in login_job.sign_in_lines(settings):
         print(line)
     if result.inbox is not None and not result.inbox.error:
-        print(
-            f"inbox: {settings.imap.host}:{settings.imap.port} read: OK. {report.inbox_line(result.inbox, recorded=False)}"
-        )
+        said = report.inbox_line(result.inbox, recorded=False)
+        print(f"inbox: {settings.imap.host}:{settings.imap.port} read: OK. {said}")
     if settings.survey.form_url and not settings.survey.respondent_field:
         print(f"partners: {NO_RESPONDENT_FIELD}", file=sys.stderr)
     sample_sender = mail_capabilities(settings).delivers and settings.sender.email.endswith(
@@ -104,18 +116,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
             "set your own address before sending",
             file=sys.stderr,
         )
-    for line in report.old_proposals(approval.waiting(settings), today):
-        print(line)
-    troubled = (
-        result.problems
-        or result.faults
-        or template_faults
-        or result.uncertain
-        or sample_sender
-        or cannot
-        or in_bcc
-    )
-    return EXIT_PROBLEMS if troubled else EXIT_OK
+    return bool(sample_sender or cannot or in_bcc)
 
 
 def _health(args: argparse.Namespace, settings: Settings) -> int:
