@@ -58,3 +58,22 @@ def test_a_refused_address_is_blocked_in_the_health_the_run_writes(tmp_path: Pat
     health = {r["email"]: r for r in sheet.rows("Health")}
     assert health["maya@goldberg.example"]["action"] == "blocked"
     assert sheet.writes == 1  # one write per run
+
+
+def test_each_plan_sends_its_own_kinds_through_the_one_pipeline(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    sheet = MemorySheet(sample_sheet(TODAY), settings.sheet.tabs)
+    mailer = MemoryMailer()
+    clock = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
+    kinds = {}
+    for name in ("digest", "survey", "nurture"):
+        result = run(
+            settings, TODAY, clock, PLANS[name], RunOptions(send=True), mailer=mailer, sheet=sheet
+        )
+        assert result.report is not None
+        kinds[name] = {p.draft.kind for p, _ in result.report.outcomes}
+    assert kinds["digest"] == {"digest"}
+    assert kinds["survey"] and kinds["survey"] <= {"survey", "survey_owner"}
+    assert "digest" not in kinds["nurture"] and "survey" not in kinds["nurture"]
+    sent_runs = [r for r in sheet.rows("Log") if r["action"] == "run"]
+    assert [str(r["detail"]).split(":")[0] for r in sent_runs] == ["digest", "survey", "nurture"]
