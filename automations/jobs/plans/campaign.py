@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from automations.core import compose
@@ -24,7 +24,7 @@ class CampaignPlanned(Planned):
     """A campaign's plan, with the audience its filter picked."""
 
     campaign: Campaign
-    audience: Audience = field(repr=False)
+    audience: Audience
 
 
 def load_campaign(path: Path) -> Campaign:
