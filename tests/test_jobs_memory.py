@@ -77,3 +77,30 @@ def test_each_plan_sends_its_own_kinds_through_the_one_pipeline(tmp_path: Path) 
     assert "digest" not in kinds["nurture"] and "survey" not in kinds["nurture"]
     sent_runs = [r for r in sheet.rows("Log") if r["action"] == "run"]
     assert [str(r["detail"]).split(":")[0] for r in sent_runs] == ["digest", "survey", "nurture"]
+
+
+def test_an_approval_sends_the_proposals_bytes_and_records_its_keys_not_todays_draft() -> None:
+    from automations.core.compose import Draft
+    from automations.core.review import Proposal
+    from automations.jobs.review.approved import Approved
+    from automations.jobs.sending import Prepared, entries_for
+
+    data = b"Date: Mon, 01 Jun 2026 09:00:00 +0000\r\nSubject: Thanks\r\n\r\nThank you, Dana.\r\n"
+    proposal = Proposal(
+        "<pa.1@me.example>", ("thank:dana@p.example:2026-05-30",), "thank", "thank",
+        ("dana@p.example",), "dana@p.example", "Dana", "me@me.example", "Thanks", "", "",
+        "2026-06-01T09:00:00+00:00", status="approved", data=data, copies=(),
+    )  # fmt: skip
+    today = Draft(
+        "thank", "thank", "dana@p.example", "Dana",
+        ("thank:dana@p.example:2026-05-30", "thank:dana@p.example:2026-06-02"),
+        ("dana@p.example", "dana@p.example"), {},
+    )  # fmt: skip
+    now = dt.datetime(2026, 6, 3, 10, 0, tzinfo=dt.UTC)
+    approved = Approved(proposal, today, now)
+    assert not isinstance(approved, Prepared)
+    assert approved.as_bytes().endswith(b"\r\n\r\nThank you, Dana.\r\n")
+    assert b"Date: Wed, 03 Jun 2026 10:00:00 +0000" in approved.as_bytes()
+    entries = entries_for(approved, "sent", "", "t", "run")
+    assert [e.key for e in entries] == ["thank:dana@p.example:2026-05-30"]
+    assert approved.text.strip() == "Thank you, Dana."
