@@ -23,11 +23,15 @@ if TYPE_CHECKING:
 
     from automations.config import Settings
     from automations.core.review import Decision, Proposal
-    from automations.jobs.campaign import CampaignResult
     from automations.jobs.inbox import InboxOutcome
-    from automations.jobs.nurture import NurtureResult
-    from automations.jobs.review import ReviewRun
-    from automations.jobs.sending import DeliveryReport, Prepared
+    from automations.jobs.pipeline import RunResult
+    from automations.jobs.plans.campaign import CampaignPlanned
+    from automations.jobs.plans.planned import Planned
+    from automations.jobs.review.run import ReviewRun
+    from automations.jobs.sending import DeliveryReport, Outgoing
+
+    NurtureResult = RunResult[Planned]
+    CampaignResult = RunResult[CampaignPlanned]
 
 
 def _json_ready(health: pd.DataFrame) -> list[dict[str, object]]:
@@ -127,14 +131,14 @@ def problem_line(problem: Problem) -> str:
     return f"partners: {problem}"
 
 
-def _count_by_kind(items: list[Prepared]) -> str:
+def _count_by_kind(items: list[Outgoing]) -> str:
     kinds: dict[str, int] = {}
     for p in items:
         kinds[p.draft.kind] = kinds.get(p.draft.kind, 0) + 1
     return ", ".join(f"{n} {k}" for k, n in kinds.items())
 
 
-def plan_table(items: list[Prepared]) -> str:
+def plan_table(items: list[Outgoing]) -> str:
     """What goes (or would go): kind, to, subject and why."""
     rows = [[p.draft.kind, p.draft.to_email, p.subject, p.draft.why or "-"] for p in items]
     return render_table(["kind", "to", "subject", "why"], rows)
@@ -147,7 +151,7 @@ def nurture_lines(result: NurtureResult, settings: Settings, quiet: bool = False
     """What a nurture run did, for people (standard output)."""
     lines: list[str] = []
     opts = result.options
-    if opts.baseline:
+    if result.baselined:
         lines.append(
             f"Baseline: {result.baseline_emails} due email(s) ({len(result.baseline)} item(s)) "
             "recorded as handled without sending; from now on only new ones are emailed."
@@ -293,7 +297,7 @@ class SendingProgress:
         self._bar: Progress | None = None
         self._task: TaskID | None = None
 
-    def __call__(self, done: int, total: int, prepared: Prepared, delivery: object) -> None:
+    def __call__(self, done: int, total: int, prepared: Outgoing, delivery: object) -> None:
         """Called after each message (the Progress hook of `jobs.sending.deliver`)."""
         if self.quiet or total < self.from_count:
             return
@@ -417,9 +421,9 @@ def _sent_before_write_error(delivery: DeliveryReport) -> list[str]:
 
 def campaign_lines(result: CampaignResult, settings: Settings, send: bool) -> list[str]:
     """What a campaign run found and did, for people."""
-    a = result.audience
+    a, campaign = result.planned.audience, result.planned.campaign
     lines = [
-        f"Campaign {result.campaign.name} (template {result.campaign.template}): "
+        f"Campaign {campaign.name} (template {campaign.template}): "
         f"{len(a.matching)} partner(s) match the audience; {len(a.already)} reached before; "
         f"{len(a.never)} never (blocked or declined); {len(a.waiting)} wait (emailed lately "
         f"or snoozed); {len(a.due)} to reach."
@@ -597,9 +601,9 @@ def survey_report(frame: pd.DataFrame, fmt: str = "table") -> str:
     return render_table(["partner", "email", "their avg", "your avg", "3+ points apart"], rows)
 
 
-def preview_text(prepared: Prepared, html: bool = False) -> str:
+def preview_text(prepared: Outgoing, html: bool = False) -> str:
     """Headers and one body part of a message, as a person reads it."""
     msg = prepared.message
     head = [f"{name}: {value}" for name, value in msg.items()]
-    body = prepared.rendered.html if html else prepared.rendered.text
+    body = prepared.html if html else prepared.text
     return "\n".join(head) + "\n\n" + body

@@ -149,7 +149,7 @@ def test_campaign_file_mistakes_name_the_key(data: dict[str, object], message: s
 def test_the_shipped_example_campaigns_read_and_reach_the_samples_prospects(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from automations.jobs.campaign import load_campaign
+    from automations.jobs.plans.campaign import load_campaign
 
     files = sorted((project / "config" / "campaigns").glob("*.toml"))
     assert [f.name for f in files] == ["complementary-intro.toml", "prospects-intro.toml"]
@@ -235,3 +235,24 @@ def test_a_second_campaign_never_sends_a_first_hello_to_a_prospect_the_first_one
     assert "5 reached before" in out
     assert sorted(written(folder)) == sorted({*reached, *written(folder)})
     assert len(written(folder)) == 30  # the other 25 prospects, each introduced once
+
+
+def test_a_campaign_dry_run_under_review_shows_what_the_sending_run_would_do(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # CLI.md: a dry run shows what the sending run will do; proposals already waiting are
+    # not due again (the campaign's plan goes through the one pipeline, review step and all).
+    config = folder / "config" / "partners.toml"
+    text = config.read_text(encoding="utf-8").replace('review = "none"', 'review = ["outreach"]')
+    config.write_text(text, encoding="utf-8")
+    narrow = folder / "config" / "campaigns" / "narrow.toml"
+    narrow.write_text(
+        'name = "narrow"\ntemplate = "outreach"\n[audience]\n'
+        'company = ["Agency 1", "Agency 2", "Agency 3"]\n'
+    )
+    code, out, err = run(folder, capsys, "campaign", str(narrow))
+    assert code == 0 and "Dry run: 3 email(s) would be" in out, out + err
+    code, out, err = run(folder, capsys, "campaign", str(narrow), "--send")
+    assert code == 0 and "Proposed 3 email(s) for your approval" in out, out + err
+    code, out, err = run(folder, capsys, "campaign", str(narrow))
+    assert code == 0 and "Dry run: 0 email(s) would be" in out, out + err

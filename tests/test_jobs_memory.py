@@ -11,7 +11,8 @@ from automations.adapters.mail.memory import MemoryMailer
 from automations.adapters.sheet.memory import MemorySheet
 from automations.config import Settings, parse_settings
 from automations.core.sample import sample_sheet
-from automations.jobs.nurture import NurtureOptions, run_nurture
+from automations.jobs.pipeline import RunOptions, run
+from automations.jobs.plans import PLANS
 from tests.projects import email_rows
 from tests.test_nurture import DUE
 
@@ -29,8 +30,9 @@ def settings_for(folder: Path) -> Settings:
 
 def send(folder: Path, sheet: MemorySheet, mailer: MemoryMailer) -> int:
     clock = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
-    result = run_nurture(
-        settings_for(folder), TODAY, clock, NurtureOptions(send=True), mailer=mailer, sheet=sheet
+    options = RunOptions(send=True)
+    result = run(
+        settings_for(folder), TODAY, clock, PLANS["nurture"], options, mailer=mailer, sheet=sheet
     )
     return result.exit_code
 
@@ -56,3 +58,49 @@ def test_a_refused_address_is_blocked_in_the_health_the_run_writes(tmp_path: Pat
     health = {r["email"]: r for r in sheet.rows("Health")}
     assert health["maya@goldberg.example"]["action"] == "blocked"
     assert sheet.writes == 1  # one write per run
+
+
+def test_each_plan_sends_its_own_kinds_through_the_one_pipeline(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    sheet = MemorySheet(sample_sheet(TODAY), settings.sheet.tabs)
+    mailer = MemoryMailer()
+    clock = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
+    kinds = {}
+    for name in ("digest", "survey", "nurture"):
+        result = run(
+            settings, TODAY, clock, PLANS[name], RunOptions(send=True), mailer=mailer, sheet=sheet
+        )
+        assert result.report is not None
+        kinds[name] = {p.draft.kind for p, _ in result.report.outcomes}
+    assert kinds["digest"] == {"digest"}
+    assert kinds["survey"] and kinds["survey"] <= {"survey", "survey_owner"}
+    assert "digest" not in kinds["nurture"] and "survey" not in kinds["nurture"]
+    sent_runs = [r for r in sheet.rows("Log") if r["action"] == "run"]
+    assert [str(r["detail"]).split(":")[0] for r in sent_runs] == ["digest", "survey", "nurture"]
+
+
+def test_an_approval_sends_the_proposals_bytes_and_records_its_keys_not_todays_draft() -> None:
+    from automations.core.compose import Draft
+    from automations.core.review import Proposal
+    from automations.jobs.review.approved import Approved
+    from automations.jobs.sending import Prepared, entries_for
+
+    data = b"Date: Mon, 01 Jun 2026 09:00:00 +0000\r\nSubject: Thanks\r\n\r\nThank you, Dana.\r\n"
+    proposal = Proposal(
+        "<pa.1@me.example>", ("thank:dana@p.example:2026-05-30",), "thank", "thank",
+        ("dana@p.example",), "dana@p.example", "Dana", "me@me.example", "Thanks", "", "",
+        "2026-06-01T09:00:00+00:00", status="approved", data=data, copies=(),
+    )  # fmt: skip
+    today = Draft(
+        "thank", "thank", "dana@p.example", "Dana",
+        ("thank:dana@p.example:2026-05-30", "thank:dana@p.example:2026-06-02"),
+        ("dana@p.example", "dana@p.example"), {},
+    )  # fmt: skip
+    now = dt.datetime(2026, 6, 3, 10, 0, tzinfo=dt.UTC)
+    approved = Approved(proposal, today, now)
+    assert not isinstance(approved, Prepared)
+    assert approved.as_bytes().endswith(b"\r\n\r\nThank you, Dana.\r\n")
+    assert b"Date: Wed, 03 Jun 2026 10:00:00 +0000" in approved.as_bytes()
+    entries = entries_for(approved, "sent", "", "t", "run")
+    assert [e.key for e in entries] == ["thank:dana@p.example:2026-05-30"]
+    assert approved.text.strip() == "Thank you, Dana."

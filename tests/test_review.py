@@ -29,7 +29,7 @@ from automations.config import load_settings
 from automations.core.messages import message_id
 from automations.core.review import Proposal
 from automations.core.sample import SENDER
-from automations.jobs.approval import shown
+from automations.jobs.review.command import shown
 from automations.jobs.wiring import open_backend
 from automations.testing.cells import Cell
 from automations.testing.sheets_emulator import SheetsEmulator
@@ -585,7 +585,7 @@ def test_review_off_sends_as_before(
 
 
 def test_a_long_preview_is_cut_at_a_word_with_an_ellipsis() -> None:
-    from automations.jobs.proposing import shortened
+    from automations.jobs.review.proposing import shortened
 
     text = "It's been a while since we last spoke " * 10
     cut = shortened(text.strip(), 60)

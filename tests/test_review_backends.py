@@ -69,7 +69,7 @@ def test_a_terminal_decision_on_an_email_another_run_already_sent_is_no_error(
     # proposal waiting … has the key '<pa.…>'") when a scheduled run had sent it meanwhile.
     from automations.config import load_settings
     from automations.core.review import Decision
-    from automations.jobs import approval
+    from automations.jobs.review import command as approval
 
     run(project, capsys, "nurture", "--send")
     thank = proposals(project)[DANA]

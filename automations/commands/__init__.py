@@ -26,13 +26,16 @@ from automations.commands.review import review
 from automations.config import Settings, config_path_from
 from automations.core.wording import greeting_lines
 from automations.errors import UsageError
-from automations.jobs import approval, maintenance
 from automations.jobs import health as health_job
 from automations.jobs import login as login_job
-from automations.jobs import nurture as nurture_job
+from automations.jobs import maintenance, pipeline
 from automations.jobs import preview as preview_job
 from automations.jobs import survey as survey_job
 from automations.jobs.envelope import partners_in_bcc
+from automations.jobs.plans import PLANS, nurture
+from automations.jobs.plans.planned import Planned
+from automations.jobs.plans.survey import NO_RESPONDENT_FIELD
+from automations.jobs.review import command as approval
 from automations.jobs.wiring import mail_capabilities
 
 
@@ -55,7 +58,7 @@ def init(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace, settings: Settings) -> int:
     today = today_of(args, settings)
     clock = clock_of(settings)
-    result = nurture_job.run_nurture(settings, today, clock, nurture_job.NurtureOptions())
+    result = pipeline.run(settings, today, clock, PLANS["nurture"], pipeline.RunOptions())
     print_problems(result.problems)
     for fault in result.faults:
         print(f"partners: {fault}", file=sys.stderr)
@@ -78,7 +81,19 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     )
     for note in result.sign_in_notes:
         print(f"partners: {note}", file=sys.stderr)
-    in_bcc = partners_in_bcc(settings, t.partners["email"])
+    mail_troubled = _check_mail(settings, result)
+    for line in report.old_proposals(approval.waiting(settings), today):
+        print(line)
+    troubled = (
+        result.problems or result.faults or template_faults or result.uncertain or mail_troubled
+    )
+    return EXIT_PROBLEMS if troubled else EXIT_OK
+
+
+def _check_mail(settings: Settings, result: pipeline.RunResult[Planned]) -> bool:
+    """`partners check`'s mail lines: copies, the login, the inbox, the survey form and the
+    sender; True when one needs a look."""
+    in_bcc = partners_in_bcc(settings, result.tables.partners["email"])
     for line in in_bcc:
         print(f"partners: {line}", file=sys.stderr)
     login, cannot = maintenance.check_mail(settings)
@@ -88,11 +103,10 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     for line in login_job.sign_in_lines(settings):
         print(line)
     if result.inbox is not None and not result.inbox.error:
-        print(
-            f"inbox: {settings.imap.host}:{settings.imap.port} read: OK. {report.inbox_line(result.inbox, recorded=False)}"
-        )
+        said = report.inbox_line(result.inbox, recorded=False)
+        print(f"inbox: {settings.imap.host}:{settings.imap.port} read: OK. {said}")
     if settings.survey.form_url and not settings.survey.respondent_field:
-        print(f"partners: {nurture_job.NO_RESPONDENT_FIELD}", file=sys.stderr)
+        print(f"partners: {NO_RESPONDENT_FIELD}", file=sys.stderr)
     sample_sender = mail_capabilities(settings).delivers and settings.sender.email.endswith(
         ".example"
     )
@@ -102,18 +116,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
             "set your own address before sending",
             file=sys.stderr,
         )
-    for line in report.old_proposals(approval.waiting(settings), today):
-        print(line)
-    troubled = (
-        result.problems
-        or result.faults
-        or template_faults
-        or result.uncertain
-        or sample_sender
-        or cannot
-        or in_bcc
-    )
-    return EXIT_PROBLEMS if troubled else EXIT_OK
+    return bool(sample_sender or cannot or in_bcc)
 
 
 def _health(args: argparse.Namespace, settings: Settings) -> int:
@@ -163,14 +166,17 @@ def _nurture(args: argparse.Namespace, settings: Settings) -> int:
     only = tuple("escalation" if a == "escalate" else a for a in (args.only or ()))
     if args.limit is not None and args.limit < 0:
         raise UsageError("partners nurture: --limit must be 0 or more")
-    options = nurture_job.NurtureOptions(
-        send=args.send, baseline=args.baseline, only=only, limit=args.limit
-    )
     quiet = bool(getattr(args, "quiet", False))
-    with contextlib.closing(progress_of(quiet)) as progress:
-        result = nurture_job.run_nurture(
-            settings, today_of(args, settings), clock_of(settings), options, progress
-        )
+    today, clock = today_of(args, settings), clock_of(settings)
+    if args.baseline:
+        from automations.jobs.baseline import run_baseline
+
+        result = run_baseline(settings, today, clock, only)
+    else:
+        options = pipeline.RunOptions(send=args.send, limit=args.limit)
+        plan = nurture.only(only)
+        with contextlib.closing(progress_of(quiet)) as progress:
+            result = pipeline.run(settings, today, clock, plan, options, progress)
     if args.format != "table":
         print_problems(result.problems)
         print(report.records_as(report.email_records(result), args.format))
@@ -194,28 +200,21 @@ def _preview(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _campaign(args: argparse.Namespace, settings: Settings) -> int:
-    from automations.jobs.campaign import run_campaign
+    from automations.jobs.plans.campaign import load_campaign, plan_of
 
     if args.limit is not None and args.limit < 0:
         raise UsageError("partners campaign: --limit must be 0 or more")
+    plan = plan_of(load_campaign(Path(args.file)), str(args.file))
     quiet = bool(getattr(args, "quiet", False))
-    result = run_campaign(
-        settings,
-        today_of(args, settings),
-        clock_of(settings),
-        Path(args.file),
-        args.send,
-        args.limit,
-        progress := progress_of(quiet),
-    )
-    progress.close()
+    options = pipeline.RunOptions(send=args.send, limit=args.limit)
+    with contextlib.closing(progress_of(quiet)) as progress:
+        result = pipeline.run(
+            settings, today_of(args, settings), clock_of(settings), plan, options, progress
+        )
     print_problems(result.problems)
     for line in report.campaign_lines(result, settings, args.send):
         print(line)
-    for line in [
-        *result.warnings,
-        *report.delivery_warnings(result.faults, result.report, result.write_error),
-    ]:
+    for line in report.nurture_warnings(result):
         print(f"partners: {line}", file=sys.stderr)
     return result.exit_code
 
@@ -231,25 +230,30 @@ def _survey(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(
             "partners survey: set [survey] form_url first (docs/emails.md, The quarterly survey, shows how)"
         )
-    options = nurture_job.NurtureOptions(send=args.send, only=("survey",), owner_surveys=True)
+    options = pipeline.RunOptions(send=args.send)
     quiet = bool(getattr(args, "quiet", False))
     with contextlib.closing(progress_of(quiet)) as progress:
-        result = nurture_job.run_nurture(
-            settings, today_of(args, settings), clock_of(settings), options, progress
+        result = pipeline.run(
+            settings,
+            today_of(args, settings),
+            clock_of(settings),
+            PLANS["survey"],
+            options,
+            progress,
         )
     return finish(result, settings, quiet)
 
 
 def _digest(args: argparse.Namespace, settings: Settings) -> int:
-    options = nurture_job.NurtureOptions(send=args.send, digest=True)
-    result = nurture_job.run_nurture(
-        settings, today_of(args, settings), clock_of(settings), options
+    options = pipeline.RunOptions(send=args.send)
+    result = pipeline.run(
+        settings, today_of(args, settings), clock_of(settings), PLANS["digest"], options
     )
     quiet = bool(getattr(args, "quiet", False))
     if not quiet:  # the same summary as the email, in the terminal
         for prepared in result.to_send:
             print(f"--- digest for {prepared.draft.to_email}: {prepared.subject}")
-            print(prepared.rendered.text)
+            print(prepared.text)
     return finish(result, settings, quiet)
 
 

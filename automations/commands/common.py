@@ -11,7 +11,8 @@ from automations import console as report
 from automations.config import Settings
 from automations.core.tables import Problem
 from automations.errors import UsageError
-from automations.jobs import nurture as nurture_job
+from automations.jobs.pipeline import RunResult
+from automations.jobs.plans.planned import Planned
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_FATAL = 0, 1, 2
 PROGRESS_FROM = 6  # show progress when sending more than a handful
@@ -49,7 +50,7 @@ def progress_of(quiet: bool) -> report.SendingProgress:
     return report.SendingProgress(quiet, PROGRESS_FROM)
 
 
-def finish(result: nurture_job.NurtureResult, settings: Settings, quiet: bool) -> int:
+def finish(result: RunResult[Planned], settings: Settings, quiet: bool) -> int:
     """Print what a nurture-shaped run did (stdout) and what needs a look (stderr)."""
     print_problems(result.problems)
     for line in report.nurture_lines(result, settings, quiet):

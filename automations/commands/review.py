@@ -13,8 +13,9 @@ from automations.commands.common import EXIT_OK, clock_of, finish, progress_of, 
 from automations.config import Settings
 from automations.core.review import Decision, Proposal
 from automations.errors import UsageError
-from automations.jobs import approval
-from automations.jobs import nurture as nurture_job
+from automations.jobs import pipeline
+from automations.jobs.plans import PLANS
+from automations.jobs.review import command as approval
 
 
 def review(args: argparse.Namespace, settings: Settings) -> int:
@@ -56,10 +57,12 @@ def review(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     if not recorded.applied:
         return EXIT_OK
-    options = nurture_job.NurtureOptions(send=True, approved_only=True)
+    options = pipeline.RunOptions(send=True, approved_only=True)
     quiet = bool(getattr(args, "quiet", False))
     with contextlib.closing(progress_of(quiet)) as progress:
-        result = nurture_job.run_nurture(settings, today, clock_of(settings), options, progress)
+        result = pipeline.run(
+            settings, today, clock_of(settings), PLANS["nurture"], options, progress
+        )
     return finish(result, settings, quiet)
 
 

@@ -13,7 +13,7 @@ from automations.core.engine.decide import decide
 from automations.core.engine.decisions import Decisions
 from automations.core.review import OPEN, Proposal
 from automations.core.tables import Problem, Tables
-from automations.jobs import review as review_job
+from automations.jobs.review import run as review
 from automations.jobs.session import RunSummary, Session, session, write_sheet
 from automations.jobs.wiring import decide_options, health_rows, letterhead
 
@@ -65,9 +65,9 @@ def _waiting(
     if not (settings.mail.review or s.journal.has_proposals()):
         return decisions.health
     drafts = compose.drafts(s.tables, decisions, letterhead(settings), today)
-    _, waiting, _ = review_job.settled_in_memory(
+    _, waiting, _ = review.settled_in_memory(
         settings, s, drafts, decisions.health, now, today, _not_campaign
     )
     # A campaign's proposals are settled by the campaign run: as they stand.
     held = [p for p in s.journal.proposals() if p.status in OPEN and not _not_campaign(p)]
-    return review_job.mark_waiting(decisions.health, [*waiting, *held])
+    return review.mark_waiting(decisions.health, [*waiting, *held])

@@ -24,7 +24,7 @@ from automations.core.tables import Tables
 from automations.core.touches import Touch, sent_touches
 from automations.core.vocabulary import PARTNER_KINDS
 from automations.errors import LoginNeeded
-from automations.jobs.proposals import apply_reply
+from automations.jobs.review.reply import apply_reply
 from automations.jobs.sending import stamp
 from automations.jobs.wiring import oauth_account
 
@@ -98,8 +98,6 @@ def scan(
     validity, last = journal.inbox_cursor(imap.folder)
     since = (today or now.date()) - dt.timedelta(days=imap.lookback_days)
     settled: list[Entry] = []
-    # A line of these words alone is the owner signing a reply to the review email.
-    names = [settings.sender.name, *settings.sender.signature.splitlines()]
     try:
         with open_inbox(settings) as box:
             fetched = box.fetch_new(imap.folder, validity, last, since)
@@ -110,31 +108,11 @@ def scan(
         return out
     if fetched.renumbered:
         out.warnings.append(renumbered(imap.folder, since))
+    # A line of these words alone is the owner signing a reply to the review email.
+    names = [settings.sender.name, *settings.sender.signature.splitlines()]
+    reading = _Reading(journal, known, seen, now, run_id, writing, names)
     for uid, raw in fetched.messages:
-        try:
-            # A reply to a review email is the owner deciding, not a partner engaging.
-            review = apply_reply(raw, journal, now, run_id, names) if writing else None
-        except (ValueError, LookupError, TypeError, AttributeError):  # the classifier says why
-            review = None
-        if review is not None:
-            out.counts["review"] += 1
-            # The reply's own row once; the skips it made are new states of proposed keys.
-            out.entries += [e for e in review if e.status != "reply" or e.key not in seen]
-            seen.update(e.key for e in review if e.status == "reply")
-            continue
-        try:
-            verdict = classify(raw, known, failures(raw))
-        except Exception as exc:  # one malformed message must not stop every run after it
-            verdict = unreadable(raw, uid, imap.folder, exc)
-        out.counts[verdict.kind] += 1
-        if verdict.warning:
-            out.warnings.append(verdict.warning)
-        if verdict.kind == "ignored":
-            continue
-        key = verdict.message_id or f"{verdict.kind}:uid:{fetched.uidvalidity}:{uid}"
-        if verdict.kind == "away" and verdict.back:  # the engine reads the day off the key
-            key = f"away:{verdict.partner_email}:{verdict.back.isoformat()}"
-        out.entries += _new_rows(verdict, key, seen, now, run_id)
+        reading.message(raw, uid, fetched.uidvalidity, imap.folder, out)
     out.entries += settled
     if writing:
         journal.record(out.entries)
@@ -146,6 +124,50 @@ def scan(
         out.warnings += sent.warnings
         out.error = out.error or sent.error
     return out
+
+
+@dataclass
+class _Reading:
+    """What each new inbox message is read against, and where its rows go."""
+
+    journal: Journal
+    known: Known
+    seen: set[str]  # keys logged or found this scan: each message is recorded once
+    now: dt.datetime
+    run_id: str
+    writing: bool
+    names: list[str]  # the owner's name and signature lines
+
+    def message(self, raw: bytes, uid: int, validity: int, folder: str, out: InboxOutcome) -> None:
+        """One message: a reply to a review email applied, else classified into rows."""
+        try:
+            # A reply to a review email is the owner deciding, not a partner engaging.
+            review = (
+                apply_reply(raw, self.journal, self.now, self.run_id, self.names)
+                if self.writing
+                else None
+            )
+        except (ValueError, LookupError, TypeError, AttributeError):  # the classifier says why
+            review = None
+        if review is not None:
+            out.counts["review"] += 1
+            # The reply's own row once; the skips it made are new states of proposed keys.
+            out.entries += [e for e in review if e.status != "reply" or e.key not in self.seen]
+            self.seen.update(e.key for e in review if e.status == "reply")
+            return
+        try:
+            verdict = classify(raw, self.known, failures(raw))
+        except Exception as exc:  # one malformed message must not stop every run after it
+            verdict = unreadable(raw, uid, folder, exc)
+        out.counts[verdict.kind] += 1
+        if verdict.warning:
+            out.warnings.append(verdict.warning)
+        if verdict.kind == "ignored":
+            return
+        key = verdict.message_id or f"{verdict.kind}:uid:{validity}:{uid}"
+        if verdict.kind == "away" and verdict.back:  # the engine reads the day off the key
+            key = f"away:{verdict.partner_email}:{verdict.back.isoformat()}"
+        out.entries += _new_rows(verdict, key, self.seen, self.now, self.run_id)
 
 
 def scan_sent(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from functools import cached_property
-from typing import Any
+from typing import Protocol
 
 from automations.adapters.mail import Delivery, Mailer, MailError
 from automations.adapters.state import Entry, Journal
@@ -27,8 +27,6 @@ from automations.core.messages import (
     wire_email,
 )
 from automations.core.render import Rendered, TemplateFault, Templates
-from automations.core.schema import LOG_COLUMNS
-from automations.core.tables import RawSheet, normalise_header
 from automations.core.vocabulary import NEVER_AGAIN
 from automations.core.window import when_said
 from automations.core.wording import opening
@@ -37,12 +35,59 @@ from automations.jobs.envelope import copies_of, with_copies
 from automations.jobs.wiring import letterhead
 
 Clock = Callable[[], dt.datetime]
-Progress = Callable[[int, int, "Prepared", Delivery], None]
+Progress = Callable[[int, int, "Outgoing", Delivery], None]
 
-UNCERTAIN_DETAIL = (
-    "the run sending this stopped before the server's answer was recorded; look in your Sent "
-    "folder or ask the partner, then run `partners resolve KEY --sent` or `--retry`"
-)
+
+class Outgoing(Protocol):
+    """What the at-most-once gate sends and records (EMAIL.md, at most once): a freshly
+    rendered draft (`Prepared`) or an approved proposal (`review.approved.Approved`)."""
+
+    @property
+    def draft(self) -> Draft:
+        """What the email is about: kind, partner, why (caps, window, output)."""
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The keys it records as sent."""
+
+    @property
+    def partners(self) -> tuple[str, ...]:
+        """The partner of each key."""
+
+    @property
+    def subject(self) -> str:
+        """Its Subject."""
+
+    @property
+    def message_id(self) -> str:
+        """Its Message-ID."""
+
+    @property
+    def copies(self) -> tuple[str, ...]:
+        """The copies' addresses as they travel."""
+
+    @property
+    def recipient(self) -> str:
+        """The address as it travels."""
+
+    @property
+    def name(self) -> str:
+        """How the outbox names the file."""
+
+    @property
+    def message(self) -> EmailMessage:
+        """The message as it is sent (for people to read)."""
+
+    @property
+    def text(self) -> str:
+        """Its plain text (what a follow-up quotes of an outreach)."""
+
+    @property
+    def html(self) -> str:
+        """Its HTML part, "" when it has none."""
+
+    def as_bytes(self) -> bytes:
+        """The message as it goes on the wire."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +121,26 @@ class Prepared:
     def recipient(self) -> str:
         """The address as it travels (SMTP RCPT)."""
         return wire_email(self.draft.to_email)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The draft's keys."""
+        return self.draft.keys
+
+    @property
+    def partners(self) -> tuple[str, ...]:
+        """The draft's partner of each key."""
+        return self.draft.key_partners
+
+    @property
+    def text(self) -> str:
+        """The rendered plain text."""
+        return self.rendered.text
+
+    @property
+    def html(self) -> str:
+        """The rendered HTML part."""
+        return self.rendered.html
 
     @property
     def copies(self) -> tuple[str, ...]:
@@ -146,7 +211,7 @@ def not_sent(draft: Draft, why: object) -> str:
     return f"{draft.kind} to {draft.to_email} not sent{where}: {why}"
 
 
-def entries_for(p: Prepared, status: str, detail: str, timestamp: str, run_id: str) -> list[Entry]:
+def entries_for(p: Outgoing, status: str, detail: str, timestamp: str, run_id: str) -> list[Entry]:
     """One Log/journal entry per key of the message."""
     d = p.draft
     return [
@@ -162,7 +227,7 @@ def entries_for(p: Prepared, status: str, detail: str, timestamp: str, run_id: s
             status=status,
             detail=detail,
         )
-        for key, partner in zip(d.keys, d.key_partners, strict=True)
+        for key, partner in zip(p.keys, p.partners, strict=True)
     ]
 
 
@@ -182,8 +247,8 @@ class DeliveryReport:
     """What one delivery pass did."""
 
     entries: list[Entry] = field(default_factory=list)
-    outcomes: list[tuple[Prepared, Delivery]] = field(default_factory=list)
-    refused_again: list[Prepared] = field(default_factory=list)
+    outcomes: list[tuple[Outgoing, Delivery]] = field(default_factory=list)
+    refused_again: list[Outgoing] = field(default_factory=list)
     unbuilt: list[str] = field(default_factory=list)  # emails whose message could not be made
     foreign: set[str] = field(default_factory=set)  # keys handled for another sheet only
     fatal: ToolkitError | None = None  # what stopped the sending (a mail server, a sign-in)
@@ -194,7 +259,7 @@ class DeliveryReport:
 
 
 def deliver(
-    ready: Sequence[Prepared],
+    ready: Sequence[Outgoing],
     mailer: Mailer,
     journal: Journal,
     *,
@@ -207,13 +272,13 @@ def deliver(
     """Send each message at most once; stop (keeping what is done) if the mailer fails."""
     report = DeliveryReport()
     # The lock is held, so the journal cannot change under us: one read for every key.
-    known = journal.states(k for p in ready for k in p.draft.keys)
+    known = journal.states(k for p in ready for k in p.keys)
     report.foreign = journal.foreign(k for k, state in known.items() if state in NEVER_AGAIN)
     done: list[Entry] = []  # outcomes not yet committed: they go with the next `pending`
     openings: list[tuple[str, str]] = []  # what a later follow-up quotes of each outreach
     try:
         for count, p in enumerate(ready, start=1):
-            if any(known.get(k) in NEVER_AGAIN for k in p.draft.keys):
+            if any(known.get(k) in NEVER_AGAIN for k in p.keys):
                 report.refused_again.append(p)  # the journal knows better than this run's read
                 continue
             try:
@@ -227,7 +292,7 @@ def deliver(
             # Committed before the SMTP transaction starts, with what max_per_day counts.
             journal.record([*done, *pending], {p.message_id: 1 + len(p.copies)})
             done = []
-            known.update((k, "pending") for k in p.draft.keys)  # a key twice in a run goes once
+            known.update((k, "pending") for k in p.keys)  # a key twice in a run goes once
             try:
                 delivery = mailer.send(data, wire_email(sender), p.recipient, p.name, p.copies)
             except (MailError, LoginNeeded) as exc:
@@ -244,7 +309,7 @@ def deliver(
                 after_send(data)
             report.outcomes.append((p, delivery))
             if p.draft.kind == "outreach" and delivery.status in ("sent", "written"):
-                openings.append((p.message_id, opening(p.rendered.text)))
+                openings.append((p.message_id, opening(p.text)))
             if progress is not None:
                 progress(count, len(ready), p, delivery)
     finally:
@@ -254,8 +319,8 @@ def deliver(
 
 
 def within_window(
-    settings: Settings, ready: list[Prepared], today: dt.date, now: dt.datetime
-) -> tuple[list[Prepared], str]:
+    settings: Settings, ready: list[Outgoing], today: dt.date, now: dt.datetime
+) -> tuple[list[Outgoing], str]:
     """What may go now: outside `[mail] send_days`, `send_hours` and `holidays` partner
     mail waits (owners' mail never does), and the note says until when (EMAIL.md). The
     moment is `now` on the day decided for (`--today` moves it)."""
@@ -297,53 +362,3 @@ def exit_code(
 def stamp(moment: dt.datetime) -> str:
     """A Log timestamp: ISO 8601 to the second, with the offset."""
     return moment.isoformat(timespec="seconds")
-
-
-def logged_pairs(raw: RawSheet, log_title: str) -> set[tuple[str, str]]:
-    """(key, status) of every row already in the Log tab."""
-    rows = raw.tabs.get(log_title) or []
-    if not rows:
-        return set()
-    header = [normalise_header(h) for h in rows[0]]
-    if "key" not in header or "status" not in header:
-        return set()
-    k, s = header.index("key"), header.index("status")
-    return {
-        (str(r[k]).strip(), str(r[s]).strip().lower())
-        for r in rows[1:]
-        if len(r) > max(k, s) and r[k] is not None and r[s] is not None
-    }
-
-
-def unlogged(entries: Iterable[Entry], raw: RawSheet, log_title: str) -> list[Entry]:
-    """Journal entries the Log tab lacks (a run that stopped before writing it)."""
-    pairs = logged_pairs(raw, log_title)
-    return [e for e in entries if (e.key, e.status) not in pairs]
-
-
-def with_log_rows(raw: RawSheet, log_title: str, entries: Sequence[Entry]) -> RawSheet:
-    """`raw` with `entries` appended to its Log tab, so decisions count them."""
-    if not entries:
-        return raw
-    rows = [list(r) for r in (raw.tabs.get(log_title) or [])]
-    if not rows:
-        rows = [list(LOG_COLUMNS)]
-    header = [normalise_header(h) for h in rows[0]]
-    for column in LOG_COLUMNS:
-        if column not in header:
-            header.append(column)
-            rows[0].append(column)
-    for e in entries:
-        values: dict[str, Any] = dict(zip(LOG_COLUMNS, e.as_row(), strict=True))
-        rows.append([values.get(h) for h in header])
-    tabs = dict(raw.tabs)
-    tabs[log_title] = rows
-    return RawSheet(tabs, raw.date_order)
-
-
-def as_logged(entries: Iterable[Entry]) -> list[Entry]:
-    """Journal entries as the Log must read them: a `pending` key is `uncertain`."""
-    return [
-        e.moved("uncertain", UNCERTAIN_DETAIL, e.timestamp) if e.status == "pending" else e
-        for e in entries
-    ]

@@ -31,17 +31,14 @@ from automations.jobs import inbox as mailbox
 from automations.jobs.alerts import run_ended, run_started
 from automations.jobs.calendar import CalendarOutcome, scan_calendars
 from automations.jobs.envelope import partners_in_bcc
+from automations.jobs.log_rows import UNCERTAIN_DETAIL, as_logged, unlogged, with_log_rows
 from automations.jobs.sending import (
-    UNCERTAIN_DETAIL,
     Clock,
     DeliveryReport,
-    Prepared,
+    Outgoing,
     Progress,
-    as_logged,
     deliver,
     stamp,
-    unlogged,
-    with_log_rows,
 )
 from automations.jobs.wiring import (
     mail_capabilities,
@@ -152,42 +149,11 @@ def session(
             backend.former_identities,
         )
         try:
-            carried = None
-            if writing:
-                journal.claim_unmarked()
-                carried = journal.carry_over() if carry_over else None
-            recovered = journal.recover(stamp(now), UNCERTAIN_DETAIL) if writing else []
-            raw = backend.read()
-            log_title = settings.sheet.tabs.log
-            missing = unlogged(as_logged(journal.entries()), raw, log_title)
-            merged = with_log_rows(raw, log_title, missing)
-            tables = tables_from(settings, merged, today)
-            run_id = _run_id(now)
-            inbox = calendar = None
-            keep = writing if record is None else record and writing
-            if read_inbox and settings.imap.host:
-                inbox = mailbox.scan(settings, journal, tables, now, run_id, keep, today)
-            if read_inbox and settings.calendar.ics:
-                calendar = scan_calendars(settings, journal, tables, now, run_id, keep)
-            found = [*(inbox.entries if inbox else []), *(calendar.entries if calendar else [])]
-            if found:  # what the inbox and calendars add is decided on: one more read of it
-                # Unrecorded, they never reach the Log: the sending run records them once.
-                missing = [*missing, *found] if keep else missing
-                merged = with_log_rows(merged, log_title, found)
-                tables = tables_from(settings, merged, today)
-            current = Session(
-                backend,
-                journal,
-                tables,
-                missing,
-                recovered,
-                run_id,
-                merged,
-                inbox,
-                carried,
-                now,
-                calendar,
-            )
+            current = _opened(settings, backend, journal, today, now, writing, carry_over)
+            if read_inbox:
+                _read_sources(
+                    settings, current, today, writing if record is None else record and writing
+                )
             yield current
         except ToolkitError as exc:
             if writing:
@@ -201,6 +167,57 @@ def session(
     finally:
         if writing:
             lock.__exit__(None, None, None)
+
+
+def _opened(
+    settings: Settings,
+    backend: SheetBackend,
+    journal: Journal,
+    today: dt.date,
+    now: dt.datetime,
+    writing: bool,
+    carry_over: bool,
+) -> Session:
+    """Crashed sends settled (when writing), the sheet read once with the journal's
+    missing Log rows merged in."""
+    carried = None
+    if writing:
+        journal.claim_unmarked()
+        carried = journal.carry_over() if carry_over else None
+    recovered = journal.recover(stamp(now), UNCERTAIN_DETAIL) if writing else []
+    raw = backend.read()
+    log_title = settings.sheet.tabs.log
+    missing = unlogged(as_logged(journal.entries()), raw, log_title)
+    merged = with_log_rows(raw, log_title, missing)
+    tables = tables_from(settings, merged, today)
+    return Session(
+        backend,
+        journal,
+        tables,
+        missing,
+        recovered,
+        _run_id(now),
+        merged,
+        carried=carried,
+        started=now,
+    )
+
+
+def _read_sources(settings: Settings, s: Session, today: dt.date, keep: bool) -> None:
+    """The inbox and the calendars read into `s` (recorded only with `keep`); what they
+    add is decided on: one more read of the merged sheet."""
+    assert s.started is not None
+    now = s.started
+    if settings.imap.host:
+        s.inbox = mailbox.scan(settings, s.journal, s.tables, now, s.run_id, keep, today)
+    if settings.calendar.ics:
+        s.calendar = scan_calendars(settings, s.journal, s.tables, now, s.run_id, keep)
+    found = [*(s.inbox.entries if s.inbox else []), *(s.calendar.entries if s.calendar else [])]
+    if found:
+        # Unrecorded, they never reach the Log: the sending run records them once.
+        s.unlogged = [*s.unlogged, *found] if keep else s.unlogged
+        s.raw = with_log_rows(s.raw, settings.sheet.tabs.log, found)
+        s.tables = tables_from(settings, s.raw, today)
 
 
 def _ended(
@@ -296,7 +313,7 @@ def sent_copies(
 def send_all(
     settings: Settings,
     s: Session,
-    ready: list[Prepared],
+    ready: list[Outgoing],
     clock: Clock,
     warnings: list[str],
     progress: Progress | None = None,

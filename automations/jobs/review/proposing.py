@@ -13,9 +13,11 @@ from automations.config import Settings
 from automations.core.compose import Draft
 from automations.core.review import Proposal, proposal_id, review_draft
 from automations.core.wording import opening
-from automations.jobs.proposals import REVIEW_ID, moved
+from automations.jobs.review.decisions import moved
 from automations.jobs.sending import Prepared, stamp
 from automations.jobs.wiring import letterhead
+
+REVIEW_ID = "review"  # a review email's Message-ID: <review.TOKEN@domain>
 
 
 def proposals_of(

@@ -18,7 +18,7 @@ from automations.config import Settings
 from automations.core.messages import comparable_email
 from automations.core.review import OPEN, Decision, Proposal, review_order
 from automations.errors import LockHeldError, ToolkitError
-from automations.jobs.proposals import apply_kept
+from automations.jobs.review.decisions import apply_kept
 from automations.jobs.sending import Clock, stamp
 from automations.jobs.wiring import open_backend, state_dir
 
