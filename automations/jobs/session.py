@@ -24,7 +24,7 @@ from automations.adapters.mail import Mailer
 from automations.adapters.sheet import ReviewTable, SheetBackend
 from automations.config import Settings
 from automations.core.review import REVIEW_COLUMNS
-from automations.core.status import status_rows
+from automations.core.status import Ahead, status_rows
 from automations.core.tables import RawSheet, Tables
 from automations.errors import ConfigError, SheetError, ToolkitError
 from automations.jobs import inbox as mailbox
@@ -43,6 +43,7 @@ from automations.jobs.sending import (
     unlogged,
     with_log_rows,
 )
+from automations.jobs.status_facts import ahead_of
 from automations.jobs.wiring import (
     mail_capabilities,
     mail_signed_in,
@@ -69,6 +70,7 @@ class Session:
     started: dt.datetime | None = None
     calendar: CalendarOutcome | None = None  # None: no [calendar] ics configured
     summary: RunSummary | None = None  # what the run's `run` row said (set by write_sheet)
+    ahead: Ahead | None = None  # sign-ins and the next scheduled run, for Status
 
 
 # A run's Log status by its exit code (SHEET.md, Log: the `run` row).
@@ -187,6 +189,7 @@ def session(
                 carried,
                 now,
                 calendar,
+                ahead=ahead_of(settings, journal, now) if writing else None,
             )
             yield current
         except ToolkitError as exc:
@@ -236,7 +239,9 @@ def status_of(
         else None
     )
     problems = [str(p) for p in s.tables.problems if p.row is not None]
-    return status_rows(s.started, summary.code, summary.detail, len(sent), waiting, problems)
+    return status_rows(
+        s.started, summary.code, summary.detail, len(sent), waiting, problems, s.ahead
+    )
 
 
 def write_sheet(
