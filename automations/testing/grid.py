@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,6 +192,13 @@ def write(
     query: dict[str, str],
     body: dict[str, Any],
 ) -> dict[str, Any]:
+    if not isinstance(values, list) or not all(isinstance(r, list) for r in values):
+        shown = json.dumps(values if not isinstance(values, list) else values[0])
+        raise ApiError(
+            400,
+            "Invalid value at 'data.values' (type.googleapis.com/google.protobuf.ListValue), "
+            + shown,
+        )
     if body.get("majorDimension", query.get("majorDimension", "ROWS")) == "COLUMNS":
         width = max((len(c) for c in values), default=0)
         values = [[c[i] if i < len(c) else None for c in values] for i in range(width)]
