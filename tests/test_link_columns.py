@@ -213,30 +213,75 @@ def test_link_columns_without_an_email_column_names_the_tab_and_what_to_add(
     assert digest(workbook) == before
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-def test_libreoffice_reads_the_linked_columns_as_references_to_the_toolkit_files_health(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    project = SheetProject(tmp_path)
-    assert run(project, capsys, "health")[0] == 0
-    assert run(project, capsys, "link-columns")[0] == 0
-    out = tmp_path / "converted"
+def soffice(tmp_path: Path, fmt: str, source: Path, out: Path) -> Path:
+    """Convert `source` with LibreOffice (its own profile under tmp_path) into `out`."""
     subprocess.run(
         [
             "soffice",
             f"-env:UserInstallation=file://{tmp_path / 'profile'}",
             "--headless",
             "--convert-to",
-            "fods",
+            fmt,
             "--outdir",
             str(out),
-            str(project / "data" / "partners.xlsx"),
+            str(source),
         ],
         check=True,
         capture_output=True,
         timeout=120,
     )
-    text = (out / "partners.fods").read_text(encoding="utf-8")
+    return out / f"{source.stem}.{fmt.split(':')[0]}"
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_libreoffice_reads_the_linked_columns_of_a_workbook_it_saved_as_references_to_health(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = SheetProject(tmp_path)
+    workbook = project / "data" / "partners.xlsx"
+    # A workbook LibreOffice wrote (its XML differs from xlsxwriter's and Excel's).
+    saved = soffice(tmp_path, "xlsx:Calc MS Excel 2007 XML", workbook, tmp_path / "saved")
+    shutil.copy(saved, workbook)
+    assert run(project, capsys, "health")[0] in (0, 1)
+    code, _, err = run(project, capsys, "link-columns")
+    assert code == 0, err
+    text = soffice(tmp_path, "fods", workbook, tmp_path / "converted").read_text(encoding="utf-8")
     toolkit = (project / "data" / "partners.toolkit.xlsx").resolve().as_uri()
     assert f"INDEX([&apos;{toolkit}&apos;#$Health.$O$1:.$O$1048576]" in text
     assert f"MATCH([.$B2];[&apos;{toolkit}&apos;#$Health.$B$1:.$B$1048576];0)" in text
+    assert run(project, capsys, "health")[0] in (0, 1)  # and the toolkit still reads it
+
+
+def test_link_columns_keeps_a_chart_and_the_other_tabs_of_the_workbook_byte_for_byte(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import xlsxwriter
+    from openpyxl import load_workbook
+
+    project = SheetProject(tmp_path)
+    workbook = project / "data" / "partners.xlsx"
+    tabs = {
+        ws.title: [list(r) for r in ws.iter_rows(values_only=True)]
+        for ws in load_workbook(workbook)
+    }
+    book = xlsxwriter.Workbook(str(workbook))
+    for title, rows in tabs.items():
+        sheet = book.add_worksheet(title)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is not None:
+                    sheet.write(r, c, value)
+    chart = book.add_chart({"type": "column"})
+    chart.add_series({"values": "=Referrals!$F$2:$F$6"})
+    book.get_worksheet_by_name("Partners").insert_chart("P2", chart)
+    book.close()
+    with zipfile.ZipFile(workbook) as package:
+        before = {i.filename: package.read(i) for i in package.infolist()}
+    assert any(n.startswith("xl/charts/") for n in before)
+    code, out, _ = run(project, capsys, "link-columns")
+    assert code == 0 and "not there yet: `partners health` makes it" in out
+    with zipfile.ZipFile(workbook) as package:
+        after = {i.filename: package.read(i) for i in package.infolist()}
+    kept = [n for n in before if n.startswith(("xl/charts/", "xl/drawings/", "xl/theme/"))]
+    assert kept and all(after[n] == before[n] for n in kept)
+    assert run(project, capsys, "health")[0] in (0, 1)  # the workbook still reads

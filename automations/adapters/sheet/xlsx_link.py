@@ -81,10 +81,11 @@ def link_columns(path: Path, tabs: Tabs) -> str:
     except OSError as exc:
         raise SheetError(f"cannot write {path}: {exc.strerror or exc}") from None
     first, last = letter(plan.first_column), letter(plan.first_column + len(LINKED_COLUMNS) - 1)
+    later = "" if toolkit_path(path).exists() else " (not there yet: `partners health` makes it)"
     return (
         f"{title}: added {', '.join(LINKED_COLUMNS)} in columns {first} to {last} for "
         f"{len(plan.rows)} partner row(s); they look each partner up in {tabs.health} of "
-        f"{toolkit_path(path).name} by email (the copy from before is {kept.name}). They are "
+        f"{toolkit_path(path).name}{later} by email (the copy from before is {kept.name}). They are "
         "your cells now: the toolkit never writes them again (a partner added later: copy "
         "the formulas down; Excel may ask to update links when it opens the workbook)."
     )
