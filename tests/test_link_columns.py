@@ -101,6 +101,22 @@ def test_a_run_after_link_columns_never_writes_the_linked_cells_and_reads_partne
     assert google_tab(emulator, "Health", "UNFORMATTED_VALUE") == health_before
 
 
+def test_link_columns_on_google_widens_a_partners_tab_whose_grid_ends_at_its_last_column(
+    tmp_path: Path, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = SheetProject(tmp_path, emulator)
+    tab = emulator.spreadsheets[SHEET_KEY].tab("Partners")
+    assert tab is not None
+    tab.columns = 1 + max(c for _, c in tab.cells)
+    width = tab.columns
+    assert run(project, capsys, "health")[0] in (0, 1)
+    code, _, err = run(project, capsys, "link-columns")
+    assert code == 0, err
+    assert tab.columns == width + 3
+    header = [normalise_header(h) for h in google_tab(emulator, "Partners", "FORMULA")[0]]
+    assert header[width:] == LINKED
+
+
 def test_link_columns_on_google_without_a_health_tab_says_to_run_health_first(
     tmp_path: Path, emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -182,13 +198,14 @@ def test_link_columns_in_the_workbook_a_second_call_and_later_runs_leave_it_byte
     assert project.health().keys() == health.keys()
 
 
+@pytest.mark.parametrize("lock", [".~lock.partners.xlsx#", "~$partners.xlsx", "~$rtners.xlsx"])
 def test_link_columns_refuses_a_workbook_open_in_a_spreadsheet_program(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lock: str
 ) -> None:
     project = SheetProject(tmp_path)
     workbook = project / "data" / "partners.xlsx"
     before = digest(workbook)
-    (project / "data" / ".~lock.partners.xlsx#").write_text("someone,host,,;")
+    (project / "data" / lock).write_text("someone,host,,;")  # LibreOffice's, Excel's
     code, _, err = run(project, capsys, "link-columns")
     assert code == 2
     assert "partners.xlsx is open in a spreadsheet program" in err and "close it" in err

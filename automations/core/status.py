@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Microsoft ends a refresh token unused this long; Google one of an OAuth client whose
 # consent screen is in "Testing" this long after the sign-in (FIELD-NOTES.md, Signing in).
@@ -38,7 +38,7 @@ class Ahead:
     now: dt.datetime
     sign_ins: tuple[SignIn, ...] = ()
     next_run: tuple[str, dt.datetime] | None = None
-    zone: str = field(default="")
+    zone: str = ""
 
 
 def status_rows(
