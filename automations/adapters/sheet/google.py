@@ -119,11 +119,7 @@ class GoogleBackend:
         creds = self._http.session.credentials if self._http else None  # type: ignore[attr-defined]
         return str(getattr(creds, "service_account_email", ""))
 
-    def _who(self) -> str:
-        email = self._account_email()
-        return f"the service account {email}" if email else "the Google account you logged in with"
-
-    def _call(self, what: str, request: Callable[[], T], may_land: bool = False) -> T:
+    def call(self, what: str, request: Callable[[], T], may_land: bool = False) -> T:
         """Run one API request with bounded retries; turn failures into SheetError.
 
         `may_land`: the request is not idempotent (an append, an addSheet), so only a
@@ -139,7 +135,7 @@ class GoogleBackend:
                 if code in retried and not last:
                     self._wait(attempt)
                     continue
-                error = api_error(what, code, exc, self.key, self._who())
+                error = api_error(what, code, exc, self.key, self._account_email())
                 if may_land and code >= 500:
                     raise _MayHaveLanded(str(error)) from None
                 raise error from None
@@ -167,8 +163,9 @@ class GoogleBackend:
     def _title(self, wanted: str) -> str | None:
         return find_title(self._sheets, wanted)
 
-    def _read_metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = self._call(
+    def read_metadata(self) -> dict[str, Any]:
+        """spreadsheets.get: every tab's properties and formatting, kept for the writes."""
+        meta: dict[str, Any] = self.call(
             "read the spreadsheet", lambda: dict(self.http.fetch_sheet_metadata(self.key))
         )
         self._sheets = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
@@ -177,7 +174,7 @@ class GoogleBackend:
 
     def read(self) -> RawSheet:
         """Metadata, then every tab the toolkit reads (and Health's size) in one batchGet."""
-        meta = self._read_metadata()
+        meta = self.read_metadata()
         locale = meta.get("properties", {}).get("locale", "en_US")
         t = self.tabs
         wanted = [
@@ -193,7 +190,7 @@ class GoogleBackend:
         present = {w: self._title(w) for w in wanted}
         ranges = [quoted(title) for title in present.values() if title is not None]
         params = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
-        got = self._call(
+        got = self.call(
             "read the tabs", lambda: self.http.values_batch_get(self.key, ranges, dict(params))
         )
         values = iter(v.get("values", []) for v in got.get("valueRanges", []))
@@ -257,7 +254,7 @@ class GoogleBackend:
                 return
             body = {"requests": structure}
             try:
-                answer = self._call(
+                answer = self.call(
                     "add the toolkit's tabs",
                     lambda: self.http.batch_update(self.key, body),  # noqa: B023 (called here)
                     may_land=True,
@@ -266,7 +263,7 @@ class GoogleBackend:
                 if attempt == ATTEMPTS - 1:
                     raise
                 self._wait(attempt)
-                self._read_metadata()
+                self.read_metadata()
                 structure = [
                     r
                     for r in structure
@@ -290,7 +287,7 @@ class GoogleBackend:
         if not cells or not self._review:
             return cells, rows  # nothing to place, or a new tab: only this run wrote it
         params = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
-        got = self._call(
+        got = self.call(
             "read the Review tab",
             lambda: self.http.values_get(self.key, quoted(title), dict(params)),
         )
@@ -344,13 +341,13 @@ class GoogleBackend:
 
     def _batch(self, what: str, requests: list[dict[str, Any]]) -> None:
         body = {"requests": requests}
-        self._call(what, lambda: self.http.batch_update(self.key, body))
+        self.call(what, lambda: self.http.batch_update(self.key, body))
 
     def _append(self, what: str, title: str, rows: list[list[Any]]) -> None:
         """One values:append below the table starting in column A (never retried once it
         may have landed)."""
         params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
-        self._call(
+        self.call(
             what,
             lambda: self.http.values_append(
                 self.key, f"{quoted(title)}!A:A", dict(params), {"values": rows}
@@ -360,7 +357,7 @@ class GoogleBackend:
 
     def _write_values(self, what: str, data: list[dict[str, Any]]) -> None:
         body = {"valueInputOption": "RAW", "data": data}
-        self._call(what, lambda: self.http.values_batch_update(self.key, body))
+        self.call(what, lambda: self.http.values_batch_update(self.key, body))
 
     def _log_layout(self, title: str) -> tuple[list[str], list[dict[str, Any]]]:
         """The Log's columns as the tab has them (the user's order), with the toolkit's

@@ -18,10 +18,12 @@ ALREADY = "already linked, nothing changed"
 
 def link_columns(backend: GoogleBackend) -> str:
     """Add the linked columns once; what was done, in a sentence (CLI.md, link-columns)."""
-    backend._read_metadata()
+    found = {
+        s["properties"]["title"]: s["properties"] for s in backend.read_metadata().get("sheets", [])
+    }
     tabs = backend.tabs
-    title = find_title(backend._sheets, tabs.partners)
-    health = find_title(backend._sheets, tabs.health)
+    title = find_title(found, tabs.partners)
+    health = find_title(found, tabs.health)
     if title is None:
         raise SheetError(f"spreadsheet {backend.key} has no {tabs.partners} tab")
     if health is None:
@@ -30,7 +32,7 @@ def link_columns(backend: GoogleBackend) -> str:
             "find nothing: run `partners health` once, then `partners link-columns`"
         )
     params = {"valueRenderOption": "FORMULA"}
-    got = backend._call(
+    got = backend.call(
         "read the Partners tab",
         lambda: backend.http.values_get(backend.key, quoted(title), dict(params)),
     )
@@ -41,7 +43,7 @@ def link_columns(backend: GoogleBackend) -> str:
         raise SheetError(str(exc)) from None
     if plan is None:
         return f"{title}: {', '.join(LINKED_COLUMNS)} are there: {ALREADY}."
-    props = backend._sheets[title]
+    props = found[title]
     needed = plan.first_column + len(LINKED_COLUMNS)
     if props.get("gridProperties", {}).get("columnCount", 26) < needed:
         grow = {
@@ -53,7 +55,7 @@ def link_columns(backend: GoogleBackend) -> str:
                 "fields": "gridProperties.columnCount",
             }
         }
-        backend._call(
+        backend.call(
             "widen the Partners tab",
             lambda: backend.http.batch_update(backend.key, {"requests": [grow]}),
         )
@@ -63,7 +65,7 @@ def link_columns(backend: GoogleBackend) -> str:
         formulas = [google_formula(plan, row, c, health) for c in LINKED_COLUMNS]
         cells.append({"range": f"{quoted(title)}!{first}{row}", "values": [formulas]})
     body = {"valueInputOption": "USER_ENTERED", "data": cells}
-    backend._call(
+    backend.call(
         "write the linked columns", lambda: backend.http.values_batch_update(backend.key, body)
     )
     last = letter(plan.first_column + len(LINKED_COLUMNS) - 1)

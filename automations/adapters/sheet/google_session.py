@@ -95,8 +95,10 @@ def refused_sign_in(exc: RefreshError, email: str) -> ToolkitError:
     )
 
 
-def api_error(what: str, code: int, exc: APIError, key: str, who: str) -> SheetError:
-    """A refusal of the Sheets API in words a person can act on."""
+def api_error(what: str, code: int, exc: APIError, key: str, email: str) -> SheetError:
+    """A refusal of the Sheets API in words a person can act on (`email`: the service
+    account's, "" when signed in as a person)."""
+    who = f"the service account {email}" if email else "the Google account you logged in with"
     detail = exc.error.get("message", "") if isinstance(exc.error, dict) else str(exc)
     if code == 403:
         return SheetError(
