@@ -144,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="bring the history recorded for the sheet this project used before into this one",
     )
+    sub.add_parser(
+        "link-columns",
+        parents=[common],
+        help="add once, beside your Partners columns, formulas showing Health's action, "
+        "next_due and last_touch",
+    )
     resolve = sub.add_parser("resolve", parents=[common], help="settle an uncertain send")
     resolve.add_argument("key")
     settle = resolve.add_mutually_exclusive_group(required=True)

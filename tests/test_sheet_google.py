@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 import requests
 from google.auth.credentials import AnonymousCredentials
+from gspread.exceptions import APIError
 
 from automations.adapters.sheet import google
 from automations.adapters.sheet.google import GoogleBackend, date_order_of, spreadsheet_key
+from automations.adapters.sheet.google_session import api_error
 from automations.adapters.sheet.xlsx import write_workbook
 from automations.cli import main
 from automations.config import Tabs
@@ -417,7 +419,12 @@ def test_a_service_account_key_is_loaded_and_its_email_is_named_on_403(
     assert creds.service_account_email == "partners-bot@p.iam.gserviceaccount.com"  # type: ignore[attr-defined]
     backend = GoogleBackend(SHEET_KEY, Tabs(), lambda: creds, emulator.host)
     backend._http = google.HTTPClient(creds, session=google._Session(creds, emulator.host))
-    assert "the service account partners-bot@p.iam.gserviceaccount.com" in backend._who()
+    answer = requests.Response()
+    answer.status_code, answer._content = 403, b'{"error": {"code": 403, "message": "denied"}}'
+    refused = api_error("read the tabs", 403, APIError(answer), SHEET_KEY, backend._account_email())
+    assert "share the sheet with the service account partners-bot@p.iam.gserviceaccount.com" in str(
+        refused
+    )
 
 
 def test_an_oauth_desktop_client_reuses_its_cached_token_without_a_browser(

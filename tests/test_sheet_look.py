@@ -16,6 +16,7 @@ from automations.adapters.sheet.google import GoogleBackend
 from automations.cli import main
 from automations.config import Tabs
 from automations.testing.sheets_emulator import SheetsEmulator
+from tests import sheets_replay
 from tests.projects import SHEET_KEY, SheetProject
 
 
@@ -258,3 +259,29 @@ def test_status_on_google_is_a_tab_written_with_health_in_the_same_requests(
     rows = emulator.values(SHEET_KEY, "Status")
     assert rows[0] == ["what", "status"]
     assert rows[1][0] == "last run" and "health:" in rows[1][1]
+
+
+# --- the formatting requests answer as Google did (recorded cassettes) ------------------------
+
+FORMATTING_CASSETTES = [
+    "format",  # repeatCell
+    "freeze",  # updateSheetProperties: frozen rows and columns
+    "basic_filters",  # setBasicFilter, clearBasicFilter
+    "add_validation",  # setDataValidation
+    "add_protected_range_warning",  # addProtectedRange, warning only
+    "add_protected_range_normal",
+    "hide_columns_rows",  # updateDimensionProperties
+]
+
+
+@pytest.mark.skipif(not sheets_replay.CASSETTES.is_dir(), reason="no recorded cassettes here")
+def test_the_emulator_answers_recorded_formatting_requests_as_google_did() -> None:
+    # No cassette records addConditionalFormatRule or deleteConditionalFormatRule: those
+    # are checked against Google's request schema only (sheet_requests.py).
+    found = [sheets_replay.CASSETTES / f"WorksheetTest.test_{n}.json" for n in FORMATTING_CASSETTES]
+    ops = sheets_replay.OPERATIONS | sheets_replay.FORMATTING
+    assert all(sheets_replay.usable(p, ops) for p in found)
+    result = sheets_replay.replay(found, sheets_replay.formatting_shape)
+    print(result.table())
+    assert {op for op in result.total if op.startswith("batchUpdate:")} == sheets_replay.FORMATTING
+    assert result.rate == 1.0, "\n".join(result.differences)

@@ -22,6 +22,7 @@ from automations.commands.common import (
     progress_of,
     today_of,
 )
+from automations.commands.link import link_columns
 from automations.commands.review import review
 from automations.config import Settings, config_path_from
 from automations.core.wording import greeting_lines
@@ -339,6 +340,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "cron": _cron,
     "login": _login,
     "review": review,
+    "link-columns": link_columns,
 }
 
 

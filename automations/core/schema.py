@@ -146,6 +146,8 @@ NOT_BLANK = {
 # What a form's email question may be called: all read as the Unsubscribes `email` column.
 UNSUBSCRIBE_EMAIL_HEADERS = ("email_address", "e_mail", "your_email", "your_email_address")
 STOP_IF_MISSING = ("partners", "referrals")
+# Health's values beside each Partners row (`partners link-columns`): never read as the user's.
+LINKED_COLUMNS = ("action", "next_due", "last_touch")
 DATE_KINDS = ("date", "until", "timestamp", "logtime")
 NOT_IN_FUTURE = {
     "partners": ("first_contact",),

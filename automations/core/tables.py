@@ -25,6 +25,7 @@ from automations.core.schema import (
     FIRST_DAY,
     FOREVER_WORDS,
     LAST_DAY,
+    LINKED_COLUMNS,
     NOT_BLANK,
     NOT_IN_FUTURE,
     SCHEMAS,
@@ -295,7 +296,7 @@ def _read_tab(
                 if not any(c == name for c, _ in row_errors.get(i, [])):
                     row_errors.setdefault(i, []).append((name, "is blank; it is required"))
     for name, pos in positions.items():
-        if name not in known:
+        if name not in known and not (tab == "partners" and name in LINKED_COLUMNS):
             data[name] = _parse_column(columns[pos], v.parse_text)[0]
 
     email_col = "email" if tab in ("partners", "unsubscribes") else "partner_email"

@@ -24,7 +24,7 @@ from automations.adapters.sheet import ReviewTable, SheetBackend
 from automations.adapters.state import Entry, Journal
 from automations.config import Settings
 from automations.core.review import REVIEW_COLUMNS
-from automations.core.status import status_rows
+from automations.core.status import Ahead, status_rows
 from automations.core.tables import RawSheet, Tables
 from automations.errors import ConfigError, SheetError, ToolkitError
 from automations.jobs import inbox as mailbox
@@ -40,6 +40,7 @@ from automations.jobs.sending import (
     deliver,
     stamp,
 )
+from automations.jobs.status_facts import ahead_of
 from automations.jobs.wiring import (
     mail_capabilities,
     mail_signed_in,
@@ -66,6 +67,7 @@ class Session:
     started: dt.datetime | None = None
     calendar: CalendarOutcome | None = None  # None: no [calendar] ics configured
     summary: RunSummary | None = None  # what the run's `run` row said (set by write_sheet)
+    ahead: Ahead | None = None  # sign-ins and the next scheduled run, for Status
 
 
 # A run's Log status by its exit code (SHEET.md, Log: the `run` row).
@@ -150,6 +152,7 @@ def session(
         )
         try:
             current = _opened(settings, backend, journal, today, now, writing, carry_over)
+            current.ahead = ahead_of(settings, journal, now) if writing else None
             if read_inbox:
                 _read_sources(
                     settings, current, today, writing if record is None else record and writing
@@ -253,7 +256,9 @@ def status_of(
         else None
     )
     problems = [str(p) for p in s.tables.problems if p.row is not None]
-    return status_rows(s.started, summary.code, summary.detail, len(sent), waiting, problems)
+    return status_rows(
+        s.started, summary.code, summary.detail, len(sent), waiting, problems, s.ahead
+    )
 
 
 def write_sheet(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from automations.testing.a1 import GridRange, column_letters, format_range
 from automations.testing.cells import Cell, from_input, render
+from automations.testing.formulas import evaluate
 
 DEFAULT_ROWS, DEFAULT_COLUMNS = 1000, 26
 STATUS = {
@@ -132,12 +134,20 @@ def input_option(option: str | None) -> str:
     return option
 
 
-def read(bounds: GridRange, render_option: str, date_option: str) -> list[list[Any]]:
+def read(
+    bounds: GridRange, render_option: str, date_option: str, book: Any = None
+) -> list[list[Any]]:
+    """The cells of `bounds`, rendered; formulas calculated when `book` (the spreadsheet)
+    is given and the formula is one formulas.py knows."""
     tab = bounds.tab
     rows: list[list[Any]] = []
     for r in range(bounds.r1, min(bounds.r2, tab.rows)):
         row = [
-            render(tab.cells.get((r, c)), render_option, date_option)
+            render(
+                _calculated(tab.cells.get((r, c)), render_option, book, tab),
+                render_option,
+                date_option,
+            )
             for c in range(bounds.c1, min(bounds.c2, tab.columns))
         ]
         while row and row[-1] == "":
@@ -148,7 +158,13 @@ def read(bounds: GridRange, render_option: str, date_option: str) -> list[list[A
     return rows
 
 
-def value_range(target: GridRange, query: dict[str, str]) -> dict[str, Any]:
+def _calculated(cell: Cell | None, option: str, book: Any, tab: Tab) -> Cell | None:
+    if cell is None or cell.kind != "formula" or option == "FORMULA" or book is None:
+        return cell
+    return evaluate(str(cell.value), book, tab) or cell
+
+
+def value_range(target: GridRange, query: dict[str, str], book: Any = None) -> dict[str, Any]:
     bounds = target.clamped()
     out: dict[str, Any] = {
         "range": format_range(bounds),
@@ -158,6 +174,7 @@ def value_range(target: GridRange, query: dict[str, str]) -> dict[str, Any]:
         bounds,
         query.get("valueRenderOption", "FORMATTED_VALUE"),
         query.get("dateTimeRenderOption", "SERIAL_NUMBER"),
+        book,
     )
     if out["majorDimension"] == "COLUMNS" and values:
         width = max(len(r) for r in values)
@@ -175,6 +192,13 @@ def write(
     query: dict[str, str],
     body: dict[str, Any],
 ) -> dict[str, Any]:
+    if not isinstance(values, list) or not all(isinstance(r, list) for r in values):
+        shown = json.dumps(values if not isinstance(values, list) else values[0])
+        raise ApiError(
+            400,
+            "Invalid value at 'data.values' (type.googleapis.com/google.protobuf.ListValue), "
+            + shown,
+        )
     if body.get("majorDimension", query.get("majorDimension", "ROWS")) == "COLUMNS":
         width = max((len(c) for c in values), default=0)
         values = [[c[i] if i < len(c) else None for c in values] for i in range(width)]

@@ -176,8 +176,10 @@ def _update_dimension(sheet: Spreadsheet, where: str, body: dict[str, Any]) -> d
 
 
 def _grid(tab: Tab, r1: int, r2: int, c1: int, c2: int) -> dict[str, Any]:
+    """A GridRange as Google answers it: a sheetId of 0, proto3's default, is left out
+    (the recorded cassettes show it so; a tab's properties do carry it)."""
     return {
-        "sheetId": tab.sheet_id,
+        **({"sheetId": tab.sheet_id} if tab.sheet_id else {}),
         "startRowIndex": r1,
         "endRowIndex": r2,
         "startColumnIndex": c1,
@@ -225,6 +227,9 @@ def _add_rule(sheet: Spreadsheet, where: str, body: dict[str, Any]) -> dict[str,
     index = body.get("index", 0)
     if not 0 <= index <= len(tab.rules):
         raise ApiError(400, f"{where}: Invalid index: {index}")
+    for given in ranges:
+        if not given.get("sheetId"):
+            given.pop("sheetId", None)
     tab.rules.insert(index, rule)
     return {}
 

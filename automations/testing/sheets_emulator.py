@@ -148,7 +148,9 @@ class SheetsEmulator:
             tab = self.spreadsheets[spreadsheet_id].tab(title)
             assert tab is not None, title
             whole = GridRange(tab, 0, 0, tab.rows, tab.columns)
-            return read(whole, "FORMATTED_VALUE", "FORMATTED_STRING")
+            return read(
+                whole, "FORMATTED_VALUE", "FORMATTED_STRING", self.spreadsheets[spreadsheet_id]
+            )
 
     def fail(
         self, status: int, times: int = 1, method: str | None = None, landed: bool = False
@@ -229,7 +231,7 @@ class SheetsEmulator:
             ranges = [parse_range(r, sheet) for r in query.get("ranges", [])]
             return {
                 "spreadsheetId": sheet.spreadsheet_id,
-                "valueRanges": [value_range(g, one) for g in ranges],
+                "valueRanges": [value_range(g, one, sheet) for g in ranges],
             }
         if rest == "/values:batchUpdate" and method == "POST":
             return self._values_batch_update(sheet, body)
@@ -246,7 +248,7 @@ class SheetsEmulator:
         if action == ":append" and method == "POST":
             return append(sheet, target, one, body)
         if action is None and method == "GET":
-            return value_range(target, one)
+            return value_range(target, one, sheet)
         if action is None and method == "PUT":
             option = input_option(one.get("valueInputOption"))
             return {

@@ -51,6 +51,8 @@ def login(accounts: list[Account], say: Callable[[str], None]) -> str:
             "access_token": answer.get("access_token", ""),
             "expires_at": now + float(answer.get("expires_in", 0)),
             "refreshed_at": dt.datetime.fromtimestamp(now, dt.UTC).isoformat(timespec="seconds"),
+            # When the refresh token was issued: a Google client in Testing ends it 7 days on.
+            "signed_in_at": dt.datetime.fromtimestamp(now, dt.UTC).isoformat(timespec="seconds"),
         }
         write_private(account.cache, json.dumps(cached, indent=2))
     return str(answer.get("signed_in_as") or first.username)

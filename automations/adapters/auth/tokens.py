@@ -280,6 +280,28 @@ class OAuthTokens:
         )
 
 
+def sign_in_times(account: Account) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """When `partners login` made the saved sign-in and when a run last refreshed it
+    (None where the cache does not say, or there is no cache): for the Status tab."""
+    try:
+        cached = json.loads(account.cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, None
+    if not isinstance(cached, dict):
+        return None, None
+    return _moment(cached.get("signed_in_at")), _moment(cached.get("refreshed_at"))
+
+
+def _moment(value: object) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment
+
+
 def post_form(url: str, form: dict[str, str]) -> dict[str, Any]:
     """POST a form to a token endpoint; the JSON answer, also for a 4xx (it says why)."""
     data = urllib.parse.urlencode(form).encode()

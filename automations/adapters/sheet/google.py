@@ -11,18 +11,14 @@ UNFORMATTED with SERIAL_NUMBER dates and written RAW, so `=IMPORTXML(...)` or
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import requests
 from google.auth.credentials import AnonymousCredentials, Credentials
-from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
-from google.auth.transport.requests import AuthorizedSession
+from google.auth.exceptions import RefreshError, TransportError
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
@@ -42,17 +38,19 @@ from automations.adapters.sheet.google_parts import (
 from automations.adapters.sheet.google_parts import (
     spreadsheet_key as spreadsheet_key,
 )
+from automations.adapters.sheet.google_session import ATTEMPTS, api_error, refused_sign_in
+from automations.adapters.sheet.google_session import SCOPES as SCOPES
+from automations.adapters.sheet.google_session import Session as _Session
+from automations.adapters.sheet.google_session import cause as _cause
+from automations.adapters.sheet.google_session import load_credentials as load_credentials
 from automations.adapters.sheet.layout import PROTECTION, column_letter
 from automations.adapters.sheet.review_tab import review_changes, review_grid
 from automations.config import Tabs
 from automations.core.review import REVIEW_COLUMNS
 from automations.core.schema import LOG_COLUMNS
 from automations.core.tables import RawSheet, normalise_header
-from automations.errors import ConfigError, LoginNeeded, SheetError, ToolkitError
+from automations.errors import ConfigError, SheetError
 
-SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
-GOOGLE = "https://sheets.googleapis.com"
-ATTEMPTS = 5  # tries per request on 429, 5xx and timeouts
 BACKOFF = 1.0  # seconds before the second try; doubles, with jitter (about 15 s in all)
 TIMEOUT = 30.0
 # Google sets no hard limit but advises 2 MB, and refuses bodies over 10 MiB ("Request
@@ -64,54 +62,6 @@ MAX_REQUEST_BYTES = 8_000_000
 MAX_APPEND_BYTES = 1_990_000
 
 T = TypeVar("T")
-
-
-class _Session(AuthorizedSession):
-    """Sends only to Google Sheets, or only to the emulator named by SHEETS_EMULATOR_HOST."""
-
-    def __init__(self, credentials: Credentials, emulator_host: str = "") -> None:
-        super().__init__(credentials)
-        self.emulator_host = emulator_host
-        if emulator_host:
-            self.trust_env = False  # no proxy between us and a loopback emulator
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if not url.startswith(GOOGLE + "/"):
-            raise SheetError(f"refusing to send sheet data to {urlsplit(url).netloc}")
-        if self.emulator_host:
-            url = f"http://{self.emulator_host}" + url[len(GOOGLE) :]
-        return super().request(method, url, *args, **kwargs)
-
-
-def load_credentials(path: str, desktop: Callable[[str], Credentials] | None = None) -> Credentials:
-    """A service account's key file, or an OAuth desktop client (`desktop` signs it in from
-    the cache that `partners login sheet` wrote)."""
-    if not path:
-        raise ConfigError(
-            "the google backend needs credentials: set [sheet] credentials to a service-account "
-            "key or OAuth client file, or GOOGLE_APPLICATION_CREDENTIALS"
-        )
-    try:
-        info = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"credentials file {path} not found") from exc
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"credentials file {path} is not a readable JSON key: {exc}") from exc
-    try:
-        if info.get("type") == "service_account":
-            from google.oauth2 import service_account
-
-            creds: Credentials = service_account.Credentials.from_service_account_info(
-                info, scopes=SCOPES
-            )
-            return creds
-        if "installed" in info and desktop is not None:
-            return desktop(path)
-    except (GoogleAuthError, ValueError, KeyError) as exc:
-        raise ConfigError(f"credentials file {path} cannot be used: {exc}") from exc
-    raise ConfigError(
-        f"credentials file {path} is neither a service-account key nor an OAuth desktop client"
-    )
 
 
 class _MayHaveLanded(SheetError):
@@ -165,12 +115,11 @@ class GoogleBackend:
             self._http.set_timeout(TIMEOUT)
         return self._http
 
-    def _who(self) -> str:
+    def _account_email(self) -> str:
         creds = self._http.session.credentials if self._http else None  # type: ignore[attr-defined]
-        email = getattr(creds, "service_account_email", "")
-        return f"the service account {email}" if email else "the Google account you logged in with"
+        return str(getattr(creds, "service_account_email", ""))
 
-    def _call(self, what: str, request: Callable[[], T], may_land: bool = False) -> T:
+    def call(self, what: str, request: Callable[[], T], may_land: bool = False) -> T:
         """Run one API request with bounded retries; turn failures into SheetError.
 
         `may_land`: the request is not idempotent (an append, an addSheet), so only a
@@ -186,12 +135,12 @@ class GoogleBackend:
                 if code in retried and not last:
                     self._wait(attempt)
                     continue
-                error = self._error(what, code, exc)
+                error = api_error(what, code, exc, self.key, self._account_email())
                 if may_land and code >= 500:
                     raise _MayHaveLanded(str(error)) from None
                 raise error from None
             except RefreshError as exc:  # before any request: the sign-in, not the sheet
-                raise self._refused_sign_in(exc) from None
+                raise refused_sign_in(exc, self._account_email()) from None
             except TransportError as exc:
                 raise SheetError(
                     f"cannot reach Google's sign-in server to {what} ({_cause(exc)}); nothing "
@@ -208,49 +157,15 @@ class GoogleBackend:
                 raise (_MayHaveLanded if may_land else SheetError)(message) from None
         raise AssertionError("unreachable")
 
-    def _refused_sign_in(self, exc: RefreshError) -> ToolkitError:
-        """Google's token endpoint refused the credentials, in words a person can act on."""
-        said = str(exc.args[0] if exc.args else exc).splitlines()[0]
-        creds = self._http.session.credentials if self._http else None  # type: ignore[attr-defined]
-        email = getattr(creds, "service_account_email", "")
-        if not email:
-            return LoginNeeded(
-                f"Google refused the saved Sheets sign-in ({said}): run `partners login sheet`"
-            )
-        return ConfigError(
-            f"Google refused the key of the service account {email} ({said}): the key was "
-            "deleted or disabled, or this computer's clock is wrong. Make a new JSON key "
-            "(Google Cloud console, IAM & Admin, Service accounts, Keys, Add key) and point "
-            "[sheet] credentials at it"
-        )
-
     def _wait(self, attempt: int) -> None:
         self.sleep(BACKOFF * 2**attempt * (0.5 + random.random()))
-
-    def _error(self, what: str, code: int, exc: APIError) -> SheetError:
-        detail = exc.error.get("message", "") if isinstance(exc.error, dict) else str(exc)
-        if code == 403:
-            return SheetError(
-                f"no access to spreadsheet {self.key} ({what}): share the sheet with "
-                f"{self._who()} as an Editor"
-            )
-        if code == 404:
-            return SheetError(
-                f"spreadsheet {self.key} not found ({what}): check [sheet] spreadsheet "
-                "(the long id in the sheet's address)"
-            )
-        if code == 429:
-            return SheetError(
-                f"Google Sheets refused to {what}: quota exceeded (429) after {ATTEMPTS} tries; "
-                "nothing was sent; try again in a few minutes"
-            )
-        return SheetError(f"Google Sheets refused to {what} ({code}): {detail}")
 
     def _title(self, wanted: str) -> str | None:
         return find_title(self._sheets, wanted)
 
-    def _read_metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = self._call(
+    def read_metadata(self) -> dict[str, Any]:
+        """spreadsheets.get: every tab's properties and formatting, kept for the writes."""
+        meta: dict[str, Any] = self.call(
             "read the spreadsheet", lambda: dict(self.http.fetch_sheet_metadata(self.key))
         )
         self._sheets = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
@@ -259,7 +174,7 @@ class GoogleBackend:
 
     def read(self) -> RawSheet:
         """Metadata, then every tab the toolkit reads (and Health's size) in one batchGet."""
-        meta = self._read_metadata()
+        meta = self.read_metadata()
         locale = meta.get("properties", {}).get("locale", "en_US")
         t = self.tabs
         wanted = [
@@ -275,7 +190,7 @@ class GoogleBackend:
         present = {w: self._title(w) for w in wanted}
         ranges = [quoted(title) for title in present.values() if title is not None]
         params = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
-        got = self._call(
+        got = self.call(
             "read the tabs", lambda: self.http.values_batch_get(self.key, ranges, dict(params))
         )
         values = iter(v.get("values", []) for v in got.get("valueRanges", []))
@@ -339,7 +254,7 @@ class GoogleBackend:
                 return
             body = {"requests": structure}
             try:
-                answer = self._call(
+                answer = self.call(
                     "add the toolkit's tabs",
                     lambda: self.http.batch_update(self.key, body),  # noqa: B023 (called here)
                     may_land=True,
@@ -348,7 +263,7 @@ class GoogleBackend:
                 if attempt == ATTEMPTS - 1:
                     raise
                 self._wait(attempt)
-                self._read_metadata()
+                self.read_metadata()
                 structure = [
                     r
                     for r in structure
@@ -372,7 +287,7 @@ class GoogleBackend:
         if not cells or not self._review:
             return cells, rows  # nothing to place, or a new tab: only this run wrote it
         params = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
-        got = self._call(
+        got = self.call(
             "read the Review tab",
             lambda: self.http.values_get(self.key, quoted(title), dict(params)),
         )
@@ -426,13 +341,13 @@ class GoogleBackend:
 
     def _batch(self, what: str, requests: list[dict[str, Any]]) -> None:
         body = {"requests": requests}
-        self._call(what, lambda: self.http.batch_update(self.key, body))
+        self.call(what, lambda: self.http.batch_update(self.key, body))
 
     def _append(self, what: str, title: str, rows: list[list[Any]]) -> None:
         """One values:append below the table starting in column A (never retried once it
         may have landed)."""
         params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
-        self._call(
+        self.call(
             what,
             lambda: self.http.values_append(
                 self.key, f"{quoted(title)}!A:A", dict(params), {"values": rows}
@@ -442,7 +357,7 @@ class GoogleBackend:
 
     def _write_values(self, what: str, data: list[dict[str, Any]]) -> None:
         body = {"valueInputOption": "RAW", "data": data}
-        self._call(what, lambda: self.http.values_batch_update(self.key, body))
+        self.call(what, lambda: self.http.values_batch_update(self.key, body))
 
     def _log_layout(self, title: str) -> tuple[list[str], list[dict[str, Any]]]:
         """The Log's columns as the tab has them (the user's order), with the toolkit's
@@ -479,13 +394,3 @@ class GoogleBackend:
                 went = f"{start - header_row:,} of {len(log_rows):,} Log rows went in"
                 raise SheetError(f"{exc} ({went})") from None
             self._log_header = header
-
-
-def _cause(exc: BaseException) -> str:
-    """The innermost reason of a network error ("Connection refused"), without the layers
-    google-auth, requests and urllib3 wrap around it."""
-    while exc.__cause__ is not None or exc.__context__ is not None:
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
