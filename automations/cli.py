@@ -122,6 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("KEY", "DATE"),
         help="ask again on DATE (YYYY-MM-DD)",
     )
+    calendar = sub.add_parser(
+        "calendar", parents=[common], help="what comes due, as an iCalendar file of reminders"
+    )
+    calendar.add_argument(
+        "--ics", required=True, metavar="FILE", help="the .ics file to write (replaced each time)"
+    )
+    calendar.add_argument(
+        "--owner",
+        metavar="EMAIL",
+        help="whose partners (the Partners `owner` column; default: the [sender] email)",
+    )
     login = sub.add_parser(
         "login", parents=[common], help="sign in once with OAuth (mail, imap or sheet)"
     )

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from automations import console as report
+from automations.commands.calendar import calendar
 from automations.commands.common import (
     EXIT_FATAL,
     EXIT_OK,
@@ -335,6 +336,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "cron": _cron,
     "login": _login,
     "review": review,
+    "calendar": calendar,
 }
 
 

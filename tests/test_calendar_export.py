@@ -1,0 +1,182 @@
+"""`partners calendar` (CLI.md): the owner's reminders as an iCalendar file that parses back,
+keeps its UIDs from one export to the next, holds one owner's partners, and is never read
+back as meetings when the owner's calendar imports it (RULES.md, touches)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+
+from automations.core.sample import SENDER
+from tests.projects import SheetProject
+from tests.test_touches import LENA, logged, run, use_calendar
+
+TODAY = dt.date.today()
+OTHER_OWNER = "sam@rivera-consulting.example"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> SheetProject:
+    return SheetProject(tmp_path)
+
+
+def export(
+    project: SheetProject, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, dict[str, Any]]:
+    """Run `partners calendar`; the exit code, the output and the events by SUMMARY."""
+    path = project / "reminders.ics"
+    code, out = run(project, capsys, "calendar", "--ics", str(path), *args)
+    if code != 0:
+        return code, out, {}
+    calendar = icalendar.Calendar.from_ical(path.read_bytes())
+    return code, out, {str(e["SUMMARY"]): e for e in calendar.walk("VEVENT")}
+
+
+def test_the_feed_parses_back_as_all_day_events_with_a_uid_a_stamp_and_the_reason(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, events = export(project, capsys)
+    assert code == 0, out
+    assert f"reminder(s) for {SENDER}" in out
+    assert len(events) >= 10
+    for event in events.values():
+        start = event.decoded("DTSTART")
+        assert isinstance(start, dt.date) and not isinstance(start, dt.datetime)
+        assert start >= TODAY
+        assert event.decoded("DTEND") == start + dt.timedelta(days=1)
+        assert str(event["UID"]) and isinstance(event.decoded("DTSTAMP"), dt.datetime)
+    lena = events["Check in with Lena Fischer (Fischer Copy)"]
+    assert lena.decoded("DTSTART") == TODAY  # the sample's check-in due today
+    text = str(lena["DESCRIPTION"])
+    assert "no touch in 40 days" in text and f"next_due {TODAY.isoformat()}" in text
+    assert LENA in text
+    assert any(t.startswith("Follow up with ") for t in events)
+    upcoming = [e for e in events.values() if e.decoded("DTSTART") > TODAY]
+    assert upcoming, "next_due days to come are reminders too"
+
+
+def test_a_second_export_keeps_the_uids_and_a_waiting_proposal_updates_its_event(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = SheetProject(tmp_path, review=True)
+    first = {str(e["UID"]): t for t, e in export(project, capsys)[2].items()}
+    again = {str(e["UID"]): t for t, e in export(project, capsys)[2].items()}
+    assert again == first
+    code, out = run(project, capsys, "nurture", "--send")
+    assert code in (0, 1), out
+    waiting = {str(e["UID"]): t for t, e in export(project, capsys)[2].items()}
+    lena = next(u for u, t in first.items() if t == "Check in with Lena Fischer (Fischer Copy)")
+    assert waiting[lena] == "Approve: Check in with Lena Fischer (Fischer Copy)"
+    kept = set(first) & set(waiting)
+    assert len(kept) >= len(first) - 3  # only what went out (escalations) or changed kind
+
+
+def test_the_feed_holds_one_owner_s_partners_and_the_sender_s_by_default(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.set_partner(LENA, "owner", OTHER_OWNER)
+    code, out, theirs = export(project, capsys, "--owner", OTHER_OWNER.upper())
+    assert code == 0, out
+    assert list(theirs) == ["Check in with Lena Fischer (Fischer Copy)"]
+    assert f"1 reminder(s) for {OTHER_OWNER}" in out
+    code, out, mine = export(project, capsys)
+    assert code == 0, out
+    assert mine and not any("Lena Fischer" in t for t in mine)
+
+
+def test_an_unknown_owner_or_an_unwritable_file_is_a_plain_message(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = export(project, capsys, "--owner", "nobody@else.example")
+    assert code == 2
+    assert out.startswith("partners: partners calendar --owner 'nobody@else.example'")
+    assert "column `owner`" in out and SENDER in out and "Traceback" not in out
+    for target in (project / "no-such-folder" / "x.ics", project / "data"):
+        code, out = run(project, capsys, "calendar", "--ics", str(target))
+        assert code == 2
+        assert out.startswith(f"partners: cannot write the calendar to {target} (")
+        assert "Traceback" not in out
+    assert not list((project / "data").glob(".partners-*"))  # no half-written file left
+
+
+def test_our_own_reminders_imported_into_the_owner_s_calendar_are_not_meetings(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = project / "reminders.ics"
+    assert run(project, capsys, "calendar", "--ics", str(path))[0] == 0
+    # A calendar app may add the partner to an event (and drop our X- property): the UID
+    # it keeps is enough. A real meeting with Lena in the same file does count.
+    accepted = f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{LENA}\r\n"
+    text = path.read_text(encoding="utf-8").replace("X-PARTNER-AUTOMATIONS:reminder\r\n", "")
+    text = text.replace("END:VEVENT", accepted + "END:VEVENT")
+    path.write_text(text, encoding="utf-8", newline="")
+    use_calendar(project, str(path))
+    assert run(project, capsys, "nurture", "--send")[0] in (0, 1)
+    assert not logged(project, "meeting")
+    assert project.health()[LENA]["action"] != "none"  # still due: no call happened
+    met = (TODAY - dt.timedelta(days=1)).strftime("%Y%m%d")
+    meeting = (
+        f"BEGIN:VEVENT\r\nUID:call-1@calendar.example\r\nDTSTAMP:{met}T090000Z\r\n"
+        f"DTSTART:{met}T090000Z\r\nSUMMARY:Call with Lena\r\n{accepted}END:VEVENT\r\n"
+    )
+    path.write_text(text.replace("END:VCALENDAR", meeting + "END:VCALENDAR"), newline="")
+    assert run(project, capsys, "nurture", "--send")[0] in (0, 1)
+    assert [(r["partner_email"], r["subject"]) for r in logged(project, "meeting")] == [
+        (LENA, "Call with Lena")
+    ]
+
+
+def health_row(action: str, next_kind: str = "", days: int = 0, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": "Ada Lovelace",
+        "email": "ada@acme.example",
+        "company": "Acme",
+        "owner": SENDER,
+        "action": action,
+        "reason": "the quarter's statement is due",
+        "next_due": TODAY + dt.timedelta(days=days),
+        "next_kind": next_kind,
+        **extra,
+    }
+
+
+def test_an_action_the_engine_learns_later_becomes_a_reminder_with_a_plain_title() -> None:
+    import pandas as pd
+
+    from automations.core.agenda import reminders
+
+    rows = [
+        health_row("statement"),
+        health_row("none", "statement", 9, email="bo@b.example", name="Bo", company=""),
+        health_row("frobnicate", email="cy@c.example", name="Cy"),
+        health_row("none", "", 3, email="di@d.example"),  # nothing named: nothing to do
+        health_row("fade", "", 3, email="ed@e.example"),
+    ]
+    got = reminders(pd.DataFrame(rows), [], SENDER, TODAY)
+    assert [(r.title, r.day) for r in got] == [
+        ("Frobnicate: Cy (Acme)", TODAY),
+        ("Referral statement for Ada Lovelace (Acme)", TODAY),
+        ("Referral statement for Bo", TODAY + dt.timedelta(days=9)),
+    ]
+    assert "the quarter's statement is due" in got[1].text
+
+
+def test_an_event_with_only_our_mark_is_left_out_by_the_calendar_reader() -> None:
+    from automations.adapters.calendar.events import occurrences
+
+    now = dt.datetime.now(dt.UTC)
+    day = (now - dt.timedelta(days=1)).strftime("%Y%m%dT090000Z")
+    event = (
+        "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:{day}\r\nDTSTART:{day}\r\nSUMMARY:Call\r\n"
+        "ORGANIZER:mailto:{lena}\r\n{mark}END:VEVENT\r\n"
+    )
+    feed = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\n" + "".join(
+        event.format(uid=uid, day=day, lena=LENA, mark=mark)
+        for uid, mark in (("a@google.com", "X-PARTNER-AUTOMATIONS:reminder\r\n"), ("b@x", ""))
+    )
+    found = occurrences((feed + "END:VCALENDAR\r\n").encode(), now - dt.timedelta(days=3), now)
+    assert [e.uid for e in found.events] == ["b@x"] and not found.broken
