@@ -180,3 +180,43 @@ def test_an_event_with_only_our_mark_is_left_out_by_the_calendar_reader() -> Non
     )
     found = occurrences((feed + "END:VCALENDAR\r\n").encode(), now - dt.timedelta(days=3), now)
     assert [e.uid for e in found.events] == ["b@x"] and not found.broken
+
+
+def proposal(status: str = "waiting", later: str = "", kind: str = "thank", **extra: Any) -> Any:
+    from automations.core.review import Proposal
+
+    fields: dict[str, Any] = {
+        "ident": f"<{kind}-{status}@x>",
+        "keys": (f"{kind}:ada@acme.example:2026-01-02",),
+        "kind": kind,
+        "template": kind,
+        "partners": ("ada@acme.example",),
+        "to_email": "ada@acme.example",
+        "to_name": "Ada Lovelace",
+        "owner": SENDER,
+        "subject": "Thank you for Client Co",
+        "preview": "",
+        "why": "referral on 2026-01-02",
+        "proposed_at": f"{TODAY.isoformat()}T09:00:00+00:00",
+        "status": status,
+        "later_until": later,
+    }
+    fields.update(extra)
+    return Proposal(**fields)
+
+
+def test_a_waiting_email_is_one_event_with_the_partner_s_action_and_later_moves_it() -> None:
+    import pandas as pd
+
+    from automations.core.agenda import reminders
+
+    health = pd.DataFrame([health_row("thank")])
+    got = reminders(health, [proposal()], SENDER, TODAY)
+    assert [(r.title, r.day) for r in got] == [("Approve: Thank Ada Lovelace (Acme)", TODAY)]
+    alone = reminders(health, [], SENDER, TODAY)
+    assert got[0].ident == alone[0].ident  # the calendar updates the event it had
+    later = (TODAY + dt.timedelta(days=5)).isoformat()
+    got = reminders(health, [proposal("later", later)], SENDER, TODAY)
+    assert got[0].day == TODAY + dt.timedelta(days=5) and later in got[0].text
+    assert reminders(health, [proposal("approved")], SENDER, TODAY) == alone
+    assert reminders(health, [proposal(owner="sam@x.example")], SENDER, TODAY) == alone

@@ -84,7 +84,8 @@ def reminders(
         if made is not None:
             found.setdefault(made.ident, made)
     for p in waiting:
-        if p.owner.strip().lower() != owner:
+        # An approved email goes with the next sending run: nothing left to decide.
+        if p.owner.strip().lower() != owner or p.status == "approved":
             continue
         made = _from_proposal(p, names, today)
         earlier = found.get(made.ident)
@@ -119,12 +120,12 @@ def _from_health(row: Mapping[str, Any], today: dt.date) -> Reminder | None:
     if not word or day is None:
         return None
     kind = kind_of(word)
-    due = "due today" if day <= today else f"due {day.isoformat()}"
+    due = " (today)" if day <= today else ""
     reason = str(row.get("reason") or "").strip()
     text = "\n".join(
         line
         for line in (
-            f"{title_of(kind, _who(row))}: {due} (next_due {day.isoformat()}).",
+            f"{title_of(kind, _who(row))}: next_due {day.isoformat()}{due}.",
             f"Why: {reason}" if reason else "",
             f"Partner: {row['email']}",
         )
@@ -142,17 +143,21 @@ def _from_proposal(p: Proposal, names: Mapping[str, str], today: dt.date) -> Rem
     else:
         partner = p.partners[0].lower()
         ident, who = ident_of(kind, partner), names.get(partner, p.to_name or partner)
+    later = _day(p.later_until) if p.status == "later" and p.later_until else None
+    asked = f" (you asked to see it again on {later.isoformat()})" if later else ""
     text = "\n".join(
         line
         for line in (
             f"The {kind.replace('_', '-')} email to {p.to_email} waits for your approval "
-            f"since {p.proposed_at[:10]}: decide with `partners review` or in the Review tab.",
+            f"since {p.proposed_at[:10]}{asked}: decide with `partners review` or in the "
+            "Review tab.",
             f"Subject: {p.subject}",
             f"Why: {p.why}" if p.why else "",
         )
         if line
     )
-    return Reminder(ident, today, f"Approve: {title_of(kind, who)}", text, kind)
+    day = max(today, later) if later else today
+    return Reminder(ident, day, f"Approve: {title_of(kind, who)}", text, kind)
 
 
 def _merged(due: Reminder, waiting: Reminder) -> Reminder:
