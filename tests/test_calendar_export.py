@@ -5,6 +5,7 @@ back as meetings when the owner's calendar imports it (RULES.md, touches)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import icalendar
 import pytest
 
 from automations.core.sample import SENDER
+from automations.testing.sheets_emulator import SheetsEmulator
 from tests.projects import SheetProject
 from tests.test_touches import LENA, logged, run, use_calendar
 
@@ -19,9 +21,18 @@ TODAY = dt.date.today()
 OTHER_OWNER = "sam@rivera-consulting.example"
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> SheetProject:
-    return SheetProject(tmp_path)
+@pytest.fixture(params=["xlsx", "google"])
+def project(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SheetProject]:
+    """The sample project, on the local workbook and on the Sheets emulator (real gspread)."""
+    if request.param == "xlsx":
+        yield SheetProject(tmp_path)
+        return
+    emulator = SheetsEmulator().start()
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", emulator.host)
+    yield SheetProject(tmp_path, emulator)
+    emulator.stop()
 
 
 def export(
