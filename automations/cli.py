@@ -107,7 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
     survey.add_argument("--format", choices=("table", "csv", "json"), default="table")
     digest = sub.add_parser("digest", parents=[common], help="the weekly summary to each owner")
     digest.add_argument("--send", action="store_true", help="send (or write to the outbox)")
-    sub.add_parser("schedule", parents=[common], help="run the [schedule] jobs until stopped")
+    schedule = sub.add_parser(
+        "schedule", parents=[common], help="run the [schedule] jobs until stopped"
+    )
+    schedule.add_argument(
+        "--calendar-port",
+        type=int,
+        metavar="PORT",
+        help="also serve `partners calendar`'s feed at http://127.0.0.1:PORT/calendar.ics",
+    )
     review = sub.add_parser(
         "review", parents=[common], help="the proposals waiting for approval, decided"
     )

@@ -231,3 +231,48 @@ def test_a_waiting_email_is_one_event_with_the_partner_s_action_and_later_moves_
     assert got[0].day == TODAY + dt.timedelta(days=5) and later in got[0].text
     assert reminders(health, [proposal("approved")], SENDER, TODAY) == alone
     assert reminders(health, [proposal(owner="sam@x.example")], SENDER, TODAY) == alone
+
+
+def test_the_scheduler_serves_the_same_feed_on_loopback_until_it_stops(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tests.smtp_server import free_port
+
+    _, _, exported = export(project, capsys)
+    port = free_port()
+    config = str(project / "config" / "partners.toml")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "automations",
+            "schedule",
+            "--calendar-port",
+            str(port),
+            "--config",
+            config,
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = [process.stderr.readline() for _ in range(2)]  # type: ignore[union-attr]
+        url = f"http://127.0.0.1:{port}/calendar.ics"
+        assert any(f"calendar feed at {url}" in line for line in lines), lines
+        with urllib.request.urlopen(url, timeout=60) as answer:
+            assert answer.headers["Content-Type"].startswith("text/calendar")
+            served = icalendar.Calendar.from_ical(answer.read())
+        uids = {str(e["SUMMARY"]): str(e["UID"]) for e in served.walk("VEVENT")}
+        assert uids == {t: str(e["UID"]) for t, e in exported.items()}
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{url}?owner=nobody@else.example", timeout=60)
+        assert refused.value.code == 404 and b"no partner" in refused.value.read()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0

@@ -264,7 +264,17 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
         format="%(asctime)s %(message)s",
         datefmt="%Y-%m-%d %H:%M:%S",
     )
-    run_schedule(settings, config_path_from(getattr(args, "config", None)).resolve())
+    config = config_path_from(getattr(args, "config", None)).resolve()
+    if args.calendar_port is None:
+        run_schedule(settings, config)
+        return EXIT_OK
+    if not 0 <= args.calendar_port <= 65535:
+        raise UsageError("partners schedule: --calendar-port must be a port, 1 to 65535")
+    from automations.jobs.agenda import served
+
+    with served(settings, args.calendar_port, clock_of(settings)) as url:
+        logging.getLogger("partners.schedule").info("calendar feed at %s", url)
+        run_schedule(settings, config)
     return EXIT_OK
 
 
