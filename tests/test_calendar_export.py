@@ -276,3 +276,20 @@ def test_the_scheduler_serves_the_same_feed_on_loopback_until_it_stops(
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
+
+
+def test_a_taken_port_or_no_port_is_a_plain_message_before_the_scheduler_starts(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        code, out = run(project, capsys, "schedule", "--calendar-port", port)
+    assert code == 2
+    assert out.startswith(f"partners: cannot serve the calendar on 127.0.0.1:{port} (")
+    assert "--calendar-port" in out and "Traceback" not in out
+    code, out = run(project, capsys, "schedule", "--calendar-port", "70000")
+    assert code == 2 and "--calendar-port must be a port" in out
