@@ -107,7 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
     survey.add_argument("--format", choices=("table", "csv", "json"), default="table")
     digest = sub.add_parser("digest", parents=[common], help="the weekly summary to each owner")
     digest.add_argument("--send", action="store_true", help="send (or write to the outbox)")
-    sub.add_parser("schedule", parents=[common], help="run the [schedule] jobs until stopped")
+    schedule = sub.add_parser(
+        "schedule", parents=[common], help="run the [schedule] jobs until stopped"
+    )
+    schedule.add_argument(
+        "--calendar-port",
+        type=int,
+        metavar="PORT",
+        help="also serve `partners calendar`'s feed at http://127.0.0.1:PORT/calendar.ics",
+    )
     review = sub.add_parser(
         "review", parents=[common], help="the proposals waiting for approval, decided"
     )
@@ -121,6 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar=("KEY", "DATE"),
         help="ask again on DATE (YYYY-MM-DD)",
+    )
+    calendar = sub.add_parser(
+        "calendar", parents=[common], help="what comes due, as an iCalendar file of reminders"
+    )
+    calendar.add_argument(
+        "--ics", required=True, metavar="FILE", help="the .ics file to write (replaced each time)"
+    )
+    calendar.add_argument(
+        "--owner",
+        metavar="EMAIL",
+        help="whose partners (the Partners `owner` column; default: the [sender] email)",
     )
     login = sub.add_parser(
         "login", parents=[common], help="sign in once with OAuth (mail, imap or sheet)"

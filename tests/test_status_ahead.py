@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from automations.adapters.auth.tokens import TOKEN_URL_VARIABLE, Account
-from automations.adapters.journal import Journal
+from automations.adapters.state import Journal
 from automations.cli import main
 from automations.core.status import Ahead, SignIn, sign_in_sentence, status_rows
 from tests.conftest import set_keys

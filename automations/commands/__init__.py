@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from automations import console as report
+from automations.commands.calendar import calendar
 from automations.commands.common import (
     EXIT_FATAL,
     EXIT_OK,
@@ -268,7 +269,17 @@ def _schedule(args: argparse.Namespace, settings: Settings) -> int:
         format="%(asctime)s %(message)s",
         datefmt="%Y-%m-%d %H:%M:%S",
     )
-    run_schedule(settings, config_path_from(getattr(args, "config", None)).resolve())
+    config = config_path_from(getattr(args, "config", None)).resolve()
+    if args.calendar_port is None:
+        run_schedule(settings, config)
+        return EXIT_OK
+    if not 0 <= args.calendar_port <= 65535:
+        raise UsageError("partners schedule: --calendar-port must be a port, 1 to 65535")
+    from automations.jobs.agenda import served
+
+    with served(settings, args.calendar_port, clock_of(settings)) as url:
+        logging.getLogger("partners.schedule").info("calendar feed at %s", url)
+        run_schedule(settings, config)
     return EXIT_OK
 
 
@@ -341,6 +352,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "login": _login,
     "review": review,
     "link-columns": link_columns,
+    "calendar": calendar,
 }
 
 

@@ -64,10 +64,22 @@ def _waiting(
     writes it (CLI.md: proposals already waiting are shown as waiting), settled in memory."""
     if not (settings.mail.review or s.journal.has_proposals()):
         return decisions.health
+    return review.mark_waiting(
+        decisions.health, waiting_proposals(settings, s, decisions, now, today)
+    )
+
+
+def waiting_proposals(
+    settings: Settings, s: Session, decisions: Decisions, now: dt.datetime, today: dt.date
+) -> list[Proposal]:
+    """The proposals that still wait for approval after the sending run's review step,
+    settled in memory (EMAIL.md, review), and the campaigns' open ones as they stand."""
+    if not (settings.mail.review or s.journal.has_proposals()):
+        return []
     drafts = compose.drafts(s.tables, decisions, letterhead(settings), today)
     _, waiting, _ = review.settled_in_memory(
         settings, s, drafts, decisions.health, now, today, _not_campaign
     )
     # A campaign's proposals are settled by the campaign run: as they stand.
     held = [p for p in s.journal.proposals() if p.status in OPEN and not _not_campaign(p)]
-    return review.mark_waiting(decisions.health, [*waiting, *held])
+    return [*waiting, *held]

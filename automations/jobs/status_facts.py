@@ -7,7 +7,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from automations.adapters.auth.tokens import sign_in_times
-from automations.adapters.journal import Journal
+from automations.adapters.state import Journal
 from automations.config import Settings
 from automations.core.status import Ahead, SignIn
 from automations.errors import ToolkitError

@@ -11,6 +11,7 @@ from typing import Any
 import icalendar
 import recurring_ical_events
 
+from automations.adapters.calendar.marks import MARK, is_ours
 from automations.core.touches import Event
 
 _SUBDAILY = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600}
@@ -51,6 +52,7 @@ def occurrences(data: bytes, start: dt.datetime, end: dt.datetime) -> Occurrence
     out = Occurrences()
     for calendar in calendars:
         _drop_startless(calendar)
+        _drop_ours(calendar)
         for n, component in enumerate(calendar.walk("VEVENT")):
             if "UID" not in component:  # the library would name it by its place in memory
                 component.add("UID", f"{_NO_UID}{n}")
@@ -105,6 +107,18 @@ def _drop_startless(component: Any) -> None:
     ]
     for child in component.subcomponents:
         _drop_startless(child)
+
+
+def _drop_ours(component: Any) -> None:
+    """The toolkit's own reminders (`partners calendar`) imported into a feed are left out:
+    a reminder to call a partner is not a call with them (CLI.md)."""
+    component.subcomponents = [
+        c
+        for c in component.subcomponents
+        if not (c.name == "VEVENT" and is_ours(str(c.get("UID", "")), MARK in c))
+    ]
+    for child in component.subcomponents:
+        _drop_ours(child)
 
 
 def _at_most_daily(component: Any) -> None:
