@@ -23,6 +23,7 @@ from automations.commands.common import (
     today_of,
 )
 from automations.commands.review import review
+from automations.commands.statement import statement
 from automations.config import Settings, config_path_from
 from automations.core.wording import greeting_lines
 from automations.errors import UsageError
@@ -331,6 +332,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "campaign": _campaign,
     "schedule": _schedule,
     "survey": _survey,
+    "statement": statement,
     "digest": _digest,
     "cron": _cron,
     "login": _login,

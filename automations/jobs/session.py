@@ -24,6 +24,7 @@ from automations.adapters.mail import Mailer
 from automations.adapters.sheet import ReviewTable, SheetBackend
 from automations.config import Settings
 from automations.core.review import REVIEW_COLUMNS
+from automations.core.statements import dispute_line, open_disputes
 from automations.core.status import status_rows
 from automations.core.tables import RawSheet, Tables
 from automations.errors import ConfigError, SheetError, ToolkitError
@@ -236,7 +237,11 @@ def status_of(
         else None
     )
     problems = [str(p) for p in s.tables.problems if p.row is not None]
-    return status_rows(s.started, summary.code, summary.detail, len(sent), waiting, problems)
+    t = s.tables
+    disputes = [dispute_line(d) for d in open_disputes(t.log, t.touches, t.partners)]
+    return status_rows(
+        s.started, summary.code, summary.detail, len(sent), waiting, problems, disputes
+    )
 
 
 def write_sheet(
