@@ -20,6 +20,7 @@ from automations.core.engine.facts import Facts
 from automations.core.engine.rules import Rules
 from automations.core.engine.score import cadence_for
 
+STATEMENT_GRACE_DAYS = 14  # after the spread window, a statement missed by a run still goes
 NO_ITEMS = pd.DataFrame({"code": [], "key": [], "day": [], "idx": []})
 
 
@@ -237,6 +238,9 @@ def statement(F: Facts, rules: Rules, today: dt.date, enabled: bool) -> Due:
     made = np.full(F.n, "", dtype=object)
     made[eligible] = keys.statement(F.email[eligible], keys.quarter_label(today))
     owed = eligible & _with_referrals(F, previous, q_first) & ~_handled(F, made, eligible)
+    # Last quarter's ledger is news for the quarter's first weeks only: a first run late in a
+    # quarter sends no wave of old statements (RULES.md: first runs send no waves of old mail).
+    owed &= q_first + rules.survey_spread_weeks * 7 + STATEMENT_GRACE_DAYS > F.T
     this_day = survey_day(F, np.full(F.n, q_first), rules)
     now = owed & (this_day <= F.T)
     # Referrals this quarter so far make next quarter's statement due, as deciding then would.
