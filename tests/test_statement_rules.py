@@ -196,3 +196,17 @@ def test_an_opt_out_in_a_statements_thread_is_an_opt_out_and_an_answer_elsewhere
     )
     elsewhere = message(PAT, SENDER, "Lunch?", body="All correct, see you Tuesday")
     assert classify(elsewhere, KNOWN).kind == "reply"
+
+
+def test_a_referral_sent_before_the_quarter_and_closed_in_it_is_told_apart() -> None:
+    s = Sheet(today=DAY).partner(first_contact=400)
+    s.referral(0, date="2025-12-12", client="Delta Freight", status="won", closed=120)
+    s.referral(0, date="2026-02-11", client="Cedar Homes", direction="given", status="lost")
+    tables = s.tables()
+    partners = {PAT: tables.partners.set_index("email").loc[PAT].to_dict()}
+    ledger = ledgers(tables.referrals, partners, {}, [PAT], DAY, "USD")[PAT]
+    assert ledger["said"] == "I sent you Cedar Homes on 11 February."
+    assert ledger["closed_earlier"] == (
+        "Delta Freight, which you sent me on 12 December 2025, was won on 20 January."
+    )
+    assert [r["standing"] for r in ledger["rows"]] == ["won on 20 January", "didn't go ahead"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+import subprocess
 import sys
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -23,6 +25,7 @@ from automations.jobs.init import run_init
 from tests.conftest import ImapServer, use_imap
 from tests.imap_messages import message
 from tests.projects import SheetProject
+from tests.test_partner_mail import SPAM_CEILING
 
 INIT = dt.date(2026, 10, 20)  # the demo's data is dated relative to this day
 Q3 = (dt.date(2026, 7, 1), dt.date(2026, 10, 1))  # the quarter the statements cover
@@ -116,6 +119,8 @@ def test_the_demo_sends_one_statement_per_partner_with_referrals_and_its_numbers
         if "owe you" in text:
             assert f"owe you {money(owed, 'USD')}" in text, (email, owed, text)
         assert "If anything here looks wrong, just reply" in text
+        # A person's note: no Markdown pipes, no key-like quarter, no count of zero.
+        assert "|" not in text and "2026Q" not in text and not re.search(r"\b0 ", text)
         assert health[email]["statement"].startswith("sent 2026-11-"), health[email]
     for email in set(partners) - exchanged:
         assert email not in sent
@@ -236,3 +241,19 @@ def test_a_touches_row_of_kind_statement_settles_a_dispute(
     assert "Statements your partners corrected" not in capsys.readouterr().out
     assert run(project, monkeypatch, dt.date(2026, 11, 30), "health") in (0, 1)
     assert project.health()[corrects]["statement"] == "settled 2026-11-28"
+
+
+@pytest.mark.skipif(not shutil.which("spamassassin"), reason="spamassassin is not installed")
+def test_three_statements_score_at_most_1_in_spamassassins_local_rules(
+    project: SheetProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a_fortnight_of_runs(project, monkeypatch)
+    capsys.readouterr()
+    for path in sorted((project / "outbox").glob("statement-*.eml"))[:3]:
+        checked = subprocess.run(
+            ["spamassassin", "-L", "-t"], input=path.read_bytes(), capture_output=True, timeout=120
+        )
+        status = re.search(rb"X-Spam-Status: \w+, score=(-?[\d.]+)", checked.stdout)
+        assert status, checked.stderr[-500:]
+        print(f"SpamAssassin {path.name}: {float(status.group(1))}")
+        assert float(status.group(1)) <= SPAM_CEILING

@@ -30,11 +30,11 @@ TO_YOU = {
     "new": "passed on to you",
     "contacted": "in touch with you",
     "qualified": "talking with you",
-    "won": "won",
+    "won": "you won it",
     "lost": "didn't go ahead",
 }
 FIRST = (
-    "Something new from me: once a quarter I'll send you a short note of the referrals "
+    "Something new from me: after each quarter I'll send a short note of the referrals "
     "between us, so we're both looking at the same numbers."
 )
 OPENINGS = (
@@ -95,8 +95,11 @@ def ledger(
     label = quarter_label(start)
     pct = _pct(partner)
     table = [_row(n, r, today, currency, pct) for n, r in enumerate(_records(rows), start=1)]
-    sent = [t for t in table if t["way"] == "received"]
-    given = [t for t in table if t["way"] == "given"]
+    # Referrals dated before the quarter are in the table because they closed in it; the
+    # sentence counts only what was sent in the quarter, and says the older ones closed.
+    sent = [t for t in table if t["way"] == "received" and t["inside"]]
+    given = [t for t in table if t["way"] == "given" and t["inside"]]
+    earlier = [t for t in table if not t["inside"]]
     fee = _fee(pct, won_ever, health, currency)
     return {
         "label": label,
@@ -109,6 +112,7 @@ def ledger(
         "said": _both(
             _sentence(sent, "you sent me", "a client"), _sentence(given, "I sent you", "a client")
         ),
+        "closed_earlier": " ".join(_closed(t) for t in earlier),
         "sent": len(sent),
         "given": len(given),
         "fee": fee,
@@ -148,10 +152,14 @@ def _row(
         standing += f" ({money(r['value'], currency)})"
     fee = ""
     if received and pct and r["status"] == "won" and r["value"]:
-        fee = money(r["value"] * pct / 100, currency)
+        due = r["value"] * pct / 100
+        fee = money(due, currency)
         if r["fee_paid"]:
-            fee += f", {money(r['fee_paid'], currency)} paid"
+            fee += ", paid" if r["fee_paid"] >= due else f", {money(r['fee_paid'], currency)} paid"
     return {
+        "inside": r["date"] >= period(today)[0],
+        "closed_on": on_day(r["closed"], today),
+        "status": r["status"],
         "n": n,
         "way": "received" if received else "given",
         "from": "from\u00a0you" if received else "to\u00a0you",  # no break inside a cell
@@ -176,6 +184,14 @@ def _sentence(rows: list[dict[str, Any]], lead: str, unnamed: str) -> str:
     plural = count_of(len(rows), "client", "clients")
     named_all = all(t["named"] for t in rows)
     return f"{lead} {plural} ({listed})" if named_all else f"{lead} {plural}"
+
+
+def _closed(t: Mapping[str, Any]) -> str:
+    """ "Delta Freight, which you sent me on 12 June, was won on 12 July." """
+    who = "which you sent me" if t["way"] == "received" else "which I sent you"
+    ended = "was won" if t["status"] == "won" else "didn't go ahead"
+    when = f" {t['closed_on']}" if t["closed_on"] else ""
+    return f"{t['client']}, {who} {t['on']}, {ended}{when}."
 
 
 def _both(mine: str, yours: str) -> str:
