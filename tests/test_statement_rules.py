@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from automations.core import survey
 from automations.core.engine import actions
 from automations.core.engine import arrays as f
 from automations.core.engine.decide import decide
@@ -210,3 +211,12 @@ def test_a_referral_sent_before_the_quarter_and_closed_in_it_is_told_apart() -> 
         "Delta Freight, which you sent me on 12 December 2025, was won on 20 January."
     )
     assert [r["standing"] for r in ledger["rows"]] == ["won on 20 January", "didn't go ahead"]
+
+
+def test_the_survey_report_shows_where_each_partners_statement_stands() -> None:
+    s = exchanged_last_quarter().response(10, [7] * 10)
+    s.sent(20, "statement", f"statement:{PAT}:2026Q2").sent(
+        18, "statement", "<r@p>", status="confirmed"
+    )
+    frame = survey.report(s.tables(), DAY, SENDER)
+    assert frame.set_index("email").loc[PAT, "statement"] == "confirmed 2026-05-02"

@@ -306,10 +306,7 @@ def drafts(
     escalations: dict[str, list[DueEmail]] = {}
     surveyed = [d.partner_email for d in decisions.due if d.kind == "survey"]
     quarters = previous_quarters(tables.referrals, surveyed, today) if surveyed else {}
-    stated = [d.partner_email for d in decisions.due if d.kind == "statement"]
-    ledgers = statement_mail.ledgers(
-        tables.referrals, look.partners, look.health, stated, today, letterhead.sender.currency
-    )
+    ledgers = statement_mail.for_due(tables, decisions, look, today, letterhead.sender.currency)
     for due in decisions.due:
         if due.kind == "escalation":
             escalations.setdefault(due.to, []).append(due)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -17,6 +17,11 @@ from automations.core.engine import arrays as f
 from automations.core.keys import quarter_label
 from automations.core.render import money
 from automations.core.wording import count_of, names, on_day, quarter_name
+
+if TYPE_CHECKING:
+    from automations.core.compose import Lookup
+    from automations.core.engine.decisions import Decisions
+    from automations.core.tables import Tables
 
 # Where a referral stands, as the partner would hear it, by direction and status.
 FROM_YOU = {
@@ -49,6 +54,14 @@ def period(today: dt.date) -> tuple[dt.date, dt.date]:
     """The quarter a statement sent on `today` covers: [first day, first day after)."""
     end = f.quarter_start(today)
     return f.quarter_start(end - dt.timedelta(days=1)), end
+
+
+def for_due(
+    tables: Tables, decisions: Decisions, look: Lookup, today: dt.date, currency: str
+) -> dict[str, dict[str, Any]]:
+    """The statement of every partner due one in `decisions` (EMAIL.md, Statements)."""
+    due = [d.partner_email for d in decisions.due if d.kind == "statement"]
+    return ledgers(tables.referrals, look.partners, look.health, due, today, currency)
 
 
 def ledgers(
