@@ -152,6 +152,18 @@ def test_partners_statement_is_a_dry_run_without_send(
     assert not (project / "outbox").exists() or not statements(project)
 
 
+def test_statements_wait_for_approval_under_the_review_partners_init_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_init(tmp_path, INIT)
+    project = SheetProject(tmp_path, review=True)
+    assert run(project, monkeypatch, FIRST_DAY, "statement", "--send") in (0, 1)
+    capsys.readouterr()
+    proposed = [r for r in project.log_rows() if r["action"] == "statement"]
+    assert proposed and {r["status"] for r in proposed} == {"proposed"}
+    assert not statements(project)
+
+
 def reply_to(msg: Any, body: str, ident: str, **headers: str) -> bytes:
     """The partner's answer in the statement's thread, with the statement quoted below."""
     quoted = "\n".join("> " + ln for ln in msg.get_body(("plain",)).get_content().splitlines())
