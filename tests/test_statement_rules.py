@@ -113,7 +113,7 @@ def test_a_first_run_late_in_a_quarter_sends_no_old_statement() -> None:
 @pytest.mark.parametrize(
     ("log", "touch", "state"),
     [
-        ([], None, ""),
+        ([], None, None),
         ([("sent", 20)], None, "sent 2026-04-30"),
         ([("sent", 20), ("confirmed", 18)], None, "confirmed 2026-05-02"),
         ([("sent", 20), ("disputed", 18)], None, "disputed 2026-05-02"),
@@ -122,7 +122,7 @@ def test_a_first_run_late_in_a_quarter_sends_no_old_statement() -> None:
     ],
 )
 def test_health_shows_where_the_statement_stands(
-    log: list[tuple[str, int]], touch: int | None, state: str
+    log: list[tuple[str, int]], touch: int | None, state: str | None
 ) -> None:
     s = exchanged_last_quarter()
     for status, days in log:

@@ -150,6 +150,9 @@ def test_partners_statement_is_a_dry_run_without_send(
     assert "Dry run:" in out and "statement" in out
     assert "Our referrals, July to September" in out
     assert not (project / "outbox").exists() or not statements(project)
+    assert run(project, monkeypatch, FIRST_DAY, "health") in (0, 1)
+    actions = {h["action"] for h in project.health().values()}
+    assert "statement" in actions  # the sample shows the action in a quarter's first weeks
 
 
 def test_statements_wait_for_approval_under_the_review_partners_init_writes(

@@ -33,10 +33,10 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     reasons, own, escalation = explain(F, choice, verdicts, tables.referrals, tables.blocked, rules)
     health = health_frame(tables.partners, F, choice, reasons, own)
     health = health.assign(escalation_reason=escalation, next_kind=choice.next_kind)
-    health["statement"] = states(tables.log, tables.touches, F.emails, options.count_written)
+    stated = states(tables.log, tables.touches, F.emails, options.count_written)
+    health["statement"] = np.where(stated == "", None, stated)  # blank: no statement yet
     if len(tables.fix_rows):
         health = with_fix_rows(health, tables.fix_rows, options.sender_email)
-        health["statement"] = health["statement"].fillna("")
     health = sort_health(health)
     return Decisions(health=health, emails=due_emails(F, choice, verdicts))
 
