@@ -38,7 +38,7 @@ def states(
     log: pd.DataFrame, touches: pd.DataFrame, emails: pd.Index, count_written: bool
 ) -> np.ndarray:
     """Health's `statement` column (SHEET.md): `disputed 2026-10-07` while a dispute is
-    open, else the latest of `sent …`, `confirmed …` and `settled …`; "" for none."""
+    open, else the latest of `sent …`, `confirmed …` and `settled …`; None (blank) for none."""
     n = len(emails)
     L = f.log_view(log, emails, count_written)
     known = L.code >= 0
@@ -54,7 +54,7 @@ def states(
         "confirmed": said["confirmed"],
         "settled": _settled(touches, emails),
     }
-    out = np.full(n, "", dtype=object)
+    out = np.full(n, None, dtype=object)
     best = np.full(n, -np.inf)
     for word, days in events.items():
         text = word + " " + f.iso_dates(days)

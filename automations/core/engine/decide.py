@@ -33,8 +33,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     reasons, own, escalation = explain(F, choice, verdicts, tables.referrals, tables.blocked, rules)
     health = health_frame(tables.partners, F, choice, reasons, own)
     health = health.assign(escalation_reason=escalation, next_kind=choice.next_kind)
-    stated = states(tables.log, tables.touches, F.emails, options.count_written)
-    health["statement"] = np.where(stated == "", None, stated)  # blank: no statement yet
+    health["statement"] = states(tables.log, tables.touches, F.emails, options.count_written)
     if len(tables.fix_rows):
         health = with_fix_rows(health, tables.fix_rows, options.sender_email)
     health = sort_health(health)
