@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     survey.add_argument("report", nargs="?", choices=["report"], help="print the survey report")
     survey.add_argument("--send", action="store_true", help="send (or write to the outbox)")
     survey.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    statement = sub.add_parser(
+        "statement", parents=[common], help="the quarterly referral statements due"
+    )
+    statement.add_argument("--send", action="store_true", help="send (or write to the outbox)")
     digest = sub.add_parser("digest", parents=[common], help="the weekly summary to each owner")
     digest.add_argument("--send", action="store_true", help="send (or write to the outbox)")
     schedule = sub.add_parser(

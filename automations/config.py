@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from automations.core.engine.rules import Rules
+from automations.core.engine.rules import Rules, StatementSettings
 from automations.core.values import ValueProblem, parse_email
 from automations.core.vocabulary import Kind
 from automations.core.window import SendWindow, WindowProblem, parse_window
@@ -171,6 +171,7 @@ class Settings:
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    statement: StatementSettings = field(default_factory=StatementSettings)
 
     def resolve(self, path: str) -> Path:
         """A config path made absolute against the project folder."""
@@ -193,15 +194,14 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "mail.provider": ("", "google", "microsoft"),
     "imap.provider": ("", "google", "microsoft"),
     "imap.security": ("ssl", "starttls", "none"),
+    "statement.every": ("quarter", "none"),
 }
 
 
 def _type_name(tp: Any) -> str:
     names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
-    if tp in names:
-        return names[tp]
-    if get_origin(tp) is dict:
-        return "a table of strings"
+    if tp in names or get_origin(tp) is dict:
+        return names.get(tp, "a table of strings")
     return getattr(tp, "__name__", str(tp))
 
 

@@ -56,6 +56,7 @@ def make_tables(
             "referral_fee_pct": np.where(rng.random(partners) < 0.3, 10.0, np.nan),
             "cadence_days": np.where(rng.random(partners) < 0.05, 30.0, np.nan),
             "do_not_email": rng.random(partners) < 0.02,
+            "snooze_until": pd.Series(pd.NaT, index=range(partners), dtype="datetime64[ns]"),
             "tags": "",
             "notes": "",
         }
@@ -96,7 +97,7 @@ def make_tables(
         }
     )
     actions = np.array(
-        ["thank", "outcome", "nurture", "follow_up", "outreach", "survey", "escalation", "reply"],
+        ["thank", "outcome", "nurture", "follow_up", "outreach", "survey", "statement", "reply"],
         dtype=object,
     )
     l_emails = emails[rng.integers(0, partners, log)]
@@ -139,7 +140,9 @@ def main() -> int:
     """Run the benchmark and print the figures."""
     print("generating 100k partners, 700k referrals, 100k touches, 200k log rows ...", flush=True)
     tables = make_tables()
-    options = DecideOptions(sender_email="me@consult.example", survey_enabled=True)
+    options = DecideOptions(
+        sender_email="me@consult.example", survey_enabled=True, statement_enabled=True
+    )
     floor_time, floor_mem = measure(lambda: tables.referrals.groupby("partner_email").size())
     engine_time, engine_mem = measure(lambda: decide(tables, TODAY, Rules(), options))
     decisions = decide(tables, TODAY, Rules(), options)

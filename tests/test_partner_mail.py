@@ -31,7 +31,8 @@ def demo_outbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.skipif(not shutil.which("spamassassin"), reason="spamassassin is not installed")
-@pytest.mark.parametrize("kind", PARTNER_KINDS)
+# A statement goes only in a quarter's first weeks: test_statements checks it on a dated demo.
+@pytest.mark.parametrize("kind", [k for k in PARTNER_KINDS if k != "statement"])
 def test_every_partner_kind_scores_at_most_1_in_spamassassins_local_rules(
     demo_outbox: Path, kind: str
 ) -> None:

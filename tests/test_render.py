@@ -7,12 +7,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from automations.core.compose import Letterhead, Sender, partner_facts
 from automations.core.render import TemplateFault, Templates, TemplateSource, money, plain
+from automations.core.statement_mail import ledger
 from automations.core.wording import exchange
 
 TODAY = dt.date(2026, 11, 25)
@@ -24,6 +26,7 @@ KINDS = (
     "thank",
     "outcome",
     "survey",
+    "statement",
     "survey_owner",
     "escalation",
     "digest",
@@ -67,6 +70,21 @@ BLANK_REFERRAL = {
     "fee_paid": "",
     "notes": "",
 }
+
+
+# A referral of last quarter with every optional cell blank, as the sheet reader types it.
+BLANK_LEDGER_ROW = pd.DataFrame(
+    {
+        "date": pd.to_datetime(["2026-08-02"]),
+        "direction": ["received"],
+        "partner_email": ["pat@partner.example"],
+        "client": [""],
+        "status": ["new"],
+        "value": [float("nan")],
+        "closed_on": pd.to_datetime([None]),
+        "fee_paid": [float("nan")],
+    }
+)
 
 
 def blank_context() -> dict[str, Any]:
@@ -115,7 +133,11 @@ def blank_context() -> dict[str, Any]:
             "quarters": [],
             "low_surveys": [],
             "chart_cid": "",
+            "disputes": [],
         },
+        "statement": ledger(
+            BLANK_LEDGER_ROW, BLANK_LEDGER_ROW.iloc[0:0], BLANK_PARTNER, {}, TODAY, ""
+        ),
     }
 
 

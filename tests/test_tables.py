@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from automations.core.schema import SURVEY_ITEMS
+from automations.core.schema import SURVEY_ITEMS, TOUCH_KINDS
 from automations.core.tables import RawSheet, build_tables, normalise_header
 from automations.errors import SheetStructureError
 from tests.conftest import TITLES, TODAY, Sheet
@@ -156,7 +156,7 @@ def test_a_date_the_tables_cannot_hold_is_a_row_error_naming_the_cell(
 
 @given(
     st.text(alphabet=st.characters(categories=["L"]), min_size=1, max_size=12).filter(
-        lambda t: t.strip().lower() not in ("call", "meeting", "email", "event", "reply", "other")
+        lambda t: t.strip().lower() not in TOUCH_KINDS
     )
 )
 def test_an_unknown_enumeration_is_a_row_error_naming_the_allowed_ones(kind: str) -> None:
@@ -165,7 +165,9 @@ def test_an_unknown_enumeration_is_a_row_error_naming_the_allowed_ones(kind: str
     problems = s.tables().problems
     assert len(problems) == 1
     assert str(problems[0]).startswith("Touches!2 kind: ")
-    assert str(problems[0]).endswith("is not one of call, meeting, email, event, reply, other")
+    assert str(problems[0]).endswith(
+        "is not one of call, meeting, email, event, reply, statement, other"
+    )
 
 
 def test_a_won_received_referral_without_closed_on_is_a_warning_and_kept() -> None:

@@ -75,19 +75,23 @@ def test_a_year_of_weekly_runs_reads_as_a_person_wrote_it(
 ) -> None:
     mails = year_of_mail(project, monkeypatch)
     capsys.readouterr()
-    periodic = [m for m in mails if m.kind in ("nurture", "survey")]
+    periodic = [m for m in mails if m.kind in ("nurture", "survey", "statement")]
     by_partner = collections.defaultdict(list)
     for mail in periodic:
         by_partner[mail.to].append(mail)
     for to, theirs in by_partner.items():
         for a, b in itertools.combinations(theirs, 2):
-            if a.kind == b.kind and (b.day - a.day).days < 365:
+            if a.kind == b.kind != "statement" and (b.day - a.day).days < 365:
                 assert alike(a.body, b.body) < 0.9, (to, a.day, b.day, a.body, b.body)
         surveys = [m for m in theirs if m.kind == "survey"]
         if to != ANSWERS:  # nobody else answers: two surveys at most
             assert len(surveys) <= 2, (to, [m.day for m in surveys])
+        quarters = [(m.day.year, (m.day.month - 1) // 3) for m in theirs if m.kind == "statement"]
+        assert len(quarters) == len(set(quarters)), (to, quarters)  # once a quarter at most
     kinds = collections.Counter(m.kind for m in periodic)
-    assert 0 < kinds["survey"] <= kinds["nurture"]
+    # A statement is a touch (RULES.md: only a survey is not), so it pushes a check-in back.
+    assert 0 < kinds["survey"] <= kinds["nurture"] + kinds["statement"]
+    assert kinds["statement"] > 0
     for kind, total in kinds.items():
         per_day = collections.Counter(m.day for m in periodic if m.kind == kind)
         assert max(per_day.values()) <= max(3, total / 4), (kind, per_day.most_common(3))

@@ -25,6 +25,7 @@ from automations.commands.common import (
 )
 from automations.commands.link import link_columns
 from automations.commands.review import review
+from automations.commands.statement import statement
 from automations.config import Settings, config_path_from
 from automations.core.wording import greeting_lines
 from automations.errors import UsageError
@@ -347,6 +348,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "campaign": _campaign,
     "schedule": _schedule,
     "survey": _survey,
+    "statement": statement,
     "digest": _digest,
     "cron": _cron,
     "login": _login,

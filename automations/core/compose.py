@@ -19,11 +19,13 @@ import numpy as np
 import pandas as pd
 
 from automations.core import keys as idempotency
+from automations.core import statement_mail
 from automations.core.engine.decisions import Decisions, DueEmail
 from automations.core.engine.rules import Rules
 from automations.core.keys import quarter_label
 from automations.core.survey import form_link, previous_quarter, previous_quarters
 from automations.core.tables import Tables
+from automations.core.vocabulary import INTERNAL_KINDS, PARTNER_KINDS
 from automations.core.wording import (
     exchange,
     greeting_name,
@@ -34,9 +36,6 @@ from automations.core.wording import (
     quarter_name,
     when,
 )
-
-INTERNAL_KINDS = ("escalation", "digest", "survey_owner", "review", "alert")
-PARTNER_KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
 
 
 @dataclass(frozen=True)
@@ -307,6 +306,7 @@ def drafts(
     escalations: dict[str, list[DueEmail]] = {}
     surveyed = [d.partner_email for d in decisions.due if d.kind == "survey"]
     quarters = previous_quarters(tables.referrals, surveyed, today) if surveyed else {}
+    ledgers = statement_mail.for_due(tables, decisions, look, today, letterhead.sender.currency)
     for due in decisions.due:
         if due.kind == "escalation":
             escalations.setdefault(due.to, []).append(due)
@@ -315,6 +315,7 @@ def drafts(
         context = partner_context(email, look, letterhead, today, due.referral_rows)
         if due.kind == "survey":
             with_quarter(context, quarters[email], today)
+        context |= {"statement": ledgers[email]} if due.kind == "statement" else {}
         out.append(
             Draft(
                 kind=due.kind,

@@ -12,6 +12,7 @@ from automations.core.engine import arrays
 from automations.core.engine.rules import Rules
 from automations.core.keys import iso_week, quarter_label
 from automations.core.render import long_date
+from automations.core.statements import dispute_line, open_disputes
 from automations.core.tables import Tables
 from automations.core.vocabulary import PARTNER_KINDS, Action, delivered
 
@@ -76,12 +77,14 @@ ACTION_WORDS = {
     "check-in": "check-in with",
     "follow-up": "follow-up to",
     "escalation": "escalation about",
+    "statement": "referral statement to",
 }
 WHY_IN_WORDS = {
     "thank": "a new referral from them",
     "outcome": "a referral of theirs has closed",
     "follow_up": "your first note has had no answer",
     "follow-up": "your first note has had no answer",
+    "statement": "referrals either way last quarter",
 }
 MONTHS_OF_QUARTER = (
     "January to March",
@@ -200,6 +203,12 @@ def digest_context(
         "series": series,
         "quarters": [{"name": quarter_name(q), "received": r, "given": g} for q, r, g in series],
         "chart_cid": "",
+        # Open until a Touches row of kind `statement` records it settled (RULES.md).
+        "disputes": [
+            dispute_line(d)
+            for d in open_disputes(log, tables.touches, tables.partners)
+            if d.partner_email in names
+        ],
     }
 
 

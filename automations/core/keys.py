@@ -68,6 +68,11 @@ def survey(emails: np.ndarray, quarter: str) -> np.ndarray:
     return joined("survey:", emails, quarter)
 
 
+def statement(emails: np.ndarray, quarter: str) -> np.ndarray:
+    """The partner's referral statement sent in that quarter (like a survey's key)."""
+    return joined("statement:", emails, quarter)
+
+
 def nurture(emails: np.ndarray, base_dates: np.ndarray) -> np.ndarray:
     """The check-in counted from that last touch (`never` when there was none)."""
     return joined("nurture:", emails, base_dates)

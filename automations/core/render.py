@@ -12,7 +12,7 @@ import datetime as dt
 import html
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from types import TracebackType
@@ -36,6 +36,13 @@ _EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
 _BLOCK_TAG = re.compile(r"\{%.*?%\}")
 _LINE_END_TAG = re.compile(r"([^+\-])%\}[ \t]*$")
 _LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])[ \t]+\S")
+_TABLE_ROW = re.compile(r"^\|.*\|[ \t]*$")
+_TABLE_RULE = re.compile(r"^\|[\s:|-]+\|[ \t]*$")
+TABLE_STYLE = {
+    "table": "border-collapse: collapse; margin: 0.5em 0 1em;",
+    "th": "text-align: left; padding: 4px 14px 4px 0; border-bottom: 1px solid #ccc;",
+    "td": "padding: 4px 14px 4px 0; vertical-align: top;",
+}
 _FIELD = re.compile(r"has no attribute '([^']+)'|'([^']+)' is undefined")
 
 HTML_PAGE = """<!DOCTYPE html>
@@ -81,7 +88,40 @@ class TemplateFault(Exception):
 def to_html(source: str) -> str:
     """Markdown -> HTML. Values are still tokens here, so partners on the same path through
     a template share one conversion (the Markdown library is the slow part of rendering)."""
-    return markdown.markdown(source, extensions=["nl2br", "sane_lists"], output_format="html")
+    page = markdown.markdown(
+        source, extensions=["nl2br", "sane_lists", "tables"], output_format="html"
+    )
+    for tag, style in TABLE_STYLE.items():
+        page = page.replace(f"<{tag}>", f'<{tag} style="{style}">')
+    return page
+
+
+def plain_tables(text: str, raw: Callable[[str], str]) -> str:
+    """The text part of `text` with its values put back (`raw`), and each Markdown table set
+    out as aligned columns: no `|` a reader has to decode (EMAIL.md, Paragraphs stay
+    paragraphs). Cells are split before values go in, so a `|` in a value stays a letter."""
+    out: list[str] = []
+    block: list[list[str]] = []
+
+    def flush() -> None:
+        if block:
+            columns = range(max(len(r) for r in block))
+            widths = [max(len(r[i]) for r in block if i < len(r)) for i in columns]
+            out.extend(
+                "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip()
+                for r in block
+            )
+            block.clear()
+
+    for line in text.split("\n"):
+        if _TABLE_ROW.match(line):
+            if not _TABLE_RULE.match(line):
+                block.append([raw(c.strip()) for c in line.strip().strip("|").split("|")])
+            continue
+        flush()
+        out.append(raw(line))
+    flush()
+    return "\n".join(out)
 
 
 def plain(value: Any) -> str:
@@ -276,8 +316,9 @@ class Templates:
         values = self._values
         source = re.sub(r"\n{3,}", "\n\n", paragraphs(body.strip("\n"))) + "\n"
         plain_source = _EMPHASIS.sub(r"\2", source)  # no `**` left in the text part
-        text = values.raw(
-            _LINK.sub(r"\1 (\2)", _IMAGE.sub(r"(\1: in the HTML version)", plain_source))
+        text = plain_tables(
+            _LINK.sub(r"\1 (\2)", _IMAGE.sub(r"(\1: in the HTML version)", plain_source)),
+            values.raw,
         )
         page = _EMPTY_PARAGRAPH.sub("", values.escaped(to_html(source)))
         # Images fit a phone: at most 600 CSS pixels wide, scaled down on narrow screens.

@@ -17,6 +17,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from automations.core.autoreply import is_automatic as _is_automatic
 from automations.core.optout import Cut, asks_to_stop, own_words
 from automations.core.returnday import return_day
+from automations.core.statement_reply import statement_answer
 
 MESSAGE_IDS = re.compile(r"<[^<>\s]+>")
 UNREADABLE = "unreadable"  # a verdict for a message that could not be read at all
@@ -33,6 +34,7 @@ class Known:
     bcc: frozenset[str] = frozenset()  # of the copies, the `[mail] bcc` ones
     cut: Cut | None = None  # the quote stripper (adapters.replytext), else the built-in one
     date_order: str = ""  # the sheet's date order settles `01/05/2027` in a return day
+    statement_ids: frozenset[str] = frozenset()  # our statements' Message-IDs (answers)
 
 
 @dataclass(frozen=True)
@@ -230,5 +232,8 @@ def classify(raw: bytes, known: Known, detected: Failures | None = None) -> Verd
         if asks_to_stop(words):  # an opt-out in their own words, never engagement
             said = words if len(words) <= 60 else words[:57] + "..."
             return Verdict("unsubscribe", who, own_id, sent_at(msg), f"asked to stop: {said!r}")
+        answer = statement_answer(words) if known.statement_ids.intersection(threads) else ""
+        if answer:  # the partner's own words: what the owner reads in the digest and Status
+            return Verdict(answer, who, own_id, sent_at(msg), " ".join(words.split())[:500])
         return Verdict("reply", who, own_id, sent_at(msg), subject[:120])
     return Verdict("ignored", "", own_id, sent_at(msg), "not from a partner")

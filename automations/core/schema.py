@@ -37,7 +37,8 @@ ITEM_WORDS = {
 PARTNER_TYPES = ("complementary", "agency", "platform", "vendor", "community", "other")
 PARTNER_STATUSES = ("prospect", "contacted", "active", "paused", "faded", "declined")
 REFERRAL_STATUSES = ("new", "contacted", "qualified", "won", "lost")
-TOUCH_KINDS = ("call", "meeting", "email", "event", "reply", "other")
+# `statement`: the owner settled a disputed statement (RULES.md, Statements).
+TOUCH_KINDS = ("call", "meeting", "email", "event", "reply", "statement", "other")
 LOG_COLUMNS = (
     "timestamp",
     "run_id",

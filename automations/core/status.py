@@ -49,6 +49,7 @@ def status_rows(
     waiting: Sequence[str] | None,
     problems: Sequence[str],
     ahead: Ahead | None = None,
+    disputes: Sequence[str] = (),
 ) -> list[list[str]]:
     """The Status tab's rows, header first (SHEET.md, Status). `waiting`: the proposed_on
     of each proposal waiting for approval (None: this run did not look); `problems`: row problems as `Tab!row ...`."""
@@ -67,6 +68,8 @@ def status_rows(
         )
     elif waiting is not None:
         rows.append(["waiting", "Nothing waits for your approval."])
+    if disputes:  # RULES.md, Statements: open until a Touches row of kind `statement`
+        rows.append(["disputed statements", f"{len(disputes)} to settle: " + "; ".join(disputes)])
     if problems:
         shown = "; ".join(problems[:5]) + ("; …" if len(problems) > 5 else "")
         rows.append(["row problems", f"{len(problems)} row(s) need a fix: {shown}"])

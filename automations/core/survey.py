@@ -15,6 +15,7 @@ import pandas as pd
 from automations.core.engine import arrays
 from automations.core.keys import quarter_label
 from automations.core.schema import SURVEY_ITEMS
+from automations.core.statements import states
 from automations.core.tables import Tables
 
 GAP = 3  # points between the partner's view and the owner's that the report points out
@@ -92,11 +93,15 @@ REPORT_COLUMNS = (
     "self_answered",
     "self_avg",
     "differ",
+    "statement",  # where the referral statement stands, as on Health (RULES.md, Statements)
 )
 
 
-def report(tables: Tables, today: dt.date, sender_email: str) -> pd.DataFrame:
-    """Per partner with an answer: the latest partner view, the owner's beside it, the gaps."""
+def report(
+    tables: Tables, today: dt.date, sender_email: str, count_written: bool = True
+) -> pd.DataFrame:
+    """Per partner with an answer: the latest partner view, the owner's beside it, the gaps,
+    and the statement's state (`count_written`: the outbox's `written` counts as sent)."""
     partners = tables.partners.reset_index(drop=True)
     emails = pd.Index(partners["email"])
     owners = np.where(partners["owner"] == "", sender_email.lower(), partners["owner"]).astype(
@@ -107,6 +112,7 @@ def report(tables: Tables, today: dt.date, sender_email: str) -> pd.DataFrame:
     )
     latest_theirs = arrays.latest_per_partner(theirs, "moment")
     latest_ours = arrays.latest_per_partner(ours, "moment")
+    stated = states(tables.log, tables.touches, emails, count_written)
     rows = []
     for code in sorted(set(latest_theirs.index) | set(latest_ours.index)):
         p = latest_theirs.loc[code] if code in latest_theirs.index else None
@@ -129,6 +135,7 @@ def report(tables: Tables, today: dt.date, sender_email: str) -> pd.DataFrame:
             if not np.isnan(theirs_v) and not np.isnan(ours_v) and abs(theirs_v - ours_v) >= GAP:
                 gaps.append(f"{item} (partner {theirs_v:g}, you {ours_v:g})")
         row["differ"] = "; ".join(gaps)
+        row["statement"] = stated[code]
         rows.append(row)
     columns = [*REPORT_COLUMNS, *(f"{w}_{i}" for i in SURVEY_ITEMS for w in ("partner", "self"))]
     return pd.DataFrame(rows, columns=columns)

@@ -14,6 +14,7 @@ class Action(StrEnum):
     OUTCOME = "outcome"
     FOLLOW_UP = "follow_up"
     FADE = "fade"
+    STATEMENT = "statement"  # the quarterly referral statement (RULES.md, Statements)
     SURVEY = "survey"
     NURTURE = "nurture"
     NONE = "none"
@@ -30,6 +31,7 @@ class Kind(StrEnum):
     THANK = "thank"
     OUTCOME = "outcome"
     SURVEY = "survey"
+    STATEMENT = "statement"
     ESCALATION = "escalation"
     DIGEST = "digest"
     SURVEY_OWNER = "survey_owner"
@@ -52,6 +54,8 @@ class Status(StrEnum):
     WITHDRAWN = "withdrawn"
     MEETING = "meeting"
     EMAILED = "emailed"
+    CONFIRMED = "confirmed"  # the partner agreed with a statement
+    DISPUTED = "disputed"  # the partner corrected a statement (open until a Touches row)
     OK = "ok"  # a `run` row: the run did all it set out to do
     PROBLEMS = "problems"  # a `run` row: done, but something needs a look
     PENDING = "pending"
@@ -59,9 +63,9 @@ class Status(StrEnum):
 
 ACTION_ORDER = tuple(a.value for a in Action)  # Health's sort order
 # What `partners nurture --only` picks from, and what `partners login` signs in to (CLI.md).
-NURTURE_KINDS = ("escalation", "thank", "outcome", "follow_up", "survey", "nurture")
+NURTURE_KINDS = ("escalation", "thank", "outcome", "follow_up", "statement", "survey", "nurture")
 SIGN_IN_PURPOSES = ("mail", "imap", "sheet")
-PARTNER_KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
+PARTNER_KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey", "statement")
 INTERNAL_KINDS = ("escalation", "digest", "survey_owner", "review", "alert")
 # The order due emails go in when a cap cuts the run short (most important first).
 EMAIL_PRIORITY = {
@@ -69,6 +73,7 @@ EMAIL_PRIORITY = {
     "thank": 1,
     "outcome": 2,
     "follow_up": 3,
+    "statement": 4,
     "survey": 5,
     "survey_owner": 5,
     "nurture": 6,

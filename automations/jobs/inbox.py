@@ -28,6 +28,8 @@ from automations.jobs.review.reply import apply_reply
 from automations.jobs.sending import stamp
 from automations.jobs.wiring import oauth_account
 
+# The Log action of a verdict that is not its own kind: an answer is to a statement.
+ACTION_OF = {UNREADABLE: "inbox", "confirmed": "statement", "disputed": "statement"}
 # All `sent_touches` reads (touches.py): the Sent scan fetches nothing else.
 SENT_HEADERS = ("MESSAGE-ID", "DATE", "SUBJECT", "FROM", "TO", "CC")
 
@@ -61,6 +63,7 @@ def known_from(tables: Tables, settings: Settings) -> Known:
         bcc=frozenset(b.lower() for b in settings.mail.bcc),
         cut=before_quote,
         date_order=settings.sheet.date_order,
+        statement_ids=frozenset(ours.loc[ours["action"] == "statement", "message_id"]),
     )
 
 
@@ -242,7 +245,7 @@ def verdict_entry(verdict: Verdict, key: str, now: dt.datetime, run_id: str) -> 
     return Entry(
         stamp(min(verdict.when, now) if verdict.when else now),
         run_id,
-        "inbox" if verdict.kind == UNREADABLE else verdict.kind,
+        ACTION_OF.get(verdict.kind, verdict.kind),
         verdict.partner_email,
         key,
         "",

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from automations.config import Settings
-from automations.core import compose
+from automations.core import compose, statement_mail
 from automations.core.compose import Draft
 from automations.core.engine.decide import decide
+from automations.core.engine.decisions import Decisions
 from automations.core.review import OPEN, Proposal, under_review
+from automations.core.tables import Tables
 from automations.core.vocabulary import Action
 from automations.core.wording import on_day, when
 from automations.errors import ToolkitError
@@ -69,6 +71,8 @@ def run_preview(
             raise PreviewError(_not_found(decisions.health, email))
         quote_outreach([draft], s.journal)
         sample = draft.keys[0].startswith("preview:")
+        if sample and template == "statement":
+            draft = _with_ledger(draft, s.tables, decisions, settings, today)
         if sample and template in NEEDS_A_REFERRAL and not draft.context.get("referrals"):
             name = draft.to_name or email
             raise PreviewError(
@@ -82,6 +86,27 @@ def run_preview(
         if not sample:
             label = _review_label(draft, s.journal.proposals(), settings, today) or label
         return Preview(prepared.ready[0], label)
+
+
+def _with_ledger(
+    draft: Draft, tables: Tables, decisions: Decisions, settings: Settings, today: dt.date
+) -> Draft:
+    """A made-up statement shows last quarter's real ledger, or says there is none."""
+    look = compose.Lookup.build(tables, decisions.health)
+    ledger = statement_mail.ledgers(
+        tables.referrals,
+        look.partners,
+        look.health,
+        [draft.to_email],
+        today,
+        settings.sender.currency,
+    )[draft.to_email]
+    if not ledger["rows"]:
+        raise PreviewError(
+            f"{draft.to_name or draft.to_email} and you exchanged no referral in "
+            f"{ledger['period']}, so there is no statement to show for {draft.to_email}"
+        )
+    return replace(draft, context={**draft.context, "statement": ledger})
 
 
 def _review_label(

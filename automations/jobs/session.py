@@ -24,6 +24,7 @@ from automations.adapters.sheet import ReviewTable, SheetBackend
 from automations.adapters.state import Entry, Journal
 from automations.config import Settings
 from automations.core.review import REVIEW_COLUMNS
+from automations.core.statements import dispute_line, open_disputes
 from automations.core.status import Ahead, status_rows
 from automations.core.tables import RawSheet, Tables
 from automations.errors import ConfigError, SheetError, ToolkitError
@@ -256,8 +257,17 @@ def status_of(
         else None
     )
     problems = [str(p) for p in s.tables.problems if p.row is not None]
+    t = s.tables
+    disputes = [dispute_line(d) for d in open_disputes(t.log, t.touches, t.partners)]
     return status_rows(
-        s.started, summary.code, summary.detail, len(sent), waiting, problems, s.ahead
+        s.started,
+        summary.code,
+        summary.detail,
+        len(sent),
+        waiting,
+        problems,
+        s.ahead,
+        disputes,
     )
 
 

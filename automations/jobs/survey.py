@@ -8,6 +8,7 @@ import pandas as pd
 
 from automations.config import Settings
 from automations.jobs.session import session
+from automations.jobs.wiring import decide_options
 
 
 def run_survey_report(settings: Settings, today: dt.date, now: dt.datetime) -> pd.DataFrame:
@@ -15,4 +16,5 @@ def run_survey_report(settings: Settings, today: dt.date, now: dt.datetime) -> p
     from automations.core import survey
 
     with session(settings, today, now, writing=False, read_inbox=False) as s:
-        return survey.report(s.tables, today, settings.sender.email)
+        written = decide_options(settings).count_written
+        return survey.report(s.tables, today, settings.sender.email, written)

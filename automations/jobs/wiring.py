@@ -248,6 +248,7 @@ def decide_options(settings: Settings) -> DecideOptions:
     return DecideOptions(
         sender_email=settings.sender.email.lower(),
         survey_enabled=bool(settings.survey.form_url),
+        statement_enabled=settings.statement.every != "none",
         count_written=not mail_capabilities(settings).delivers,
     )
 

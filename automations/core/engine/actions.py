@@ -20,6 +20,7 @@ from automations.core.engine.facts import Facts
 from automations.core.engine.rules import Rules
 from automations.core.engine.score import cadence_for
 
+STATEMENT_GRACE_DAYS = 14  # after the spread window, a statement missed by a run still goes
 NO_ITEMS = pd.DataFrame({"code": [], "key": [], "day": [], "idx": []})
 
 
@@ -218,6 +219,34 @@ def survey(F: Facts, rules: Rules, today: dt.date, enabled: bool, fading_from: n
     goes = f.nanmax(first, F.last_email + rules.min_days_between_emails)
     next_day = np.where(now & ~held(F, rules), float(F.T), np.maximum(goes, F.T + 1))
     next_day = np.where(eligible & ~(fading_from <= next_day), next_day, np.nan)
+    return Due(now, next_day, made)
+
+
+def _with_referrals(F: Facts, first: float, end: float) -> np.ndarray:
+    """Partners with a referral either way dated in [first, end)."""
+    inside = (F.ref_code >= 0) & (F.ref_day >= first) & (F.ref_day < end)
+    return f.group_sum(F.ref_code[inside], None, F.n) > 0
+
+
+def statement(F: Facts, rules: Rules, today: dt.date, enabled: bool) -> Due:
+    """Active partners with a referral either way last quarter get the quarter's statement
+    on their phase day (RULES.md, Statements); never held by spacing (`choose` knows)."""
+    q_first = float(f.day_number(f.quarter_start(today)))
+    q_next = float(f.day_number(f.next_quarter_start(today)))
+    previous = float(f.day_number(f.quarter_start(f.date_of(q_first - 1))))
+    eligible = (F.status == "active") & ~F.soft & ~F.hard & enabled
+    made = np.full(F.n, "", dtype=object)
+    made[eligible] = keys.statement(F.email[eligible], keys.quarter_label(today))
+    owed = eligible & _with_referrals(F, previous, q_first) & ~_handled(F, made, eligible)
+    # Last quarter's ledger is news for the quarter's first weeks only: a first run late in a
+    # quarter sends no wave of old statements (RULES.md: first runs send no waves of old mail).
+    owed &= q_first + rules.survey_spread_weeks * 7 + STATEMENT_GRACE_DAYS > F.T
+    this_day = survey_day(F, np.full(F.n, q_first), rules)
+    now = owed & (this_day <= F.T)
+    # Referrals this quarter so far make next quarter's statement due, as deciding then would.
+    coming = eligible & _with_referrals(F, q_first, F.T + 1)
+    next_day = np.where(coming, survey_day(F, np.full(F.n, q_next), rules), np.nan)
+    next_day = np.where(owed, np.where(now, float(F.T), this_day), next_day)
     return Due(now, next_day, made)
 
 

@@ -28,6 +28,7 @@ class Verdicts:
     outcome: Due
     follow_up: Due
     fade: Due
+    statement: Due
     survey: Due
     nurture: Due
 
@@ -60,10 +61,11 @@ def choose(F: Facts, v: Verdicts, rules: Rules) -> Choice:
         hard | soft,
         open_ & v.follow_up.now,
         open_ & v.fade.now,
+        open_ & v.statement.now,  # never held by spacing; a survey waits for it (RULES.md)
         open_ & v.survey.now & ~spaced,
         open_ & v.nurture.now & ~spaced,
     ]
-    choices = ["thank", "outcome", "blocked", "follow_up", "fade", "survey", "nurture"]
+    choices = ["thank", "outcome", "blocked", "follow_up", "fade", "statement", "survey", "nurture"]
     partner_action = np.select(conditions, choices, "none").astype(object)
     idle = (partner_action == "none") & open_
     waiting = np.where(
@@ -83,19 +85,28 @@ def _next(F: Facts, v: Verdicts, action: np.ndarray) -> tuple[np.ndarray, np.nda
     """Today for what is due now; else the soonest day a rule gives (escalations only for
     blocked and fading partners: nothing else goes to them)."""
     escalation = v.escalation.next_day
-    soonest = f.nanmin(v.nurture.next_day, v.survey.next_day, v.follow_up.next_day, escalation)
+    soonest = f.nanmin(
+        v.nurture.next_day,
+        v.survey.next_day,
+        v.follow_up.next_day,
+        v.statement.next_day,
+        escalation,
+    )
     upcoming = np.where(np.isnan(soonest), np.nan, np.maximum(soonest, F.T + 1))
-    due_now = np.isin(action, ["escalate", "thank", "outcome", "follow_up", "survey", "nurture"])
+    due_now = np.isin(
+        action, ["escalate", "thank", "outcome", "follow_up", "statement", "survey", "nurture"]
+    )
     stopped = np.isin(action, ["fade", "blocked"])
     next_due = np.where(due_now, F.T, np.where(stopped, escalation, upcoming))
     next_kind = np.select(
         [
             next_due == escalation,
             next_due == v.follow_up.next_day,
+            next_due == v.statement.next_day,
             next_due == v.survey.next_day,
             next_due == v.nurture.next_day,
         ],
-        ["escalation", "follow-up", "survey", "check-in"],
+        ["escalation", "follow-up", "statement", "survey", "check-in"],
         "",
     ).astype(object)
     return next_due, next_kind

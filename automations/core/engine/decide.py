@@ -20,6 +20,7 @@ from automations.core.engine.due import due_emails
 from automations.core.engine.facts import Facts, gather
 from automations.core.engine.reasons import explain
 from automations.core.engine.rules import Rules
+from automations.core.statements import states
 from automations.core.tables import Tables
 from automations.core.vocabulary import ACTION_ORDER, Action
 
@@ -32,6 +33,7 @@ def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     reasons, own, escalation = explain(F, choice, verdicts, tables.referrals, tables.blocked, rules)
     health = health_frame(tables.partners, F, choice, reasons, own)
     health = health.assign(escalation_reason=escalation, next_kind=choice.next_kind)
+    health["statement"] = states(tables.log, tables.touches, F.emails, options.count_written)
     if len(tables.fix_rows):
         health = with_fix_rows(health, tables.fix_rows, options.sender_email)
     health = sort_health(health)
@@ -53,6 +55,9 @@ def judge(F: Facts, rules: Rules, today: dt.date, options: DecideOptions) -> Ver
         outcome=actions.outcome(F, rules),
         follow_up=actions.held_until(actions.follow_up(F, rules), back, F.T),
         fade=fade,
+        statement=actions.held_until(
+            actions.statement(F, rules, today, options.statement_enabled), back, F.T
+        ),
         survey=actions.held_until(
             actions.survey(F, rules, today, options.survey_enabled, fade.next_day), back, F.T
         ),

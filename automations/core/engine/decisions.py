@@ -27,6 +27,7 @@ HEALTH_COLUMNS = (
     "reason",
     "next_due",
     "fee_owed",
+    "statement",
 )
 
 
@@ -36,6 +37,7 @@ class DecideOptions:
 
     sender_email: str = ""
     survey_enabled: bool = False
+    statement_enabled: bool = False  # `[statement] every` is not "none" (wiring sets it)
     count_written: bool = True  # outbox backend: `written` stops a rewrite and spaces emails
 
 

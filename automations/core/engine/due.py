@@ -95,7 +95,8 @@ def due_emails(F: Facts, choice: Choice, v: Verdicts) -> pd.DataFrame:
         _for_referrals(F, choice, "outcome", v.outcome.items),
         _escalations(F, v),
     ]
-    for kind, verdict in (("follow_up", v.follow_up), ("survey", v.survey), ("nurture", v.nurture)):
+    periodic = (("follow_up", v.follow_up), ("statement", v.statement), ("survey", v.survey))
+    for kind, verdict in (*periodic, ("nurture", v.nurture)):
         codes = np.flatnonzero(choice.partner_action == kind)
         keys: list[tuple[str, ...]] = [(str(k),) for k in verdict.keys[codes]]
         parts.append(_part(F, kind, codes, F.email[codes], keys, [() for _ in codes]))

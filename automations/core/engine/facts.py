@@ -257,7 +257,7 @@ def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> di
     # A calendar meeting counts as the partner's (inbound), like a reply; an email the user
     # wrote from their own mail program is an outgoing touch (RULES.md, touches that record
     # themselves).
-    reply = known & np.isin(L.status, ["reply", "meeting"])
+    reply = known & np.isin(L.status, ["reply", "meeting", "confirmed", "disputed"])
     emailed = known & (L.status == "emailed")
     last_inbound = f.nanmax(
         f.group_max(rc[received], rday[received], n),

@@ -86,6 +86,7 @@ def explain(
         "outcome": _outcome,
         "follow_up": _follow_up,
         "fade": _fade,
+        "statement": _statement,
         "survey": _survey,
         "nurture": _nurture,
         "none": _none,
@@ -144,6 +145,23 @@ def _fade(x: _Context, rows: list[int]) -> None:
             else f"no referrals either way in {_n((F.T - F.last_referral[i]) // 30.44)} months"
         )
         x.out[i] = f"{quiet}; {_n(F.unanswered[i])} check-ins unanswered: set status to faded"
+
+
+def _statement(x: _Context, rows: list[int]) -> None:
+    F = x.F
+    this = f.quarter_starts(np.array([float(F.T)]))[0]
+    before = f.quarter_starts(np.array([this - 1]))[0]
+    inside = (F.ref_code >= 0) & (F.ref_day >= before) & (F.ref_day < this)
+    got = f.group_sum(F.ref_code[inside & F.ref_received], None, F.n)
+    gave = f.group_sum(F.ref_code[inside & ~F.ref_received], None, F.n)
+    quarter = f"{f.date_of(before):%B} to {f.date_of(this - 1):%B %Y}"
+    for i in rows:
+        counts = [
+            f"{int(got[i])} from them" if got[i] else "",
+            f"{int(gave[i])} to them" if gave[i] else "",
+        ]
+        said = " and ".join(c for c in counts if c)
+        x.out[i] = f"referrals in {quarter} ({said}): quarterly statement not sent yet"
 
 
 def _survey(x: _Context, rows: list[int]) -> None:
@@ -256,6 +274,6 @@ def _escalate(x: _Context, rows: list[int]) -> None:
             )
         x.escalation[i] = "; ".join(words)
         also = x.c.partner_action[i]
-        if also in ("thank", "outcome", "follow_up", "survey", "nurture"):
+        if also in ("thank", "outcome", "follow_up", "statement", "survey", "nurture"):
             parts.append(f"also {also}: {x.out[i]}")
         x.out[i] = "; ".join(parts)

@@ -33,3 +33,10 @@ class Rules:
     cadence_a_days: int = 45
     cadence_b_days: int = 90
     cadence_c_days: int = 180
+
+
+@dataclass(frozen=True)
+class StatementSettings:
+    """`[statement]`: how often the referral statement goes (RULES.md, Statements)."""
+
+    every: str = "quarter"  # or "none": no statements

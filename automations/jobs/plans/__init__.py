@@ -5,11 +5,12 @@ plan to `PLANS`; a campaign's plan is made per file (`campaign.plan_of`)."""
 
 from __future__ import annotations
 
-from automations.jobs.plans import digest, nurture, survey
+from automations.jobs.plans import digest, nurture, statement, survey
 from automations.jobs.plans.planned import Plan
 
 PLANS: dict[str, Plan] = {
     "nurture": nurture.plan,
     "survey": survey.plan,
     "digest": digest.plan,
+    "statement": statement.plan,
 }
