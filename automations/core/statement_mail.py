@@ -227,18 +227,18 @@ def _fee(
     share = f"{pct:g}%"
     if owed > 0 and paid > 0:
         said = (
-            f"On the {share} we agreed, the referrals of yours that came through add up to "
+            f"On the {share} we agreed, the referrals of yours that came through so far add up to "
             f"{money(earned, currency)} in fees; I've paid {money(paid, currency)}, so I still "
             f"owe you {money(owed, currency)}."
         )
     elif owed > 0:
         said = (
             f"On the {share} we agreed, I owe you {money(owed, currency)} for the referrals of "
-            "yours that came through."
+            "yours that came through so far."
         )
     else:
         said = (
-            f"On the {share} we agreed, the fees for your referrals that came through come to "
+            f"On the {share} we agreed, the fees for your referrals that came through so far come to "
             f"{money(earned, currency)}, and that's all paid."
         )
     return {"pct": pct, "earned": earned, "paid": paid, "owed": owed, "sentence": said}
