@@ -80,7 +80,7 @@ def test_each_plan_sends_its_own_kinds_through_the_one_pipeline(tmp_path: Path) 
 
 
 def test_an_approval_sends_the_proposals_bytes_and_records_its_keys_not_todays_draft() -> None:
-    from automations.core.compose import Draft
+    from automations.core.mail.draft import Draft
     from automations.core.review import Proposal
     from automations.jobs.review.approved import Approved
     from automations.jobs.sending import Prepared, entries_for

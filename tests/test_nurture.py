@@ -590,7 +590,9 @@ def test_a_key_in_two_drafts_of_one_run_goes_once(
 
     from automations.adapters.state import Journal
     from automations.config import load_settings
-    from automations.core.compose import Draft, Letterhead, Sender, partner_facts
+    from automations.core.mail.draft import Draft
+    from automations.core.mail.letterhead import Letterhead, Sender
+    from automations.core.mail.partner import partner_facts
     from automations.jobs.sending import deliver, prepare
     from automations.jobs.wiring import load_templates, open_mailer
 

@@ -13,12 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from automations.core import sample
-from automations.core.compose import PARTNER_KINDS, Letterhead, Sender, drafts, partner_facts
 from automations.core.engine.decide import decide
 from automations.core.engine.decisions import DecideOptions
 from automations.core.engine.rules import Rules
+from automations.core.mail.drafting import drafts
+from automations.core.mail.letterhead import Letterhead, Sender
+from automations.core.mail.partner import partner_facts
 from automations.core.render import Rendered, paragraphs
 from automations.core.tables import RawSheet, build_tables
+from automations.core.vocabulary import PARTNER_KINDS
 from automations.core.wording import exchange, names, on_day, opening, quarter_name, when
 from tests.conftest import TITLES
 from tests.test_render import shipped
