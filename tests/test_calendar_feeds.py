@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from automations.adapters.calendar import CalendarError, read_feed
-from automations.core.sample import SENDER
+from automations.demo.workbook import SENDER
 from tests.projects import SheetProject
 from tests.test_touches import (
     LENA,

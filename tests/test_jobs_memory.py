@@ -10,7 +10,7 @@ from pathlib import Path
 from automations.adapters.mail.memory import MemoryMailer
 from automations.adapters.sheet.memory import MemorySheet
 from automations.config import Settings, parse_settings
-from automations.core.sample import sample_sheet
+from automations.demo.workbook import sample_sheet
 from automations.jobs.pipeline import RunOptions, run
 from automations.jobs.plans import PLANS
 from tests.projects import email_rows

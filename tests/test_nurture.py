@@ -18,13 +18,13 @@ import pytest
 
 from automations.cli import main
 from automations.core.messages import message_id
-from automations.core.sample import SENDER
+from automations.demo.workbook import SENDER
 from automations.testing.sheets_emulator import SheetsEmulator
 from tests.conftest import set_keys, use_smtp
 from tests.projects import SHEET_KEY, SheetProject, email_rows, env_for, run_rows
 from tests.smtp_server import PASSWORD, SmtpServer
 
-# What the sample project has due today (see automations/sample.py).
+# What the sample project has due today (see automations/demo/workbook.py).
 DUE = {
     ("escalation", SENDER),
     ("thank", "dana@northwind.example"),

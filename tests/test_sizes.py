@@ -24,7 +24,6 @@ FUNCTIONS_TO_SPLIT = {
 MODULES_TO_SPLIT = {
     "console.py",  # being split into console/ (issue 24)
     "adapters/sheet/google.py",  # being split (issue 24)
-    "core/sample.py",  # the demo data, moving to automations/demo/ (issue 24)
     "config.py",  # not yet taken up: 401 lines
 }
 
