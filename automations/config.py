@@ -12,10 +12,10 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from automations.core.engine.rules import Rules, StatementSettings
-from automations.core.values import ValueProblem, parse_email
+from automations.core.values import parse_email
 from automations.core.vocabulary import Kind
-from automations.core.window import SendWindow, WindowProblem, parse_window
-from automations.errors import ConfigError
+from automations.core.window import SendWindow, parse_window
+from automations.errors import ConfigError, ValueProblem, WindowProblem
 
 DEFAULT_CONFIG_PATH = Path("config/partners.toml")
 

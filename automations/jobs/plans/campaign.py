@@ -12,9 +12,9 @@ from automations.core import compose
 from automations.core.audience import Audience, Campaign, parse_campaign, select
 from automations.core.engine.decide import decide
 from automations.core.engine.decisions import Decisions
-from automations.core.render import TemplateFault, Templates, TemplateSource
+from automations.core.render import Templates, TemplateSource
 from automations.core.review import OPEN, Proposal
-from automations.errors import ConfigError
+from automations.errors import ConfigError, TemplateFault
 from automations.jobs.plans.planned import PlanContext, Planned
 from automations.jobs.wiring import decide_options, letterhead, mail_capabilities
 
