@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from automations.core.compose import Draft, Sender
+from automations.core.mail.draft import Draft
+from automations.core.mail.letterhead import Sender
 from automations.core.messages import build_message, message_id
 from automations.core.render import Rendered
 from automations.errors import HeaderProblem

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from automations.core.compose import Letterhead, Sender, partner_facts
+from automations.core.mail.letterhead import Letterhead, Sender
+from automations.core.mail.partner import partner_facts
 from automations.core.render import Templates, TemplateSource, money, plain
 from automations.core.statement_mail import ledger
 from automations.core.wording import exchange

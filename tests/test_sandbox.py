@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from automations.core.sample import SENDER
+from automations.demo.workbook import SENDER
 
 pytest.importorskip("aiosmtpd")
 

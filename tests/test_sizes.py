@@ -19,16 +19,11 @@ LONG_BY_NATURE = {
 
 FUNCTIONS_TO_SPLIT = {
     "console.py::nurture_lines",  # console.py is being split into console/ (issue 24)
-    "core/tables.py::_read_tab",  # core/tables.py is being split (issue 24)
-    "core/digest.py::digest_context",  # not yet taken up: 63 lines, the digest's facts
 }
 
 MODULES_TO_SPLIT = {
     "console.py",  # being split into console/ (issue 24)
-    "core/tables.py",  # being split (issue 24)
-    "core/compose.py",  # being split into core/mail/ (issue 24)
     "adapters/sheet/google.py",  # being split (issue 24)
-    "core/sample.py",  # the demo data, moving to automations/demo/ (issue 24)
     "config.py",  # not yet taken up: 401 lines
 }
 

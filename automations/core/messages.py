@@ -14,7 +14,8 @@ from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 
-from automations.core.compose import Draft, Sender
+from automations.core.mail.draft import Draft
+from automations.core.mail.letterhead import Sender
 from automations.core.render import Rendered
 from automations.errors import HeaderProblem
 

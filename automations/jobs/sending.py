@@ -17,7 +17,8 @@ from typing import Protocol
 from automations.adapters.mail import Delivery, Mailer
 from automations.adapters.state import Entry, Journal
 from automations.config import Settings
-from automations.core.compose import Draft, Sender
+from automations.core.mail.draft import Draft
+from automations.core.mail.letterhead import Sender
 from automations.core.messages import (
     build_message,
     check_headers,
