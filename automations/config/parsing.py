@@ -9,10 +9,10 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from automations.config.settings import AlertSettings, Settings, Tabs
-from automations.core.values import ValueProblem, parse_email
+from automations.core.values import parse_email
 from automations.core.vocabulary import Kind
-from automations.core.window import WindowProblem, parse_window
-from automations.errors import ConfigError
+from automations.core.window import parse_window
+from automations.errors import ConfigError, ValueProblem, WindowProblem
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "sheet.backend": ("xlsx", "google"),

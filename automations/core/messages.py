@@ -17,6 +17,7 @@ from typing import Any
 from automations.core.mail.draft import Draft
 from automations.core.mail.letterhead import Sender
 from automations.core.render import Rendered
+from automations.errors import HeaderProblem
 
 
 class _Registry(HeaderRegistry):
@@ -70,10 +71,6 @@ _CONSTANT = {
     "html": _Prefolded("Content-Type", 'text/html; charset="utf-8"'),
     "quoted-printable": _Prefolded("Content-Transfer-Encoding", "quoted-printable"),
 }
-
-
-class HeaderProblem(Exception):
-    """A value that cannot go into a header (a line break from a sheet cell)."""
 
 
 def message_id(keys: tuple[str, ...], sender_email: str) -> str:

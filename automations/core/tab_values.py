@@ -22,6 +22,7 @@ from automations.core.schema import (
     SCHEMAS,
     Column,
 )
+from automations.errors import ValueProblem
 
 
 def normalise_header(text: object) -> str:
@@ -65,7 +66,7 @@ def _ordinal(day: dt.date | None) -> int | None:
 def _held(day: dt.date | None) -> dt.date | None:
     """`day`, or ValueProblem when the tables cannot hold it (it would wrap round)."""
     if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-        raise v.ValueProblem(
+        raise ValueProblem(
             f"{day.isoformat()} is too far {'back' if day < FIRST_DAY else 'ahead'} (the toolkit "
             f"reads dates from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}); check the year"
         )
@@ -100,7 +101,7 @@ def parse_column(
     for key in dict.fromkeys(keys):
         try:
             parsed[key] = parse(key[1])
-        except v.ValueProblem as exc:
+        except ValueProblem as exc:
             parsed[key] = None
             failed[key] = str(exc)
     out = [parsed[k] for k in keys]

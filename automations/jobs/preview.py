@@ -17,7 +17,7 @@ from automations.core.review import OPEN, Proposal, under_review
 from automations.core.tables import Tables
 from automations.core.vocabulary import Action
 from automations.core.wording import on_day, when
-from automations.errors import ToolkitError
+from automations.errors import PreviewError
 from automations.jobs.sending import (
     Prepared,
     prepare,
@@ -29,12 +29,6 @@ from automations.jobs.wiring import (
     load_templates,
     quote_outreach,
 )
-
-
-class PreviewError(ToolkitError):
-    """The preview cannot be made (unknown partner or template, nothing to show)."""
-
-    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -167,7 +161,7 @@ def _label(draft: Draft, sample: bool) -> str:
 
 def check_templates(settings: Settings, today: dt.date, now: dt.datetime) -> list[str]:
     """Compile every template; one line per template that cannot be used."""
-    from automations.core.render import TemplateFault
+    from automations.errors import TemplateFault
 
     templates = load_templates(settings)
     faults = []

@@ -14,24 +14,23 @@ from email.message import EmailMessage
 from functools import cached_property
 from typing import Protocol
 
-from automations.adapters.mail import Delivery, Mailer, MailError
+from automations.adapters.mail import Delivery, Mailer
 from automations.adapters.state import Entry, Journal
 from automations.config import Settings
 from automations.core.mail.draft import Draft
 from automations.core.mail.letterhead import Sender
 from automations.core.messages import (
-    HeaderProblem,
     build_message,
     check_headers,
     message_id,
     subject_of,
     wire_email,
 )
-from automations.core.render import Rendered, TemplateFault, Templates
+from automations.core.render import Rendered, Templates
 from automations.core.vocabulary import NEVER_AGAIN
 from automations.core.window import when_said
 from automations.core.wording import opening
-from automations.errors import LoginNeeded, ToolkitError
+from automations.errors import HeaderProblem, LoginNeeded, MailError, TemplateFault, ToolkitError
 from automations.jobs.envelope import copies_of, with_copies
 from automations.jobs.wiring import letterhead
 

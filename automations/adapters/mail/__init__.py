@@ -5,12 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from automations.errors import ToolkitError
-
-
-class MailError(ToolkitError):
-    """The mail server cannot be used at all (connection, TLS, login): the run stops."""
-
 
 @dataclass(frozen=True)
 class Delivery:

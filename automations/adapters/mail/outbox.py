@@ -7,7 +7,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from automations.adapters.mail import Capabilities, Delivery, MailError
+from automations.adapters.mail import Capabilities, Delivery
+from automations.errors import MailError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
 

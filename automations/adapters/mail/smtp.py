@@ -23,8 +23,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from automations.adapters.mail import Capabilities, Delivery, MailError
-from automations.errors import ToolkitError
+from automations.adapters.mail import Capabilities, Delivery
+from automations.errors import MailError, ToolkitError
 
 # A connection idle longer than this gets a NOOP before reuse (servers drop idle clients;
 # with pacing every message waits this long). A drop found later, before the end of DATA,

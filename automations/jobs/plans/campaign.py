@@ -13,9 +13,9 @@ from automations.core.engine.decide import decide
 from automations.core.engine.decisions import Decisions
 from automations.core.mail.draft import Draft, Lookup
 from automations.core.mail.partner import partner_context
-from automations.core.render import TemplateFault, Templates, TemplateSource
+from automations.core.render import Templates, TemplateSource
 from automations.core.review import OPEN, Proposal
-from automations.errors import ConfigError
+from automations.errors import ConfigError, TemplateFault
 from automations.jobs.plans.planned import PlanContext, Planned
 from automations.jobs.wiring import decide_options, letterhead, mail_capabilities
 
