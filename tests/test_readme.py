@@ -31,3 +31,44 @@ def test_deleting_state_after_a_killed_run_makes_its_sends_due_again_is_said() -
     assert "**Keep `state/`.**" in README
     manual = (ROOT / "docs" / "at-most-once.md").read_text(encoding="utf-8")
     assert "**Keep `state/`.**" in manual and "they are **due\n  again** on the next run" in manual
+
+
+def _how_it_works() -> str:
+    return README.split("## How it works", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readme_map_names_every_part_of_the_tree_and_nothing_that_is_gone() -> None:
+    # Issue 24, acceptance 6: the map in "How it works" is the tree as it is.
+    section = _how_it_works()
+    named = set(re.findall(r"`(automations/[\w/.]+|[\w]+/|[\w]+\.py)`", section))
+    package = ROOT / "automations"
+    for name in named:
+        path = name if name.startswith("automations/") else None
+        if path:
+            assert (ROOT / path.rstrip("/")).exists(), f"the README names {name}, not in the tree"
+    top = {
+        p.name + ("/" if p.is_dir() else "")
+        for p in package.iterdir()
+        if not p.name.startswith(("_", ".")) and (p.is_dir() or p.suffix == ".py")
+    }
+    mentioned = {n.removeprefix("automations/") for n in named}
+    missing = {t for t in top if t not in mentioned and t.rstrip("/") + "/" not in mentioned}
+    assert not missing, f"the README's map leaves out {sorted(missing)}"
+
+
+def test_the_readme_draws_one_run_in_one_picture() -> None:
+    section = _how_it_works()
+    assert section.count("```text") == 1
+    for step in ("one read", "plan", "review", "at most once", "one write"):
+        assert step in section, step
+
+
+def test_every_module_the_architecture_page_names_is_in_the_tree() -> None:
+    # Issue 24, acceptance 6: the file-by-file map names no module that has moved away.
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    tree = {p.relative_to(ROOT).as_posix() for p in (ROOT / "automations").rglob("*")}
+    tree |= {f"{p}/" for p in tree}
+    for name in set(re.findall(r"`([\w/]+(?:\.py|/))`", page)):
+        if name.startswith(("templates/", "config/", "tests/", "bench/", "docs/", "state/")):
+            continue
+        assert any(p.endswith(name) for p in tree), f"architecture.md names {name}"
