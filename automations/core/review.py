@@ -14,7 +14,7 @@ from automations.core import keys as keyspace
 from automations.core.compose import Draft, Letterhead, base_context
 from automations.core.digest import ACTION_WORDS
 from automations.core.values import ValueProblem, parse_date
-from automations.core.vocabulary import Action
+from automations.core.vocabulary import Action, Status
 from automations.core.wording import as_date, on_day, when
 
 REVIEW_COLUMNS = (
@@ -87,8 +87,8 @@ class Proposal:
     def status_cell(self) -> str:
         """The Review tab's `status` (SHEET.md: waiting, sent, skipped, withdrawn: reason,
         later until …)."""
-        if self.status == "withdrawn":
-            return f"withdrawn: {self.detail}" if self.detail else "withdrawn"
+        if self.status == Status.WITHDRAWN:
+            return f"withdrawn: {self.detail}" if self.detail else Status.WITHDRAWN
         if self.status == "later":
             return f"later until {self.later_until}"
         if self.status == "approved":

@@ -16,6 +16,8 @@ class MailError(ToolkitError):
 class Delivery:
     """What happened to one message: `sent`, `written`, `failed` or `uncertain`, and why."""
 
+    # Always a Status member (the mailers return one); annotated `str` until console.py
+    # (being split now) declares its `email_records` local as `str`: then `Status`.
     status: str
     detail: str = ""
 

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from automations.adapters.mail import Capabilities, Delivery, MailError
+from automations.core.vocabulary import Status
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
 
@@ -46,7 +47,7 @@ class OutboxMailer:
             ) from exc
         self.written.append(target)
         also = f"; copies to {', '.join(copies)}" if copies else ""
-        return Delivery("written", f"{self.folder.name}/{target.name}{also}")
+        return Delivery(Status.WRITTEN, f"{self.folder.name}/{target.name}{also}")
 
     def close(self) -> None:
         """Nothing to release."""

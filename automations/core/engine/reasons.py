@@ -17,6 +17,7 @@ from automations.core.engine.facts import Facts
 from automations.core.engine.rules import Rules
 from automations.core.render import long_date
 from automations.core.schema import ITEM_WORDS
+from automations.core.vocabulary import Status
 
 Sentences = Callable[["_Context", list[int]], None]
 
@@ -224,8 +225,8 @@ def _blocked(x: _Context, rows: list[int]) -> None:
     F = x.F
     refusal_day = f.iso_dates(F.blocked_day)
     words = {
-        "bounce": "address bounced on",
-        "unsubscribe": "unsubscribed on",
+        Status.BOUNCE: "address bounced on",
+        Status.UNSUBSCRIBE: "unsubscribed on",
         "unsubscribes": "unsubscribed (Unsubscribes tab) on",
     }
     for i in rows:
