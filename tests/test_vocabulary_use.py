@@ -8,10 +8,13 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from automations.core.vocabulary import Status
+from automations.core.vocabulary import Action, Kind, Status
 
 PACKAGE = Path(__file__).parent.parent / "automations"
 STATUSES = frozenset(s.value for s in Status)
+# Health's actions that are no email kind: `thank` or `nurture` in the engine may be either
+# (the Log's action column holds kinds), so only these tell a bare action apart for now.
+ONLY_ACTIONS = frozenset(a.value for a in Action) - {k.value for k in Kind}
 
 # The same word, another meaning: (module, value) -> why it is not a Log status.
 NOT_A_STATUS = {
@@ -65,8 +68,8 @@ def _pending(module: str) -> bool:
     )
 
 
-def bare_statuses(root: Path) -> list[tuple[str, int, str]]:
-    """(module, line, value) of every string constant equal to a Status value outside the
+def bare_words(root: Path, words: frozenset[str]) -> list[tuple[str, int, str]]:
+    """(module, line, value) of every string constant in `words` under `root`, outside the
     vocabulary, the pending modules and the allow-list."""
     found = []
     for path in sorted(root.rglob("*.py")):
@@ -79,7 +82,7 @@ def bare_statuses(root: Path) -> list[tuple[str, int, str]]:
             if (
                 isinstance(node, ast.Constant)
                 and isinstance(node.value, str)
-                and node.value in STATUSES
+                and node.value in words
                 and id(node) not in prose
                 and (module, node.value) not in NOT_A_STATUS
             ):
@@ -87,11 +90,25 @@ def bare_statuses(root: Path) -> list[tuple[str, int, str]]:
     return sorted(found)
 
 
+def bare_statuses(root: Path) -> list[tuple[str, int, str]]:
+    """Every bare Log status under `root` (see bare_words)."""
+    return bare_words(root, STATUSES)
+
+
 def test_no_bare_status_strings() -> None:
     """A Log status is a Status member everywhere but in the vocabulary itself."""
     found = bare_statuses(PACKAGE)
     assert not found, "write Status.X for these (or allow-list another meaning):\n" + "\n".join(
         f"automations/{module}:{line} {value!r}" for module, line, value in found
+    )
+
+
+def test_no_bare_action_in_the_engine() -> None:
+    """Health's actions in the engine are Action members (the rest of the package follows
+    with the kinds, whose words they share)."""
+    found = bare_words(PACKAGE / "core" / "engine", ONLY_ACTIONS)
+    assert not found, "write Action.X for these:\n" + "\n".join(
+        f"automations/core/engine/{module}:{line} {value!r}" for module, line, value in found
     )
 
 
