@@ -23,15 +23,11 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
-from automations.errors import ToolkitError
+from automations.errors import SandboxError
 
 IMAP_USER, IMAP_PASSWORD = "demouser", "demopass"  # pymap's demo account
 SHEET_ID = "sandbox"
 NEEDS = "the sandbox needs the dev extras: pip install -e '.[dev]' (aiosmtpd and pymap)"
-
-
-class SandboxError(ToolkitError):
-    """The sandbox cannot start or act."""
 
 
 def free_port() -> int:

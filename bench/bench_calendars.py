@@ -15,7 +15,8 @@ import time
 import warnings
 from pathlib import Path
 
-from automations.adapters.calendar import CalendarError, read_feed
+from automations.adapters.calendar import read_feed
+from automations.errors import CalendarError
 
 FOLDERS = [
     "/tmp/corpora/collective+icalendar",

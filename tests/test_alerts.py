@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from automations.cli import main
-from automations.core.sample import SENDER
+from automations.demo.workbook import SENDER
 from automations.errors import ConfigError
 from tests.conftest import set_keys, use_smtp
 from tests.projects import SheetProject

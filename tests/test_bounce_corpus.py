@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from automations.cli import main
 from automations.core.messages import message_id
-from automations.core.sample import SENDER
+from automations.demo.workbook import SENDER
 from tests.conftest import ImapServer, set_keys, use_imap
 from tests.imap_messages import dsn
 from tests.projects import SheetProject

@@ -12,7 +12,7 @@ from typing import Any
 import icalendar
 import pytest
 
-from automations.core.sample import SENDER
+from automations.demo.workbook import SENDER
 from automations.testing.sheets_emulator import SheetsEmulator
 from tests.projects import SheetProject
 from tests.test_touches import LENA, logged, run, use_calendar

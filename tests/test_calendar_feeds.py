@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from automations.adapters.calendar import CalendarError, read_feed
-from automations.core.sample import SENDER
+from automations.adapters.calendar import read_feed
+from automations.demo.workbook import SENDER
+from automations.errors import CalendarError
 from tests.projects import SheetProject
 from tests.test_touches import (
     LENA,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from automations.core.compose import Letterhead, Sender, SurveyForm, drafts
+from automations.core.mail.drafting import drafts
+from automations.core.mail.letterhead import Letterhead, Sender, SurveyForm
 from automations.core.survey import form_link
 from tests.conftest import SENDER, TODAY, Sheet
 

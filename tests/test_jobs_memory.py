@@ -10,7 +10,7 @@ from pathlib import Path
 from automations.adapters.mail.memory import MemoryMailer
 from automations.adapters.sheet.memory import MemorySheet
 from automations.config import Settings, parse_settings
-from automations.core.sample import sample_sheet
+from automations.demo.workbook import sample_sheet
 from automations.jobs.pipeline import RunOptions, run
 from automations.jobs.plans import PLANS
 from tests.projects import email_rows
@@ -80,7 +80,7 @@ def test_each_plan_sends_its_own_kinds_through_the_one_pipeline(tmp_path: Path) 
 
 
 def test_an_approval_sends_the_proposals_bytes_and_records_its_keys_not_todays_draft() -> None:
-    from automations.core.compose import Draft
+    from automations.core.mail.draft import Draft
     from automations.core.review import Proposal
     from automations.jobs.review.approved import Approved
     from automations.jobs.sending import Prepared, entries_for

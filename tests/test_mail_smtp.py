@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from automations.adapters.mail import MailError
 from automations.adapters.mail.smtp import SmtpMailer
+from automations.errors import MailError
 from tests.smtp_server import CERT, PASSWORD, USER, SmtpServer, free_port
 
 FROM = "alex@rivera.example"

@@ -10,7 +10,7 @@ import pytest
 
 from automations.cli import main
 from automations.core.messages import message_id
-from automations.core.sample import SENDER
+from automations.demo.workbook import SENDER
 from tests.conftest import ImapServer, use_imap, use_smtp
 from tests.imap_messages import dsn, message
 from tests.projects import SheetProject

@@ -11,9 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from automations.core.compose import Draft, Sender
-from automations.core.messages import HeaderProblem, build_message, message_id
+from automations.core.mail.draft import Draft
+from automations.core.mail.letterhead import Sender
+from automations.core.messages import build_message, message_id
 from automations.core.render import Rendered
+from automations.errors import HeaderProblem
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 SENDER = Sender(name="Alex Rivera", email="alex@rivera.example", signature="Alex")

@@ -18,13 +18,13 @@ import pytest
 
 from automations.cli import main
 from automations.core.messages import message_id
-from automations.core.sample import SENDER
+from automations.demo.workbook import SENDER
 from automations.testing.sheets_emulator import SheetsEmulator
 from tests.conftest import set_keys, use_smtp
 from tests.projects import SHEET_KEY, SheetProject, email_rows, env_for, run_rows
 from tests.smtp_server import PASSWORD, SmtpServer
 
-# What the sample project has due today (see automations/sample.py).
+# What the sample project has due today (see automations/demo/workbook.py).
 DUE = {
     ("escalation", SENDER),
     ("thank", "dana@northwind.example"),
@@ -590,7 +590,9 @@ def test_a_key_in_two_drafts_of_one_run_goes_once(
 
     from automations.adapters.state import Journal
     from automations.config import load_settings
-    from automations.core.compose import Draft, Letterhead, Sender, partner_facts
+    from automations.core.mail.draft import Draft
+    from automations.core.mail.letterhead import Letterhead, Sender
+    from automations.core.mail.partner import partner_facts
     from automations.jobs.sending import deliver, prepare
     from automations.jobs.wiring import load_templates, open_mailer
 

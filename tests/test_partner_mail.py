@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from automations.cli import main
-from automations.core.compose import PARTNER_KINDS
+from automations.core.vocabulary import PARTNER_KINDS
 from tests.projects import SheetProject
 
 SPAM_CEILING = 1.0

@@ -12,10 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from automations.core.compose import Letterhead, Sender, partner_facts
-from automations.core.render import TemplateFault, Templates, TemplateSource, money, plain
+from automations.core.mail.letterhead import Letterhead, Sender
+from automations.core.mail.partner import partner_facts
+from automations.core.render import Templates, TemplateSource, money, plain
 from automations.core.statement_mail import ledger
 from automations.core.wording import exchange
+from automations.errors import TemplateFault
 
 TODAY = dt.date(2026, 11, 25)
 SHIPPED = Path(__file__).parent.parent / "templates"

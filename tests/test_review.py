@@ -28,7 +28,7 @@ from automations.cli import main
 from automations.config import load_settings
 from automations.core.messages import message_id
 from automations.core.review import Proposal
-from automations.core.sample import SENDER
+from automations.demo.workbook import SENDER
 from automations.jobs.review.command import shown
 from automations.jobs.wiring import open_backend
 from automations.testing.cells import Cell

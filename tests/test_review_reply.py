@@ -24,7 +24,7 @@ from automations.core import keys as keyspace
 from automations.core.messages import message_id
 from automations.core.optout import own_words
 from automations.core.review_reply import NEGATIONS, parse_reply
-from automations.core.sample import SENDER
+from automations.demo.workbook import SENDER
 from tests import test_review as base
 from tests.conftest import ImapServer, use_imap, use_smtp
 from tests.projects import SheetProject, env_for

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from automations.core.sample import SENDER
+from automations.demo.workbook import SENDER
 
 pytest.importorskip("aiosmtpd")
 
@@ -108,7 +108,8 @@ def test_the_sandbox_sends_over_smtp_reads_replies_and_approvals_shows_health_an
 
 def test_a_reply_into_a_sandbox_that_is_not_running_says_to_start_it() -> None:
     # Found walking the README: it was `internal error` (ConnectionRefusedError).
-    from automations.sandbox import SandboxError, append_to_inbox
+    from automations.errors import SandboxError
+    from automations.sandbox import append_to_inbox
     from tests.smtp_server import free_port
 
     with pytest.raises(SandboxError, match="is the sandbox running"):

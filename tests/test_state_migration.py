@@ -138,7 +138,7 @@ def test_a_second_open_runs_no_step(shipped: Path) -> None:
 
 
 def test_a_journal_of_a_newer_version_is_refused_with_a_message(tmp_path: Path) -> None:
-    from automations.adapters.state import JournalError
+    from automations.errors import JournalError
 
     path = tmp_path / "journal.sqlite3"
     db = sqlite3.connect(path)

@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 from automations import commands
 from automations.cli import main
 from automations.core.render import money
-from automations.core.sample import SENDER
 from automations.core.tables import normalise_header
+from automations.demo.workbook import SENDER
 from automations.jobs.init import run_init
 from tests.conftest import ImapServer, use_imap
 from tests.imap_messages import message

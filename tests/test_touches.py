@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from automations.cli import main
-from automations.core.sample import SENDER
+from automations.demo.workbook import SENDER
 from tests.conftest import ImapServer, set_keys, use_imap, use_smtp
 from tests.imap_messages import message
 from tests.projects import SheetProject, email_rows

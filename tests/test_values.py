@@ -11,6 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from automations.core import values as v
+from automations.errors import ValueProblem
 
 dates = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2099, 12, 31))
 MONTH = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -43,15 +44,15 @@ def test_a_date_in_every_accepted_form_reads_back(day: dt.date) -> None:
 
 @given(st.text(max_size=30))
 def test_date_parsing_never_raises_anything_but_a_value_problem(text: str) -> None:
-    with contextlib.suppress(v.ValueProblem):
+    with contextlib.suppress(ValueProblem):
         v.parse_date(text, "MDY")
 
 
 def test_an_impossible_date_is_a_clear_problem() -> None:
-    with pytest.raises(v.ValueProblem, match=r"'13/45/2026' is not a valid date"):
+    with pytest.raises(ValueProblem, match=r"'13/45/2026' is not a valid date"):
         v.parse_date("13/45/2026", "MDY")
     with pytest.raises(
-        v.ValueProblem,
+        ValueProblem,
         match=r"'soon' is not a date \(write 2026-11-24 or 24/11/2026: dates are read day first, "
         r'set by \[sheet\] date_order = "DMY" in the config\)',
     ):
@@ -80,7 +81,7 @@ def test_an_amount_in_every_accepted_form_reads_back(amount: object) -> None:
 
 @given(st.text(max_size=20))
 def test_amount_parsing_never_raises_anything_but_a_value_problem(text: str) -> None:
-    with contextlib.suppress(v.ValueProblem):
+    with contextlib.suppress(ValueProblem):
         v.parse_amount(text)
 
 
@@ -110,7 +111,7 @@ def test_a_boolean_in_every_accepted_form_reads_back(flag: bool, case: object) -
 
 
 def test_an_unknown_boolean_is_a_problem() -> None:
-    with pytest.raises(v.ValueProblem, match="not a yes/no value"):
+    with pytest.raises(ValueProblem, match="not a yes/no value"):
         v.parse_bool("maybe")
 
 
@@ -124,21 +125,19 @@ def test_an_enumeration_matches_case_insensitively(status: str, case: object) ->
 
 
 def test_an_unknown_enumeration_names_the_allowed_values() -> None:
-    with pytest.raises(
-        v.ValueProblem, match="'sleeping' is not one of prospect, contacted, active"
-    ):
+    with pytest.raises(ValueProblem, match="'sleeping' is not one of prospect, contacted, active"):
         v.parse_enum("sleeping", ("prospect", "contacted", "active"))
 
 
 def test_emails_are_trimmed_lowercased_and_checked_for_shape() -> None:
     assert v.parse_email("  Dana@Northwind.Example ") == "dana@northwind.example"
-    with pytest.raises(v.ValueProblem, match="not an email address"):
+    with pytest.raises(ValueProblem, match="not an email address"):
         v.parse_email("dana at northwind")
 
 
 @pytest.mark.parametrize("rating", [0, 10, 12, "12"])
 def test_a_rating_outside_1_to_9_is_a_problem(rating: object) -> None:
-    with pytest.raises(v.ValueProblem, match=r"outside 1–9"):
+    with pytest.raises(ValueProblem, match=r"outside 1–9"):
         v.parse_rating(rating)
 
 
@@ -186,7 +185,7 @@ def test_any_iso_offset_reads_as_the_same_instant_in_the_zone(
 
 @pytest.mark.parametrize("text", ["€ 1.200", "1.500", "-2.750"])
 def test_an_amount_with_a_dot_between_thousands_is_refused_not_read_small(text: str) -> None:
-    with pytest.raises(v.ValueProblem, match="could be"):
+    with pytest.raises(ValueProblem, match="could be"):
         v.parse_amount(text)
 
 
@@ -207,7 +206,7 @@ def test_an_address_on_a_private_mail_domain_is_read(email: str) -> None:
 @pytest.mark.parametrize("text", ["15%%", "about ten"])
 def test_a_bad_percent_is_quoted_as_typed_with_percent_examples(text: str) -> None:
     # Issue 13: `15%%` was quoted as '15%' with money examples.
-    with pytest.raises(v.ValueProblem) as problem:
+    with pytest.raises(ValueProblem) as problem:
         v.parse_percent(text)
     assert str(problem.value) == (
         f"{text!r} is not a percentage (write 10, 10% or 12.5 %; 0.5 means 50 %)"

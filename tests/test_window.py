@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from automations.cli import main
-from automations.core.sample import SENDER
 from automations.core.window import SendWindow, parse_window
+from automations.demo.workbook import SENDER
 from tests.conftest import set_keys, use_smtp
 from tests.projects import SheetProject, email_rows
 from tests.smtp_server import SmtpServer

@@ -12,14 +12,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from automations.core import sample
-from automations.core.compose import PARTNER_KINDS, Letterhead, Sender, drafts, partner_facts
 from automations.core.engine.decide import decide
 from automations.core.engine.decisions import DecideOptions
 from automations.core.engine.rules import Rules
+from automations.core.mail.drafting import drafts
+from automations.core.mail.letterhead import Letterhead, Sender
+from automations.core.mail.partner import partner_facts
 from automations.core.render import Rendered, paragraphs
 from automations.core.tables import RawSheet, build_tables
+from automations.core.vocabulary import PARTNER_KINDS
 from automations.core.wording import exchange, names, on_day, opening, quarter_name, when
+from automations.demo.workbook import SENDER, sample_sheet
 from tests.conftest import TITLES
 from tests.test_render import shipped
 
@@ -239,10 +242,10 @@ def test_the_outreach_says_what_the_sender_does_from_the_pitch() -> None:
 
 
 def test_every_partner_email_of_the_demo_reads_like_a_person_wrote_it() -> None:
-    tables = build_tables(RawSheet(dict(sample.sample_sheet(TODAY))), TODAY, TITLES, zone=dt.UTC)
+    tables = build_tables(RawSheet(dict(sample_sheet(TODAY))), TODAY, TITLES, zone=dt.UTC)
     rules = Rules()
     decisions = decide(
-        tables, TODAY, rules, DecideOptions(sender_email=sample.SENDER, survey_enabled=True)
+        tables, TODAY, rules, DecideOptions(sender_email=SENDER, survey_enabled=True)
     )
     made = [d for d in drafts(tables, decisions, LETTERHEAD, TODAY) if d.kind in PARTNER_KINDS]
     assert {d.kind for d in made} >= {"thank", "outcome", "survey", "nurture", "follow_up"}

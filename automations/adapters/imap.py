@@ -12,14 +12,10 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from automations.errors import ToolkitError
+from automations.errors import InboxError, ToolkitError
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _UID = re.compile(rb"UID (\d+)")
-
-
-class InboxError(ToolkitError):
-    """The inbox cannot be reached, logged in to or read."""
 
 
 @dataclass

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from automations.core import keys as keyspace
-from automations.core.compose import Draft, Letterhead, base_context
+from automations.core.mail.draft import Draft
+from automations.core.mail.letterhead import Letterhead, base_context
 
 # What a person does about the usual reasons a run stops, by words in the run's summary.
 _ADVICE = (

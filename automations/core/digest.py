@@ -141,6 +141,26 @@ def _coming(h: pd.DataFrame, today: dt.date) -> list[str]:
     return lines
 
 
+def _done(
+    log: pd.DataFrame, emails: list[str], names: dict[str, str], today: dt.date, count_written: bool
+) -> list[str]:
+    """What went out to these partners in the last 7 days, one line per message: "thank-you
+    to Dana Whitfield on 2 December: “Thank you”"."""
+    week_ago = arrays.day_number(today) - 7
+    done_rows = log[
+        log["partner_email"].isin(emails)
+        & log["status"].isin(delivered(count_written))
+        & log["action"].isin(PARTNER_KINDS)
+        & (arrays.day_numbers(log["timestamp"]) > week_ago)
+    ]
+    return [
+        f"{ACTION_WORDS.get(str(r['action']), 'email to')} "
+        f"{names.get(r['partner_email'], r['partner_email'])} on {_day_of(r['timestamp'])}"
+        + (f": “{r['subject']}”" if r["subject"] else "")
+        for r in _records(done_rows.drop_duplicates("message_id"))
+    ]
+
+
 def digest_context(
     owner: str,
     emails: list[str],
@@ -156,19 +176,7 @@ def digest_context(
     h = health[health["email"].isin(emails)]
     names = dict(zip(h["email"], h["name"], strict=True))
     log = tables.log
-    week_ago = arrays.day_number(today) - 7
-    done_rows = log[
-        log["partner_email"].isin(emails)
-        & log["status"].isin(delivered(count_written))
-        & log["action"].isin(PARTNER_KINDS)
-        & (arrays.day_numbers(log["timestamp"]) > week_ago)
-    ]
-    done = [
-        f"{ACTION_WORDS.get(str(r['action']), 'email to')} "
-        f"{names.get(r['partner_email'], r['partner_email'])} on {_day_of(r['timestamp'])}"
-        + (f": “{r['subject']}”" if r["subject"] else "")
-        for r in _records(done_rows.drop_duplicates("message_id"))
-    ]
+    done = _done(log, emails, names, today, count_written)
     due = _coming(h[~h["email"].isin(list(waiting or ()))], today)  # those wait for approval
     escalations = [
         f"{r['name']}: {r.get('escalation_reason') or r['reason']}"

@@ -11,10 +11,7 @@ from typing import Any
 from automations.core.engine.decisions import HEALTH_COLUMNS
 from automations.core.schema import LINKED_COLUMNS
 from automations.core.tables import normalise_header
-
-
-class LinkRefused(ValueError):
-    """Why the columns cannot be added; the message says what to do."""
+from automations.errors import LinkRefused
 
 
 @dataclass(frozen=True)

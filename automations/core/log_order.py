@@ -12,6 +12,7 @@ import pandas as pd
 
 from automations.core import values as v
 from automations.core.vocabulary import Status
+from automations.errors import ValueProblem
 
 # Two rows of one key in the same second (the Log keeps seconds): the one a key moves to
 # later in its life comes after (EMAIL.md, at most once: proposed, then a try, then its end).
@@ -65,5 +66,5 @@ def _moment(
     cell = row[at] if at < len(row) else None
     try:
         return v.parse_timestamp(cell, order, zone)
-    except v.ValueProblem:
+    except ValueProblem:
         return None

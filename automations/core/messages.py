@@ -14,8 +14,10 @@ from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 
-from automations.core.compose import Draft, Sender
+from automations.core.mail.draft import Draft
+from automations.core.mail.letterhead import Sender
 from automations.core.render import Rendered
+from automations.errors import HeaderProblem
 
 
 class _Registry(HeaderRegistry):
@@ -69,10 +71,6 @@ _CONSTANT = {
     "html": _Prefolded("Content-Type", 'text/html; charset="utf-8"'),
     "quoted-printable": _Prefolded("Content-Transfer-Encoding", "quoted-printable"),
 }
-
-
-class HeaderProblem(Exception):
-    """A value that cannot go into a header (a line break from a sheet cell)."""
 
 
 def message_id(keys: tuple[str, ...], sender_email: str) -> str:

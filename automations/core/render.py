@@ -23,6 +23,7 @@ import markdown
 from markupsafe import Markup
 
 from automations.core.wording import greeting_name
+from automations.errors import TemplateFault
 
 TEMPLATE_SUFFIX = ".md"
 _SUBJECT = re.compile(r"^subject:[ \t]*(.*)$", re.IGNORECASE)
@@ -71,17 +72,6 @@ class Rendered:
     subject: str
     text: str
     html: str
-
-
-class TemplateFault(Exception):
-    """A template that cannot render: which file, which line, what is wrong."""
-
-    def __init__(self, label: str, line: int | None, message: str) -> None:
-        where = f"{label} line {line}" if line else label
-        super().__init__(f"{where}: {message}")
-        self.label = label
-        self.line = line
-        self.message = message
 
 
 @lru_cache(maxsize=256)

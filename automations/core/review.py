@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from automations.core import keys as keyspace
-from automations.core.compose import Draft, Letterhead, base_context
 from automations.core.digest import ACTION_WORDS
-from automations.core.values import ValueProblem, parse_date
+from automations.core.mail.draft import Draft
+from automations.core.mail.letterhead import Letterhead, base_context
+from automations.core.values import parse_date
 from automations.core.vocabulary import Action, Status
 from automations.core.wording import as_date, on_day, when
+from automations.errors import ValueProblem
 
 REVIEW_COLUMNS = (
     "proposed_on",

@@ -19,8 +19,8 @@ from automations.core.render import money
 from automations.core.wording import count_of, names, on_day, quarter_name
 
 if TYPE_CHECKING:
-    from automations.core.compose import Lookup
     from automations.core.engine.decisions import Decisions
+    from automations.core.mail.draft import Lookup
     from automations.core.tables import Tables
 
 # Where a referral stands, as the partner would hear it, by direction and status.

@@ -14,6 +14,8 @@ from functools import lru_cache
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
+from automations.errors import ValueProblem
+
 SERIAL_EPOCH = dt.date(1899, 12, 30)  # Sheets/Excel serial day 0
 MAX_SERIAL = 2958465  # 9999-12-31
 
@@ -39,10 +41,6 @@ MONTHS = {
 }
 
 ORDER_EXAMPLE = {"MDY": "11/24/2026", "DMY": "24/11/2026", "YMD": "2026/11/24"}
-
-
-class ValueProblem(ValueError):
-    """A cell value that cannot be read as its column's type."""
 
 
 def is_blank(value: object) -> bool:

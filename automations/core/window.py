@@ -7,6 +7,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from automations.errors import WindowProblem
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -52,14 +54,6 @@ class SendWindow:
                 continue
             return max(opens, moment)
         return None
-
-
-class WindowProblem(ValueError):
-    """A send-window key that cannot be read; `key` names it (`send_hours`)."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
 
 
 def _time(text: str) -> dt.time:

@@ -7,8 +7,8 @@ import datetime as dt
 
 from automations.adapters.state import Entry
 from automations.config import Settings
-from automations.core import compose
 from automations.core.engine.decide import decide
+from automations.core.mail import drafting
 from automations.core.vocabulary import NURTURE_KINDS, Status
 from automations.jobs.log_rows import with_log_rows
 from automations.jobs.pipeline import RunOptions, RunResult, started
@@ -49,7 +49,7 @@ def run_baseline(
             merged = with_log_rows(s.raw, settings.sheet.tabs.log, entries)
             tables = tables_from(settings, merged, today)
             result.decisions = decide(tables, today, settings.rules, decide_options(settings))
-            drafts = compose.drafts(tables, result.decisions, letterhead(settings), today)
+            drafts = drafting.drafts(tables, result.decisions, letterhead(settings), today)
             drafts = [d for d in drafts if not only or d.kind in only]
         result.baseline = entries
         s.journal.record(entries)

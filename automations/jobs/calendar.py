@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from automations.adapters.calendar import CalendarError, read_feed
+from automations.adapters.calendar import read_feed
 from automations.adapters.state import Entry, Journal
 from automations.config import Settings
 from automations.core.tables import Tables
 from automations.core.touches import meetings
+from automations.errors import CalendarError
 from automations.jobs.inbox import new_touches
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from automations.adapters.state import Journal
 from automations.config import Settings
-from automations.core.compose import Draft
+from automations.core.mail.draft import Draft
 from automations.core.messages import comparable_email, wire_email
 from automations.jobs.wiring import mail_capabilities
 

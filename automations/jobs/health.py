@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from automations.config import Settings
-from automations.core import compose
 from automations.core.engine.decide import decide
 from automations.core.engine.decisions import Decisions
+from automations.core.mail import drafting
 from automations.core.review import OPEN, Proposal
 from automations.core.tables import Problem, Tables
 from automations.jobs.review import run as review
@@ -76,7 +76,7 @@ def waiting_proposals(
     settled in memory (EMAIL.md, review), and the campaigns' open ones as they stand."""
     if not (settings.mail.review or s.journal.has_proposals()):
         return []
-    drafts = compose.drafts(s.tables, decisions, letterhead(settings), today)
+    drafts = drafting.drafts(s.tables, decisions, letterhead(settings), today)
     _, waiting, _ = review.settled_in_memory(
         settings, s, drafts, decisions.health, now, today, _not_campaign
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from automations.adapters.auth import OAuthTokens
 from automations.adapters.bounces import failures
-from automations.adapters.imap import ImapInbox, InboxError
+from automations.adapters.imap import ImapInbox
 from automations.adapters.replytext import before_quote
 from automations.adapters.state import Entry, Journal
 from automations.config import Settings, secret
@@ -23,7 +23,7 @@ from automations.core.replies import UNREADABLE, Known, Verdict, classify
 from automations.core.tables import Tables
 from automations.core.touches import Touch, sent_touches
 from automations.core.vocabulary import PARTNER_KINDS, Status
-from automations.errors import LoginNeeded
+from automations.errors import InboxError, LoginNeeded
 from automations.jobs.review.reply import apply_reply
 from automations.jobs.sending import stamp
 from automations.jobs.wiring import oauth_account

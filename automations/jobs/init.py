@@ -8,7 +8,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from automations.adapters.sheet.xlsx import write_workbook
-from automations.core.sample import sample_sheet
+from automations.demo.workbook import sample_sheet
 from automations.jobs.wiring import shipped_files
 
 

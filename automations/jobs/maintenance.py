@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from automations.adapters.imap import InboxError
 from automations.adapters.state import Entry
 from automations.config import Settings
 from automations.core.engine import arrays
 from automations.core.messages import wire_email
 from automations.core.vocabulary import Status
-from automations.errors import ConfigError, ToolkitError
+from automations.errors import ConfigError, InboxError, ResolveError
 from automations.jobs import inbox as mailbox
 from automations.jobs.sending import (
     Clock,
@@ -22,10 +21,6 @@ from automations.jobs.session import RunSummary, session, write_sheet
 from automations.jobs.wiring import (
     open_mailer,
 )
-
-
-class ResolveError(ToolkitError):
-    """`partners resolve` was given a key it cannot settle."""
 
 
 @dataclass

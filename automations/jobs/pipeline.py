@@ -16,10 +16,10 @@ from automations.adapters.mail import Mailer
 from automations.adapters.sheet import SheetBackend
 from automations.adapters.state import Entry
 from automations.config import Settings
-from automations.core import compose
 from automations.core.engine import arrays
 from automations.core.engine.decide import decide, sort_health
 from automations.core.engine.decisions import Decisions
+from automations.core.mail.draft import Draft
 from automations.core.render import Templates
 from automations.core.review import Proposal, waiting_lines
 from automations.core.tables import Problem, Tables
@@ -69,7 +69,7 @@ class RunResult(Generic[PlannedT_co]):
     decisions: Decisions
     options: RunOptions
     to_send: list[Outgoing] = field(default_factory=list)
-    held: list[compose.Draft] = field(default_factory=list)  # due, over a cap: next run
+    held: list[Draft] = field(default_factory=list)  # due, over a cap: next run
     held_by: str = ""
     faults: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # printed; the exit code stays
@@ -106,7 +106,7 @@ class RunResult(Generic[PlannedT_co]):
 
 def started(
     settings: Settings, s: Session, planned: PlannedT, options: RunOptions, notes: list[str]
-) -> tuple[RunResult[PlannedT], list[compose.Draft]]:
+) -> tuple[RunResult[PlannedT], list[Draft]]:
     """The result of a run as its plan left it, and the drafts that may go once the
     inbox and the calendars were read: a feed that is down holds its meetings, the rest goes."""
     result = RunResult(
@@ -182,7 +182,7 @@ def _review_step(
     settings: Settings,
     s: Session,
     result: RunResult[Planned],
-    drafts: list[compose.Draft],
+    drafts: list[Draft],
     templates: Templates,
     now: dt.datetime,
     today: dt.date,
@@ -212,7 +212,7 @@ def _dry(
     settings: Settings,
     s: Session,
     result: RunResult[Planned],
-    drafts: list[compose.Draft],
+    drafts: list[Draft],
     templates: Templates,
     now: dt.datetime,
     today: dt.date,
@@ -221,7 +221,7 @@ def _dry(
 ) -> None:
     """What goes within the caps (and, with review, what would be proposed and what already
     waits for approval, as the sending run would settle it, in memory only; CLI.md)."""
-    proposing: list[compose.Draft] = []
+    proposing: list[Draft] = []
     if reviewing:
         step, result.waiting, notes = review.settled_in_memory(
             settings, s, drafts, result.decisions.health, now, today, result.planned.scope

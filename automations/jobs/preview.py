@@ -8,15 +8,16 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from automations.config import Settings
-from automations.core import compose, statement_mail
-from automations.core.compose import Draft
+from automations.core import statement_mail
 from automations.core.engine.decide import decide
 from automations.core.engine.decisions import Decisions
+from automations.core.mail.draft import Draft, Lookup
+from automations.core.mail.drafting import preview_draft
 from automations.core.review import OPEN, Proposal, under_review
 from automations.core.tables import Tables
 from automations.core.vocabulary import Action
 from automations.core.wording import on_day, when
-from automations.errors import ToolkitError
+from automations.errors import PreviewError
 from automations.jobs.sending import (
     Prepared,
     prepare,
@@ -28,12 +29,6 @@ from automations.jobs.wiring import (
     load_templates,
     quote_outreach,
 )
-
-
-class PreviewError(ToolkitError):
-    """The preview cannot be made (unknown partner or template, nothing to show)."""
-
-    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -58,7 +53,7 @@ def run_preview(
         raise PreviewError(f"templates/{template}.md: no such template; the templates are: {names}")
     with session(settings, today, now, writing=False) as s:  # the inbox, calendars read-only
         decisions = decide(s.tables, today, settings.rules, decide_options(settings))
-        draft = compose.preview_draft(
+        draft = preview_draft(
             template,
             email,
             s.tables,
@@ -92,7 +87,7 @@ def _with_ledger(
     draft: Draft, tables: Tables, decisions: Decisions, settings: Settings, today: dt.date
 ) -> Draft:
     """A made-up statement shows last quarter's real ledger, or says there is none."""
-    look = compose.Lookup.build(tables, decisions.health)
+    look = Lookup.build(tables, decisions.health)
     ledger = statement_mail.ledgers(
         tables.referrals,
         look.partners,
@@ -166,7 +161,7 @@ def _label(draft: Draft, sample: bool) -> str:
 
 def check_templates(settings: Settings, today: dt.date, now: dt.datetime) -> list[str]:
     """Compile every template; one line per template that cannot be used."""
-    from automations.core.render import TemplateFault
+    from automations.errors import TemplateFault
 
     templates = load_templates(settings)
     faults = []

@@ -14,23 +14,23 @@ from email.message import EmailMessage
 from functools import cached_property
 from typing import Protocol
 
-from automations.adapters.mail import Delivery, Mailer, MailError
+from automations.adapters.mail import Delivery, Mailer
 from automations.adapters.state import Entry, Journal
 from automations.config import Settings
-from automations.core.compose import Draft, Sender
+from automations.core.mail.draft import Draft
+from automations.core.mail.letterhead import Sender
 from automations.core.messages import (
-    HeaderProblem,
     build_message,
     check_headers,
     message_id,
     subject_of,
     wire_email,
 )
-from automations.core.render import Rendered, TemplateFault, Templates
+from automations.core.render import Rendered, Templates
 from automations.core.vocabulary import NEVER_AGAIN, Status
 from automations.core.window import when_said
 from automations.core.wording import opening
-from automations.errors import LoginNeeded, ToolkitError
+from automations.errors import HeaderProblem, LoginNeeded, MailError, TemplateFault, ToolkitError
 from automations.jobs.envelope import copies_of, with_copies
 from automations.jobs.wiring import letterhead
 
@@ -305,9 +305,7 @@ def deliver(
                 report.outcomes.append((p, Delivery(Status.FAILED, str(exc))))
                 report.fatal = exc
                 break
-            done = [
-                e.moved(Status(delivery.status), delivery.detail, stamp(clock())) for e in pending
-            ]
+            done = [e.moved(delivery.status, delivery.detail, stamp(clock())) for e in pending]
             report.entries.extend(done)
             if after_send is not None and delivery.status == Status.SENT:
                 after_send(data)

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from automations.adapters.imap import InboxError
 from automations.adapters.lock import RunLock
 from automations.adapters.mail import Mailer
 from automations.adapters.sheet import ReviewTable, SheetBackend
@@ -28,7 +27,7 @@ from automations.core.statements import dispute_line, open_disputes
 from automations.core.status import Ahead, status_rows
 from automations.core.tables import RawSheet, Tables
 from automations.core.vocabulary import Status
-from automations.errors import ConfigError, SheetError, ToolkitError
+from automations.errors import ConfigError, InboxError, SheetError, ToolkitError
 from automations.jobs import inbox as mailbox
 from automations.jobs.alerts import run_ended, run_started
 from automations.jobs.calendar import CalendarOutcome, scan_calendars

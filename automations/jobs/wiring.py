@@ -16,8 +16,9 @@ from automations.adapters.mail import Capabilities, Mailer
 from automations.adapters.sheet import SheetBackend
 from automations.adapters.state import Journal
 from automations.config import Settings, secret
-from automations.core.compose import Draft, Letterhead, Sender, SurveyForm
 from automations.core.engine.decisions import HEALTH_COLUMNS, DecideOptions
+from automations.core.mail.draft import Draft
+from automations.core.mail.letterhead import Letterhead, Sender, SurveyForm
 from automations.core.render import TEMPLATE_SUFFIX, Templates, TemplateSource
 from automations.core.tables import RawSheet, Tables, build_tables
 from automations.errors import ConfigError

@@ -192,48 +192,16 @@ def write(
     query: dict[str, str],
     body: dict[str, Any],
 ) -> dict[str, Any]:
-    if not isinstance(values, list) or not all(isinstance(r, list) for r in values):
-        shown = json.dumps(values if not isinstance(values, list) else values[0])
-        raise ApiError(
-            400,
-            "Invalid value at 'data.values' (type.googleapis.com/google.protobuf.ListValue), "
-            + shown,
-        )
-    if body.get("majorDimension", query.get("majorDimension", "ROWS")) == "COLUMNS":
-        width = max((len(c) for c in values), default=0)
-        values = [[c[i] if i < len(c) else None for c in values] for i in range(width)]
+    """values.update: `values` into the range from its top left, as Google answers it."""
+    values = _rows_of(values, body.get("majorDimension", query.get("majorDimension", "ROWS")))
     tab = target.tab
     height, width = len(values), max((len(r) for r in values), default=0)
     if not height or not width:
         return {}
     if target.single:  # one cell is where the block starts, not its size
         target = GridRange(tab, target.r1, target.c1, target.r1 + height, target.c1 + width)
-    if (target.bounded_rows and height > target.r2 - target.r1) or (
-        target.bounded_columns and width > target.c2 - target.c1
-    ):
-        raise ApiError(
-            400,
-            f"Requested writing within range [{format_range(target)}], but tried writing "
-            f"{'to row [' + str(target.r1 + height) + ']' if height > target.r2 - target.r1 else 'to column [' + column_letters(target.c1 + width) + ']'}",
-        )
-    if target.r1 + height > tab.rows or target.c1 + width > tab.columns:
-        raise ApiError(
-            400,
-            f"Range ({_quoted(tab.title)}!{column_letters(target.c1 + 1)}{target.r1 + height}) exceeds grid limits. "
-            f"Max rows: {tab.rows}, max columns: {tab.columns}",
-        )
-    cells = 0
-    for i, row in enumerate(values):
-        for j, value in enumerate(row):
-            if value is None:
-                continue
-            cell = from_input(value, option)
-            key = (target.r1 + i, target.c1 + j)
-            if cell.empty:
-                tab.cells.pop(key, None)
-            else:
-                tab.cells[key] = cell
-            cells += 1
+    _check_fits(target, height, width)
+    cells = _put(target, values, option)
     written = GridRange(tab, target.r1, target.c1, target.r1 + height, target.c1 + width)
     out: dict[str, Any] = {
         "updatedRange": format_range(written),
@@ -244,6 +212,60 @@ def write(
     if query.get("includeValuesInResponse") == "true":
         out["updatedData"] = value_range(written, query)
     return out
+
+
+def _rows_of(values: list[list[Any]], major: str) -> list[list[Any]]:
+    """The values as rows (a list of lists, else Google's 400); columns turned into rows."""
+    if not isinstance(values, list) or not all(isinstance(r, list) for r in values):
+        shown = json.dumps(values if not isinstance(values, list) else values[0])
+        raise ApiError(
+            400,
+            "Invalid value at 'data.values' (type.googleapis.com/google.protobuf.ListValue), "
+            + shown,
+        )
+    if major == "COLUMNS":
+        width = max((len(c) for c in values), default=0)
+        values = [[c[i] if i < len(c) else None for c in values] for i in range(width)]
+    return values
+
+
+def _check_fits(target: GridRange, height: int, width: int) -> None:
+    """Google's 400 for a block larger than its bounded range or reaching past the grid."""
+    tab = target.tab
+    too_tall = target.bounded_rows and height > target.r2 - target.r1
+    if too_tall or (target.bounded_columns and width > target.c2 - target.c1):
+        past = (
+            f"to row [{target.r1 + height}]"
+            if height > target.r2 - target.r1
+            else f"to column [{column_letters(target.c1 + width)}]"
+        )
+        raise ApiError(
+            400,
+            f"Requested writing within range [{format_range(target)}], but tried writing {past}",
+        )
+    if target.r1 + height > tab.rows or target.c1 + width > tab.columns:
+        raise ApiError(
+            400,
+            f"Range ({_quoted(tab.title)}!{column_letters(target.c1 + 1)}{target.r1 + height}) exceeds grid limits. "
+            f"Max rows: {tab.rows}, max columns: {tab.columns}",
+        )
+
+
+def _put(target: GridRange, values: list[list[Any]], option: str) -> int:
+    """Each value into its cell (None leaves the cell, an empty value clears it); the count."""
+    cells = 0
+    for i, row in enumerate(values):
+        for j, value in enumerate(row):
+            if value is None:
+                continue
+            cell = from_input(value, option)
+            key = (target.r1 + i, target.c1 + j)
+            if cell.empty:
+                target.tab.cells.pop(key, None)
+            else:
+                target.tab.cells[key] = cell
+            cells += 1
+    return cells
 
 
 def clear(target: GridRange) -> str:

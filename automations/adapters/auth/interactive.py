@@ -21,12 +21,11 @@ from automations.adapters.auth.tokens import (
     NETWORK_ADVICE,
     SHEETS_SCOPES,
     Account,
-    Unreachable,
     config_home,
     reason_of,
     write_private,
 )
-from automations.errors import ConfigError, LoginNeeded
+from automations.errors import ConfigError, LoginNeeded, Unreachable
 
 
 def login(accounts: list[Account], say: Callable[[str], None]) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from automations.errors import LoginNeeded, ToolkitError
+from automations.errors import LoginNeeded, TokenEndpointError, Unreachable
 
 GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
 MICROSOFT_TOKEN_URL = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
@@ -42,14 +42,6 @@ BROWSER_PROMPT = (
 )
 # Tests point Microsoft's sign-in at a local authority (msal insists on https).
 AUTHORITY_VARIABLE = "PARTNERS_OAUTH_AUTHORITY"
-
-
-class TokenEndpointError(ToolkitError):
-    """The provider's token endpoint could not be reached or answered nonsense."""
-
-
-class Unreachable(TokenEndpointError):
-    """No answer at all from a sign-in server (no network, refused, timed out): the reason."""
 
 
 NETWORK_ADVICE = "check this computer's network connection and try again"

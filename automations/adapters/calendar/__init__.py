@@ -11,15 +11,11 @@ from pathlib import Path
 
 from automations.adapters.calendar.fetch import Unreadable, read_source, shown
 from automations.core.touches import Event
-from automations.errors import ToolkitError
+from automations.errors import CalendarError
 
-__all__ = ["CalendarError", "Feed", "read_feed", "shown"]
+__all__ = ["Feed", "read_feed", "shown"]
 
 _NAMED = 5  # broken events named in a warning; the rest counted
-
-
-class CalendarError(ToolkitError):
-    """A calendar feed that could not be read (a warning: the run goes on)."""
 
 
 @dataclass

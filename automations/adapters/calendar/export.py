@@ -14,11 +14,7 @@ import icalendar
 
 from automations.adapters.calendar.marks import MARK, PRODID, uid_of
 from automations.core.agenda import Reminder
-from automations.errors import ToolkitError
-
-
-class ExportError(ToolkitError):
-    """The calendar file could not be written."""
+from automations.errors import ExportError
 
 
 def feed_bytes(reminders: Sequence[Reminder], owner: str, stamp: dt.datetime) -> bytes:

@@ -10,15 +10,11 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from automations.errors import ToolkitError, UsageError
+from automations.errors import ServeError, ToolkitError, UsageError
 
 LOG = logging.getLogger("partners.calendar")
 PATH = "/calendar.ics"
 Make = Callable[[str | None], bytes]  # the owner asked for (None: the default) -> the feed
-
-
-class ServeError(ToolkitError):
-    """The feed could not be served (the port is taken, say)."""
 
 
 @contextmanager

@@ -5,20 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from automations.errors import ToolkitError
-
-
-class MailError(ToolkitError):
-    """The mail server cannot be used at all (connection, TLS, login): the run stops."""
+from automations.core.vocabulary import Status
 
 
 @dataclass(frozen=True)
 class Delivery:
     """What happened to one message: `sent`, `written`, `failed` or `uncertain`, and why."""
 
-    # Always a Status member (the mailers return one); annotated `str` until console.py
-    # (being split now) declares its `email_records` local as `str`: then `Status`.
-    status: str
+    status: Status
     detail: str = ""
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from automations.adapters.mail import Capabilities, Delivery, MailError
+from automations.adapters.mail import Capabilities, Delivery
 from automations.core.vocabulary import Status
+from automations.errors import MailError
 
 DELIVERS = Capabilities(delivers=True, capped=True, files_copies=False, verb="sent")
 

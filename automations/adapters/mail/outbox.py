@@ -7,8 +7,9 @@ import re
 import tempfile
 from pathlib import Path
 
-from automations.adapters.mail import Capabilities, Delivery, MailError
+from automations.adapters.mail import Capabilities, Delivery
 from automations.core.vocabulary import Status
+from automations.errors import MailError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
 

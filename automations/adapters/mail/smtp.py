@@ -23,9 +23,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from automations.adapters.mail import Capabilities, Delivery, MailError
+from automations.adapters.mail import Capabilities, Delivery
 from automations.core.vocabulary import Status
-from automations.errors import ToolkitError
+from automations.errors import MailError, ToolkitError
 
 # A connection idle longer than this gets a NOOP before reuse (servers drop idle clients;
 # with pacing every message waits this long). A drop found later, before the end of DATA,

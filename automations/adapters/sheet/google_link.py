@@ -9,9 +9,9 @@ from typing import Any
 
 from automations.adapters.sheet.google import GoogleBackend
 from automations.adapters.sheet.google_parts import find_title, quoted
-from automations.core.linked import LinkRefused, google_formula, letter, plan_link
+from automations.core.linked import google_formula, letter, plan_link
 from automations.core.schema import LINKED_COLUMNS
-from automations.errors import SheetError
+from automations.errors import LinkRefused, SheetError
 
 ALREADY = "already linked, nothing changed"
 

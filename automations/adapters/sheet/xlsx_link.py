@@ -22,9 +22,9 @@ from xml.sax.saxutils import escape
 
 from automations.adapters.sheet.xlsx import _open, _rows, toolkit_path
 from automations.config import Tabs
-from automations.core.linked import LinkPlan, LinkRefused, excel_formula, letter, plan_link
+from automations.core.linked import LinkPlan, excel_formula, letter, plan_link
 from automations.core.schema import LINKED_COLUMNS
-from automations.errors import SheetError
+from automations.errors import LinkRefused, SheetError
 
 ALREADY = "already linked, nothing changed"
 DATES = ("next_due", "last_touch")

@@ -8,12 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from automations.adapters.state.cursors import Cursors
-from automations.adapters.state.db import JournalError, connect
+from automations.adapters.state.db import connect
 from automations.adapters.state.proposals import Proposals
 from automations.adapters.state.runs import Runs
 from automations.adapters.state.sends import SECRET_ID, Entry, Sends
 
-__all__ = ["SECRET_ID", "Entry", "Journal", "JournalError"]
+__all__ = ["SECRET_ID", "Entry", "Journal"]
 
 
 class Journal(Sends, Proposals, Cursors, Runs):

@@ -15,7 +15,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from automations.core.review import Proposal, proposal_id
-from automations.errors import ToolkitError
+from automations.errors import JournalError
 
 PROPOSAL_FIELDS = [f.name for f in fields(Proposal)]
 SEND_COLUMNS = [
@@ -30,10 +30,6 @@ SEND_COLUMNS = [
     "status",
     "detail",
 ]
-
-
-class JournalError(ToolkitError):
-    """The journal database cannot be opened or written."""
 
 
 def _tables_of_main(db: sqlite3.Connection) -> None:

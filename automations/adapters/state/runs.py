@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from automations.adapters.state.db import JournalError, Store
+from automations.adapters.state.db import Store
+from automations.errors import JournalError
 
 
 class Runs(Store):

@@ -12,8 +12,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from automations.adapters.state.db import SEND_COLUMNS, JournalError, Store
+from automations.adapters.state.db import SEND_COLUMNS, Store
 from automations.core.vocabulary import Status
+from automations.errors import JournalError
 
 SECRET_ID = "<review."  # a review email's Message-ID: `<review.TOKEN@domain>`
 

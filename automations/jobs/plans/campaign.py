@@ -8,13 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from automations.core import compose
 from automations.core.audience import Audience, Campaign, parse_campaign, select
 from automations.core.engine.decide import decide
 from automations.core.engine.decisions import Decisions
-from automations.core.render import TemplateFault, Templates, TemplateSource
+from automations.core.mail.draft import Draft, Lookup
+from automations.core.mail.partner import partner_context
+from automations.core.render import Templates, TemplateSource
 from automations.core.review import OPEN, Proposal
-from automations.errors import ConfigError
+from automations.errors import ConfigError, TemplateFault
 from automations.jobs.plans.planned import PlanContext, Planned
 from automations.jobs.wiring import decide_options, letterhead, mail_capabilities
 
@@ -44,19 +45,19 @@ def _drafts(
     decisions: Decisions,
     emails: list[str],
     source: str,
-) -> tuple[list[compose.Draft], list[str]]:
+) -> tuple[list[Draft], list[str]]:
     """One outreach draft per partner due; a subject that cannot render stops them all."""
     settings, today = ctx.settings, ctx.today
-    look = compose.Lookup.build(ctx.tables, decisions.health)
+    look = Lookup.build(ctx.tables, decisions.health)
     subjects: Templates | None = None
     if campaign.subject:
         text = f"Subject: {campaign.subject}\n\n.\n"
         subjects = Templates({"subject": TemplateSource("subject", f"{source} (subject)", text)})
-    drafts: list[compose.Draft] = []
+    drafts: list[Draft] = []
     faults: list[str] = []
     for email in emails:
         context = {
-            **compose.partner_context(email, look, letterhead(settings), today, []),
+            **partner_context(email, look, letterhead(settings), today, []),
             "campaign": {"name": campaign.name},
         }
         subject = ""
@@ -66,7 +67,7 @@ def _drafts(
             except TemplateFault as fault:
                 return [], [f"campaign subject error, nothing sent: {fault}"]
         drafts.append(
-            compose.Draft(
+            Draft(
                 kind="outreach",
                 template=campaign.template,
                 to_email=email,
@@ -84,8 +85,8 @@ def _drafts(
 
 
 def _not_proposed_elsewhere(
-    drafts: list[compose.Draft], proposals: list[Proposal], name: str
-) -> tuple[list[compose.Draft], list[str]]:
+    drafts: list[Draft], proposals: list[Proposal], name: str
+) -> tuple[list[Draft], list[str]]:
     """The drafts whose partner has no open proposal of another campaign or kind: two
     overlapping campaigns never propose one partner twice (EMAIL.md, review)."""
     elsewhere = {

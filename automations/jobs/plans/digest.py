@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from automations.core import compose
+from automations.core.mail.owner import digest_drafts
 from automations.core.review import waiting_lines
 from automations.jobs.plans.nurture import due_now, handled_keys, planned
 from automations.jobs.plans.planned import PlanContext, Planned
@@ -14,7 +14,7 @@ def plan(ctx: PlanContext) -> Planned:
     from automations.adapters.chart import referrals_chart  # matplotlib: only when drawn
 
     due = due_now(ctx)
-    drafts = compose.digest_drafts(
+    drafts = digest_drafts(
         ctx.tables,
         due.decisions,
         letterhead(ctx.settings),

@@ -8,10 +8,11 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from automations.core import compose
 from automations.core.engine import arrays
 from automations.core.engine.decide import decide
 from automations.core.engine.decisions import Decisions
+from automations.core.mail import drafting
+from automations.core.mail.draft import Draft
 from automations.jobs.plans.planned import Plan, PlanContext, Planned, kinds_scope
 from automations.jobs.wiring import decide_options, letterhead, mail_capabilities, quote_outreach
 
@@ -24,7 +25,7 @@ class Due:
     """What is due today, as every nurture-family plan starts from it."""
 
     decisions: Decisions
-    drafts: list[compose.Draft]
+    drafts: list[Draft]
     held_surveys: int | None  # None: the survey form is real; else the surveys held back
 
 
@@ -40,7 +41,7 @@ def due_now(ctx: PlanContext) -> Due:
         held = int((due["kind"] == "survey").sum()) if len(due) else 0
         decided = replace(decided, survey_enabled=False)
     decisions = decide(ctx.tables, ctx.today, settings.rules, decided)
-    drafts = compose.drafts(ctx.tables, decisions, letterhead(settings), ctx.today)
+    drafts = drafting.drafts(ctx.tables, decisions, letterhead(settings), ctx.today)
     quote_outreach(drafts, ctx.session.journal)
     return Due(decisions, drafts, held)
 
@@ -57,7 +58,7 @@ def handled_keys(ctx: PlanContext) -> set[str]:
 
 def planned(
     due: Due,
-    drafts: list[compose.Draft],
+    drafts: list[Draft],
     job: str,
     kinds: Iterable[str],
     warnings: Iterable[str] = (),

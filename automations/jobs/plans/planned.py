@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from automations.config import Settings
-from automations.core.compose import Draft
 from automations.core.engine.decisions import Decisions
+from automations.core.mail.draft import Draft
 from automations.core.review import Proposal
 from automations.core.tables import Tables
 from automations.jobs.session import Session

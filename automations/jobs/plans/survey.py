@@ -3,7 +3,7 @@ invitations (RULES.md, "Owner self-assessment")."""
 
 from __future__ import annotations
 
-from automations.core import compose
+from automations.core.mail.owner import owner_survey_drafts
 from automations.jobs.plans.nurture import due_now, handled_keys, planned
 from automations.jobs.plans.planned import PlanContext, Planned
 from automations.jobs.wiring import letterhead
@@ -20,7 +20,7 @@ def plan(ctx: PlanContext) -> Planned:
     due = due_now(ctx)
     drafts = [d for d in due.drafts if d.kind == "survey"]
     warnings = [] if ctx.settings.survey.respondent_field else [NO_RESPONDENT_FIELD]
-    drafts += compose.owner_survey_drafts(
+    drafts += owner_survey_drafts(
         ctx.tables, due.decisions, letterhead(ctx.settings), ctx.today, handled_keys(ctx)
     )
     return planned(due, drafts, "survey", ("survey", "survey_owner"), warnings)

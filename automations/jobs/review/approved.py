@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from automations.config import Settings
-from automations.core.compose import Draft
+from automations.core.mail.draft import Draft
 from automations.core.messages import wire_email
 from automations.core.review import Proposal
 from automations.jobs.envelope import copies_of, with_copies

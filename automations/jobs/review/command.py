@@ -17,14 +17,10 @@ from automations.adapters.state import Journal
 from automations.config import Settings
 from automations.core.messages import comparable_email
 from automations.core.review import OPEN, Decision, Proposal, review_order
-from automations.errors import LockHeldError, ToolkitError
+from automations.errors import LockHeldError, ReviewError
 from automations.jobs.review.decisions import apply_kept
 from automations.jobs.sending import Clock, stamp
 from automations.jobs.wiring import open_backend, state_dir
-
-
-class ReviewError(ToolkitError):
-    """A key given to `partners review` names no open proposal."""
 
 
 def _journal(settings: Settings, writing: bool) -> Journal:

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from automations.adapters.state import Entry
 from automations.config import Settings
-from automations.core.compose import Draft
+from automations.core.mail.draft import Draft
 from automations.core.review import Proposal, proposal_id, review_draft
 from automations.core.vocabulary import Status
 from automations.core.wording import opening

@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from email.message import EmailMessage
 
 from automations.adapters.state import Entry, Journal
-from automations.core.compose import Draft, Letterhead
+from automations.core.mail.draft import Draft
+from automations.core.mail.letterhead import Letterhead
 from automations.core.optout import own_lines
 from automations.core.replies import (
     MESSAGE_IDS,

@@ -14,10 +14,10 @@ import pandas as pd
 from automations.adapters.sheet import ReviewTable
 from automations.adapters.state import Entry
 from automations.config import Settings
-from automations.core.compose import INTERNAL_KINDS, Draft
+from automations.core.mail.draft import Draft
 from automations.core.render import Templates
 from automations.core.review import OPEN, Proposal, review_order
-from automations.core.vocabulary import Status
+from automations.core.vocabulary import INTERNAL_KINDS, Status
 from automations.jobs.envelope import Caps
 from automations.jobs.review.approved import Approved, approvals
 from automations.jobs.review.cells import sheet_decisions

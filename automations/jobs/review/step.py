@@ -13,7 +13,7 @@ import pandas as pd
 
 from automations.adapters.state import Entry
 from automations.config import Settings
-from automations.core.compose import Draft
+from automations.core.mail.draft import Draft
 from automations.core.review import (
     OPEN,
     Decision,
