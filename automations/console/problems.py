@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from automations.core.vocabulary import Status
+
 if TYPE_CHECKING:
     from automations.core.tables import Problem
     from automations.jobs.pipeline import RunResult
@@ -40,9 +42,9 @@ def delivery_warnings(
     lines = list(faults)
     if delivery:
         for p, d in delivery.outcomes:
-            if d.status == "failed":
+            if d.status == Status.FAILED:
                 lines.append(f"failed: {p.draft.kind} to {p.draft.to_email}: {d.detail}")
-            elif d.status == "uncertain":
+            elif d.status == Status.UNCERTAIN:
                 keys = ", ".join(p.draft.keys)
                 lines.append(
                     f"uncertain: {p.draft.kind} to {p.draft.to_email} ({keys}): {d.detail}; "
@@ -72,7 +74,11 @@ def delivery_warnings(
 
 def _sent_before_write_error(delivery: DeliveryReport) -> list[str]:
     """What left before the sheet could not be written: the user must know it went."""
-    gone = [(p, d) for p, d in delivery.outcomes if d.status in ("sent", "written", "uncertain")]
+    gone = [
+        (p, d)
+        for p, d in delivery.outcomes
+        if d.status in (Status.SENT, Status.WRITTEN, Status.UNCERTAIN)
+    ]
     if not gone:
         return ["nothing was sent before this"]
     lines = [

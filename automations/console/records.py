@@ -22,6 +22,7 @@ def email_records(result: NurtureResult) -> list[dict[str, object]]:
     records: list[dict[str, object]] = []
     for p in result.to_send:
         delivery = outcome.get(id(p))
+        status: str  # a delivery's Status, or what became of an email that went nowhere
         if delivery is not None:
             status, detail = delivery.status, delivery.detail
         elif id(p) in refused:

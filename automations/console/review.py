@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from automations.core.review import about
+from automations.core.vocabulary import Status
 
 if TYPE_CHECKING:
     from automations.config import Settings
@@ -93,7 +94,7 @@ def review_lines(run: ReviewRun | None, settings: Settings) -> list[str]:
             f"Proposed {len(run.proposed)} email(s) for your approval ({said}); nothing of "
             f"them was sent. Decide with {where}."
         )
-    withdrawn = {e.message_id: e.detail for e in run.entries if e.status == "withdrawn"}
+    withdrawn = {e.message_id: e.detail for e in run.entries if e.status == Status.WITHDRAWN}
     for ident, detail in withdrawn.items():
         p = run.proposals.get(ident)
         what = f"The {about(p)}" if p else "A proposal"

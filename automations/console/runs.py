@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from automations.console.outgoing import count_by_kind, plan_table, preview_text
 from automations.console.review import review_lines
+from automations.core.vocabulary import Status
 from automations.jobs.wiring import mail_capabilities
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def _outcome_lines(result: NurtureResult, settings: Settings, quiet: bool) -> li
     if not result.options.send:
         return _dry_run_lines(result, settings)
     if not (result.report and result.report.outcomes) and not result.faults:
-        verb = "sent" if mail_capabilities(settings).delivers else "written"
+        verb = Status.SENT if mail_capabilities(settings).delivers else Status.WRITTEN
         return [f"Nothing is due: no email {verb}."]
     return _sent_lines(result, settings, quiet)
 
@@ -82,7 +83,7 @@ def _dry_run_lines(result: NurtureResult, settings: Settings) -> list[str]:
 def _sent_lines(result: NurtureResult, settings: Settings, quiet: bool) -> list[str]:
     """A --send run: what was sent, or written to the outbox with each file named."""
     outcomes = result.report.outcomes if result.report else []
-    done = [p for p, d in outcomes if d.status in ("sent", "written")]
+    done = [p for p, d in outcomes if d.status in (Status.SENT, Status.WRITTEN)]
     lines = [plan_table(done), ""] if done and not quiet else []
     said = f" ({count_by_kind(done)})" if done else ""
     if mail_capabilities(settings).delivers:
@@ -91,7 +92,7 @@ def _sent_lines(result: NurtureResult, settings: Settings, quiet: bool) -> list[
         f"Wrote {len(done)} email(s) to {settings.mail.outbox_dir}/{said}: nothing left this machine."
     )
     if not quiet:
-        lines += [f"  {d.detail}" for _p, d in outcomes if d.status == "written"]
+        lines += [f"  {d.detail}" for _p, d in outcomes if d.status == Status.WRITTEN]
     return lines
 
 
@@ -115,7 +116,9 @@ def _approval_lines(result: NurtureResult) -> list[str]:
 def demo_hint(result: NurtureResult, settings: Settings) -> str:
     """`make demo`'s last line: what to open, or that nothing was due (CLI.md)."""
     written = [
-        p for p, d in (result.report.outcomes if result.report else []) if d.status == "written"
+        p
+        for p, d in (result.report.outcomes if result.report else [])
+        if d.status == Status.WRITTEN
     ]
     waiting = result.review.waiting if result.review else []
     if waiting:
@@ -157,7 +160,7 @@ def campaign_lines(result: CampaignResult, settings: Settings, send: bool) -> li
         )
     else:
         outcomes = result.report.outcomes if result.report else []
-        done = [p for p, d in outcomes if d.status in ("sent", "written")]
+        done = [p for p, d in outcomes if d.status in (Status.SENT, Status.WRITTEN)]
         if done:
             lines += ["", plan_table(done), ""]
         lines.append(f"{len(done)} email(s) {verb}.")
@@ -173,12 +176,12 @@ def inbox_line(inbox: InboxOutcome, recorded: bool = True) -> str:
     """One line: what the inbox scan recorded, or (a dry run, `check`) what a sending run
     will record: those read nothing into the Log (CLI.md)."""
     c = inbox.counts
-    found = f"{c['reply']} reply(ies), {c['bounce']} bounce(s), {c['unsubscribe']} unsubscribe(s)"
+    found = f"{c[Status.REPLY]} reply(ies), {c[Status.BOUNCE]} bounce(s), {c[Status.UNSUBSCRIBE]} unsubscribe(s)"
     unreadable = f"; {c['unreadable']} unreadable, skipped" if c["unreadable"] else ""
     if c["away"]:
         found += f", {c['away']} automatic reply(ies) with a return day"
-    if c["emailed"]:
-        found += f", {c['emailed']} email(s) of yours to partners in Sent"
+    if c[Status.EMAILED]:
+        found += f", {c[Status.EMAILED]} email(s) of yours to partners in Sent"
     new = (
         f"{len(inbox.entries)} new in the Log"
         if recorded

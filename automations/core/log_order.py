@@ -11,19 +11,20 @@ from typing import Any
 import pandas as pd
 
 from automations.core import values as v
+from automations.core.vocabulary import Status
 from automations.errors import ValueProblem
 
 # Two rows of one key in the same second (the Log keeps seconds): the one a key moves to
 # later in its life comes after (EMAIL.md, at most once: proposed, then a try, then its end).
 _LATER_IN_LIFE = {
-    "proposed": 1,
-    "pending": 2,
-    "written": 3,
-    "uncertain": 4,
-    "failed": 5,
-    "sent": 6,
-    "skipped": 6,
-    "withdrawn": 6,
+    Status.PROPOSED: 1,
+    Status.PENDING: 2,
+    Status.WRITTEN: 3,
+    Status.UNCERTAIN: 4,
+    Status.FAILED: 5,
+    Status.SENT: 6,
+    Status.SKIPPED: 6,
+    Status.WITHDRAWN: 6,
 }
 
 

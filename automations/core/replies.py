@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import Final, Literal
 
 from automations.core.autoreply import is_automatic as _is_automatic
 from automations.core.optout import Cut, asks_to_stop, own_words
 from automations.core.returnday import return_day
 from automations.core.statement_reply import statement_answer
+from automations.core.vocabulary import Status
 
 MESSAGE_IDS = re.compile(r"<[^<>\s]+>")
-UNREADABLE = "unreadable"  # a verdict for a message that could not be read at all
+UNREADABLE: Final = "unreadable"  # a verdict for a message that could not be read at all
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class Known:
 class Verdict:
     """One message read: `reply`, `bounce`, `unsubscribe` or `ignored`, with its facts."""
 
-    kind: str
+    kind: Status | Literal["ignored", "away", "unreadable"]  # a Status becomes the Log's
     partner_email: str = ""
     message_id: str = ""
     when: dt.datetime | None = None
@@ -172,7 +174,7 @@ def _bounce(msg: EmailMessage, known: Known, detected: Failures) -> Verdict | No
     partners = [a for a in sorted(permanent) if a in known.partners]
     if partners:
         more = tuple((a, permanent[a]) for a in partners[1:])
-        return Verdict("bounce", partners[0], own_id, when, permanent[partners[0]], also=more)
+        return Verdict(Status.BOUNCE, partners[0], own_id, when, permanent[partners[0]], also=more)
     copies = [a for a in sorted(permanent) if a in known.copies]
     if copies:
         key = "[mail] bcc" if copies[0] in known.bcc else "[mail] cc_owner"
@@ -215,7 +217,9 @@ def classify(raw: bytes, known: Known, detected: Failures | None = None) -> Verd
     if partner and subject.lower() == "unsubscribe":
         to = addresses(msg, "To", "Cc", "Delivered-To")
         if known.unsubscribe_address.lower() in to:
-            return Verdict("unsubscribe", partner, own_id, sent_at(msg), "asked to unsubscribe")
+            return Verdict(
+                Status.UNSUBSCRIBE, partner, own_id, sent_at(msg), "asked to unsubscribe"
+            )
     threads = MESSAGE_IDS.findall(" ".join(_raw(msg, "In-Reply-To") + _raw(msg, "References")))
     threaded = next((known.sent_ids[i] for i in threads if i in known.sent_ids), "")
     who = threaded or partner
@@ -231,9 +235,11 @@ def classify(raw: bytes, known: Known, detected: Failures | None = None) -> Verd
     if who:
         if asks_to_stop(words):  # an opt-out in their own words, never engagement
             said = words if len(words) <= 60 else words[:57] + "..."
-            return Verdict("unsubscribe", who, own_id, sent_at(msg), f"asked to stop: {said!r}")
+            return Verdict(
+                Status.UNSUBSCRIBE, who, own_id, sent_at(msg), f"asked to stop: {said!r}"
+            )
         answer = statement_answer(words) if known.statement_ids.intersection(threads) else ""
         if answer:  # the partner's own words: what the owner reads in the digest and Status
             return Verdict(answer, who, own_id, sent_at(msg), " ".join(words.split())[:500])
-        return Verdict("reply", who, own_id, sent_at(msg), subject[:120])
+        return Verdict(Status.REPLY, who, own_id, sent_at(msg), subject[:120])
     return Verdict("ignored", "", own_id, sent_at(msg), "not from a partner")

@@ -15,7 +15,7 @@ from automations.core.digest import ACTION_WORDS
 from automations.core.mail.draft import Draft
 from automations.core.mail.letterhead import Letterhead, base_context
 from automations.core.values import parse_date
-from automations.core.vocabulary import Action
+from automations.core.vocabulary import Action, Status
 from automations.core.wording import as_date, on_day, when
 from automations.errors import ValueProblem
 
@@ -89,8 +89,8 @@ class Proposal:
     def status_cell(self) -> str:
         """The Review tab's `status` (SHEET.md: waiting, sent, skipped, withdrawn: reason,
         later until …)."""
-        if self.status == "withdrawn":
-            return f"withdrawn: {self.detail}" if self.detail else "withdrawn"
+        if self.status == Status.WITHDRAWN:
+            return f"withdrawn: {self.detail}" if self.detail else Status.WITHDRAWN
         if self.status == "later":
             return f"later until {self.later_until}"
         if self.status == "approved":

@@ -10,6 +10,9 @@ the caller), so the statement's own table quoted back never reads as a correctio
 from __future__ import annotations
 
 import re
+from typing import Literal
+
+from automations.core.vocabulary import Status
 
 AGREES = re.compile(
     r"\b(?:looks?\s+(?:right|good|correct|fine|accurate)|all\s+(?:correct|good|right|fine)|"
@@ -36,12 +39,12 @@ CORRECTS = re.compile(
 )
 
 
-def statement_answer(words: str) -> str:
+def statement_answer(words: str) -> Status | Literal[""]:
     """`disputed` when the partner's own words name a referral or a correction,
     `confirmed` when they agree, "" for anything else (an ordinary reply)."""
     text = " ".join(words.split())
     if not text:
         return ""
     if CORRECTS.search(text):
-        return "disputed"
-    return "confirmed" if AGREES.search(text) else ""
+        return Status.DISPUTED
+    return Status.CONFIRMED if AGREES.search(text) else ""

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from automations.core.engine import arrays as f
+from automations.core.vocabulary import Status
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,11 @@ def states(
         status: _latest(
             L.code[known & (L.status == status)], L.day[known & (L.status == status)], n
         )
-        for status in ("confirmed", "disputed")
+        for status in (Status.CONFIRMED, Status.DISPUTED)
     }
     events = {
-        "sent": _latest(L.code[sent], L.day[sent], n),
-        "confirmed": said["confirmed"],
+        Status.SENT: _latest(L.code[sent], L.day[sent], n),
+        Status.CONFIRMED: said[Status.CONFIRMED],
         "settled": _settled(touches, emails),
     }
     out = np.full(n, None, dtype=object)
@@ -61,7 +62,7 @@ def states(
         newer = ~np.isnan(days) & (days >= best)
         out = np.where(newer, text, out)
         best = np.where(newer, days, best)
-    disputed = said["disputed"]
+    disputed = said[Status.DISPUTED]
     open_ = ~np.isnan(disputed) & ~(events["settled"] >= disputed)
     return np.where(open_, "disputed " + f.iso_dates(disputed), out).astype(object)
 
@@ -72,7 +73,7 @@ def open_disputes(
     """Every dispute no Touches row of kind `statement` on or after it has settled, oldest
     first, with the partner's own words (RULES.md, Statements)."""
     emails = pd.Index(partners["email"])
-    rows = log[log["status"] == "disputed"]
+    rows = log[log["status"] == Status.DISPUTED]
     if rows.empty:
         return []
     codes = emails.get_indexer(pd.Index(rows["partner_email"]))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from email import message_from_bytes, policy
 
 from automations.core.replies import addresses, header_text, sent_at
+from automations.core.vocabulary import Status
 
 # The toolkit's own Message-IDs (core.messages.message_id): never the user's own email.
 _OURS = re.compile(r"<pa\.[0-9a-f]{32}@[^>]+>")
@@ -23,7 +24,7 @@ _OURS = re.compile(r"<pa\.[0-9a-f]{32}@[^>]+>")
 class Touch:
     """A contact with a partner that nobody typed: `emailed` (outgoing) or `meeting`."""
 
-    status: str
+    status: Status
     partner_email: str
     when: dt.datetime
     key: str  # recorded once: the same key is never written twice
@@ -48,7 +49,7 @@ def sent_touches(
     to = dict.fromkeys(a for a in addresses(msg, "To", "Cc") if a in partners)
     return [
         Touch(
-            "emailed",
+            Status.EMAILED,
             partner,
             when,
             f"emailed:{partner}:{ident or when.isoformat()}",
@@ -90,7 +91,7 @@ def meetings(events: Iterable[Event], partners: frozenset[str], now: dt.datetime
                 first[(partner, day)] = event
     return [
         Touch(
-            "meeting",
+            Status.MEETING,
             partner,
             event.start,
             f"meeting:{partner}:{event.uid}:{event.start.isoformat()}",

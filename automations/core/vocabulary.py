@@ -81,12 +81,21 @@ EMAIL_PRIORITY = {
 }
 LOG_STATUSES = tuple(s.value for s in Status if s is not Status.PENDING)
 # The statuses that record what became of an email (the latest one is the key's state).
-SEND_OUTCOMES = ("sent", "written", "failed", "skipped", "uncertain", "withdrawn")
+SEND_OUTCOMES = (
+    Status.SENT,
+    Status.WRITTEN,
+    Status.FAILED,
+    Status.SKIPPED,
+    Status.UNCERTAIN,
+    Status.WITHDRAWN,
+)
 # A key in one of these states is never sent again (`written` only stops the outbox).
-NEVER_AGAIN = ("sent", "pending", "uncertain", "skipped", "withdrawn")
+NEVER_AGAIN = (Status.SENT, Status.PENDING, Status.UNCERTAIN, Status.SKIPPED, Status.WITHDRAWN)
 
 
-def delivered(count_written: bool) -> tuple[str, ...]:
+def delivered(count_written: bool) -> tuple[Status, ...]:
     """The statuses that mean the email reached (or may have reached) its reader: `written`
     counts only while the backend is the outbox (EMAIL.md: it never reached a partner)."""
-    return ("sent", "uncertain", "written") if count_written else ("sent", "uncertain")
+    if count_written:
+        return (Status.SENT, Status.UNCERTAIN, Status.WRITTEN)
+    return (Status.SENT, Status.UNCERTAIN)

@@ -13,6 +13,7 @@ from automations.core.engine.arrays import quarter_start
 from automations.core.keys import quarter_label
 from automations.core.messages import message_id
 from automations.core.schema import LOG_COLUMNS, SURVEY_ITEMS
+from automations.core.vocabulary import Status
 from automations.demo.rows import PARTNERS, REFERRALS, TOUCHES
 
 SENDER = "alex@rivera-consulting.example"
@@ -56,7 +57,7 @@ def _log(
         key,
         template,
         subject,
-        message_id((key,), SENDER) if key and status == "sent" else "",
+        message_id((key,), SENDER) if key and status == Status.SENT else "",
         status,
         detail,
     ]
@@ -119,7 +120,9 @@ def sample_sheet(today: dt.date) -> dict[str, list[list[Any]]]:
         date = (ago(days) or today).isoformat()
         # History: the thank-yous and outcomes the user already sent for older referrals.
         if direction == "received" and 3 < days <= 30 and i not in (0,):
-            log.append(_log(at(days - 1), "thank", emails[i], f"thank:{emails[i]}:{date}", "sent"))
+            log.append(
+                _log(at(days - 1), "thank", emails[i], f"thank:{emails[i]}:{date}", Status.SENT)
+            )
         if (
             direction == "received"
             and status in ("won", "lost")
@@ -128,7 +131,9 @@ def sample_sheet(today: dt.date) -> dict[str, list[list[Any]]]:
             and i != 2
         ):
             log.append(
-                _log(at(closed - 1), "outcome", emails[i], f"outcome:{emails[i]}:{date}", "sent")
+                _log(
+                    at(closed - 1), "outcome", emails[i], f"outcome:{emails[i]}:{date}", Status.SENT
+                )
             )
         if status in ("new", "contacted") and 14 < days <= 60 and i != 0:
             log.append(
@@ -137,7 +142,7 @@ def sample_sheet(today: dt.date) -> dict[str, list[list[Any]]]:
                     "escalation",
                     emails[i],
                     f"escalation:{emails[i]}:{direction}:{date}",
-                    "sent",
+                    Status.SENT,
                 )
             )
 
@@ -158,22 +163,29 @@ def sample_sheet(today: dt.date) -> dict[str, list[list[Any]]]:
             "outreach",
             emails[3],
             f"campaign:platforms-2026:{emails[3]}",
-            "sent",
+            Status.SENT,
             subject=f"Quick hello from {SENDER_NAME}",
         ),  # follow-up due
-        _log(at(250), "nurture", emails[4], f"nurture:{emails[4]}:{ago(420)}", "sent"),  # fade
-        _log(at(120), "nurture", emails[4], f"nurture:{emails[4]}:{ago(250)}", "sent"),
-        _log(at(30), "bounce", emails[11], "", "bounce", "550 5.1.1 mailbox unavailable"),
-        _log(at(12), "outreach", emails[12], f"campaign:research-2026:{emails[12]}", "sent"),
-        _log(at(10), "reply", emails[12], "", "reply", "Happy to talk next week"),
-        _log(at(36), "outreach", emails[27], f"campaign:automation-2026:{emails[27]}", "sent"),
-        _log(at(29), "follow_up", emails[27], f"follow_up:{emails[27]}:{ago(36)}:1", "sent"),
-        _log(at(3), "thank", emails[8], f"thank:{emails[8]}:{ago(5)}", "sent"),  # survey waits
+        _log(at(250), "nurture", emails[4], f"nurture:{emails[4]}:{ago(420)}", Status.SENT),  # fade
+        _log(at(120), "nurture", emails[4], f"nurture:{emails[4]}:{ago(250)}", Status.SENT),
+        _log(at(30), Status.BOUNCE, emails[11], "", Status.BOUNCE, "550 5.1.1 mailbox unavailable"),
+        _log(at(12), "outreach", emails[12], f"campaign:research-2026:{emails[12]}", Status.SENT),
+        _log(at(10), Status.REPLY, emails[12], "", Status.REPLY, "Happy to talk next week"),
+        _log(at(36), "outreach", emails[27], f"campaign:automation-2026:{emails[27]}", Status.SENT),
+        _log(at(29), "follow_up", emails[27], f"follow_up:{emails[27]}:{ago(36)}:1", Status.SENT),
+        _log(at(3), "thank", emails[8], f"thank:{emails[8]}:{ago(5)}", Status.SENT),  # survey waits
     ]
     # Surveys already handled this quarter, so these partners get check-ins instead.
     for i in (15, 16, 17, 18, 19, 23, 25, 26):
         history.append(
-            _log(q_at, "survey", emails[i], f"survey:{emails[i]}:{quarter}", "skipped", "baseline")
+            _log(
+                q_at,
+                "survey",
+                emails[i],
+                f"survey:{emails[i]}:{quarter}",
+                Status.SKIPPED,
+                "baseline",
+            )
         )
     log.extend(history)
     return {

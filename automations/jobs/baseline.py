@@ -9,7 +9,7 @@ from automations.adapters.state import Entry
 from automations.config import Settings
 from automations.core.engine.decide import decide
 from automations.core.mail import drafting
-from automations.core.vocabulary import NURTURE_KINDS
+from automations.core.vocabulary import NURTURE_KINDS, Status
 from automations.jobs.log_rows import with_log_rows
 from automations.jobs.pipeline import RunOptions, RunResult, started
 from automations.jobs.plans import nurture
@@ -45,7 +45,7 @@ def run_baseline(
             if not drafts:
                 break
             result.baseline_emails += len(drafts)
-            entries += draft_entries(drafts, "skipped", BASELINE_DETAIL, stamp(now), s.run_id)
+            entries += draft_entries(drafts, Status.SKIPPED, BASELINE_DETAIL, stamp(now), s.run_id)
             merged = with_log_rows(s.raw, settings.sheet.tabs.log, entries)
             tables = tables_from(settings, merged, today)
             result.decisions = decide(tables, today, settings.rules, decide_options(settings))

@@ -22,14 +22,14 @@ from automations.core.engine import arrays
 from automations.core.replies import UNREADABLE, Known, Verdict, classify
 from automations.core.tables import Tables
 from automations.core.touches import Touch, sent_touches
-from automations.core.vocabulary import PARTNER_KINDS
+from automations.core.vocabulary import PARTNER_KINDS, Status
 from automations.errors import InboxError, LoginNeeded
 from automations.jobs.review.reply import apply_reply
 from automations.jobs.sending import stamp
 from automations.jobs.wiring import oauth_account
 
 # The Log action of a verdict that is not its own kind: an answer is to a statement.
-ACTION_OF = {UNREADABLE: "inbox", "confirmed": "statement", "disputed": "statement"}
+ACTION_OF = {UNREADABLE: "inbox", Status.CONFIRMED: "statement", Status.DISPUTED: "statement"}
 # All `sent_touches` reads (touches.py): the Sent scan fetches nothing else.
 SENT_HEADERS = ("MESSAGE-ID", "DATE", "SUBJECT", "FROM", "TO", "CC")
 
@@ -155,8 +155,8 @@ class _Reading:
         if review is not None:
             out.counts["review"] += 1
             # The reply's own row once; the skips it made are new states of proposed keys.
-            out.entries += [e for e in review if e.status != "reply" or e.key not in self.seen]
-            self.seen.update(e.key for e in review if e.status == "reply")
+            out.entries += [e for e in review if e.status != Status.REPLY or e.key not in self.seen]
+            self.seen.update(e.key for e in review if e.status == Status.REPLY)
             return
         try:
             verdict = classify(raw, self.known, failures(raw))
@@ -208,7 +208,7 @@ def scan_sent(
                     verdict_entry(unreadable(raw, uid, folder, exc), key, now, run_id)
                 )
             continue
-        out.counts["emailed"] += len(found)
+        out.counts[Status.EMAILED] += len(found)
         out.entries += new_touches(found, seen, run_id)
     if writing:
         journal.record(out.entries)
@@ -251,7 +251,7 @@ def verdict_entry(verdict: Verdict, key: str, now: dt.datetime, run_id: str) -> 
         "",
         "",
         "",
-        "skipped" if verdict.kind in (UNREADABLE, "away") else verdict.kind,
+        Status.SKIPPED if verdict.kind in (UNREADABLE, "away") else Status(verdict.kind),
         verdict.detail,
     )
 
@@ -323,7 +323,7 @@ def _settle_uncertain(
                     str(row["template"]),
                     str(row["subject"]),
                     message_id,
-                    "sent",
+                    Status.SENT,
                     f"found in {settings.imap.sent_folder}: it was sent",
                 )
             )

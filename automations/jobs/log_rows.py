@@ -9,6 +9,7 @@ from typing import Any
 from automations.adapters.state import Entry
 from automations.core.schema import LOG_COLUMNS
 from automations.core.tables import RawSheet, normalise_header
+from automations.core.vocabulary import Status
 
 UNCERTAIN_DETAIL = (
     "the run sending this stopped before the server's answer was recorded; look in your Sent "
@@ -61,6 +62,8 @@ def with_log_rows(raw: RawSheet, log_title: str, entries: Sequence[Entry]) -> Ra
 def as_logged(entries: Iterable[Entry]) -> list[Entry]:
     """Journal entries as the Log must read them: a `pending` key is `uncertain`."""
     return [
-        e.moved("uncertain", UNCERTAIN_DETAIL, e.timestamp) if e.status == "pending" else e
+        e.moved(Status.UNCERTAIN, UNCERTAIN_DETAIL, e.timestamp)
+        if e.status == Status.PENDING
+        else e
         for e in entries
     ]

@@ -4,12 +4,13 @@ and the mail login check of `partners check`."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from automations.adapters.state import Entry
 from automations.config import Settings
 from automations.core.engine import arrays
 from automations.core.messages import wire_email
+from automations.core.vocabulary import Status
 from automations.errors import ConfigError, InboxError, ResolveError
 from automations.jobs import inbox as mailbox
 from automations.jobs.sending import (
@@ -54,20 +55,20 @@ def run_resolve(settings: Settings, key: str, sent: bool, clock: Clock) -> Resol
                 str(row["template"]),
                 str(row["subject"]),
                 str(row["message_id"]),
-                "uncertain",
+                Status.UNCERTAIN,
                 "",
             )
         if sent:
             entry = base.moved(
-                "sent", "confirmed sent by hand (partners resolve --sent)", stamp(now)
+                Status.SENT, "confirmed sent by hand (partners resolve --sent)", stamp(now)
             )
         else:
             entry = base.moved(
-                "failed",
+                Status.FAILED,
                 "not sent, settled by hand: due again (partners resolve --retry)",
                 stamp(now),
             )
-        entry = Entry(entry.timestamp, s.run_id, *entry.as_row()[2:])
+        entry = replace(entry, run_id=s.run_id)
         s.journal.record([entry])
         summary = RunSummary(0, f"resolve {key}: {entry.status}")
         return Resolved(key, entry, write_sheet(s, None, [entry], summary))
@@ -111,9 +112,7 @@ def run_replies(settings: Settings, clock: Clock, today: dt.date | None = None) 
             write_sheet(s, None, [], RunSummary(2, f"replies: {s.inbox.error}"))
             raise InboxError(s.inbox.error)
         c = s.inbox.counts
-        found = (
-            f"{c['reply']} reply(ies), {c['bounce']} bounce(s), {c['unsubscribe']} unsubscribe(s)"
-        )
+        found = f"{c[Status.REPLY]} reply(ies), {c[Status.BOUNCE]} bounce(s), {c[Status.UNSUBSCRIBE]} unsubscribe(s)"
         summary = RunSummary(0, f"replies: {found} read")
         return RepliesResult(s.inbox, write_sheet(s, None, [], summary))
 

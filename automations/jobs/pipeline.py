@@ -23,6 +23,7 @@ from automations.core.mail.draft import Draft
 from automations.core.render import Templates
 from automations.core.review import Proposal, waiting_lines
 from automations.core.tables import Problem, Tables
+from automations.core.vocabulary import Status
 from automations.jobs import inbox as mailbox
 from automations.jobs.envelope import Caps
 from automations.jobs.log_rows import with_log_rows
@@ -278,7 +279,7 @@ def _after_refusals(
     refused = {
         p.draft.to_email
         for p, d in result.report.outcomes
-        if d.status == "failed" and re.match(r"5\d\d", d.detail) and not p.draft.internal
+        if d.status == Status.FAILED and re.match(r"5\d\d", d.detail) and not p.draft.internal
     }
     if not refused:
         return health

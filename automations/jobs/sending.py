@@ -27,7 +27,7 @@ from automations.core.messages import (
     wire_email,
 )
 from automations.core.render import Rendered, Templates
-from automations.core.vocabulary import NEVER_AGAIN
+from automations.core.vocabulary import NEVER_AGAIN, Status
 from automations.core.window import when_said
 from automations.core.wording import opening
 from automations.errors import HeaderProblem, LoginNeeded, MailError, TemplateFault, ToolkitError
@@ -211,7 +211,9 @@ def not_sent(draft: Draft, why: object) -> str:
     return f"{draft.kind} to {draft.to_email} not sent{where}: {why}"
 
 
-def entries_for(p: Outgoing, status: str, detail: str, timestamp: str, run_id: str) -> list[Entry]:
+def entries_for(
+    p: Outgoing, status: Status, detail: str, timestamp: str, run_id: str
+) -> list[Entry]:
     """One Log/journal entry per key of the message."""
     d = p.draft
     return [
@@ -232,7 +234,7 @@ def entries_for(p: Outgoing, status: str, detail: str, timestamp: str, run_id: s
 
 
 def draft_entries(
-    drafts: Iterable[Draft], status: str, detail: str, timestamp: str, run_id: str
+    drafts: Iterable[Draft], status: Status, detail: str, timestamp: str, run_id: str
 ) -> list[Entry]:
     """Entries for drafts that are recorded without being sent (`--baseline`)."""
     return [
@@ -253,7 +255,7 @@ class DeliveryReport:
     foreign: set[str] = field(default_factory=set)  # keys handled for another sheet only
     fatal: ToolkitError | None = None  # what stopped the sending (a mail server, a sign-in)
 
-    def count(self, status: str) -> int:
+    def count(self, status: Status) -> int:
         """How many messages ended in `status`."""
         return sum(1 for _, d in self.outcomes if d.status == status)
 
@@ -288,27 +290,27 @@ def deliver(
             except Exception as exc:
                 report.unbuilt.append(not_sent(p.draft, f"the message cannot be made ({exc})"))
                 continue
-            pending = entries_for(p, "pending", "", stamp(clock()), run_id)
+            pending = entries_for(p, Status.PENDING, "", stamp(clock()), run_id)
             # Committed before the SMTP transaction starts, with what max_per_day counts.
             journal.record([*done, *pending], {p.message_id: 1 + len(p.copies)})
             done = []
-            known.update((k, "pending") for k in p.keys)  # a key twice in a run goes once
+            known.update((k, Status.PENDING) for k in p.keys)  # a key twice in a run goes once
             try:
                 delivery = mailer.send(data, wire_email(sender), p.recipient, p.name, p.copies)
             except (MailError, LoginNeeded) as exc:
                 # A refused sign-in happens before the SMTP transaction: certainly not sent.
-                failed = [e.moved("failed", str(exc), stamp(clock())) for e in pending]
+                failed = [e.moved(Status.FAILED, str(exc), stamp(clock())) for e in pending]
                 done = failed
                 report.entries.extend(failed)
-                report.outcomes.append((p, Delivery("failed", str(exc))))
+                report.outcomes.append((p, Delivery(Status.FAILED, str(exc))))
                 report.fatal = exc
                 break
             done = [e.moved(delivery.status, delivery.detail, stamp(clock())) for e in pending]
             report.entries.extend(done)
-            if after_send is not None and delivery.status == "sent":
+            if after_send is not None and delivery.status == Status.SENT:
                 after_send(data)
             report.outcomes.append((p, delivery))
-            if p.draft.kind == "outreach" and delivery.status in ("sent", "written"):
+            if p.draft.kind == "outreach" and delivery.status in (Status.SENT, Status.WRITTEN):
                 openings.append((p.message_id, opening(p.text)))
             if progress is not None:
                 progress(count, len(ready), p, delivery)
@@ -351,8 +353,8 @@ def exit_code(
     if write_error or (report and report.fatal):
         return 2
     troubled = report is not None and bool(
-        report.count("failed")
-        or report.count("uncertain")
+        report.count(Status.FAILED)
+        or report.count(Status.UNCERTAIN)
         or report.refused_again
         or report.unbuilt
     )

@@ -26,6 +26,7 @@ from automations.core.review import REVIEW_COLUMNS
 from automations.core.statements import dispute_line, open_disputes
 from automations.core.status import Ahead, status_rows
 from automations.core.tables import RawSheet, Tables
+from automations.core.vocabulary import Status
 from automations.errors import ConfigError, InboxError, SheetError, ToolkitError
 from automations.jobs import inbox as mailbox
 from automations.jobs.alerts import run_ended, run_started
@@ -71,7 +72,7 @@ class Session:
 
 
 # A run's Log status by its exit code (SHEET.md, Log: the `run` row).
-RUN_STATUS = {0: "ok", 1: "problems", 2: "failed"}
+RUN_STATUS = {0: Status.OK, 1: Status.PROBLEMS, 2: Status.FAILED}
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,7 @@ def status_of(
     s: Session, entries: list[Entry], summary: RunSummary, review: ReviewTable | None
 ) -> list[list[str]]:
     """The Status tab of this run (SHEET.md, Status)."""
-    sent = {e.message_id or e.key for e in entries if e.status in ("sent", "written")}
+    sent = {e.message_id or e.key for e in entries if e.status in (Status.SENT, Status.WRITTEN)}
     at = REVIEW_COLUMNS.index("status"), REVIEW_COLUMNS.index("proposed_on")
     waiting = (
         [str(r[at[1]]) for r in review.rows if str(r[at[0]]) == "waiting"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from automations.core.vocabulary import Status
+
 
 @dataclass(frozen=True)
 class Delivery:
     """What happened to one message: `sent`, `written`, `failed` or `uncertain`, and why."""
 
-    status: str
+    status: Status
     detail: str = ""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from automations.adapters.mail import Capabilities, Delivery
+from automations.core.vocabulary import Status
 from automations.errors import MailError
 
 DELIVERS = Capabilities(delivers=True, capped=True, files_copies=False, verb="sent")
@@ -37,10 +38,10 @@ class MemoryMailer:
         if self.down:
             raise MailError("the in-memory mail server is down (as the test planned)")
         if recipient in self.refuse:
-            return Delivery("failed", self.refuse[recipient])
+            return Delivery(Status.FAILED, self.refuse[recipient])
         self.sent.append(Sent(sender, recipient, data))
         self.sent.extend(Sent(sender, copy, data) for copy in copies)
-        return Delivery("sent", "250 kept in memory")
+        return Delivery(Status.SENT, "250 kept in memory")
 
     def close(self) -> None:
         """Nothing to release."""

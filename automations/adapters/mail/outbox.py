@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from automations.adapters.mail import Capabilities, Delivery
+from automations.core.vocabulary import Status
 from automations.errors import MailError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
@@ -47,7 +48,7 @@ class OutboxMailer:
             ) from exc
         self.written.append(target)
         also = f"; copies to {', '.join(copies)}" if copies else ""
-        return Delivery("written", f"{self.folder.name}/{target.name}{also}")
+        return Delivery(Status.WRITTEN, f"{self.folder.name}/{target.name}{also}")
 
     def close(self) -> None:
         """Nothing to release."""

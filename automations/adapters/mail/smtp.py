@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from automations.adapters.mail import Capabilities, Delivery
+from automations.core.vocabulary import Status
 from automations.errors import MailError, ToolkitError
 
 # A connection idle longer than this gets a NOOP before reuse (servers drop idle clients;
@@ -308,7 +309,9 @@ class SmtpMailer:
                     raise MailError(
                         f"cannot connect to the SMTP server {self.where}: {last}"
                     ) from None
-        return Delivery("failed", f"temporary failure, gave up after {self.attempts} tries: {last}")
+        return Delivery(
+            Status.FAILED, f"temporary failure, gave up after {self.attempts} tries: {last}"
+        )
 
     def _transaction(
         self, data: bytes, sender: str, recipient: str, copies: tuple[str, ...] = ()
@@ -319,7 +322,7 @@ class SmtpMailer:
         utf8 = bool(conn.has_extn("smtputf8"))
         if not utf8 and not (sender.isascii() and recipient.isascii()):
             return Delivery(
-                "failed",
+                Status.FAILED,
                 f"the address {recipient if not recipient.isascii() else sender} has "
                 f"characters beyond ASCII before the @, and the mail server {self.where} "
                 "does not offer SMTPUTF8 to carry it; ask the partner for another address",
@@ -337,7 +340,7 @@ class SmtpMailer:
             code, reply = conn.rcpt(recipient)
             if code not in (250, 251):
                 self._refused("RCPT TO", code, reply, conn)
-                return Delivery("failed", f"{code} {_text(reply)}")
+                return Delivery(Status.FAILED, f"{code} {_text(reply)}")
             said = []
             for copy in copies:  # a refused copy never costs the partner their email
                 if not (utf8 or copy.isascii()):
@@ -349,20 +352,20 @@ class SmtpMailer:
             code, reply = conn.data(data)
             if code == 250:
                 also = f"; copies to {', '.join(said)}" if said else ""
-                return Delivery("sent", f"{code} {_text(reply)}{also}")
+                return Delivery(Status.SENT, f"{code} {_text(reply)}{also}")
             if conn.end_of_data_sent:
                 self._refused("the message", code, reply, conn)
             else:
                 self._refused("DATA", code, reply, conn)
-            return Delivery("failed", f"message refused: {code} {_text(reply)}")
+            return Delivery(Status.FAILED, f"message refused: {code} {_text(reply)}")
         except UnicodeEncodeError as exc:  # an address smtplib cannot write: nothing went out
             self._drop()
-            return Delivery("failed", f"an address cannot be written for the server: {exc}")
+            return Delivery(Status.FAILED, f"an address cannot be written for the server: {exc}")
         except smtplib.SMTPServerDisconnected as exc:
             if conn.end_of_data_sent:
                 self._drop()
                 return Delivery(
-                    "uncertain",
+                    Status.UNCERTAIN,
                     f"the connection to {self.where} was lost after the message was sent and "
                     f"before the server confirmed it ({exc})",
                 )

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from automations.adapters.state.db import SEND_COLUMNS, Store
+from automations.core.vocabulary import Status
 from automations.errors import JournalError
 
 SECRET_ID = "<review."  # a review email's Message-ID: `<review.TOKEN@domain>`
@@ -30,7 +31,8 @@ class Entry:
     template: str
     subject: str
     message_id: str
-    status: str
+    # Rows read back from the journal hold the stored string, equal to its member.
+    status: Status
     detail: str
 
     def log_row(self) -> list[str]:
@@ -56,7 +58,7 @@ class Entry:
             self.detail,
         ]
 
-    def moved(self, status: str, detail: str, timestamp: str) -> Entry:
+    def moved(self, status: Status, detail: str, timestamp: str) -> Entry:
         """The same key in a new state."""
         return replace(self, status=status, detail=detail, timestamp=timestamp)
 
@@ -158,8 +160,8 @@ class Sends(Store):
 
     def recover(self, timestamp: str, detail: str) -> list[Entry]:
         """Keys a crashed run left `pending` become `uncertain`; return them."""
-        stuck = [e for e in self.entries() if e.status == "pending"]
-        moved = [e.moved("uncertain", detail, e.timestamp) for e in stuck]
+        stuck = [e for e in self.entries() if e.status == Status.PENDING]
+        moved = [e.moved(Status.UNCERTAIN, detail, e.timestamp) for e in stuck]
         self.record(moved)
         return moved
 

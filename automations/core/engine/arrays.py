@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from automations.core.schema import LAST_DAY, SURVEY_ITEMS
-from automations.core.vocabulary import SEND_OUTCOMES, delivered
+from automations.core.vocabulary import SEND_OUTCOMES, Status, delivered
 
 NAT = np.iinfo("int64").min
 
@@ -120,7 +120,7 @@ def at_codes(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
 def log_view(log: pd.DataFrame, emails: pd.Index, count_written: bool) -> LogView:
     """Index the log by partner and work out which keys are handled."""
     sent_statuses = list(delivered(count_written))
-    handled_statuses = [*sent_statuses, "skipped", "withdrawn"]
+    handled_statuses = [*sent_statuses, Status.SKIPPED, Status.WITHDRAWN]
     status = log["status"].to_numpy(dtype=object)
     keys = log["key"].astype(object)
     # The latest outcome of a key is its state: `partners resolve KEY --retry` appends a
@@ -214,7 +214,7 @@ def uncertain_keys(log: pd.DataFrame) -> list[str]:
     """Keys whose latest outcome in the log is `uncertain` (waiting for `partners resolve`)."""
     outcome = log[log["status"].isin(SEND_OUTCOMES) & (log["key"] != "")]
     latest = outcome.drop_duplicates("key", keep="last")
-    return latest.loc[latest["status"] == "uncertain", "key"].tolist()
+    return latest.loc[latest["status"] == Status.UNCERTAIN, "key"].tolist()
 
 
 def date_of(day: float) -> dt.date:

@@ -16,6 +16,7 @@ from automations.core.engine import arrays as f
 from automations.core.engine.actions import Due, held
 from automations.core.engine.facts import Facts
 from automations.core.engine.rules import Rules
+from automations.core.vocabulary import Action
 
 
 @dataclass(frozen=True)
@@ -65,15 +66,24 @@ def choose(F: Facts, v: Verdicts, rules: Rules) -> Choice:
         open_ & v.survey.now & ~spaced,
         open_ & v.nurture.now & ~spaced,
     ]
-    choices = ["thank", "outcome", "blocked", "follow_up", "fade", "statement", "survey", "nurture"]
-    partner_action = np.select(conditions, choices, "none").astype(object)
-    idle = (partner_action == "none") & open_
+    choices = [
+        Action.THANK,
+        Action.OUTCOME,
+        Action.BLOCKED,
+        Action.FOLLOW_UP,
+        Action.FADE,
+        Action.STATEMENT,
+        Action.SURVEY,
+        Action.NURTURE,
+    ]
+    partner_action = np.select(conditions, choices, Action.NONE).astype(object)
+    idle = (partner_action == Action.NONE) & open_
     waiting = np.where(
         idle & v.survey.now & spaced,
         "survey",
         np.where(idle & v.nurture.now & spaced, "check-in", ""),
     ).astype(object)
-    action = np.where(v.escalate, "escalate", partner_action).astype(object)
+    action = np.where(v.escalate, Action.ESCALATE, partner_action).astype(object)
     replied = (F.status == "contacted") & np.where(
         F.has_outreach, F.inbound_since, ~np.isnan(F.last_inbound)
     )
@@ -94,9 +104,18 @@ def _next(F: Facts, v: Verdicts, action: np.ndarray) -> tuple[np.ndarray, np.nda
     )
     upcoming = np.where(np.isnan(soonest), np.nan, np.maximum(soonest, F.T + 1))
     due_now = np.isin(
-        action, ["escalate", "thank", "outcome", "follow_up", "statement", "survey", "nurture"]
+        action,
+        [
+            Action.ESCALATE,
+            Action.THANK,
+            Action.OUTCOME,
+            Action.FOLLOW_UP,
+            Action.STATEMENT,
+            Action.SURVEY,
+            Action.NURTURE,
+        ],
     )
-    stopped = np.isin(action, ["fade", "blocked"])
+    stopped = np.isin(action, [Action.FADE, Action.BLOCKED])
     next_due = np.where(due_now, F.T, np.where(stopped, escalation, upcoming))
     next_kind = np.select(
         [

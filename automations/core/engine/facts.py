@@ -20,7 +20,7 @@ from automations.core.engine.decisions import DecideOptions
 from automations.core.engine.rules import Rules
 from automations.core.engine.score import cadence_on, score_parts, tier_of
 from automations.core.tables import Tables
-from automations.core.vocabulary import PARTNER_KINDS
+from automations.core.vocabulary import PARTNER_KINDS, Status
 
 
 @dataclass(frozen=True)
@@ -218,10 +218,10 @@ def _unsubscribes(U: pd.DataFrame, found: dict[str, Any]) -> dict[str, Any]:
 def _log(L: f.LogView, n: int) -> dict[str, Any]:
     """Bounces, refusals and unsubscribes; the keys already handled."""
     known = L.code >= 0
-    failed_5xx = (L.status == "failed") & pd.Series(L.detail, dtype=object).astype(str).str.match(
-        r"5\d\d"
-    ).to_numpy()
-    refused = known & (np.isin(L.status, ["bounce", "unsubscribe"]) | failed_5xx)
+    failed_5xx = (L.status == Status.FAILED) & pd.Series(L.detail, dtype=object).astype(
+        str
+    ).str.match(r"5\d\d").to_numpy()
+    refused = known & (np.isin(L.status, [Status.BOUNCE, Status.UNSUBSCRIBE]) | failed_5xx)
     blocked_status = np.full(n, "", dtype=object)
     if refused.any():
         last = pd.DataFrame({"c": L.code[refused], "d": L.day[refused], "s": L.status[refused]})
@@ -257,8 +257,10 @@ def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> di
     # A calendar meeting counts as the partner's (inbound), like a reply; an email the user
     # wrote from their own mail program is an outgoing touch (RULES.md, touches that record
     # themselves).
-    reply = known & np.isin(L.status, ["reply", "meeting", "confirmed", "disputed"])
-    emailed = known & (L.status == "emailed")
+    reply = known & np.isin(
+        L.status, [Status.REPLY, Status.MEETING, Status.CONFIRMED, Status.DISPUTED]
+    )
+    emailed = known & (L.status == Status.EMAILED)
     last_inbound = f.nanmax(
         f.group_max(rc[received], rday[received], n),
         f.group_max(tc[tin], tday[tin], n),
@@ -284,7 +286,7 @@ def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> di
     start = np.where(np.isnan(found["first_contact"]), first_touch, found["first_contact"])
     chasers = known & np.isin(L.action, ["nurture", "follow_up"]) & L.sent_mask
     unanswered = chasers & ~(lday <= np.nan_to_num(f.at_codes(last_inbound, lc), nan=-np.inf))
-    skipped_nurture = known & (L.action == "nurture") & (L.status == "skipped")
+    skipped_nurture = known & (L.action == "nurture") & (L.status == Status.SKIPPED)
     surveyed = known & (L.action == "survey") & L.sent_mask
     nurtured = known & (L.action == "nurture") & L.sent_mask
     return {

@@ -17,6 +17,7 @@ from automations.core.engine.facts import Facts
 from automations.core.engine.rules import Rules
 from automations.core.render import long_date
 from automations.core.schema import ITEM_WORDS
+from automations.core.vocabulary import Action, Status
 
 Sentences = Callable[["_Context", list[int]], None]
 
@@ -81,21 +82,21 @@ def explain(
     and the escalation alone in words for the owner's emails (nothing this run's own
     thank-you settles, dates as people write them)."""
     x = _Context(F, c, v, R, blocked_rows, rules)
-    by_action: dict[str, Sentences] = {
-        "thank": _thank,
-        "outcome": _outcome,
-        "follow_up": _follow_up,
-        "fade": _fade,
-        "statement": _statement,
-        "survey": _survey,
-        "nurture": _nurture,
-        "none": _none,
-        "blocked": _blocked,
+    by_action: dict[Action, Sentences] = {
+        Action.THANK: _thank,
+        Action.OUTCOME: _outcome,
+        Action.FOLLOW_UP: _follow_up,
+        Action.FADE: _fade,
+        Action.STATEMENT: _statement,
+        Action.SURVEY: _survey,
+        Action.NURTURE: _nurture,
+        Action.NONE: _none,
+        Action.BLOCKED: _blocked,
     }
     for action, write in by_action.items():
         write(x, np.flatnonzero(c.partner_action == action).tolist())
     own = x.out.copy()
-    _escalate(x, np.flatnonzero(c.action == "escalate").tolist())
+    _escalate(x, np.flatnonzero(c.action == Action.ESCALATE).tolist())
     return x.out, own, x.escalation
 
 
@@ -224,8 +225,8 @@ def _blocked(x: _Context, rows: list[int]) -> None:
     F = x.F
     refusal_day = f.iso_dates(F.blocked_day)
     words = {
-        "bounce": "address bounced on",
-        "unsubscribe": "unsubscribed on",
+        Status.BOUNCE: "address bounced on",
+        Status.UNSUBSCRIBE: "unsubscribed on",
         "unsubscribes": "unsubscribed (Unsubscribes tab) on",
     }
     for i in rows:
@@ -274,6 +275,13 @@ def _escalate(x: _Context, rows: list[int]) -> None:
             )
         x.escalation[i] = "; ".join(words)
         also = x.c.partner_action[i]
-        if also in ("thank", "outcome", "follow_up", "statement", "survey", "nurture"):
+        if also in (
+            Action.THANK,
+            Action.OUTCOME,
+            Action.FOLLOW_UP,
+            Action.STATEMENT,
+            Action.SURVEY,
+            Action.NURTURE,
+        ):
             parts.append(f"also {also}: {x.out[i]}")
         x.out[i] = "; ".join(parts)

@@ -9,10 +9,11 @@ from dataclasses import replace
 
 from automations.adapters.state import Entry, Journal
 from automations.core.review import OPEN, Decision, Proposal
+from automations.core.vocabulary import Status
 from automations.jobs.sending import stamp
 
 
-def moved(p: Proposal, status: str, detail: str, now: dt.datetime, run_id: str) -> list[Entry]:
+def moved(p: Proposal, status: Status, detail: str, now: dt.datetime, run_id: str) -> list[Entry]:
     """The Log rows of a proposal's keys in a new state (one per key)."""
     return [
         Entry(
@@ -41,8 +42,8 @@ def decide(
         if decision.verb == "send" and p.status != "approved":
             changed[ident] = replace(p, status="approved", detail=f"approved {how}")
         elif decision.verb == "skip":
-            changed[ident] = replace(p, status="skipped", detail=f"skipped {how}")
-            entries += moved(p, "skipped", f"skipped in review ({how})", now, run_id)
+            changed[ident] = replace(p, status=Status.SKIPPED, detail=f"skipped {how}")
+            entries += moved(p, Status.SKIPPED, f"skipped in review ({how})", now, run_id)
         elif decision.verb == "wait" and p.status != "waiting":  # decisions in conflict
             changed[ident] = replace(p, status="waiting", detail="decisions in conflict")
         elif decision.verb == "later" and decision.until is not None:

@@ -12,6 +12,7 @@ from automations.adapters.state import Entry
 from automations.config import Settings
 from automations.core.mail.draft import Draft
 from automations.core.review import Proposal, proposal_id, review_draft
+from automations.core.vocabulary import Status
 from automations.core.wording import opening
 from automations.jobs.review.decisions import moved
 from automations.jobs.sending import Prepared, stamp
@@ -47,7 +48,7 @@ def proposals_of(
             proposal=proposal_id(p.message_id, f"{stamp(now)} {run_id}"),
         )
         out.append(proposal)
-        entries += moved(proposal, "proposed", f"waits for approval: {d.why}", now, run_id)
+        entries += moved(proposal, Status.PROPOSED, f"waits for approval: {d.why}", now, run_id)
     return out, entries
 
 

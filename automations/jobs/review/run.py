@@ -17,7 +17,7 @@ from automations.config import Settings
 from automations.core.mail.draft import Draft
 from automations.core.render import Templates
 from automations.core.review import OPEN, Proposal, review_order
-from automations.core.vocabulary import INTERNAL_KINDS
+from automations.core.vocabulary import INTERNAL_KINDS, Status
 from automations.jobs.envelope import Caps
 from automations.jobs.review.approved import Approved, approvals
 from automations.jobs.review.cells import sheet_decisions
@@ -152,9 +152,9 @@ def after_delivery(s: Session, run: ReviewRun, report: DeliveryReport) -> None:
         if (
             isinstance(p, Approved)
             and proposal
-            and delivery.status in ("sent", "written", "uncertain")
+            and delivery.status in (Status.SENT, Status.WRITTEN, Status.UNCERTAIN)
         ):
-            done.append(replace(proposal, status="sent", detail=delivery.status))
+            done.append(replace(proposal, status=Status.SENT, detail=delivery.status))
     run.proposals.update((p.ident, p) for p in done)
     s.journal.keep_proposals(done)
 

@@ -24,11 +24,15 @@ from automations.core.review import (
     under_review,
     withdraw_reason,
 )
-from automations.core.vocabulary import NEVER_AGAIN
+from automations.core.vocabulary import NEVER_AGAIN, Status
 from automations.jobs.review.decisions import decide, moved
 from automations.jobs.session import Session
 
-GONE = ("sent", "pending", "uncertain")  # journal states of a key that went, or may have
+GONE = (
+    Status.SENT,
+    Status.PENDING,
+    Status.UNCERTAIN,
+)  # journal states of a key that went, or may have
 
 
 @dataclass
@@ -64,10 +68,10 @@ class Ground:
         that passes: spacing, away, a row to fix)."""
         went = next((self.states[k] for k in p.keys if self.states.get(k) in GONE), "")
         if went:  # a run killed mid-send
-            return "sent", went
+            return Status.SENT, went
         start = dt.date.fromisoformat(p.later_until) if p.later_until else p.proposed_day
         if p.status == "waiting" and self.today - start > dt.timedelta(days=self.expires_days):
-            return "withdrawn", f"expired: nobody decided within {self.expires_days} days"
+            return Status.WITHDRAWN, f"expired: nobody decided within {self.expires_days} days"
         if all(k in self.due for k in p.keys):
             return "due", ""
         partner = p.partners[0] if p.partners else p.to_email
@@ -75,7 +79,7 @@ class Ground:
             return "waits", ""  # a row to fix is this run's problem, not a lasting reason
         gone = [day for who, day in referral_days(p) if (who, day) not in self.referred]
         why = withdraw_reason(self.health.get(partner), p, self.today, gone)
-        return ("withdrawn", why) if why else ("waits", "not due")
+        return (Status.WITHDRAWN, why) if why else ("waits", "not due")
 
 
 def settle(
@@ -138,11 +142,11 @@ def _judge(
     if p.status == "later" and dt.date.fromisoformat(p.later_until) <= ground.today:
         p = every[p.ident] = step.changed[p.ident] = replace(p, status="waiting", number=0)
     verdict, why = ground.verdict(p)
-    if verdict == "sent":
-        every[p.ident] = step.changed[p.ident] = replace(p, status="sent", detail=why)
-    elif verdict == "withdrawn":
-        every[p.ident] = step.changed[p.ident] = replace(p, status="withdrawn", detail=why)
-        step.entries += moved(p, "withdrawn", why, now, run_id)
+    if verdict == Status.SENT:
+        every[p.ident] = step.changed[p.ident] = replace(p, status=Status.SENT, detail=why)
+    elif verdict == Status.WITHDRAWN:
+        every[p.ident] = step.changed[p.ident] = replace(p, status=Status.WITHDRAWN, detail=why)
+        step.entries += moved(p, Status.WITHDRAWN, why, now, run_id)
     elif p.status != "approved":
         return
     elif verdict == "due":
@@ -185,7 +189,7 @@ def unseen(s: Session, proposals: Iterable[Proposal]) -> list[Proposal]:
     stopped first): they must not lapse without the owner having seen them."""
     listed = [p for p in proposals if p.status == "waiting" and p.number and p.review_id]
     went = s.journal.message_states(p.review_id for p in listed)
-    return [p for p in listed if went.get(p.review_id) not in (*GONE, "written")]
+    return [p for p in listed if went.get(p.review_id) not in (*GONE, Status.WRITTEN)]
 
 
 def as_proposed(due: Draft, p: Proposal) -> Draft:
