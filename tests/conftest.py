@@ -433,10 +433,10 @@ def use_smtp(project: Path, server: SmtpServer, **extra: Any) -> Path:
 
 from hypothesis import settings  # noqa: E402
 
-# CI machines are shared: judge correctness, not the speed of a first example. In CI every
-# property test runs the same examples each time and keeps no database of past finds, so a
-# landing never depends on a random draw (a find made locally is pinned with @example).
-settings.register_profile("project", deadline=None)
+# CI machines are shared: judge correctness, not the speed of a first example. Every property
+# test runs the same examples each time and keeps no database of past finds, so a landing
+# never depends on a random draw (a find is pinned with @example); CI prints the blob.
+settings.register_profile("project", deadline=None, derandomize=True, database=None)
 settings.register_profile("ci", deadline=None, derandomize=True, database=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "project")
 
