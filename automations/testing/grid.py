@@ -142,14 +142,13 @@ def read(
     is given and the formula is one formulas.py knows."""
     tab = bounds.tab
     rows: list[list[Any]] = []
+    cells, columns = tab.cells, range(bounds.c1, min(bounds.c2, tab.columns))
     for r in range(bounds.r1, min(bounds.r2, tab.rows)):
         row = [
-            render(
-                _calculated(tab.cells.get((r, c)), render_option, book, tab),
-                render_option,
-                date_option,
-            )
-            for c in range(bounds.c1, min(bounds.c2, tab.columns))
+            ""  # an empty cell: render's answer, without two calls per cell of a big tab
+            if (cell := cells.get((r, c))) is None
+            else render(_calculated(cell, render_option, book, tab), render_option, date_option)
+            for c in columns
         ]
         while row and row[-1] == "":
             row.pop()
