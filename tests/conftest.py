@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -298,13 +299,14 @@ def tls_smtp_server() -> Iterator[SmtpServer]:
 
 @dataclass
 class ImapServer:
-    """pymap on 127.0.0.1 (user demouser / demopass), messages put in with APPEND."""
+    """pymap on 127.0.0.1, one user's mailboxes (password demopass), messages put in with APPEND."""
 
     port: int
     process: Any
+    user: str = "demouser"
 
     def login(self, conn: Any) -> None:
-        conn.login("demouser", "demopass")
+        conn.login(self.user, "demopass")
 
     def append(self, raw: bytes, folder: str = "INBOX", arrived: Any = None) -> None:
         """One message; `arrived` (an aware datetime): its INTERNALDATE, else now."""
@@ -368,15 +370,27 @@ def start_pymap(*command: str, cwd: Path | None = None, env: dict[str, str] | No
             time.sleep(0.1)
 
 
-@pytest.fixture
-def imap_server() -> Iterator[ImapServer]:
-    """A real IMAP server (pymap, in memory) on 127.0.0.1."""
+@pytest.fixture(scope="session")
+def imap_process() -> Iterator[tuple[int, Any]]:
+    """One real IMAP server (pymap, in memory) on 127.0.0.1 for the whole run, where every
+    login name is a user of its own (tests/imap_users.py): (port, process)."""
     import sys
 
-    port, process = start_pymap(str(Path(sys.executable).parent / "pymap"))
-    yield ImapServer(port, process)
+    root = Path(__file__).resolve().parent.parent
+    port, process = start_pymap(sys.executable, "-m", "tests.imap_users", cwd=root)
+    yield port, process
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture
+def imap_server(imap_process: tuple[int, Any]) -> ImapServer:
+    """A real IMAP server on 127.0.0.1, with a user and mailboxes of this test's own."""
+    port, process = imap_process
+    return ImapServer(port, process, user=f"user{next(_IMAP_USERS)}")
+
+
+_IMAP_USERS = itertools.count(1)
 
 
 def use_imap(
@@ -388,7 +402,7 @@ def use_imap(
         "host": "127.0.0.1",
         "port": server.port,
         "security": "none",
-        "username": "demouser",
+        "username": server.user,
         "timeout": 5.0,
     }
     keys.update(extra)
@@ -419,10 +433,10 @@ def use_smtp(project: Path, server: SmtpServer, **extra: Any) -> Path:
 
 from hypothesis import settings  # noqa: E402
 
-# CI machines are shared: judge correctness, not the speed of a first example. In CI every
-# property test runs the same examples each time and keeps no database of past finds, so a
-# landing never depends on a random draw (a find made locally is pinned with @example).
-settings.register_profile("project", deadline=None)
+# CI machines are shared: judge correctness, not the speed of a first example. Every property
+# test runs the same examples each time and keeps no database of past finds, so a landing
+# never depends on a random draw (a find is pinned with @example); CI prints the blob.
+settings.register_profile("project", deadline=None, derandomize=True, database=None)
 settings.register_profile("ci", deadline=None, derandomize=True, database=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "project")
 

@@ -221,7 +221,7 @@ def test_replies_command_records_and_a_wrong_password_is_named(
     monkeypatch.setenv("PARTNERS_IMAP_PASSWORD", "wrong-secret")
     code, _, err = run(project, capsys, "replies")
     assert code == 2
-    assert "refused the login of 'demouser'" in err and "wrong-secret" not in err
+    assert f"refused the login of '{imap_server.user}'" in err and "wrong-secret" not in err
 
 
 def test_sent_copies_are_filed_and_an_uncertain_send_found_there_is_settled(

@@ -22,6 +22,8 @@ from pysasl import SASLAuth
 from pysasl.creds.external import ExternalCredentials, ExternalVerificationRequired
 from pysasl.mechanism.oauth import OAuth2Mechanism
 
+from tests.imap_users import clear_text_passwords
+
 DEMO_USER = "demouser"
 
 
@@ -56,5 +58,6 @@ def only_xoauth2(introspection_url: str) -> None:
 
 
 if __name__ == "__main__":
+    clear_text_passwords()  # the demo user's password is hashed at start, never checked
     only_xoauth2(sys.argv.pop(1))
     main()

@@ -89,7 +89,8 @@ class Tab:
 
     def insert_rows(self, at: int, count: int) -> None:
         """Insert `count` empty rows before row index `at`."""
-        self.cells = {((r + count if r >= at else r), c): v for (r, c), v in self.cells.items()}
+        if any(r >= at for r, _ in self.cells):  # else nothing moves: an append at the bottom
+            self.cells = {((r + count if r >= at else r), c): v for (r, c), v in self.cells.items()}
         self.rows += count
 
 
@@ -141,14 +142,13 @@ def read(
     is given and the formula is one formulas.py knows."""
     tab = bounds.tab
     rows: list[list[Any]] = []
+    cells, columns = tab.cells, range(bounds.c1, min(bounds.c2, tab.columns))
     for r in range(bounds.r1, min(bounds.r2, tab.rows)):
         row = [
-            render(
-                _calculated(tab.cells.get((r, c)), render_option, book, tab),
-                render_option,
-                date_option,
-            )
-            for c in range(bounds.c1, min(bounds.c2, tab.columns))
+            ""  # an empty cell: render's answer, without two calls per cell of a big tab
+            if (cell := cells.get((r, c))) is None
+            else render(_calculated(cell, render_option, book, tab), render_option, date_option)
+            for c in columns
         ]
         while row and row[-1] == "":
             row.pop()
@@ -285,14 +285,18 @@ def append(
     # Google's "table": the filled cells connected (side by side or one above the other) to
     # the last filled cell of the range, reaching past the range (`Referrals!A1` finds the
     # whole table that starts there); the new rows go below it, from its first column.
-    filled = {k for k, cell in tab.cells.items() if not cell.empty}
-    in_range = [k for k in filled if bounds.contains(*k)]
+    filled: dict[int, set[int]] = {}  # row -> its filled columns
+    last: tuple[int, int] | None = None  # the last filled cell of the range
+    r1, r2, c1, c2 = bounds.r1, bounds.r2, bounds.c1, bounds.c2
+    for (r, c), cell in tab.cells.items():
+        if cell.kind == "string" and cell.value == "":  # Cell.empty, inline: a Log is big
+            continue
+        filled.setdefault(r, set()).add(c)
+        if r1 <= r < r2 and c1 <= c < c2 and (last is None or (r, c) > last):
+            last = (r, c)
     out: dict[str, Any] = {"spreadsheetId": sheet.spreadsheet_id}
-    if in_range:
-        table = _connected(filled, max(in_range))
-        rows = [r for r, _ in table]
-        cols = [c for _, c in table]
-        top, left, bottom, right = min(rows), min(cols), max(rows) + 1, max(cols) + 1
+    if last is not None:
+        top, left, bottom, right = _table_bounds(filled, last)
         out["tableRange"] = format_range(GridRange(tab, top, left, bottom, right))
         start_row, start_col = bottom, left
     else:
@@ -311,15 +315,37 @@ def append(
     return out
 
 
-def _connected(filled: set[tuple[int, int]], start: tuple[int, int]) -> set[tuple[int, int]]:
-    seen, todo = {start}, [start]
+def _table_bounds(filled: dict[int, set[int]], start: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right), bottom and right past the end, of the filled cells
+    connected side by side or one above the other to `start`. Filled by runs along a row
+    rather than cell by cell: a Log of 60,000 rows is appended to in a dozen pieces."""
+
+    def run(r: int, c: int) -> tuple[int, int]:
+        columns, a, b = filled[r], c, c
+        while a - 1 in columns:
+            a -= 1
+        while b + 1 in columns:
+            b += 1
+        return a, b
+
+    first = (start[0], *run(*start))
+    seen, todo = {first[:2]}, [first]
+    top, left, bottom, right = start[0], first[1], start[0], first[2]
     while todo:
-        r, c = todo.pop()
-        for near in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
-            if near in filled and near not in seen:
-                seen.add(near)
-                todo.append(near)
-    return seen
+        r, a, b = todo.pop()
+        top, bottom, left, right = min(top, r), max(bottom, r), min(left, a), max(right, b)
+        for near in (r - 1, r + 1):
+            columns = filled.get(near, ())
+            c = a
+            while c <= b:
+                if c in columns:
+                    na, nb = run(near, c)
+                    if (near, na) not in seen:
+                        seen.add((near, na))
+                        todo.append((near, na, nb))
+                    c = nb + 1
+                c += 1
+    return top, left, bottom + 1, right + 1
 
 
 def _quoted(title: str) -> str:
