@@ -160,9 +160,13 @@ class SmtpMailer:
         except ToolkitError as exc:
             raise MailError(f"no email could be sent: {exc}") from None
 
+    def _tls_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.ca_file or None)
+
     def _connect(self) -> _Plain | _Ssl:
         token = self._token()
-        context = ssl.create_default_context(cafile=self.ca_file or None)
+        # Built only for an encrypted connection: it reads the CA store (~20 ms a connection).
+        context = None if self.security == "none" else self._tls_context()
         conn: _Plain | _Ssl | None = None
         try:
             if self.security == "ssl":
