@@ -10,11 +10,12 @@ import traceback
 from collections.abc import Sequence
 
 # Only light modules here: the commands (pandas and the rest) load after parsing (CLI.md).
-from automations.core.vocabulary import NURTURE_KINDS, SIGN_IN_PURPOSES
+from automations.core.vocabulary import NURTURE_KINDS, SIGN_IN_PURPOSES, Action
 from automations.errors import ToolkitError, UsageError
 
 EXIT_OK, EXIT_FATAL = 0, 2
-ONLY_CHOICES = (*NURTURE_KINDS, "escalate")
+# Plain words: argparse shows a choice by its repr when it refuses one.
+ONLY_CHOICES = (*(k.value for k in NURTURE_KINDS), Action.ESCALATE.value)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -17,24 +17,24 @@ from typing import Any
 import pandas as pd
 
 from automations.core.review import Proposal
-from automations.core.vocabulary import INTERNAL_KINDS, Action
+from automations.core.vocabulary import INTERNAL_KINDS, Action, Kind
 
 # Health actions that are not something to do on a day: nothing due, a partner never
 # emailed, a relationship let go, a row to fix (those have the sheet, not the calendar).
 NOT_DUE = frozenset({Action.NONE, Action.BLOCKED, Action.FADE, Action.FIX_ROW})
 # Health's action names and `next_kind`'s words, as the email kind they stand for.
-_SAME_AS = {"escalate": "escalation", "check_in": "nurture"}
-_TITLES = {
-    "follow_up": "Follow up with {who}",
-    "nurture": "Check in with {who}",
-    "survey": "Survey {who}",
-    "thank": "Thank {who}",
-    "outcome": "Share the outcome with {who}",
-    "escalation": "Look into a referral with {who}",
-    "statement": "Referral statement for {who}",
-    "outreach": "Reach out to {who}",
-    "digest": "Weekly digest for {who}",
-    "survey_owner": "Your self-assessment of {who}",
+_SAME_AS = {Action.ESCALATE: Kind.ESCALATION, "check_in": Kind.NURTURE}
+_TITLES: dict[str, str] = {
+    Kind.FOLLOW_UP: "Follow up with {who}",
+    Kind.NURTURE: "Check in with {who}",
+    Kind.SURVEY: "Survey {who}",
+    Kind.THANK: "Thank {who}",
+    Kind.OUTCOME: "Share the outcome with {who}",
+    Kind.ESCALATION: "Look into a referral with {who}",
+    Kind.STATEMENT: "Referral statement for {who}",
+    Kind.OUTREACH: "Reach out to {who}",
+    Kind.DIGEST: "Weekly digest for {who}",
+    Kind.SURVEY_OWNER: "Your self-assessment of {who}",
 }
 
 

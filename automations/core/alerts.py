@@ -8,6 +8,7 @@ import datetime as dt
 from automations.core import keys as keyspace
 from automations.core.mail.draft import Draft
 from automations.core.mail.letterhead import Letterhead, base_context
+from automations.core.vocabulary import Kind
 
 # What a person does about the usual reasons a run stops, by words in the run's summary.
 _ADVICE = (
@@ -54,8 +55,8 @@ def alert_draft(
         "advice": advice_for(detail),
     }
     return Draft(
-        kind="alert",
-        template="alert",
+        kind=Kind.ALERT,
+        template=Kind.ALERT,
         to_email=owner,
         to_name=name,
         keys=(keyspace.alert(owner, today),),

@@ -17,7 +17,7 @@ from automations.core.engine import arrays
 from automations.core.engine.decisions import Decisions
 from automations.core.render import plain
 from automations.core.tables import Tables, normalise_header
-from automations.core.vocabulary import PARTNER_KINDS, Action
+from automations.core.vocabulary import PARTNER_KINDS, Action, Kind
 from automations.errors import ConfigError
 
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -121,9 +121,9 @@ def select(
     campaign_keys = pd.Index([campaign.key(e) for e in partners["email"]])
     # A first hello goes once per partner whatever the campaign: two campaigns whose
     # audiences overlap never introduce you twice (EMAIL.md, review; RULES.md, campaigns).
-    hello = view.sent_mask & (view.action == "outreach") & (view.code >= 0)
+    hello = view.sent_mask & (view.action == Kind.OUTREACH) & (view.code >= 0)
     greeted = np.zeros(len(partners), dtype=bool)
-    greeted[view.code[hello].astype("int64")] = campaign.template == "outreach"
+    greeted[view.code[hello].astype("int64")] = campaign.template == Kind.OUTREACH
     already = mask & (campaign_keys.isin(view.handled_keys) | greeted)
     declined = (partners["status"] == "declined").to_numpy()
     never = mask & ~already & (health["hard_blocked"].fillna(False).to_numpy(dtype=bool) | declined)

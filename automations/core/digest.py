@@ -14,7 +14,7 @@ from automations.core.keys import iso_week, quarter_label
 from automations.core.render import long_date
 from automations.core.statements import dispute_line, open_disputes
 from automations.core.tables import Tables
-from automations.core.vocabulary import PARTNER_KINDS, Action, delivered
+from automations.core.vocabulary import PARTNER_KINDS, Action, Kind, delivered
 
 
 def quarter_series(
@@ -67,24 +67,25 @@ def stale_referrals(
     return lines
 
 
-# What each action is, in words, for the digest's list of what comes due.
+# Each email kind in words (Health names the same words actions; `next_kind` has two more),
+# for the digest's lists of what comes due and what went out.
 ACTION_WORDS = {
-    "thank": "thank-you to",
-    "outcome": "outcome note to",
-    "follow_up": "follow-up to",
-    "survey": "survey to",
-    "nurture": "check-in with",
+    Kind.THANK: "thank-you to",
+    Kind.OUTCOME: "outcome note to",
+    Kind.FOLLOW_UP: "follow-up to",
+    Kind.SURVEY: "survey to",
+    Kind.NURTURE: "check-in with",
     "check-in": "check-in with",
     "follow-up": "follow-up to",
-    "escalation": "escalation about",
-    "statement": "referral statement to",
+    Kind.ESCALATION: "escalation about",
+    Kind.STATEMENT: "referral statement to",
 }
 WHY_IN_WORDS = {
-    "thank": "a new referral from them",
-    "outcome": "a referral of theirs has closed",
-    "follow_up": "your first note has had no answer",
+    Kind.THANK: "a new referral from them",
+    Kind.OUTCOME: "a referral of theirs has closed",
+    Kind.FOLLOW_UP: "your first note has had no answer",
     "follow-up": "your first note has had no answer",
-    "statement": "referrals either way last quarter",
+    Kind.STATEMENT: "referrals either way last quarter",
 }
 MONTHS_OF_QUARTER = (
     "January to March",
@@ -126,14 +127,14 @@ def _coming(h: pd.DataFrame, today: dt.date) -> list[str]:
     soon = h[
         next_due.notna()
         & (next_due.dt.date <= today + dt.timedelta(days=7))
-        & ~h["action"].isin(["escalate", "fade", "blocked"])
+        & ~h["action"].isin([Action.ESCALATE, Action.FADE, Action.BLOCKED])
     ]
     lines = []
     for r in _records(soon.sort_values(["next_due", "name"], kind="stable")):
-        kind = r["action"] if r["action"] != "none" else r.get("next_kind") or ""
+        kind = r["action"] if r["action"] != Action.NONE else r.get("next_kind") or ""
         what = ACTION_WORDS.get(kind, "next step with")
         line = f"{what} {r['name']} {_when(r['next_due'].date(), today)}"
-        if kind in ("nurture", "check-in") and not pd.isna(r["last_touch"]):
+        if kind in (Action.NURTURE, "check-in") and not pd.isna(r["last_touch"]):
             line += f" (last contact {long_date(r['last_touch'].date())})"
         elif kind in WHY_IN_WORDS:
             line += f" ({WHY_IN_WORDS[kind]})"
@@ -180,9 +181,9 @@ def digest_context(
     due = _coming(h[~h["email"].isin(list(waiting or ()))], today)  # those wait for approval
     escalations = [
         f"{r['name']}: {r.get('escalation_reason') or r['reason']}"
-        for r in _records(h[h["action"] == "escalate"])
+        for r in _records(h[h["action"] == Action.ESCALATE])
     ]
-    fades = [f"{r['name']}: {r['reason']}" for r in _records(h[h["action"] == "fade"])]
+    fades = [f"{r['name']}: {r['reason']}" for r in _records(h[h["action"] == Action.FADE])]
     owed = h[h["fee_owed"] > 0]
     scored = h[h["action"] != Action.FIX_ROW]  # a row that could not be read has no score
     top = scored.sort_values(["score", "email"], ascending=[False, True]).head(5)

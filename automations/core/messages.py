@@ -17,6 +17,7 @@ from typing import Any
 from automations.core.mail.draft import Draft
 from automations.core.mail.letterhead import Sender
 from automations.core.render import Rendered
+from automations.core.vocabulary import Kind
 from automations.errors import HeaderProblem
 
 
@@ -208,7 +209,7 @@ def _copies(draft: Draft) -> str:
 def subject_of(draft: Draft, rendered: Rendered) -> str:
     """The Subject: a campaign override, `Re:` on a follow-up, else the template's."""
     subject = draft.subject or rendered.subject
-    if draft.kind == "follow_up" and draft.thread_subject:
+    if draft.kind == Kind.FOLLOW_UP and draft.thread_subject:
         original = draft.thread_subject
         subject = original if original.lower().startswith("re:") else f"Re: {original}"
     return subject
@@ -255,7 +256,7 @@ def build_message(
         msg.set_raw("Date", format_datetime(now))
         ident = draft.message_id or message_id(draft.keys, sender.email)
         _set(msg, "Message-ID", ident)
-        if draft.kind == "follow_up" and draft.thread_message_id:
+        if draft.kind == Kind.FOLLOW_UP and draft.thread_message_id:
             _set(msg, "In-Reply-To", _single_line("the thread", draft.thread_message_id))
             _set(msg, "References", draft.thread_message_id)
         if draft.internal:

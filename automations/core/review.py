@@ -15,7 +15,7 @@ from automations.core.digest import ACTION_WORDS
 from automations.core.mail.draft import Draft
 from automations.core.mail.letterhead import Letterhead, base_context
 from automations.core.values import parse_date
-from automations.core.vocabulary import Action, Status
+from automations.core.vocabulary import Action, Kind, Status
 from automations.core.wording import as_date, on_day, when
 from automations.errors import ValueProblem
 
@@ -41,7 +41,7 @@ class Proposal:
 
     ident: str  # its Message-ID
     keys: tuple[str, ...]
-    kind: str
+    kind: Kind
     template: str
     partners: tuple[str, ...]  # the partner each key is about (Log `partner_email`)
     to_email: str
@@ -171,9 +171,9 @@ def waiting_lines(
     return out
 
 
-def under_review(kind: str, reviewed: Sequence[str]) -> bool:
+def under_review(kind: Kind, reviewed: Sequence[str]) -> bool:
     """Whether emails of `kind` wait for approval (review emails themselves never do)."""
-    return kind != "review" and kind in reviewed
+    return kind != Kind.REVIEW and kind in reviewed
 
 
 @dataclass(frozen=True)
@@ -216,8 +216,8 @@ def referral_days(p: Proposal) -> list[tuple[str, str]]:
     out = []
     for key, partner in zip(p.keys, p.partners, strict=True):
         parts = key.split(":")
-        if parts[0] in ("thank", "outcome") or (
-            parts[0] == "escalation" and parts[-2] in ("received", "given")
+        if parts[0] in (Kind.THANK, Kind.OUTCOME) or (
+            parts[0] == Kind.ESCALATION and parts[-2] in ("received", "given")
         ):
             out.append((partner, parts[-1]))
     return out
@@ -239,7 +239,7 @@ def withdraw_reason(
     if replied is not None and replied >= proposal.proposed_day:
         return f"the partner replied {on_day(replied, today)}"
     reason = str(health.get("reason", "")).strip()
-    if health.get("action") == "blocked":
+    if health.get("action") == Action.BLOCKED:
         return f"blocked: {reason}" if reason else "the partner is blocked"
     if reason.startswith("snoozed"):
         return reason.split(";")[0]
@@ -286,8 +286,8 @@ def review_draft(
     }
     key = keyspace.review(owner, run_id)
     return Draft(
-        kind="review",
-        template="review",
+        kind=Kind.REVIEW,
+        template=Kind.REVIEW,
         to_email=owner,
         to_name=name,
         keys=(key,),
@@ -319,7 +319,7 @@ def answer_draft(
         "later_example": (today + dt.timedelta(days=14)).isoformat(),
     }
     return Draft(
-        kind="review",
+        kind=Kind.REVIEW,
         template="review_answer",
         to_email=owner,
         to_name=name,

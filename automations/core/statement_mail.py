@@ -16,6 +16,7 @@ import pandas as pd
 from automations.core.engine import arrays as f
 from automations.core.keys import quarter_label
 from automations.core.render import money
+from automations.core.vocabulary import Kind
 from automations.core.wording import count_of, names, on_day, quarter_name
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def for_due(
     tables: Tables, decisions: Decisions, look: Lookup, today: dt.date, currency: str
 ) -> dict[str, dict[str, Any]]:
     """The statement of every partner due one in `decisions` (EMAIL.md, Statements)."""
-    due = [d.partner_email for d in decisions.due if d.kind == "statement"]
+    due = [d.partner_email for d in decisions.due if d.kind == Kind.STATEMENT]
     return ledgers(tables.referrals, look.partners, look.health, due, today, currency)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from automations.core.engine import arrays as f
-from automations.core.vocabulary import Status
+from automations.core.vocabulary import Kind, Status
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def states(
     n = len(emails)
     L = f.log_view(log, emails, count_written)
     known = L.code >= 0
-    sent = known & (L.action == "statement") & L.sent_mask
+    sent = known & (L.action == Kind.STATEMENT) & L.sent_mask
     said = {
         status: _latest(
             L.code[known & (L.status == status)], L.day[known & (L.status == status)], n

@@ -63,21 +63,37 @@ class Status(StrEnum):
 
 ACTION_ORDER = tuple(a.value for a in Action)  # Health's sort order
 # What `partners nurture --only` picks from, and what `partners login` signs in to (CLI.md).
-NURTURE_KINDS = ("escalation", "thank", "outcome", "follow_up", "statement", "survey", "nurture")
+NURTURE_KINDS = (
+    Kind.ESCALATION,
+    Kind.THANK,
+    Kind.OUTCOME,
+    Kind.FOLLOW_UP,
+    Kind.STATEMENT,
+    Kind.SURVEY,
+    Kind.NURTURE,
+)
 SIGN_IN_PURPOSES = ("mail", "imap", "sheet")
-PARTNER_KINDS = ("outreach", "follow_up", "nurture", "thank", "outcome", "survey", "statement")
-INTERNAL_KINDS = ("escalation", "digest", "survey_owner", "review", "alert")
+PARTNER_KINDS = (
+    Kind.OUTREACH,
+    Kind.FOLLOW_UP,
+    Kind.NURTURE,
+    Kind.THANK,
+    Kind.OUTCOME,
+    Kind.SURVEY,
+    Kind.STATEMENT,
+)
+INTERNAL_KINDS = (Kind.ESCALATION, Kind.DIGEST, Kind.SURVEY_OWNER, Kind.REVIEW, Kind.ALERT)
 # The order due emails go in when a cap cuts the run short (most important first).
 EMAIL_PRIORITY = {
-    "escalation": 0,
-    "thank": 1,
-    "outcome": 2,
-    "follow_up": 3,
-    "statement": 4,
-    "survey": 5,
-    "survey_owner": 5,
-    "nurture": 6,
-    "digest": 8,
+    Kind.ESCALATION: 0,
+    Kind.THANK: 1,
+    Kind.OUTCOME: 2,
+    Kind.FOLLOW_UP: 3,
+    Kind.STATEMENT: 4,
+    Kind.SURVEY: 5,
+    Kind.SURVEY_OWNER: 5,
+    Kind.NURTURE: 6,
+    Kind.DIGEST: 8,
 }
 LOG_STATUSES = tuple(s.value for s in Status if s is not Status.PENDING)
 # The statuses that record what became of an email (the latest one is the key's state).

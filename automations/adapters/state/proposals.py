@@ -10,6 +10,7 @@ from typing import Any
 
 from automations.adapters.state.db import PROPOSAL_FIELDS, Store
 from automations.core.review import Decision, Proposal
+from automations.core.vocabulary import Kind
 
 _NAMES = ", ".join(PROPOSAL_FIELDS)
 
@@ -17,6 +18,7 @@ _NAMES = ", ".join(PROPOSAL_FIELDS)
 def _proposal(row: Iterable[Any]) -> Proposal:
     """A stored row as a Proposal (NULL where an earlier version had no column)."""
     values = dict(zip(PROPOSAL_FIELDS, row, strict=True))
+    values["kind"] = Kind(values["kind"])
     values["keys"] = tuple(json.loads(values["keys"]))
     values["partners"] = tuple(json.loads(values["partners"]))
     copies = values["copies"]

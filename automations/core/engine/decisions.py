@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from automations.core.vocabulary import Kind
+
 HEALTH_COLUMNS = (
     "name",
     "email",
@@ -45,7 +47,7 @@ class DecideOptions:
 class DueEmail:
     """One email due now: its kind, the partner it is about, who gets it, its keys."""
 
-    kind: str
+    kind: Kind
     partner_email: str
     to: str
     keys: tuple[str, ...]
@@ -70,7 +72,7 @@ class Decisions:
         rows: list[dict[str, Any]] = self.emails.to_dict("records")  # type: ignore[assignment]
         return [
             DueEmail(
-                kind=str(r["kind"]),
+                kind=Kind(r["kind"]),
                 partner_email=str(r["partner_email"]),
                 to=str(r["to"]),
                 keys=tuple(r["keys"]),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from automations.core.vocabulary import EMAIL_PRIORITY
+from automations.core.vocabulary import EMAIL_PRIORITY, Kind
 
 if TYPE_CHECKING:
     from automations.core.engine.choose import Choice, Verdicts
@@ -45,7 +45,7 @@ COLUMNS = [
 
 def _part(
     F: Facts,
-    kind: str,
+    kind: Kind,
     codes: np.ndarray,
     to: np.ndarray,
     keys: list[tuple[str, ...]],
@@ -61,13 +61,13 @@ def _part(
             "referral_rows": rows,
             "priority": EMAIL_PRIORITY[kind],
             "score": F.score[codes],
-            "thread_message_id": F.thread_message_id[codes] if kind == "follow_up" else "",
-            "thread_subject": F.thread_subject[codes] if kind == "follow_up" else "",
+            "thread_message_id": F.thread_message_id[codes] if kind == Kind.FOLLOW_UP else "",
+            "thread_subject": F.thread_subject[codes] if kind == Kind.FOLLOW_UP else "",
         }
     )
 
 
-def _for_referrals(F: Facts, choice: Choice, kind: str, items: pd.DataFrame) -> pd.DataFrame:
+def _for_referrals(F: Facts, choice: Choice, kind: Kind, items: pd.DataFrame) -> pd.DataFrame:
     """Thanks or outcomes: one email per partner covering all its referrals due."""
     grouped = _grouped(items)
     chosen = [c for c in grouped if choice.partner_action[c] == kind]
@@ -85,18 +85,23 @@ def _escalations(F: Facts, v: Verdicts) -> pd.DataFrame:
     keys = [esc.get(c, ((), ()))[0] + survey.get(c, ()) for c in codes_list]
     rows = [esc.get(c, ((), ()))[1] for c in codes_list]
     codes = np.array(codes_list, dtype="int64")
-    return _part(F, "escalation", codes, F.owner[codes], keys, rows)
+    return _part(F, Kind.ESCALATION, codes, F.owner[codes], keys, rows)
 
 
 def due_emails(F: Facts, choice: Choice, v: Verdicts) -> pd.DataFrame:
     """The due emails: one partner-facing per partner at most, escalations to owners."""
     parts = [
-        _for_referrals(F, choice, "thank", v.thank.items),
-        _for_referrals(F, choice, "outcome", v.outcome.items),
+        _for_referrals(F, choice, Kind.THANK, v.thank.items),
+        _for_referrals(F, choice, Kind.OUTCOME, v.outcome.items),
         _escalations(F, v),
     ]
-    periodic = (("follow_up", v.follow_up), ("statement", v.statement), ("survey", v.survey))
-    for kind, verdict in (*periodic, ("nurture", v.nurture)):
+    periodic = (
+        (Kind.FOLLOW_UP, v.follow_up),
+        (Kind.STATEMENT, v.statement),
+        (Kind.SURVEY, v.survey),
+        (Kind.NURTURE, v.nurture),
+    )
+    for kind, verdict in periodic:
         codes = np.flatnonzero(choice.partner_action == kind)
         keys: list[tuple[str, ...]] = [(str(k),) for k in verdict.keys[codes]]
         parts.append(_part(F, kind, codes, F.email[codes], keys, [() for _ in codes]))

@@ -20,7 +20,7 @@ from automations.core.engine.decisions import DecideOptions
 from automations.core.engine.rules import Rules
 from automations.core.engine.score import cadence_on, score_parts, tier_of
 from automations.core.tables import Tables
-from automations.core.vocabulary import PARTNER_KINDS, Status
+from automations.core.vocabulary import PARTNER_KINDS, Kind, Status
 
 
 @dataclass(frozen=True)
@@ -269,7 +269,7 @@ def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> di
     last_email = f.group_max(lc[to_partner], lday[to_partner], n)
     # RULES.md, nurture: a survey email is not a touch for the check-in clock, else
     # surveys would crowd out check-ins.
-    not_survey = to_partner & (L.action != "survey")
+    not_survey = to_partner & (L.action != Kind.SURVEY)
     others = f.nanmax(
         last_inbound,
         f.group_max(rc, rday, n),
@@ -284,11 +284,11 @@ def _contacts(tables: Tables, L: f.LogView, found: dict[str, Any], T: int) -> di
         f.group_min(lc[to_partner], lday[to_partner], n),
     )
     start = np.where(np.isnan(found["first_contact"]), first_touch, found["first_contact"])
-    chasers = known & np.isin(L.action, ["nurture", "follow_up"]) & L.sent_mask
+    chasers = known & np.isin(L.action, [Kind.NURTURE, Kind.FOLLOW_UP]) & L.sent_mask
     unanswered = chasers & ~(lday <= np.nan_to_num(f.at_codes(last_inbound, lc), nan=-np.inf))
-    skipped_nurture = known & (L.action == "nurture") & (L.status == Status.SKIPPED)
-    surveyed = known & (L.action == "survey") & L.sent_mask
-    nurtured = known & (L.action == "nurture") & L.sent_mask
+    skipped_nurture = known & (L.action == Kind.NURTURE) & (L.status == Status.SKIPPED)
+    surveyed = known & (L.action == Kind.SURVEY) & L.sent_mask
+    nurtured = known & (L.action == Kind.NURTURE) & L.sent_mask
     return {
         "last_nurture": f.group_max(lc[nurtured], lday[nurtured], n),
         "nurtures_sent": f.group_sum(lc[nurtured], None, n),
@@ -332,7 +332,7 @@ def _surveys_unanswered(L: f.LogView, found: dict[str, Any]) -> np.ndarray:
     """Surveys sent after the partner's last inbound and last survey answer (RULES.md,
     `survey_stop_after_unanswered`): engaging in any way starts the count again."""
     known = L.code >= 0
-    surveyed = known & (L.action == "survey") & L.sent_mask
+    surveyed = known & (L.action == Kind.SURVEY) & L.sent_mask
     engaged = f.nanmax(found["last_inbound"], found["last_answer"])
     after = L.day > np.nan_to_num(f.at_codes(engaged, L.code), nan=-np.inf)
     return f.group_sum(L.code[surveyed & after], None, found["n"])
@@ -341,7 +341,7 @@ def _surveys_unanswered(L: f.LogView, found: dict[str, Any]) -> np.ndarray:
 def _outreach(L: f.LogView, found: dict[str, Any]) -> dict[str, Any]:
     """The latest outreach (and its thread), the follow-ups since, inbound since."""
     n, known = found["n"], L.code >= 0
-    outreach = known & (L.action == "outreach") & L.sent_mask
+    outreach = known & (L.action == Kind.OUTREACH) & L.sent_mask
     outreach_day = f.group_max(L.code[outreach], L.day[outreach], n)
     thread = pd.DataFrame(
         {
@@ -353,7 +353,7 @@ def _outreach(L: f.LogView, found: dict[str, Any]) -> dict[str, Any]:
     )
     thread = thread.sort_values(["c", "d"], kind="stable").drop_duplicates("c", keep="last")
     thread = thread.set_index("c").reindex(range(n))
-    fu = known & (L.action == "follow_up") & L.handled_mask
+    fu = known & (L.action == Kind.FOLLOW_UP) & L.handled_mask
     since = fu & (L.day >= np.nan_to_num(f.at_codes(outreach_day, L.code), nan=np.inf))
     return {
         "outreach_day": outreach_day,

@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 
 from automations.core.tables import Tables
-from automations.core.vocabulary import INTERNAL_KINDS
+from automations.core.vocabulary import INTERNAL_KINDS, Kind
 
 
 @dataclass(frozen=True)
 class Draft:
     """One email to send: recipient, template, idempotency keys and what the template sees."""
 
-    kind: str
+    kind: Kind
     template: str
     to_email: str
     to_name: str

@@ -17,7 +17,7 @@ from automations.core.mail.owner import digest_drafts, escalation_draft, owner_s
 from automations.core.mail.partner import partner_context, with_quarter
 from automations.core.survey import previous_quarter, previous_quarters
 from automations.core.tables import Tables
-from automations.core.vocabulary import PARTNER_KINDS
+from automations.core.vocabulary import PARTNER_KINDS, Kind
 
 
 def drafts(
@@ -27,18 +27,18 @@ def drafts(
     look = Lookup.build(tables, decisions.health)
     out: list[Draft] = []
     escalations: dict[str, list[DueEmail]] = {}
-    surveyed = [d.partner_email for d in decisions.due if d.kind == "survey"]
+    surveyed = [d.partner_email for d in decisions.due if d.kind == Kind.SURVEY]
     quarters = previous_quarters(tables.referrals, surveyed, today) if surveyed else {}
     ledgers = statement_mail.for_due(tables, decisions, look, today, letterhead.sender.currency)
     for due in decisions.due:
-        if due.kind == "escalation":
+        if due.kind == Kind.ESCALATION:
             escalations.setdefault(due.to, []).append(due)
             continue
         email = due.partner_email
         context = partner_context(email, look, letterhead, today, due.referral_rows)
-        if due.kind == "survey":
+        if due.kind == Kind.SURVEY:
             with_quarter(context, quarters[email], today)
-        context |= {"statement": ledgers[email]} if due.kind == "statement" else {}
+        context |= {"statement": ledgers[email]} if due.kind == Kind.STATEMENT else {}
         out.append(
             Draft(
                 kind=due.kind,
@@ -83,11 +83,11 @@ def preview_draft(
     look = Lookup.build(tables, decisions.health)
     if email not in look.partners:
         return None
-    if template in ("digest", "survey_owner"):  # the owner's email that covers this partner
+    if template in (Kind.DIGEST, Kind.SURVEY_OWNER):  # the owner's email that covers this partner
         owner = owner_of(look.partners[email], letterhead)["email"]
         made = (
             digest_drafts(tables, decisions, letterhead, today, set(), rules, True)
-            if template == "digest"
+            if template == Kind.DIGEST
             else owner_survey_drafts(tables, decisions, letterhead, today, set())
         )
         return next((d for d in made if d.to_email == owner), None)
@@ -97,14 +97,14 @@ def preview_draft(
         & (referrals["direction"] == "received").to_numpy()
     ].tolist()[-1:]
     key = f"preview:{template}:{email}"
-    if template == "escalation":
+    if template == Kind.ESCALATION:
         owner = owner_of(look.partners[email], letterhead)["email"]
-        due = DueEmail("escalation", email, owner, (key,), tuple(mine))
+        due = DueEmail(Kind.ESCALATION, email, owner, (key,), tuple(mine))
         return escalation_draft(owner, [due], look, letterhead, today)
     context = partner_context(email, look, letterhead, today, mine)
     with_quarter(context, previous_quarter(tables.referrals, email, today), today)
     return Draft(
-        kind=template if template in PARTNER_KINDS else "outreach",
+        kind=Kind(template) if template in PARTNER_KINDS else Kind.OUTREACH,
         template=template,
         to_email=email,
         to_name=str(look.partners[email].get("name", "")),

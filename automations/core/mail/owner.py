@@ -15,6 +15,7 @@ from automations.core.mail.draft import Draft, Lookup
 from automations.core.mail.letterhead import Letterhead, base_context
 from automations.core.survey import form_link
 from automations.core.tables import Tables
+from automations.core.vocabulary import Kind
 from automations.core.wording import quarter_name
 
 
@@ -60,8 +61,8 @@ def escalation_draft(
         "survey_url": "",
     }
     return Draft(
-        kind="escalation",
-        template="escalation",
+        kind=Kind.ESCALATION,
+        template=Kind.ESCALATION,
         to_email=owner,
         to_name=owner_name,
         keys=tuple(keys),
@@ -103,8 +104,8 @@ def owner_survey_drafts(
         name = letterhead.owner_name(str(owner))
         out.append(
             Draft(
-                kind="survey_owner",
-                template="survey_owner",
+                kind=Kind.SURVEY_OWNER,
+                template=Kind.SURVEY_OWNER,
                 to_email=str(owner),
                 to_name=name,
                 keys=(key,),
@@ -165,8 +166,8 @@ def digest_drafts(
         name = letterhead.owner_name(str(owner))
         out.append(
             Draft(
-                kind="digest",
-                template="digest",
+                kind=Kind.DIGEST,
+                template=Kind.DIGEST,
                 to_email=owner,
                 to_name=name,
                 keys=(key,),

@@ -15,6 +15,7 @@ from automations.core.mail.draft import Draft, Lookup
 from automations.core.mail.partner import partner_context
 from automations.core.render import Templates, TemplateSource
 from automations.core.review import OPEN, Proposal
+from automations.core.vocabulary import Kind
 from automations.errors import ConfigError, TemplateFault
 from automations.jobs.plans.planned import PlanContext, Planned
 from automations.jobs.wiring import decide_options, letterhead, mail_capabilities
@@ -68,7 +69,7 @@ def _drafts(
                 return [], [f"campaign subject error, nothing sent: {fault}"]
         drafts.append(
             Draft(
-                kind="outreach",
+                kind=Kind.OUTREACH,
                 template=campaign.template,
                 to_email=email,
                 to_name=str(look.partners[email].get("name", "")),
