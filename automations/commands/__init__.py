@@ -27,6 +27,7 @@ from automations.commands.link import link_columns
 from automations.commands.review import review
 from automations.commands.statement import statement
 from automations.config import Settings, config_path_from
+from automations.core.vocabulary import Action, Kind
 from automations.core.wording import greeting_lines
 from automations.errors import UsageError
 from automations.jobs import health as health_job
@@ -166,7 +167,7 @@ def _nurture(args: argparse.Namespace, settings: Settings) -> int:
         if refusal:
             print(refusal)
             return EXIT_OK
-    only = tuple("escalation" if a == "escalate" else a for a in (args.only or ()))
+    only = tuple(Kind.ESCALATION if a == Action.ESCALATE else a for a in (args.only or ()))
     if args.limit is not None and args.limit < 0:
         raise UsageError("partners nurture: --limit must be 0 or more")
     quiet = bool(getattr(args, "quiet", False))

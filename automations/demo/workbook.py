@@ -13,7 +13,7 @@ from automations.core.engine.arrays import quarter_start
 from automations.core.keys import quarter_label
 from automations.core.messages import message_id
 from automations.core.schema import LOG_COLUMNS, SURVEY_ITEMS
-from automations.core.vocabulary import Status
+from automations.core.vocabulary import Kind, Status
 from automations.demo.rows import PARTNERS, REFERRALS, TOUCHES
 
 SENDER = "alex@rivera-consulting.example"
@@ -46,7 +46,8 @@ def _log(
 ) -> list[Any]:
     template = (
         action
-        if action in ("outreach", "follow_up", "nurture", "thank", "outcome", "survey")
+        if action
+        in (Kind.OUTREACH, Kind.FOLLOW_UP, Kind.NURTURE, Kind.THANK, Kind.OUTCOME, Kind.SURVEY)
         else ""
     )
     return [
@@ -121,7 +122,7 @@ def sample_sheet(today: dt.date) -> dict[str, list[list[Any]]]:
         # History: the thank-yous and outcomes the user already sent for older referrals.
         if direction == "received" and 3 < days <= 30 and i not in (0,):
             log.append(
-                _log(at(days - 1), "thank", emails[i], f"thank:{emails[i]}:{date}", Status.SENT)
+                _log(at(days - 1), Kind.THANK, emails[i], f"thank:{emails[i]}:{date}", Status.SENT)
             )
         if (
             direction == "received"
@@ -132,14 +133,18 @@ def sample_sheet(today: dt.date) -> dict[str, list[list[Any]]]:
         ):
             log.append(
                 _log(
-                    at(closed - 1), "outcome", emails[i], f"outcome:{emails[i]}:{date}", Status.SENT
+                    at(closed - 1),
+                    Kind.OUTCOME,
+                    emails[i],
+                    f"outcome:{emails[i]}:{date}",
+                    Status.SENT,
                 )
             )
         if status in ("new", "contacted") and 14 < days <= 60 and i != 0:
             log.append(
                 _log(
                     at(days - 15),
-                    "escalation",
+                    Kind.ESCALATION,
                     emails[i],
                     f"escalation:{emails[i]}:{direction}:{date}",
                     Status.SENT,
@@ -160,27 +165,37 @@ def sample_sheet(today: dt.date) -> dict[str, list[list[Any]]]:
     history = [
         _log(
             at(8),
-            "outreach",
+            Kind.OUTREACH,
             emails[3],
             f"campaign:platforms-2026:{emails[3]}",
             Status.SENT,
             subject=f"Quick hello from {SENDER_NAME}",
         ),  # follow-up due
-        _log(at(250), "nurture", emails[4], f"nurture:{emails[4]}:{ago(420)}", Status.SENT),  # fade
-        _log(at(120), "nurture", emails[4], f"nurture:{emails[4]}:{ago(250)}", Status.SENT),
+        _log(
+            at(250), Kind.NURTURE, emails[4], f"nurture:{emails[4]}:{ago(420)}", Status.SENT
+        ),  # fade
+        _log(at(120), Kind.NURTURE, emails[4], f"nurture:{emails[4]}:{ago(250)}", Status.SENT),
         _log(at(30), Status.BOUNCE, emails[11], "", Status.BOUNCE, "550 5.1.1 mailbox unavailable"),
-        _log(at(12), "outreach", emails[12], f"campaign:research-2026:{emails[12]}", Status.SENT),
+        _log(
+            at(12), Kind.OUTREACH, emails[12], f"campaign:research-2026:{emails[12]}", Status.SENT
+        ),
         _log(at(10), Status.REPLY, emails[12], "", Status.REPLY, "Happy to talk next week"),
-        _log(at(36), "outreach", emails[27], f"campaign:automation-2026:{emails[27]}", Status.SENT),
-        _log(at(29), "follow_up", emails[27], f"follow_up:{emails[27]}:{ago(36)}:1", Status.SENT),
-        _log(at(3), "thank", emails[8], f"thank:{emails[8]}:{ago(5)}", Status.SENT),  # survey waits
+        _log(
+            at(36), Kind.OUTREACH, emails[27], f"campaign:automation-2026:{emails[27]}", Status.SENT
+        ),
+        _log(
+            at(29), Kind.FOLLOW_UP, emails[27], f"follow_up:{emails[27]}:{ago(36)}:1", Status.SENT
+        ),
+        _log(
+            at(3), Kind.THANK, emails[8], f"thank:{emails[8]}:{ago(5)}", Status.SENT
+        ),  # survey waits
     ]
     # Surveys already handled this quarter, so these partners get check-ins instead.
     for i in (15, 16, 17, 18, 19, 23, 25, 26):
         history.append(
             _log(
                 q_at,
-                "survey",
+                Kind.SURVEY,
                 emails[i],
                 f"survey:{emails[i]}:{quarter}",
                 Status.SKIPPED,

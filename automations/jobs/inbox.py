@@ -22,14 +22,14 @@ from automations.core.engine import arrays
 from automations.core.replies import UNREADABLE, Known, Verdict, classify
 from automations.core.tables import Tables
 from automations.core.touches import Touch, sent_touches
-from automations.core.vocabulary import PARTNER_KINDS, Status
+from automations.core.vocabulary import PARTNER_KINDS, Kind, Status
 from automations.errors import InboxError, LoginNeeded
 from automations.jobs.review.reply import apply_reply
 from automations.jobs.sending import stamp
 from automations.jobs.wiring import oauth_account
 
 # The Log action of a verdict that is not its own kind: an answer is to a statement.
-ACTION_OF = {UNREADABLE: "inbox", Status.CONFIRMED: "statement", Status.DISPUTED: "statement"}
+ACTION_OF = {UNREADABLE: "inbox", Status.CONFIRMED: Kind.STATEMENT, Status.DISPUTED: Kind.STATEMENT}
 # All `sent_touches` reads (touches.py): the Sent scan fetches nothing else.
 SENT_HEADERS = ("MESSAGE-ID", "DATE", "SUBJECT", "FROM", "TO", "CC")
 
@@ -63,7 +63,7 @@ def known_from(tables: Tables, settings: Settings) -> Known:
         bcc=frozenset(b.lower() for b in settings.mail.bcc),
         cut=before_quote,
         date_order=settings.sheet.date_order,
-        statement_ids=frozenset(ours.loc[ours["action"] == "statement", "message_id"]),
+        statement_ids=frozenset(ours.loc[ours["action"] == Kind.STATEMENT, "message_id"]),
     )
 
 

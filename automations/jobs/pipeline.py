@@ -23,7 +23,7 @@ from automations.core.mail.draft import Draft
 from automations.core.render import Templates
 from automations.core.review import Proposal, waiting_lines
 from automations.core.tables import Problem, Tables
-from automations.core.vocabulary import Status
+from automations.core.vocabulary import Kind, Status
 from automations.jobs import inbox as mailbox
 from automations.jobs.envelope import Caps
 from automations.jobs.log_rows import with_log_rows
@@ -127,8 +127,8 @@ def started(
     if s.inbox is not None and s.inbox.error:
         if settings.imap.required:
             # A partner may have answered: no follow-up until the inbox can be read.
-            held = sum(1 for d in drafts if d.kind == "follow_up")
-            drafts = [d for d in drafts if d.kind != "follow_up"]
+            held = sum(1 for d in drafts if d.kind == Kind.FOLLOW_UP)
+            drafts = [d for d in drafts if d.kind != Kind.FOLLOW_UP]
             result.faults.append(
                 f"{s.inbox.error}; {held} follow-up(s) held back until the inbox can be "
                 "read (a partner may have replied); the other emails go"

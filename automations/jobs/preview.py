@@ -15,7 +15,7 @@ from automations.core.mail.draft import Draft, Lookup
 from automations.core.mail.drafting import preview_draft
 from automations.core.review import OPEN, Proposal, under_review
 from automations.core.tables import Tables
-from automations.core.vocabulary import Action
+from automations.core.vocabulary import Action, Kind
 from automations.core.wording import on_day, when
 from automations.errors import PreviewError
 from automations.jobs.sending import (
@@ -40,7 +40,7 @@ class Preview:
 
 
 # What a made-up sample needs from the sheet, and how to say that it is missing.
-NEEDS_A_REFERRAL = {"thank": "thank-you", "outcome": "outcome"}
+NEEDS_A_REFERRAL: dict[str, str] = {Kind.THANK: "thank-you", Kind.OUTCOME: "outcome"}
 
 
 def run_preview(
@@ -66,7 +66,7 @@ def run_preview(
             raise PreviewError(_not_found(decisions.health, email))
         quote_outreach([draft], s.journal)
         sample = draft.keys[0].startswith("preview:")
-        if sample and template == "statement":
+        if sample and template == Kind.STATEMENT:
             draft = _with_ledger(draft, s.tables, decisions, settings, today)
         if sample and template in NEEDS_A_REFERRAL and not draft.context.get("referrals"):
             name = draft.to_name or email

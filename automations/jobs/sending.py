@@ -27,7 +27,7 @@ from automations.core.messages import (
     wire_email,
 )
 from automations.core.render import Rendered, Templates
-from automations.core.vocabulary import NEVER_AGAIN, Status
+from automations.core.vocabulary import NEVER_AGAIN, Kind, Status
 from automations.core.window import when_said
 from automations.core.wording import opening
 from automations.errors import HeaderProblem, LoginNeeded, MailError, TemplateFault, ToolkitError
@@ -310,7 +310,7 @@ def deliver(
             if after_send is not None and delivery.status == Status.SENT:
                 after_send(data)
             report.outcomes.append((p, delivery))
-            if p.draft.kind == "outreach" and delivery.status in (Status.SENT, Status.WRITTEN):
+            if p.draft.kind == Kind.OUTREACH and delivery.status in (Status.SENT, Status.WRITTEN):
                 openings.append((p.message_id, opening(p.text)))
             if progress is not None:
                 progress(count, len(ready), p, delivery)

@@ -21,6 +21,7 @@ from automations.core.mail.draft import Draft
 from automations.core.mail.letterhead import Letterhead, Sender, SurveyForm
 from automations.core.render import TEMPLATE_SUFFIX, Templates, TemplateSource
 from automations.core.tables import RawSheet, Tables, build_tables
+from automations.core.vocabulary import Kind
 from automations.errors import ConfigError
 
 
@@ -272,7 +273,7 @@ def health_rows(health: pd.DataFrame) -> list[list[Any]]:
 def quote_outreach(drafts: Iterable[Draft], journal: Journal) -> None:
     """Give each follow-up the first lines of the outreach it follows, as the journal kept
     them, to quote for mail programs that do not thread (EMAIL.md)."""
-    follow_ups = [d for d in drafts if d.kind == "follow_up" and d.thread_message_id]
+    follow_ups = [d for d in drafts if d.kind == Kind.FOLLOW_UP and d.thread_message_id]
     if not follow_ups:
         return
     kept = journal.openings(d.thread_message_id for d in follow_ups)

@@ -3,15 +3,17 @@ Review): colours by action, the legend, column widths, date columns, the decisio
 
 from __future__ import annotations
 
+from automations.core.vocabulary import Action
+
 # Light fills, so the text stays readable; the same action family shares a colour.
 ACTION_COLOURS: tuple[tuple[str, str], ...] = (
-    ("escalate", "#F4CCCC"),
-    ("thank", "#D9EAD3"),
-    ("outcome", "#D9EAD3"),
-    ("follow_up", "#FFF2CC"),
-    ("fade", "#EFEFEF"),
-    ("blocked", "#D9D9D9"),
-    ("fix row", "#FCE5CD"),
+    (Action.ESCALATE, "#F4CCCC"),
+    (Action.THANK, "#D9EAD3"),
+    (Action.OUTCOME, "#D9EAD3"),
+    (Action.FOLLOW_UP, "#FFF2CC"),
+    (Action.FADE, "#EFEFEF"),
+    (Action.BLOCKED, "#D9D9D9"),
+    (Action.FIX_ROW, "#FCE5CD"),
 )
 LEGEND = (
     "Colours by action: red escalate, green thank or outcome, yellow follow_up, light grey "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from automations.core.mail.owner import digest_drafts
 from automations.core.review import waiting_lines
+from automations.core.vocabulary import Kind
 from automations.jobs.plans.nurture import due_now, handled_keys, planned
 from automations.jobs.plans.planned import PlanContext, Planned
 from automations.jobs.wiring import decide_options, letterhead
@@ -25,4 +26,4 @@ def plan(ctx: PlanContext) -> Planned:
         referrals_chart,
         waiting_lines(ctx.session.journal.proposals(), ctx.today),
     )
-    return planned(due, drafts, "digest", ("digest",))
+    return planned(due, drafts, "digest", (Kind.DIGEST,))

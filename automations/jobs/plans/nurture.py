@@ -13,11 +13,12 @@ from automations.core.engine.decide import decide
 from automations.core.engine.decisions import Decisions
 from automations.core.mail import drafting
 from automations.core.mail.draft import Draft
+from automations.core.vocabulary import Kind
 from automations.jobs.plans.planned import Plan, PlanContext, Planned, kinds_scope
 from automations.jobs.wiring import decide_options, letterhead, mail_capabilities, quote_outreach
 
 PLACEHOLDER_FORM = "EXAMPLE-FORM-ID"  # the form_url `partners init` writes
-SURVEY_TEMPLATES = ("survey", "survey_owner")
+SURVEY_TEMPLATES = (Kind.SURVEY, Kind.SURVEY_OWNER)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ def due_now(ctx: PlanContext) -> Due:
     held: int | None = None
     if mail_capabilities(settings).delivers and PLACEHOLDER_FORM in settings.survey.form_url:
         due = decide(ctx.tables, ctx.today, settings.rules, decided).emails
-        held = int((due["kind"] == "survey").sum()) if len(due) else 0
+        held = int((due["kind"] == Kind.SURVEY).sum()) if len(due) else 0
         decided = replace(decided, survey_enabled=False)
     decisions = decide(ctx.tables, ctx.today, settings.rules, decided)
     drafts = drafting.drafts(ctx.tables, decisions, letterhead(settings), ctx.today)
@@ -66,7 +67,7 @@ def planned(
     """The plan of a nurture-family command; surveys held while the form is the sample's."""
     faults: list[str] = []
     if due.held_surveys is not None:
-        held = due.held_surveys + sum(1 for d in drafts if d.template == "survey_owner")
+        held = due.held_surveys + sum(1 for d in drafts if d.template == Kind.SURVEY_OWNER)
         drafts = [d for d in drafts if d.template not in SURVEY_TEMPLATES]
         if held:
             faults.append(

@@ -24,7 +24,7 @@ from automations.core.replies import (
 )
 from automations.core.review import OPEN, Proposal, answer_draft
 from automations.core.review_reply import VERBS, ReplyDecisions, parse_reply
-from automations.core.vocabulary import Status
+from automations.core.vocabulary import Kind, Status
 from automations.jobs.review.decisions import decide
 from automations.jobs.review.proposing import REVIEW_ID
 from automations.jobs.sending import stamp
@@ -67,7 +67,7 @@ def apply_reply(
     def row(detail: str, owner: str = "") -> Entry:
         subject = header_text(msg, "Subject")[:200]
         return Entry(
-            stamp(when), run_id, "review", owner, ident, "", subject, "", Status.REPLY, detail
+            stamp(when), run_id, Kind.REVIEW, owner, ident, "", subject, "", Status.REPLY, detail
         )
 
     if not answered:
