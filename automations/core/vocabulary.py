@@ -62,6 +62,15 @@ class Status(StrEnum):
 
 
 ACTION_ORDER = tuple(a.value for a in Action)  # Health's sort order
+# The actions that write to the partner themself (escalate writes to the owner).
+PARTNER_ACTIONS = (
+    Action.THANK,
+    Action.OUTCOME,
+    Action.FOLLOW_UP,
+    Action.STATEMENT,
+    Action.SURVEY,
+    Action.NURTURE,
+)
 # What `partners nurture --only` picks from, and what `partners login` signs in to (CLI.md).
 NURTURE_KINDS = (
     Kind.ESCALATION,

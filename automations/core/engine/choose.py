@@ -16,7 +16,7 @@ from automations.core.engine import arrays as f
 from automations.core.engine.actions import Due, held
 from automations.core.engine.facts import Facts
 from automations.core.engine.rules import Rules
-from automations.core.vocabulary import Action
+from automations.core.vocabulary import PARTNER_ACTIONS, Action
 
 
 @dataclass(frozen=True)
@@ -103,18 +103,7 @@ def _next(F: Facts, v: Verdicts, action: np.ndarray) -> tuple[np.ndarray, np.nda
         escalation,
     )
     upcoming = np.where(np.isnan(soonest), np.nan, np.maximum(soonest, F.T + 1))
-    due_now = np.isin(
-        action,
-        [
-            Action.ESCALATE,
-            Action.THANK,
-            Action.OUTCOME,
-            Action.FOLLOW_UP,
-            Action.STATEMENT,
-            Action.SURVEY,
-            Action.NURTURE,
-        ],
-    )
+    due_now = np.isin(action, [Action.ESCALATE, *PARTNER_ACTIONS])
     stopped = np.isin(action, [Action.FADE, Action.BLOCKED])
     next_due = np.where(due_now, F.T, np.where(stopped, escalation, upcoming))
     next_kind = np.select(

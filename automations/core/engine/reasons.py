@@ -17,7 +17,7 @@ from automations.core.engine.facts import Facts
 from automations.core.engine.rules import Rules
 from automations.core.render import long_date
 from automations.core.schema import ITEM_WORDS
-from automations.core.vocabulary import Action, Status
+from automations.core.vocabulary import PARTNER_ACTIONS, Action, Status
 
 Sentences = Callable[["_Context", list[int]], None]
 
@@ -275,13 +275,6 @@ def _escalate(x: _Context, rows: list[int]) -> None:
             )
         x.escalation[i] = "; ".join(words)
         also = x.c.partner_action[i]
-        if also in (
-            Action.THANK,
-            Action.OUTCOME,
-            Action.FOLLOW_UP,
-            Action.STATEMENT,
-            Action.SURVEY,
-            Action.NURTURE,
-        ):
+        if also in PARTNER_ACTIONS:
             parts.append(f"also {also}: {x.out[i]}")
         x.out[i] = "; ".join(parts)
