@@ -11,9 +11,11 @@ import copy
 import datetime as dt
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 
 from automations.core.tables import normalise_header
@@ -159,6 +161,24 @@ class SheetProject:
             self.emulator.spreadsheets[SHEET_KEY].tabs = self._saved
         else:
             (self.path / "data" / "partners.toolkit.xlsx").write_bytes(self._saved)
+
+
+# The tests run on both backends: those whose sheet writes happen under a fault or a kill, or
+# whose cells Google reads its own way. What every backend does alike is a contract
+# (tests/contracts/test_sheet_backends.py), so the rest run on the local workbook only.
+on_both_sheets = pytest.mark.parametrize("project", ["xlsx", "google"], indirect=True)
+
+
+def sample_project(request: Any, tmp_path: Path, monkeypatch: Any) -> Iterator[SheetProject]:
+    """The sample project on the local workbook, or on the Sheets emulator when the test is
+    marked `on_both_sheets` and this is its `google` run."""
+    if getattr(request, "param", "xlsx") == "xlsx":
+        yield SheetProject(tmp_path)
+        return
+    emulator = SheetsEmulator().start()
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", emulator.host)
+    yield SheetProject(tmp_path, emulator)
+    emulator.stop()
 
 
 def env_for(project: SheetProject) -> dict[str, str]:

@@ -13,26 +13,19 @@ import icalendar
 import pytest
 
 from automations.demo.workbook import SENDER
-from automations.testing.sheets_emulator import SheetsEmulator
-from tests.projects import SheetProject
+from tests.projects import SheetProject, on_both_sheets, sample_project
 from tests.test_touches import LENA, logged, run, use_calendar
 
 TODAY = dt.date.today()
 OTHER_OWNER = "sam@rivera-consulting.example"
 
 
-@pytest.fixture(params=["xlsx", "google"])
+@pytest.fixture
 def project(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[SheetProject]:
-    """The sample project, on the local workbook and on the Sheets emulator (real gspread)."""
-    if request.param == "xlsx":
-        yield SheetProject(tmp_path)
-        return
-    emulator = SheetsEmulator().start()
-    monkeypatch.setenv("SHEETS_EMULATOR_HOST", emulator.host)
-    yield SheetProject(tmp_path, emulator)
-    emulator.stop()
+    """The sample project (on the Sheets emulator too, for a test `on_both_sheets`)."""
+    yield from sample_project(request, tmp_path, monkeypatch)
 
 
 def export(
@@ -47,6 +40,7 @@ def export(
     return code, out, {str(e["SUMMARY"]): e for e in calendar.walk("VEVENT")}
 
 
+@on_both_sheets
 def test_the_feed_parses_back_as_all_day_events_with_a_uid_a_stamp_and_the_reason(
     project: SheetProject, capsys: pytest.CaptureFixture[str]
 ) -> None:

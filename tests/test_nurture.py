@@ -19,9 +19,16 @@ import pytest
 from automations.cli import main
 from automations.core.messages import message_id
 from automations.demo.workbook import SENDER
-from automations.testing.sheets_emulator import SheetsEmulator
 from tests.conftest import set_keys, use_smtp
-from tests.projects import SHEET_KEY, SheetProject, email_rows, env_for, run_rows
+from tests.projects import (
+    SHEET_KEY,
+    SheetProject,
+    email_rows,
+    env_for,
+    on_both_sheets,
+    run_rows,
+    sample_project,
+)
 from tests.smtp_server import PASSWORD, SmtpServer
 
 # What the sample project has due today (see automations/demo/workbook.py).
@@ -48,18 +55,12 @@ def run(
     return code, out, err
 
 
-@pytest.fixture(params=["xlsx", "google"])
+@pytest.fixture
 def project(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[SheetProject]:
-    """The sample project, on the local workbook and on the Sheets emulator."""
-    if request.param == "xlsx":
-        yield SheetProject(tmp_path)
-        return
-    emulator = SheetsEmulator().start()
-    monkeypatch.setenv("SHEETS_EMULATOR_HOST", emulator.host)
-    yield SheetProject(tmp_path, emulator)
-    emulator.stop()
+    """The sample project (on the Sheets emulator too, for a test `on_both_sheets`)."""
+    yield from sample_project(request, tmp_path, monkeypatch)
 
 
 def log_rows(project: SheetProject) -> list[dict[str, Any]]:
@@ -102,6 +103,7 @@ def cli(
 # --- outbox (the default) --------------------------------------------------------------------
 
 
+@on_both_sheets
 def test_send_on_the_outbox_writes_one_eml_per_due_email_and_a_rerun_writes_none(
     project: SheetProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -121,6 +123,7 @@ def test_send_on_the_outbox_writes_one_eml_per_due_email_and_a_rerun_writes_none
     assert len(list((project / "outbox").glob("*.eml"))) == len(DUE)
 
 
+@on_both_sheets
 def test_an_address_in_the_unsubscribes_tab_gets_nothing_and_health_says_since_when(
     project: SheetProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -292,6 +295,7 @@ def test_a_550_fails_that_email_only_blocks_the_address_and_exits_1(
     assert health(project)["maya@goldberg.example"]["action"] == "blocked"
 
 
+@on_both_sheets
 def test_the_health_written_by_the_run_that_got_a_550_shows_the_partner_blocked(
     project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -355,6 +359,7 @@ def test_resolve_sent_settles_an_uncertain_key_for_good(
 
 
 @pytest.mark.log_write_lost
+@on_both_sheets
 def test_a_run_killed_mid_send_never_sends_twice_and_reports_the_one_in_flight(
     project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -384,6 +389,7 @@ def test_a_run_killed_mid_send_never_sends_twice_and_reports_the_one_in_flight(
 
 
 @pytest.mark.log_write_lost
+@on_both_sheets
 def test_journal_rows_missing_from_the_log_are_appended_on_the_next_run(
     project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -450,6 +456,7 @@ def test_a_template_naming_a_missing_field_holds_back_that_kind_only(
     assert received(smtp_server) == {d for d in DUE if d[0] != "thank"}
 
 
+@on_both_sheets
 def test_the_password_never_appears_in_output_files_journal_or_log(
     project: SheetProject,
     tls_smtp_server: SmtpServer,
@@ -676,6 +683,7 @@ def test_a_server_without_smtputf8_fails_only_that_email_with_its_reason(
     assert "uncertain" not in out + err
 
 
+@on_both_sheets
 def test_a_control_character_in_a_name_costs_only_that_email(
     project: SheetProject, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -775,6 +783,7 @@ def test_a_template_that_is_not_utf8_holds_back_only_its_kind(
 
 
 @pytest.mark.log_write_lost
+@on_both_sheets
 def test_health_waits_for_a_send_in_progress_and_keeps_its_log_rows(
     project: SheetProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -798,6 +807,7 @@ def test_health_waits_for_a_send_in_progress_and_keeps_its_log_rows(
     }
 
 
+@on_both_sheets
 def test_a_sender_on_a_private_domain_reads_its_own_log_rows_back(
     project: SheetProject, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -35,9 +35,10 @@ class MemorySheet:
         return ()
 
     def read(self) -> RawSheet:
-        """Every tab, as a backend hands them over (absent tabs are None)."""
+        """Every tab, as a backend hands them over (absent tabs are None), the Review tab
+        with what the user typed into it."""
         n = self.names
-        wanted = (n.partners, n.referrals, n.touches, n.survey, n.unsubscribes, n.log)
+        wanted = (n.partners, n.referrals, n.touches, n.survey, n.unsubscribes, n.log, n.review)
         return RawSheet(
             {t: copy.deepcopy(self.tabs[t]) if t in self.tabs else None for t in wanted}
         )
