@@ -7,10 +7,13 @@ the toolkit's tabs, wherever they live.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import datetime as dt
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,23 @@ SHEET_KEY = "1PartnerSheetKeyForTests"
 OPENED: list[SheetProject] = []  # this test's projects: their Logs are checked after it
 
 
+_SAMPLES: dict[dt.date, Path] = {}  # today -> a folder `partners init` made in this run
+
+
+def _init(path: Path, today: dt.date) -> None:
+    """`partners init` into `path`; into an empty folder, a copy of the folder it made earlier
+    in this test run for the same day (it writes the same files: templates, config, sample)."""
+    if path.exists() and any(path.iterdir()):
+        run_init(path, today)
+        return
+    if today not in _SAMPLES:
+        sample = Path(tempfile.mkdtemp(prefix="partners-sample-"))
+        atexit.register(shutil.rmtree, sample, ignore_errors=True)
+        run_init(sample, today)
+        _SAMPLES[today] = sample
+    shutil.copytree(_SAMPLES[today], path, copy_function=shutil.copy, dirs_exist_ok=True)
+
+
 class SheetProject:
     """A folder set up by `partners init`; with `emulator`, its sheet lives there instead."""
 
@@ -36,7 +56,7 @@ class SheetProject:
         self.emulator = emulator
         self._saved: Any = None
         OPENED.append(self)
-        run_init(path, dt.date.today())
+        _init(path, dt.date.today())
         if not review:  # most tests are about sending: the review's own tests turn it on
             review_off(path)
         if emulator is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import sys
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -70,6 +71,22 @@ def a_fortnight_of_runs(project: SheetProject, monkeypatch: pytest.MonkeyPatch) 
         day += dt.timedelta(days=1)
 
 
+@pytest.fixture(scope="module")
+def fortnight(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo project after `a_fortnight_of_runs`, made once for this module."""
+    folder = tmp_path_factory.mktemp("fortnight")
+    run_init(folder, INIT)
+    project = SheetProject(folder)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        a_fortnight_of_runs(project, monkeypatch)
+    return folder
+
+
+def after_a_fortnight(project: SheetProject, fortnight: Path) -> None:
+    """`project` as the fortnight of runs left it: its folder (sheet, journal, outbox)."""
+    shutil.copytree(fortnight, project.path, dirs_exist_ok=True)
+
+
 def sheet_rows(project: SheetProject, tab: str) -> list[dict[str, Any]]:
     book = load_workbook(project / "data" / "partners.xlsx", read_only=True)
     rows = [list(r) for r in book[tab].iter_rows(values_only=True)]
@@ -84,9 +101,12 @@ def in_q3(value: Any) -> bool:
 
 
 def test_the_demo_sends_one_statement_per_partner_with_referrals_and_its_numbers_are_the_sheets(
-    project: SheetProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    project: SheetProject,
+    fortnight: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    a_fortnight_of_runs(project, monkeypatch)
+    after_a_fortnight(project, fortnight)
     capsys.readouterr()
     sent = statements(project)
     referrals = sheet_rows(project, "Referrals")
@@ -126,9 +146,12 @@ def test_the_demo_sends_one_statement_per_partner_with_referrals_and_its_numbers
 
 
 def test_a_rerun_sends_no_second_statement(
-    project: SheetProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    project: SheetProject,
+    fortnight: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    a_fortnight_of_runs(project, monkeypatch)
+    after_a_fortnight(project, fortnight)
     before = statements(project)
     capsys.readouterr()
     assert run(project, monkeypatch, LAST_DAY, "statement", "--send") in (0, 1)
@@ -183,11 +206,12 @@ def reply_to(msg: Any, body: str, ident: str, **headers: str) -> bytes:
 
 def test_answers_on_a_real_imap_server_are_confirmed_disputed_or_nothing(
     project: SheetProject,
+    fortnight: Path,
     imap_server: ImapServer,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    a_fortnight_of_runs(project, monkeypatch)
+    after_a_fortnight(project, fortnight)
     sent = statements(project)
     agrees, corrects, away = sorted(sent)[:3]
     use_imap(project, imap_server, monkeypatch)
@@ -233,11 +257,12 @@ def test_answers_on_a_real_imap_server_are_confirmed_disputed_or_nothing(
 
 def test_a_touches_row_of_kind_statement_settles_a_dispute(
     project: SheetProject,
+    fortnight: Path,
     imap_server: ImapServer,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    a_fortnight_of_runs(project, monkeypatch)
+    after_a_fortnight(project, fortnight)
     sent = statements(project)
     corrects = sorted(sent)[0]
     use_imap(project, imap_server, monkeypatch)
@@ -258,9 +283,12 @@ def test_a_touches_row_of_kind_statement_settles_a_dispute(
 
 @needs_spamassassin
 def test_three_statements_score_at_most_1_in_spamassassins_local_rules(
-    project: SheetProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    project: SheetProject,
+    fortnight: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    a_fortnight_of_runs(project, monkeypatch)
+    after_a_fortnight(project, fortnight)
     capsys.readouterr()
     scores = spam_scores(sorted((project / "outbox").glob("statement-*.eml"))[:3])
     assert len(scores) == 3
