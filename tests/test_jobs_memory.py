@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 from automations.adapters.mail.memory import MemoryMailer
 from automations.adapters.sheet.memory import MemorySheet
 from automations.config import Settings, parse_settings
-from automations.demo.workbook import sample_sheet
+from automations.core.vocabulary import PARTNER_KINDS
+from automations.demo.workbook import SENDER, sample_sheet
 from automations.jobs.pipeline import RunOptions, run
 from automations.jobs.plans import PLANS
 from tests.projects import email_rows
@@ -104,3 +106,44 @@ def test_an_approval_sends_the_proposals_bytes_and_records_its_keys_not_todays_d
     entries = entries_for(approved, "sent", "", "t", "run")
     assert [e.key for e in entries] == ["thank:dana@p.example:2026-05-30"]
     assert approved.text.strip() == "Thank you, Dana."
+
+
+def test_max_per_run_sends_the_most_important_first_and_the_next_run_the_rest(
+    tmp_path: Path,
+) -> None:
+    settings = settings_for(tmp_path)
+    settings = replace(settings, mail=replace(settings.mail, max_per_run=3))
+    sheet = MemorySheet(sample_sheet(TODAY), settings.sheet.tabs)
+    mailer = MemoryMailer()
+    clock = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
+    options = RunOptions(send=True)
+    run(settings, TODAY, clock, PLANS["nurture"], options, mailer=mailer, sheet=sheet)
+    first = [m.recipient for m in mailer.sent]
+    assert sorted(first) == sorted([SENDER, "dana@northwind.example", "marcus@brightpath.example"])
+    run(settings, TODAY, clock, PLANS["nurture"], options, mailer=mailer, sheet=sheet)
+    assert len(mailer.sent) == 6 and len(set(m.recipient for m in mailer.sent)) == 6
+
+
+def test_under_review_only_the_email_approved_in_the_review_tab_goes(tmp_path: Path) -> None:
+    # The in-memory sheet stands in for a Google Sheet: decisions typed into a local
+    # workbook's Review tab are said, not applied (it is the toolkit's own file).
+    settings = settings_for(tmp_path)
+    settings = replace(
+        settings,
+        mail=replace(settings.mail, review=tuple(PARTNER_KINDS)),
+        sheet=replace(settings.sheet, backend="google"),
+    )
+    sheet = MemorySheet(sample_sheet(TODAY), settings.sheet.tabs)
+    mailer = MemoryMailer()
+    clock = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
+    options = RunOptions(send=True)
+    run(settings, TODAY, clock, PLANS["nurture"], options, mailer=mailer, sheet=sheet)
+    assert [m.recipient for m in mailer.sent] == [SENDER, SENDER]  # the escalation, the review
+    review = sheet.tabs[settings.sheet.tabs.review]
+    header = review[0]
+    (dana,) = [r for r in review[1:] if r[header.index("to")] == "dana@northwind.example"]
+    dana[header.index("decision")] = "send"
+    for _ in range(2):  # the second run finds nothing new to send
+        run(settings, TODAY, clock, PLANS["nurture"], options, mailer=mailer, sheet=sheet)
+    partners = [m.recipient for m in mailer.sent if m.recipient != SENDER]
+    assert partners == ["dana@northwind.example"]
