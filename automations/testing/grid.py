@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from automations.testing.a1 import GridRange, column_letters, format_range
 from automations.testing.cells import Cell, from_input, render
 from automations.testing.formulas import evaluate
+from automations.testing.sheet_table import last_filled, table_bounds
 
 DEFAULT_ROWS, DEFAULT_COLUMNS = 1000, 26
 STATUS = {
@@ -89,7 +91,9 @@ class Tab:
 
     def insert_rows(self, at: int, count: int) -> None:
         """Insert `count` empty rows before row index `at`."""
-        if any(r >= at for r, _ in self.cells):  # else nothing moves: an append at the bottom
+        # else nothing moves: an append at the bottom (`at <= r` for each row, without a
+        # Python call per cell: a Log is big)
+        if any(map(at.__le__, map(itemgetter(0), self.cells))):
             self.cells = {((r + count if r >= at else r), c): v for (r, c), v in self.cells.items()}
         self.rows += count
 
@@ -142,11 +146,16 @@ def read(
     is given and the formula is one formulas.py knows."""
     tab = bounds.tab
     rows: list[list[Any]] = []
-    cells, columns = tab.cells, range(bounds.c1, min(bounds.c2, tab.columns))
+    get, columns = tab.cells.get, range(bounds.c1, min(bounds.c2, tab.columns))
+    # A text cell is answered inline (render's answer: the text, formatted or not) and an
+    # empty one as "": a big tab's Log is a million of them, two calls each otherwise.
+    formatted = render_option == "FORMATTED_VALUE"
     for r in range(bounds.r1, min(bounds.r2, tab.rows)):
         row = [
-            ""  # an empty cell: render's answer, without two calls per cell of a big tab
-            if (cell := cells.get((r, c))) is None
+            ""
+            if (cell := get((r, c))) is None
+            else (str(cell.value) if formatted else cell.value)
+            if cell.kind == "string"
             else render(_calculated(cell, render_option, book, tab), render_option, date_option)
             for c in columns
         ]
@@ -253,19 +262,24 @@ def _check_fits(target: GridRange, height: int, width: int) -> None:
 
 def _put(target: GridRange, values: list[list[Any]], option: str) -> int:
     """Each value into its cell (None leaves the cell, an empty value clears it); the count."""
-    cells = 0
-    for i, row in enumerate(values):
-        for j, value in enumerate(row):
+    count, cells, raw = 0, target.tab.cells, option == "RAW"
+    for r, row in enumerate(values, target.r1):
+        for c, value in enumerate(row, target.c1):
             if value is None:
                 continue
+            count += 1
+            if raw and type(value) is str:  # from_input's answer, without its checks: a Log
+                if value:  # append is big
+                    cells[(r, c)] = Cell("string", value)
+                else:
+                    cells.pop((r, c), None)
+                continue
             cell = from_input(value, option)
-            key = (target.r1 + i, target.c1 + j)
             if cell.empty:
-                target.tab.cells.pop(key, None)
+                cells.pop((r, c), None)
             else:
-                target.tab.cells[key] = cell
-            cells += 1
-    return cells
+                cells[(r, c)] = cell
+    return count
 
 
 def clear(target: GridRange) -> str:
@@ -285,18 +299,12 @@ def append(
     # Google's "table": the filled cells connected (side by side or one above the other) to
     # the last filled cell of the range, reaching past the range (`Referrals!A1` finds the
     # whole table that starts there); the new rows go below it, from its first column.
-    filled: dict[int, set[int]] = {}  # row -> its filled columns
-    last: tuple[int, int] | None = None  # the last filled cell of the range
-    r1, r2, c1, c2 = bounds.r1, bounds.r2, bounds.c1, bounds.c2
-    for (r, c), cell in tab.cells.items():
-        if cell.kind == "string" and cell.value == "":  # Cell.empty, inline: a Log is big
-            continue
-        filled.setdefault(r, set()).add(c)
-        if r1 <= r < r2 and c1 <= c < c2 and (last is None or (r, c) > last):
-            last = (r, c)
+    # The filled cells' keys gathered without a call per cell: a Log is big.
+    filled = {k for k, cell in tab.cells.items() if cell.kind != "string" or cell.value != ""}
+    last = last_filled(filled, bounds)
     out: dict[str, Any] = {"spreadsheetId": sheet.spreadsheet_id}
     if last is not None:
-        top, left, bottom, right = _table_bounds(filled, last)
+        top, left, bottom, right = table_bounds(filled, last)
         out["tableRange"] = format_range(GridRange(tab, top, left, bottom, right))
         start_row, start_col = bottom, left
     else:
@@ -313,39 +321,6 @@ def append(
     result = write(where, values, option, query, {})
     out["updates"] = {"spreadsheetId": sheet.spreadsheet_id, **result}
     return out
-
-
-def _table_bounds(filled: dict[int, set[int]], start: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(top, left, bottom, right), bottom and right past the end, of the filled cells
-    connected side by side or one above the other to `start`. Filled by runs along a row
-    rather than cell by cell: a Log of 60,000 rows is appended to in a dozen pieces."""
-
-    def run(r: int, c: int) -> tuple[int, int]:
-        columns, a, b = filled[r], c, c
-        while a - 1 in columns:
-            a -= 1
-        while b + 1 in columns:
-            b += 1
-        return a, b
-
-    first = (start[0], *run(*start))
-    seen, todo = {first[:2]}, [first]
-    top, left, bottom, right = start[0], first[1], start[0], first[2]
-    while todo:
-        r, a, b = todo.pop()
-        top, bottom, left, right = min(top, r), max(bottom, r), min(left, a), max(right, b)
-        for near in (r - 1, r + 1):
-            columns = filled.get(near, ())
-            c = a
-            while c <= b:
-                if c in columns:
-                    na, nb = run(near, c)
-                    if (near, na) not in seen:
-                        seen.add((near, na))
-                        todo.append((near, na, nb))
-                    c = nb + 1
-                c += 1
-    return top, left, bottom + 1, right + 1
 
 
 def _quoted(title: str) -> str:
