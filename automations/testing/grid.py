@@ -146,11 +146,16 @@ def read(
     is given and the formula is one formulas.py knows."""
     tab = bounds.tab
     rows: list[list[Any]] = []
-    get, columns = tab.cells.get, range(bounds.c1, min(bounds.c2, tab.columns))
+    cells, r2, c2 = tab.cells, min(bounds.r2, tab.rows), min(bounds.c2, tab.columns)
+    if cells and (r2 - bounds.r1) * (c2 - bounds.c1) > len(cells):
+        # Rows and columns past the last cell would be dropped as empty: not looked at.
+        r2 = min(r2, max(map(itemgetter(0), cells)) + 1)
+        c2 = min(c2, max(map(itemgetter(1), cells)) + 1)
+    get, columns = cells.get, range(bounds.c1, c2)
     # A text cell is answered inline (render's answer: the text, formatted or not) and an
     # empty one as "": a big tab's Log is a million of them, two calls each otherwise.
     formatted = render_option == "FORMATTED_VALUE"
-    for r in range(bounds.r1, min(bounds.r2, tab.rows)):
+    for r in range(bounds.r1, r2):
         row = [
             ""
             if (cell := get((r, c))) is None
