@@ -4,7 +4,6 @@ lacks, merged in so decisions count them, `pending` read as `uncertain`."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from automations.adapters.state import Entry
 from automations.core.schema import LOG_COLUMNS
@@ -51,9 +50,11 @@ def with_log_rows(raw: RawSheet, log_title: str, entries: Sequence[Entry]) -> Ra
         if column not in header:
             header.append(column)
             rows[0].append(column)
+    # Each header's place in an entry's row (None: not a toolkit column), found once.
+    where = [LOG_COLUMNS.index(h) if h in LOG_COLUMNS else None for h in header]
     for e in entries:
-        values: dict[str, Any] = dict(zip(LOG_COLUMNS, e.as_row(), strict=True))
-        rows.append([values.get(h) for h in header])
+        values = e.as_row()
+        rows.append([values[i] if i is not None else None for i in where])
     tabs = dict(raw.tabs)
     tabs[log_title] = rows
     return RawSheet(tabs, raw.date_order)

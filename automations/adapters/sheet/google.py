@@ -377,9 +377,8 @@ class GoogleBackend:
         the first piece that fails: the next run reads the Log, and the journal's rows it
         lacks (key and status) are all that is appended, so no row lands twice."""
         header, _ = self._log_layout(title)
-        rows = [[json_value(v) for v in row] for row in log_rows]
         where = [LOG_COLUMNS.index(h) if h in LOG_COLUMNS else None for h in header]
-        rows = [[row[i] if i is not None else "" for i in where] for row in rows]
+        rows = [[json_value(row[i]) if i is not None else "" for i in where] for row in log_rows]
         header_row = 0 if self._log_header else 1
         if header_row:
             rows = [list(LOG_COLUMNS), *rows]

@@ -32,6 +32,8 @@ CELL_FIELDS = "userEnteredValue,userEnteredFormat.numberFormat,note"
 def cell(value: Any) -> dict[str, Any]:
     """One CellData: text stays text (never a formula), a date is a serial number shown as
     a date, blanks are empty."""
+    if value.__class__ is str:  # most cells: what the checks below would make of it
+        return {"userEnteredValue": {"stringValue": value}} if value else {}
     if isinstance(value, dt.datetime):
         days = (value - dt.datetime(1899, 12, 30)).total_seconds() / 86400
         pattern = {"type": "DATE_TIME", "pattern": DATE_PATTERN + " hh:mm"}
