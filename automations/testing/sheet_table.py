@@ -3,7 +3,7 @@ of the range, which the new rows go below (grid.py's append)."""
 
 from __future__ import annotations
 
-from itertools import product, repeat
+from itertools import product
 
 from automations.testing.a1 import GridRange
 
@@ -62,22 +62,25 @@ def _beyond(
     filled: set[tuple[int, int]], seen: set[tuple[int, int]], r: int, step: int, a: int, b: int
 ) -> tuple[int, int, int]:
     """The last of the rows after `r` (`step` 1 down, -1 up) whose run through columns a..b
-    is exactly a..b, as r's is, all marked seen (else r): each one's neighbours through that
-    run are rows alike, so only r's and the last one's are left to look at. Checked by
-    doubling then halving blocks of rows, each with set operations rather than cell by
-    cell. (Rows seen already may be among them: they are in the table all the same.)"""
+    is exactly a..b, as r's is (else r). Each one's neighbours through that run are rows
+    alike, so only r's and the last one's are left to look at: the last one and the rows
+    next to r and to it are marked seen, which keeps the search out of the rows between.
+    Checked by blocks of rows growing to 512 then halved, each with set operations rather
+    than cell by cell. (Rows seen already may be among them: they are in the table.)"""
     inside, edges = range(a, b + 1), (a - 1, b + 1)
 
     def alike(first: int, count: int) -> bool:
         rows = range(r + step * first, r + step * (first + count), step)
         return filled.issuperset(product(rows, inside)) and filled.isdisjoint(product(rows, edges))
 
-    taken, size = 0, 1  # rows after r taken
+    taken, size = 0, 1  # rows after r taken; a block of `size` rows holds the first unlike
     while alike(taken + 1, size):
-        taken, size = taken + size, size * 2
+        taken, size = taken + size, min(size * 2, 512)
     while size > 1:
         size //= 2
         if alike(taken + 1, size):
             taken += size
-    seen.update(zip(range(r + step, r + step * (taken + 1), step), repeat(a)))
-    return r + step * taken, a, b
+    last = r + step * taken
+    if taken:
+        seen.update(((r + step, a), (last - step, a), (last, a)))
+    return last, a, b
