@@ -58,6 +58,16 @@ def _fields(where: str, body: dict[str, Any]) -> list[str]:
     return [f.strip().replace("/", ".") for f in fields.split(",")]
 
 
+def _copied(value: Any) -> Any:
+    """A copy of JSON data, as copy.deepcopy makes it but without its bookkeeping: a
+    Health of 5000 rows has a format in each date cell."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
+
+
 def _cell(value: dict[str, Any], fmt: dict[str, Any] | None) -> Cell:
     if "stringValue" in value:
         return Cell("string", str(value["stringValue"]))
@@ -109,7 +119,7 @@ def _update_cells(sheet: Spreadsheet, where: str, body: dict[str, Any]) -> dict[
                 else:
                     tab.cells[key] = cell
             if format_too and data.get("userEnteredFormat"):
-                tab.formats[key] = copy.deepcopy(data["userEnteredFormat"])
+                tab.formats[key] = _copied(data["userEnteredFormat"])
             elif format_too:
                 tab.formats.pop(key, None)
             if notes_too:
@@ -335,7 +345,7 @@ def grid_data(tab: Tab, r1: int, r2: int, c1: int, c2: int) -> dict[str, Any]:
             if cell is not None and not cell.empty:
                 data["userEnteredValue"] = _entered(cell)
             if (r, c) in tab.formats:
-                data["userEnteredFormat"] = copy.deepcopy(tab.formats[(r, c)])
+                data["userEnteredFormat"] = _copied(tab.formats[(r, c)])
             if (r, c) in tab.notes:
                 data["note"] = tab.notes[(r, c)]
             rule = next(

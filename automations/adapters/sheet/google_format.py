@@ -27,13 +27,20 @@ from automations.adapters.sheet.layout import (
 EPOCH = dt.date(1899, 12, 30)
 _A1_CELL = re.compile(r"^'((?:[^']|'')*)'!([A-Z]+)(\d+)$")
 CELL_FIELDS = "userEnteredValue,userEnteredFormat.numberFormat,note"
+_NUMBER = (int, float)  # made once: `int | float` in isinstance makes a union each call
 
 
 def cell(value: Any) -> dict[str, Any]:
     """One CellData: text stays text (never a formula), a date is a serial number shown as
     a date, blanks are empty."""
-    if value.__class__ is str:  # most cells: what the checks below would make of it
+    # Text, blanks and numbers, most of Health, as the checks below would make them
+    kind = value.__class__
+    if kind is str:
         return {"userEnteredValue": {"stringValue": value}} if value else {}
+    if value is None:
+        return {}
+    if kind is int or (kind is float and value == value):  # NaN is a blank
+        return {"userEnteredValue": {"numberValue": value}}
     if isinstance(value, dt.datetime):
         days = (value - dt.datetime(1899, 12, 30)).total_seconds() / 86400
         pattern = {"type": "DATE_TIME", "pattern": DATE_PATTERN + " hh:mm"}
@@ -53,7 +60,7 @@ def cell(value: Any) -> dict[str, Any]:
         return {}
     if isinstance(plain, bool):
         return {"userEnteredValue": {"boolValue": plain}}
-    if isinstance(plain, int | float):
+    if isinstance(plain, _NUMBER):
         return {"userEnteredValue": {"numberValue": plain}}
     return {"userEnteredValue": {"stringValue": str(plain)}}
 
