@@ -268,6 +268,7 @@ def _check_fits(target: GridRange, height: int, width: int) -> None:
 def _put(target: GridRange, values: list[list[Any]], option: str) -> int:
     """Each value into its cell (None leaves the cell, an empty value clears it); the count."""
     count, cells, raw = 0, target.tab.cells, option == "RAW"
+    texts: dict[str, Cell] = {}  # RAW text -> its cell, made once (a Cell never changes)
     for r, row in enumerate(values, target.r1):
         for c, value in enumerate(row, target.c1):
             if value is None:
@@ -275,7 +276,10 @@ def _put(target: GridRange, values: list[list[Any]], option: str) -> int:
             count += 1
             if raw and type(value) is str:  # from_input's answer, without its checks: a Log
                 if value:  # append is big
-                    cells[(r, c)] = Cell("string", value)
+                    cell = texts.get(value)
+                    if cell is None:
+                        cell = texts[value] = Cell("string", value)
+                    cells[(r, c)] = cell
                 else:
                     cells.pop((r, c), None)
                 continue
