@@ -308,8 +308,9 @@ def append(
     # Google's "table": the filled cells connected (side by side or one above the other) to
     # the last filled cell of the range, reaching past the range (`Referrals!A1` finds the
     # whole table that starts there); the new rows go below it, from its first column.
-    # The filled cells' keys gathered without a call per cell: a Log is big.
-    filled = {k for k, cell in tab.cells.items() if cell.kind != "string" or cell.value != ""}
+    # The filled cells' keys gathered without a call per cell (a Log is big): not Cell.empty,
+    # the value asked first as it is rarely ""
+    filled = {k for k, cell in tab.cells.items() if cell.value != "" or cell.kind != "string"}
     last = last_filled(filled, bounds)
     out: dict[str, Any] = {"spreadsheetId": sheet.spreadsheet_id}
     if last is not None:
