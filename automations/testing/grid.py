@@ -152,15 +152,15 @@ def read(
         r2 = min(r2, max(map(itemgetter(0), cells)) + 1)
         c2 = min(c2, max(map(itemgetter(1), cells)) + 1)
     get, columns = cells.get, range(bounds.c1, c2)
-    # A text cell is answered inline (render's answer: the text, formatted or not) and an
+    # A text cell is answered inline (render's answer: its text, formatted or not) and an
     # empty one as "": a big tab's Log is a million of them, two calls each otherwise.
-    formatted = render_option == "FORMATTED_VALUE"
+    unformatted = render_option != "FORMATTED_VALUE"
     for r in range(bounds.r1, r2):
         row = [
             ""
             if (cell := get((r, c))) is None
-            else (str(cell.value) if formatted else cell.value)
-            if cell.kind == "string"
+            else cell.value
+            if cell.kind == "string" and (unformatted or cell.value.__class__ is str)
             else render(_calculated(cell, render_option, book, tab), render_option, date_option)
             for c in columns
         ]
