@@ -160,7 +160,8 @@ class Sends(Store):
 
     def recover(self, timestamp: str, detail: str) -> list[Entry]:
         """Keys a crashed run left `pending` become `uncertain`; return them."""
-        stuck = [e for e in self.entries() if e.status == Status.PENDING]
+        where, args = self.mine()  # this sheet's rows, only the pending ones read back
+        stuck = self._select(f"WHERE {where} AND status = ?", (*args, Status.PENDING.value))
         moved = [e.moved(Status.UNCERTAIN, detail, e.timestamp) for e in stuck]
         self.record(moved)
         return moved
