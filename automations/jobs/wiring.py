@@ -264,9 +264,10 @@ def health_rows(health: pd.DataFrame) -> list[list[Any]]:
         if pd.api.types.is_datetime64_any_dtype(values):
             days = values.dt.date.astype(object)
             columns.append(days.where(values.notna(), None).tolist())
-        else:
-            plain = values.astype(object)
-            columns.append(plain.where(values.notna(), None).tolist())
+        else:  # as numpy: the same plain values, without a Series built for each step
+            plain = values.to_numpy(dtype=object, copy=True)
+            plain[values.isna().to_numpy()] = None
+            columns.append(plain.tolist())
     return [list(HEALTH_COLUMNS), *map(list, zip(*columns, strict=True))]
 
 

@@ -152,8 +152,14 @@ def with_fix_rows(health: pd.DataFrame, fix_rows: pd.DataFrame, sender: str) -> 
 def sort_health(health: pd.DataFrame) -> pd.DataFrame:
     """Health in RULES.md order: action priority, then score descending, then email."""
     rank = health["action"].map({a: i for i, a in enumerate(ACTION_ORDER)})
-    health = health.assign(_rank=rank.to_numpy(), _neg=-health["score"])
-    health = health.sort_values(["_rank", "_neg", "email"], kind="stable").drop(
-        columns=["_rank", "_neg"]
+    # The three keys sorted on their own, then Health taken in that order: the wide frame
+    # is copied once, not for each added and dropped key column.
+    keys = pd.DataFrame(
+        {
+            "rank": rank.to_numpy(),
+            "neg": (-health["score"]).to_numpy(),
+            "email": health["email"].reset_index(drop=True),
+        }
     )
-    return health.reset_index(drop=True)
+    order = keys.sort_values(["rank", "neg", "email"], kind="stable").index.to_numpy()
+    return health.take(order).reset_index(drop=True)
