@@ -47,6 +47,10 @@ def previous_quarters(
     start = arrays.quarter_start(end - dt.timedelta(days=1))
     dates = referrals["date"].dt.date
     inside = referrals[referrals["partner_email"].isin(emails) & (dates >= start) & (dates < end)]
+    label = quarter_label(start)
+    zero = {"received": 0, "given": 0, "won": 0, "lost": 0, "open": 0}
+    if inside.empty:  # often so: nothing to count, the same zeros for everyone
+        return {email: {"label": label, **zero, "clients": []} for email in emails}
     status = inside["status"]
     counts = (
         pd.DataFrame(
@@ -64,8 +68,6 @@ def previous_quarters(
     )
     got = inside[(inside["direction"] == "received") & (inside["client"] != "")]
     clients = got.groupby("partner_email")["client"].agg(list).to_dict()
-    label = quarter_label(start)
-    zero = {"received": 0, "given": 0, "won": 0, "lost": 0, "open": 0}
     rows: dict[str, dict[str, int]] = {
         str(k): {str(c): int(v) for c, v in r.items()} for k, r in counts.to_dict("index").items()
     }

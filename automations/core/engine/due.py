@@ -50,8 +50,11 @@ def _part(
     to: np.ndarray,
     keys: list[tuple[str, ...]],
     rows: list[tuple[int, ...]],
-) -> pd.DataFrame:
-    """The due emails of one kind, for the partners `codes`."""
+) -> pd.DataFrame | None:
+    """The due emails of one kind, for the partners `codes` (None for none: most kinds
+    have none due on a run, and an empty frame is costly to build)."""
+    if not len(codes):
+        return None
     return pd.DataFrame(
         {
             "kind": kind,
@@ -67,7 +70,9 @@ def _part(
     )
 
 
-def _for_referrals(F: Facts, choice: Choice, kind: Kind, items: pd.DataFrame) -> pd.DataFrame:
+def _for_referrals(
+    F: Facts, choice: Choice, kind: Kind, items: pd.DataFrame
+) -> pd.DataFrame | None:
     """Thanks or outcomes: one email per partner covering all its referrals due."""
     grouped = _grouped(items)
     chosen = [c for c in grouped if choice.partner_action[c] == kind]
@@ -76,7 +81,7 @@ def _for_referrals(F: Facts, choice: Choice, kind: Kind, items: pd.DataFrame) ->
     return _part(F, kind, codes, F.email[codes], keys, [grouped[c][1] for c in chosen])
 
 
-def _escalations(F: Facts, v: Verdicts) -> pd.DataFrame:
+def _escalations(F: Facts, v: Verdicts) -> pd.DataFrame | None:
     """Per partner, its stale referrals and low survey, to the owner."""
     esc = _grouped(v.escalation.items)
     s_codes = np.flatnonzero(v.survey_escalation.now)
@@ -105,10 +110,10 @@ def due_emails(F: Facts, choice: Choice, v: Verdicts) -> pd.DataFrame:
         codes = np.flatnonzero(choice.partner_action == kind)
         keys: list[tuple[str, ...]] = [(str(k),) for k in verdict.keys[codes]]
         parts.append(_part(F, kind, codes, F.email[codes], keys, [() for _ in codes]))
-    parts = [p for p in parts if len(p)]
-    if not parts:
+    due_parts = [p for p in parts if p is not None]
+    if not due_parts:
         return pd.DataFrame(columns=COLUMNS)
-    due = pd.concat(parts, ignore_index=True)
+    due = pd.concat(due_parts, ignore_index=True)
     due["score"] = due["score"].astype("float64")
     return due.sort_values(
         ["priority", "score", "partner_email"], ascending=[True, False, True], kind="stable"
