@@ -154,7 +154,9 @@ def typed_frame(tab: str, data: dict[str, list[Any]], rows: list[int]) -> pd.Dat
         raise ValueError("cannot insert row, already exists")
     kinds = _KINDS[tab]
     # Plain arrays where the dtype is known: one frame built, not a Series per column to
-    # align. Text stays a Series of object dtype (an object array would become pandas' str).
+    # align. Text stays a Series of object dtype (an object array would become pandas' str),
+    # on the frame's own index, which spares pandas aligning it.
+    index = pd.RangeIndex(len(rows))
     cols: dict[str, Any] = {"row": np.array(rows, dtype="int64")}
     for name, values in data.items():
         kind = kinds.get(name, "text")
@@ -169,5 +171,6 @@ def typed_frame(tab: str, data: dict[str, list[Any]], rows: list[int]) -> pd.Dat
         elif kind == "bool":
             cols[name] = np.array(values, dtype="bool")
         else:
-            cols[name] = pd.Series(["" if x is None else x for x in values], dtype=object)
-    return pd.DataFrame(cols)
+            text = ["" if x is None else x for x in values]
+            cols[name] = pd.Series(text, dtype=object, index=index)
+    return pd.DataFrame(cols, index=index)

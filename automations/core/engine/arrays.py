@@ -223,8 +223,9 @@ def date_of(day: float) -> dt.date:
     return dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
 
 
-def dates_of(days: np.ndarray) -> pd.Series:
+def dates_of(days: np.ndarray) -> np.ndarray:
+    """Day numbers as datetime64[ns] values (NaT for NaN)."""
     out = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]")
     ok = ~np.isnan(days)
     out[ok] = days[ok].astype("int64").astype("datetime64[D]").astype("datetime64[ns]")
-    return pd.Series(out)
+    return out

@@ -111,7 +111,8 @@ def health_frame(
             "cadence": F.cadence,
             "checkins_sent": F.nurtures_sent.astype("int64"),
             "surveys_sent": F.surveys_sent.astype("int64"),
-        }
+        },
+        index=P.index,  # the columns taken from P share it: nothing to align
     )
 
 
