@@ -8,6 +8,7 @@ one rule per action (`actions`), `choose`, then the reasons, Health and the due 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -22,12 +23,32 @@ from automations.core.engine.reasons import explain
 from automations.core.engine.rules import Rules
 from automations.core.statements import states
 from automations.core.tables import Tables
-from automations.core.vocabulary import ACTION_ORDER, Action
+from automations.core.vocabulary import ACTION_ORDER, Action, Kind
 
 
 def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions) -> Decisions:
     """Decide what each relationship needs today. Same input, same output."""
+    return _decided(tables, gather(tables, today, rules, options), today, rules, options)
+
+
+def decide_holding_surveys(
+    tables: Tables, today: dt.date, rules: Rules, options: DecideOptions
+) -> tuple[Decisions, int]:
+    """`decide` as if surveys were off, and how many survey emails would be due with them
+    on (held back while the form is the sample's placeholder): the facts, which do not
+    depend on whether surveys are on, gathered once for both."""
     F = gather(tables, today, rules, options)
+    verdicts = judge(F, rules, today, options)
+    due = due_emails(F, choose(F, verdicts, rules), verdicts)
+    held = int((due["kind"] == Kind.SURVEY).sum()) if len(due) else 0
+    off = replace(options, survey_enabled=False)
+    return _decided(tables, F, today, rules, off), held
+
+
+def _decided(
+    tables: Tables, F: Facts, today: dt.date, rules: Rules, options: DecideOptions
+) -> Decisions:
+    """The decisions from the gathered facts: verdicts, choice, reasons, Health, due emails."""
     verdicts = judge(F, rules, today, options)
     choice = choose(F, verdicts, rules)
     reasons, own, escalation = explain(F, choice, verdicts, tables.referrals, tables.blocked, rules)
