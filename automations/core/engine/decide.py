@@ -54,7 +54,9 @@ def _decided(
     reasons, own, escalation = explain(F, choice, verdicts, tables.referrals, tables.blocked, rules)
     health = health_frame(tables.partners, F, choice, reasons, own)
     health = health.assign(escalation_reason=escalation, next_kind=choice.next_kind)
-    health["statement"] = states(tables.log, tables.touches, F.emails, options.count_written)
+    health["statement"] = states(
+        tables.log, tables.touches, F.emails, options.count_written, F.log_view
+    )
     if len(tables.fix_rows):
         health = with_fix_rows(health, tables.fix_rows, options.sender_email)
     health = sort_health(health)

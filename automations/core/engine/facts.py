@@ -86,6 +86,7 @@ class Facts:
     score: np.ndarray
     tier: np.ndarray
     cadence: np.ndarray
+    log_view: f.LogView  # the Log as read for the rules; Health's statement column reads it too
 
     @property
     def hard(self) -> np.ndarray:
@@ -121,6 +122,7 @@ def gather(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     found: dict[str, Any] = {"T": T, **_partners(tables, options)}
     found |= _referrals(tables.referrals, found, T)
     log = f.log_view(tables.log, found["emails"], options.count_written)
+    found["log_view"] = log
     found |= _log(log, found["n"])
     found["away"] = _away(log, found["n"])
     found |= _unsubscribes(tables.unsubscribes, found)
