@@ -9,6 +9,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from automations.adapters.auth import Account, OAuthTokens, loosened
@@ -261,13 +262,15 @@ def health_rows(health: pd.DataFrame) -> list[list[Any]]:
     columns = []
     for name in HEALTH_COLUMNS:
         values = health[name]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            days = values.dt.date.astype(object)
-            columns.append(days.where(values.notna(), None).tolist())
-        else:  # as numpy: the same plain values, without a Series built for each step
+        # As numpy: the same plain values, without a Series built for each step.
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":  # naive dates
+            plain = values.to_numpy().astype("datetime64[D]").astype(object)
+        elif pd.api.types.is_datetime64_any_dtype(values):  # with a zone: its own dates
+            plain = values.dt.date.to_numpy(dtype=object, copy=True)
+        else:
             plain = values.to_numpy(dtype=object, copy=True)
-            plain[values.isna().to_numpy()] = None
-            columns.append(plain.tolist())
+        plain[values.isna().to_numpy()] = None
+        columns.append(plain.tolist())
     return [list(HEALTH_COLUMNS), *map(list, zip(*columns, strict=True))]
 
 
