@@ -38,9 +38,11 @@ def check_future(result: TabResult, tab: str, title: str, today: dt.date) -> Non
     """Skip the rows dated after `today` where a date cannot be in the future (SHEET.md)."""
     frame = result.frame
     limit = pd.Timestamp(today) + pd.Timedelta(days=1)
-    lates = {name: frame[name] >= limit for name in NOT_IN_FUTURE.get(tab, ())}
-    if not any(late.any() for late in lates.values()):
+    names = NOT_IN_FUTURE.get(tab, ())
+    ahead = limit.to_datetime64()  # as numpy first: a blank (NaT) is never ahead
+    if not any((frame[name].to_numpy() >= ahead).any() for name in names):
         return  # the usual case: nothing dated ahead, nothing to slice
+    lates = {name: frame[name] >= limit for name in names}
     email_col = email_column(tab)
     bad = pd.Series(False, index=frame.index)
     problems = []
