@@ -52,11 +52,9 @@ def _decided(
     verdicts = judge(F, rules, today, options)
     choice = choose(F, verdicts, rules)
     reasons, own, escalation = explain(F, choice, verdicts, tables.referrals, tables.blocked, rules)
-    health = health_frame(tables.partners, F, choice, reasons, own)
-    health = health.assign(escalation_reason=escalation, next_kind=choice.next_kind)
-    health["statement"] = states(
-        tables.log, tables.touches, F.emails, options.count_written, F.log_view
-    )
+    statement = states(tables.log, tables.touches, F.emails, options.count_written, F.log_view)
+    last = {"escalation_reason": escalation, "next_kind": choice.next_kind, "statement": statement}
+    health = health_frame(tables.partners, F, choice, reasons, own, last)
     if len(tables.fix_rows):
         health = with_fix_rows(health, tables.fix_rows, options.sender_email)
     health = sort_health(health)
@@ -89,11 +87,17 @@ def judge(F: Facts, rules: Rules, today: dt.date, options: DecideOptions) -> Ver
 
 
 def health_frame(
-    partners: pd.DataFrame, F: Facts, c: Choice, reasons: np.ndarray, own: np.ndarray
+    partners: pd.DataFrame,
+    F: Facts,
+    c: Choice,
+    reasons: np.ndarray,
+    own: np.ndarray,
+    last: dict[str, np.ndarray],
 ) -> pd.DataFrame:
     """The Health columns of SHEET.md, plus two that stay off the sheet: `hard_blocked`
     (campaigns skip those partners) and `partner_reason` (the partner email's own why);
-    `decide` adds `escalation_reason` and `next_kind` for the owners' emails."""
+    then the columns of `last` (from `decide`: `escalation_reason` and `next_kind` for the
+    owners' emails, and `statement`), in one frame rather than each added to a copy."""
     P = partners.reset_index(drop=True)
     return pd.DataFrame(
         {
@@ -134,6 +138,7 @@ def health_frame(
             "cadence": F.cadence,
             "checkins_sent": F.nurtures_sent.astype("int64"),
             "surveys_sent": F.surveys_sent.astype("int64"),
+            **last,
         },
         index=P.index,  # the columns taken from P share it: nothing to align
     )
