@@ -9,7 +9,6 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from automations.adapters.auth import Account, OAuthTokens, loosened
@@ -263,7 +262,7 @@ def health_rows(health: pd.DataFrame) -> list[list[Any]]:
     for name in HEALTH_COLUMNS:
         values = health[name]
         # As numpy: the same plain values, without a Series built for each step.
-        if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":  # naive dates
+        if pd.api.types.is_datetime64_dtype(values):  # naive dates (no zone)
             plain = values.to_numpy().astype("datetime64[D]").astype(object)
         elif pd.api.types.is_datetime64_any_dtype(values):  # with a zone: its own dates
             plain = values.dt.date.to_numpy(dtype=object, copy=True)
