@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import sys
 import traceback
@@ -196,11 +197,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@functools.cache
+def _parser() -> argparse.ArgumentParser:
+    """The parser, built once per process: a test or the scheduler calls main() many times,
+    and parsing leaves it as it was (a list default is copied before `--later` appends)."""
+    return build_parser()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args: argparse.Namespace | None = None
     try:
-        args = build_parser().parse_args(argv)
+        args = _parser().parse_args(argv)
         from automations import commands
         from automations.config import config_path_from, load_settings
 

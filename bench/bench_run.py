@@ -56,10 +56,9 @@ def _cells(frame: pd.DataFrame) -> list[list[Any]]:
     out = frame.drop(columns=["row"]).astype(object)
     for column in out.columns:
         values = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            out[column] = values.dt.strftime("%Y-%m-%d").where(values.notna(), None)
-        elif pd.api.types.is_float_dtype(values):
-            out[column] = values.astype(object).where(values.notna(), None)
+        shown = values.dt.strftime("%Y-%m-%d") if values.dtype.kind == "M" else values
+        # Object first: pandas' str dtype (floats, dates as text) keeps NaN for an empty cell.
+        out[column] = shown.astype(object).where(values.notna(), None)
     return [list(frame.columns.drop("row")), *out.to_numpy().tolist()]
 
 

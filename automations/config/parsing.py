@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -35,9 +36,15 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """The field types of a settings class, resolved once (a test loads settings often)."""
+    return get_type_hints(cls)
+
+
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:
     """Build dataclass `cls` from TOML data, naming the key of every mistake."""
-    hints = get_type_hints(cls)
+    hints = _hints(cls)
     known = {f.name for f in dataclasses.fields(cls) if f.init and f.name != "base_dir"}
     kwargs: dict[str, Any] = {}
     for key, value in data.items():

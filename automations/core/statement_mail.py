@@ -74,6 +74,8 @@ def ledgers(
     currency: str,
 ) -> dict[str, dict[str, Any]]:
     """Each partner's statement: the referrals dated or closed last quarter, both ways."""
+    if not emails:  # most runs: no statement due, nothing to select
+        return {}
     first, end = (f.day_number(d) for d in period(today))
     dated = f.day_numbers(referrals["date"])
     closed = f.day_numbers(referrals["closed_on"])

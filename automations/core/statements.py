@@ -36,12 +36,17 @@ def _settled(touches: pd.DataFrame, emails: pd.Index) -> np.ndarray:
 
 
 def states(
-    log: pd.DataFrame, touches: pd.DataFrame, emails: pd.Index, count_written: bool
+    log: pd.DataFrame,
+    touches: pd.DataFrame,
+    emails: pd.Index,
+    count_written: bool,
+    view: f.LogView | None = None,
 ) -> np.ndarray:
     """Health's `statement` column (SHEET.md): `disputed 2026-10-07` while a dispute is
-    open, else the latest of `sent …`, `confirmed …` and `settled …`; None (blank) for none."""
+    open, else the latest of `sent …`, `confirmed …` and `settled …`; None (blank) for none.
+    `view`: the Log already read as `log_view(log, emails, count_written)` (decide has it)."""
     n = len(emails)
-    L = f.log_view(log, emails, count_written)
+    L = view if view is not None else f.log_view(log, emails, count_written)
     known = L.code >= 0
     sent = known & (L.action == Kind.STATEMENT) & L.sent_mask
     said = {

@@ -26,7 +26,10 @@ def _drop(result: TabResult, mask: pd.Series, problems: list[Problem], aside: bo
 
 
 def _records(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> list[dict[str, Any]]:
-    """The chosen rows as plain dicts (only rows with a problem: a handful)."""
+    """The chosen rows as plain dicts (only rows with a problem: a handful, mostly none:
+    then no frame is sliced)."""
+    if not mask.any():
+        return []
     rows: list[dict[str, Any]] = frame.loc[mask, columns].to_dict("records")  # type: ignore[assignment]
     return rows
 
@@ -35,11 +38,15 @@ def check_future(result: TabResult, tab: str, title: str, today: dt.date) -> Non
     """Skip the rows dated after `today` where a date cannot be in the future (SHEET.md)."""
     frame = result.frame
     limit = pd.Timestamp(today) + pd.Timedelta(days=1)
+    names = NOT_IN_FUTURE.get(tab, ())
+    ahead = limit.to_datetime64()  # as numpy first: a blank (NaT) is never ahead
+    if not any((frame[name].to_numpy() >= ahead).any() for name in names):
+        return  # the usual case: nothing dated ahead, nothing to slice
+    lates = {name: frame[name] >= limit for name in names}
     email_col = email_column(tab)
     bad = pd.Series(False, index=frame.index)
     problems = []
-    for name in NOT_IN_FUTURE.get(tab, ()):
-        late = frame[name] >= limit
+    for name, late in lates.items():
         for rec in _records(frame, late & ~bad, ["row", name, email_col]):
             when = rec[name].date().isoformat()
             message = f"{when} is in the future (today is {today.isoformat()})"

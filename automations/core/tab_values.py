@@ -6,6 +6,7 @@ Value normalisation follows SHEET.md; each distinct value of a column is parsed 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -121,37 +122,55 @@ def blank_row(cells: Sequence[Any]) -> bool:
 
 def ordinals_to_datetimes(ords: Sequence[int | None]) -> pd.Series:
     """Date ordinals (None for blank) as a datetime64 Series."""
+    return pd.Series(_days(ords))
+
+
+def _days(ords: Sequence[int | None]) -> np.ndarray:
+    """Date ordinals (None for blank) as a datetime64[ns] array (NaT for blank)."""
     arr = np.array([np.nan if o is None else o for o in ords], dtype="float64")
     days = arr - dt.date(1970, 1, 1).toordinal()
     out = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[ns]")
     ok = ~np.isnan(days)
     out[ok] = (DAY_ZERO + days[ok].astype("int64")).astype("datetime64[ns]")
-    return pd.Series(out)
+    return out
+
+
+_KINDS = {tab: {c.name: c.kind for c in columns} for tab, columns in SCHEMAS.items()}
 
 
 def empty_table(tab: str) -> pd.DataFrame:
     """A typed table of `tab` with no rows."""
+    return _empty(tab).copy()  # a copy: a caller may add columns to its own
+
+
+@functools.cache
+def _empty(tab: str) -> pd.DataFrame:
     return typed_frame(tab, {c.name: [] for c in SCHEMAS[tab]}, [])
 
 
 def typed_frame(tab: str, data: dict[str, list[Any]], rows: list[int]) -> pd.DataFrame:
     """Parsed columns of `tab` as a table of their kinds' dtypes, with the sheet `row` first."""
-    cols: dict[str, Any] = {}
-    kinds = {c.name: c.kind for c in SCHEMAS[tab]}
+    if "row" in data:  # as before: a sheet column headed `Row` clashes with the sheet row number
+        raise ValueError("cannot insert row, already exists")
+    kinds = _KINDS[tab]
+    # Plain arrays where the dtype is known: one frame built, not a Series per column to
+    # align. Text stays a Series of object dtype (an object array would become pandas' str),
+    # on the frame's own index, which spares pandas aligning it.
+    index = pd.RangeIndex(len(rows))
+    cols: dict[str, Any] = {"row": np.array(rows, dtype="int64")}
     for name, values in data.items():
         kind = kinds.get(name, "text")
         if kind in ("date", "until", "logtime"):
-            cols[name] = ordinals_to_datetimes(values)
+            cols[name] = _days(values)
         elif kind == "timestamp":
             cols[name] = pd.Series(
                 pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[ns]"
             )
         elif kind in ("amount", "percent", "rating", "whole"):
-            cols[name] = pd.Series(values, dtype="float64")
+            cols[name] = np.array(values, dtype="float64")
         elif kind == "bool":
-            cols[name] = pd.Series(values, dtype="bool")
+            cols[name] = np.array(values, dtype="bool")
         else:
-            cols[name] = pd.Series(["" if x is None else x for x in values], dtype=object)
-    frame = pd.DataFrame(cols)
-    frame.insert(0, "row", pd.Series(rows, dtype="int64"))
-    return frame
+            text = ["" if x is None else x for x in values]
+            cols[name] = pd.Series(text, dtype=object, index=index)
+    return pd.DataFrame(cols, index=index)

@@ -261,12 +261,15 @@ def health_rows(health: pd.DataFrame) -> list[list[Any]]:
     columns = []
     for name in HEALTH_COLUMNS:
         values = health[name]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            days = values.dt.date.astype(object)
-            columns.append(days.where(values.notna(), None).tolist())
+        # As numpy: the same plain values, without a Series built for each step.
+        if pd.api.types.is_datetime64_dtype(values):  # naive dates (no zone)
+            plain = values.to_numpy().astype("datetime64[D]").astype(object)
+        elif pd.api.types.is_datetime64_any_dtype(values):  # with a zone: its own dates
+            plain = values.dt.date.to_numpy(dtype=object, copy=True)
         else:
-            plain = values.astype(object)
-            columns.append(plain.where(values.notna(), None).tolist())
+            plain = values.to_numpy(dtype=object, copy=True)
+        plain[values.isna().to_numpy()] = None
+        columns.append(plain.tolist())
     return [list(HEALTH_COLUMNS), *map(list, zip(*columns, strict=True))]
 
 

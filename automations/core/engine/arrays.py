@@ -160,22 +160,23 @@ def survey_table(
     respondent = survey["respondent"].to_numpy(dtype=object)
     owner_of_row = owners[code] if len(code) else np.array([], dtype=object)
     is_self = (respondent != "") & ((respondent == owner_of_row) | (respondent == sender_email))
+    day = day_numbers(survey["timestamp"])
+    lowest = np.nanargmin(np.where(np.isnan(items), np.inf, items), axis=1) if len(items) else []
+    # One frame built whole (each added column would copy it again).
     frame = pd.DataFrame(
         {
             "code": code,
-            "day": day_numbers(survey["timestamp"]),
+            "day": day,
             "moment": survey["timestamp"].to_numpy(),
             "avg": avg,
             "low": low,
             "answered": answered,
             "self": is_self,
+            "age": today - day,
+            **{item: items[:, i].copy() for i, item in enumerate(SURVEY_ITEMS)},
+            "low_item": np.array(SURVEY_ITEMS, dtype=object)[lowest] if len(items) else [],
         }
     )
-    frame["age"] = today - frame["day"]
-    for item in SURVEY_ITEMS:
-        frame[item] = survey[item].to_numpy(dtype="float64")
-    lowest = np.nanargmin(np.where(np.isnan(items), np.inf, items), axis=1) if len(items) else []
-    frame["low_item"] = np.array(SURVEY_ITEMS, dtype=object)[lowest] if len(items) else []
     frame = frame[frame["answered"] & (frame["code"] >= 0)]
     return frame[~frame["self"]], frame[frame["self"]]
 
@@ -222,8 +223,9 @@ def date_of(day: float) -> dt.date:
     return dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
 
 
-def dates_of(days: np.ndarray) -> pd.Series:
-    out = pd.Series(np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]"))
+def dates_of(days: np.ndarray) -> np.ndarray:
+    """Day numbers as datetime64[ns] values (NaT for NaN)."""
+    out = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]")
     ok = ~np.isnan(days)
     out[ok] = days[ok].astype("int64").astype("datetime64[D]").astype("datetime64[ns]")
     return out

@@ -8,6 +8,7 @@ one rule per action (`actions`), `choose`, then the reasons, Health and the due 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -22,18 +23,38 @@ from automations.core.engine.reasons import explain
 from automations.core.engine.rules import Rules
 from automations.core.statements import states
 from automations.core.tables import Tables
-from automations.core.vocabulary import ACTION_ORDER, Action
+from automations.core.vocabulary import ACTION_ORDER, Action, Kind
 
 
 def decide(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions) -> Decisions:
     """Decide what each relationship needs today. Same input, same output."""
+    return _decided(tables, gather(tables, today, rules, options), today, rules, options)
+
+
+def decide_holding_surveys(
+    tables: Tables, today: dt.date, rules: Rules, options: DecideOptions
+) -> tuple[Decisions, int]:
+    """`decide` as if surveys were off, and how many survey emails would be due with them
+    on (held back while the form is the sample's placeholder): the facts, which do not
+    depend on whether surveys are on, gathered once for both."""
     F = gather(tables, today, rules, options)
+    verdicts = judge(F, rules, today, options)
+    due = due_emails(F, choose(F, verdicts, rules), verdicts)
+    held = int((due["kind"] == Kind.SURVEY).sum()) if len(due) else 0
+    off = replace(options, survey_enabled=False)
+    return _decided(tables, F, today, rules, off), held
+
+
+def _decided(
+    tables: Tables, F: Facts, today: dt.date, rules: Rules, options: DecideOptions
+) -> Decisions:
+    """The decisions from the gathered facts: verdicts, choice, reasons, Health, due emails."""
     verdicts = judge(F, rules, today, options)
     choice = choose(F, verdicts, rules)
     reasons, own, escalation = explain(F, choice, verdicts, tables.referrals, tables.blocked, rules)
-    health = health_frame(tables.partners, F, choice, reasons, own)
-    health = health.assign(escalation_reason=escalation, next_kind=choice.next_kind)
-    health["statement"] = states(tables.log, tables.touches, F.emails, options.count_written)
+    statement = states(tables.log, tables.touches, F.emails, options.count_written, F.log_view)
+    last = {"escalation_reason": escalation, "next_kind": choice.next_kind, "statement": statement}
+    health = health_frame(tables.partners, F, choice, reasons, own, last)
     if len(tables.fix_rows):
         health = with_fix_rows(health, tables.fix_rows, options.sender_email)
     health = sort_health(health)
@@ -66,11 +87,17 @@ def judge(F: Facts, rules: Rules, today: dt.date, options: DecideOptions) -> Ver
 
 
 def health_frame(
-    partners: pd.DataFrame, F: Facts, c: Choice, reasons: np.ndarray, own: np.ndarray
+    partners: pd.DataFrame,
+    F: Facts,
+    c: Choice,
+    reasons: np.ndarray,
+    own: np.ndarray,
+    last: dict[str, np.ndarray],
 ) -> pd.DataFrame:
     """The Health columns of SHEET.md, plus two that stay off the sheet: `hard_blocked`
     (campaigns skip those partners) and `partner_reason` (the partner email's own why);
-    `decide` adds `escalation_reason` and `next_kind` for the owners' emails."""
+    then the columns of `last` (from `decide`: `escalation_reason` and `next_kind` for the
+    owners' emails, and `statement`), in one frame rather than each added to a copy."""
     P = partners.reset_index(drop=True)
     return pd.DataFrame(
         {
@@ -111,7 +138,9 @@ def health_frame(
             "cadence": F.cadence,
             "checkins_sent": F.nurtures_sent.astype("int64"),
             "surveys_sent": F.surveys_sent.astype("int64"),
-        }
+            **last,
+        },
+        index=P.index,  # the columns taken from P share it: nothing to align
     )
 
 
@@ -152,8 +181,14 @@ def with_fix_rows(health: pd.DataFrame, fix_rows: pd.DataFrame, sender: str) -> 
 def sort_health(health: pd.DataFrame) -> pd.DataFrame:
     """Health in RULES.md order: action priority, then score descending, then email."""
     rank = health["action"].map({a: i for i, a in enumerate(ACTION_ORDER)})
-    health = health.assign(_rank=rank.to_numpy(), _neg=-health["score"])
-    health = health.sort_values(["_rank", "_neg", "email"], kind="stable").drop(
-        columns=["_rank", "_neg"]
+    # The three keys sorted on their own, then Health taken in that order: the wide frame
+    # is copied once, not for each added and dropped key column.
+    keys = pd.DataFrame(
+        {
+            "rank": rank.to_numpy(),
+            "neg": (-health["score"]).to_numpy(),
+            "email": health["email"].reset_index(drop=True),
+        }
     )
-    return health.reset_index(drop=True)
+    order = keys.sort_values(["rank", "neg", "email"], kind="stable").index.to_numpy()
+    return health.take(order).reset_index(drop=True)

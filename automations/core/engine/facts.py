@@ -86,6 +86,7 @@ class Facts:
     score: np.ndarray
     tier: np.ndarray
     cadence: np.ndarray
+    log_view: f.LogView  # the Log as read for the rules; Health's statement column reads it too
 
     @property
     def hard(self) -> np.ndarray:
@@ -121,6 +122,7 @@ def gather(tables: Tables, today: dt.date, rules: Rules, options: DecideOptions)
     found: dict[str, Any] = {"T": T, **_partners(tables, options)}
     found |= _referrals(tables.referrals, found, T)
     log = f.log_view(tables.log, found["emails"], options.count_written)
+    found["log_view"] = log
     found |= _log(log, found["n"])
     found["away"] = _away(log, found["n"])
     found |= _unsubscribes(tables.unsubscribes, found)
@@ -313,14 +315,20 @@ def _survey(
     view, _ = f.survey_table(
         tables.survey, found["emails"], found["owner"], options.sender_email.lower(), T
     )
-    latest = f.latest_per_partner(view[view["age"] <= 365], "moment")
-    at = latest.index.to_numpy()
+    recent = view[view["age"] <= 365]
+    # Each partner's latest response (by moment; of two at once, the later row): the
+    # last of its partner's run once sorted stably by partner, then moment.
+    codes = recent["code"].to_numpy()
+    order = np.lexsort((recent["moment"].to_numpy(), codes))
+    ordered = codes[order]
+    latest = order[np.r_[ordered[1:] != ordered[:-1], True]] if len(order) else order
+    at = codes[latest]
     out = {k: np.full(n, np.nan) for k in ("survey_avg", "survey_day", "survey_low")}
-    out["survey_avg"][at] = latest["avg"].to_numpy()
-    out["survey_day"][at] = latest["day"].to_numpy()
-    out["survey_low"][at] = latest["low"].to_numpy()
+    out["survey_avg"][at] = recent["avg"].to_numpy()[latest]
+    out["survey_day"][at] = recent["day"].to_numpy()[latest]
+    out["survey_low"][at] = recent["low"].to_numpy()[latest]
     out["survey_low_item"] = np.full(n, "", dtype=object)
-    out["survey_low_item"][at] = latest["low_item"].to_numpy()
+    out["survey_low_item"][at] = recent["low_item"].to_numpy()[latest]
     answered = view["code"].to_numpy() >= 0
     out["last_answer"] = f.group_max(
         view["code"].to_numpy()[answered], view["day"].to_numpy()[answered], n

@@ -27,9 +27,13 @@ def _first_per_partner(frame: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndar
     first = np.full(n, -1, dtype="int64")
     count = np.zeros(n, dtype="int64")
     if not frame.empty:
-        head = frame.sort_values(["code", "day"], kind="stable").drop_duplicates("code")
-        first[head["code"].to_numpy()] = head["idx"].to_numpy()
-        count = np.bincount(frame["code"].to_numpy().astype("int64"), minlength=n)
+        # Sorted stably by partner, then day (NaN last, as pandas sorts): each partner's first.
+        code, day = frame["code"].to_numpy(), frame["day"].to_numpy()
+        order = np.lexsort((day, code))
+        ordered = code[order]
+        head = order[np.r_[True, ordered[1:] != ordered[:-1]]]
+        first[code[head]] = frame["idx"].to_numpy()[head]
+        count = np.bincount(code.astype("int64"), minlength=n)
     return first, count
 
 

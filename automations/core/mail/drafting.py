@@ -24,6 +24,8 @@ def drafts(
     tables: Tables, decisions: Decisions, letterhead: Letterhead, today: dt.date
 ) -> list[Draft]:
     """One draft per due email, in sending order; an owner's escalations in one email."""
+    if not decisions.due:  # a rerun: nothing due, nothing to look up
+        return []
     look = Lookup.build(tables, decisions.health)
     out: list[Draft] = []
     escalations: dict[str, list[DueEmail]] = {}

@@ -4,12 +4,12 @@ digest start from the same decisions (`due_now`) and hold surveys the same way."
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pandas as pd
 
 from automations.core.engine import arrays
-from automations.core.engine.decide import decide
+from automations.core.engine.decide import decide, decide_holding_surveys
 from automations.core.engine.decisions import Decisions
 from automations.core.mail import drafting
 from automations.core.mail.draft import Draft
@@ -38,10 +38,9 @@ def due_now(ctx: PlanContext) -> Due:
     decided = decide_options(settings)
     held: int | None = None
     if mail_capabilities(settings).delivers and PLACEHOLDER_FORM in settings.survey.form_url:
-        due = decide(ctx.tables, ctx.today, settings.rules, decided).emails
-        held = int((due["kind"] == Kind.SURVEY).sum()) if len(due) else 0
-        decided = replace(decided, survey_enabled=False)
-    decisions = decide(ctx.tables, ctx.today, settings.rules, decided)
+        decisions, held = decide_holding_surveys(ctx.tables, ctx.today, settings.rules, decided)
+    else:
+        decisions = decide(ctx.tables, ctx.today, settings.rules, decided)
     drafts = drafting.drafts(ctx.tables, decisions, letterhead(settings), ctx.today)
     quote_outreach(drafts, ctx.session.journal)
     return Due(decisions, drafts, held)
