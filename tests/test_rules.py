@@ -734,9 +734,6 @@ def sheets_with_blank_cells(draw: st.DrawFn) -> tuple[Sheet, bool]:
     return sheet, survey
 
 
-# Each example decides whole sheets (~40 ms); the draws are derandomized (conftest), so these
-# fixed examples run every time.
-@settings(max_examples=50)
 @given(sheets_with_blank_cells())
 def test_every_partner_gets_a_reason_whatever_cell_is_blank(case: tuple[Sheet, bool]) -> None:
     # Issue 22, item 2: one blank cell (an age, a status, a cadence) must never stop Health.
@@ -790,7 +787,7 @@ def _choice(sheet: Sheet, survey: bool) -> tuple[Any, Any]:
     return F, choose(F, judge(F, Rules(), sheet.today, options), Rules())
 
 
-@settings(max_examples=75)
+@settings(max_examples=150)
 @given(random_sheets())
 def test_deciding_on_next_due_finds_that_thing_due(case: tuple[Sheet, bool]) -> None:
     sheet, survey = case
@@ -838,7 +835,6 @@ GARBAGE = st.one_of(
 )
 
 
-@settings(max_examples=50)
 @given(
     st.integers(min_value=0, max_value=3), st.sampled_from(PARTNER_COLUMNS), GARBAGE, st.booleans()
 )
