@@ -116,22 +116,6 @@ class Spreadsheet:
                 return t
         return next((t for t in self.tabs if t.title.lower() == title.lower()), None)
 
-    def metadata(self) -> dict[str, Any]:
-        """spreadsheets.get without grid data."""
-        from automations.testing.sheet_requests import sheet_metadata
-
-        return {
-            "spreadsheetId": self.spreadsheet_id,
-            "properties": {
-                "title": self.title,
-                "locale": self.locale,
-                "autoRecalc": "ON_CHANGE",
-                "timeZone": self.time_zone,
-            },
-            "sheets": [sheet_metadata(t, i) for i, t in enumerate(self.tabs)],
-            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit",
-        }
-
 
 def input_option(option: str | None) -> str:
     if option not in ("RAW", "USER_ENTERED"):

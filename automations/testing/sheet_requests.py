@@ -322,6 +322,21 @@ def restore(sheet: Spreadsheet, saved: tuple[list[Tab], list[dict[str, Any]], in
     sheet.next_protection = counter
 
 
+def spreadsheet_metadata(sheet: Spreadsheet) -> dict[str, Any]:
+    """spreadsheets.get without grid data."""
+    return {
+        "spreadsheetId": sheet.spreadsheet_id,
+        "properties": {
+            "title": sheet.title,
+            "locale": sheet.locale,
+            "autoRecalc": "ON_CHANGE",
+            "timeZone": sheet.time_zone,
+        },
+        "sheets": [sheet_metadata(t, i) for i, t in enumerate(sheet.tabs)],
+        "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{sheet.spreadsheet_id}/edit",
+    }
+
+
 def sheet_metadata(tab: Tab, index: int) -> dict[str, Any]:
     """One `sheets[]` entry of spreadsheets.get: properties, then what formats the tab."""
     out: dict[str, Any] = {"properties": tab.properties(index)}

@@ -260,7 +260,7 @@ class SheetsEmulator:
     def _metadata(self, sheet: Spreadsheet, query: dict[str, list[str]]) -> dict[str, Any]:
         """spreadsheets.get; with includeGridData and ranges, each range's cells (values,
         notes, formats, validations) under its tab's `data`."""
-        meta = sheet.metadata()
+        meta = sheet_requests.spreadsheet_metadata(sheet)
         if query.get("includeGridData", ["false"])[0].lower() != "true":
             return meta
         for text in query.get("ranges", []):
