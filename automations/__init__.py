@@ -41,18 +41,35 @@ class Project:
         return self.tables.problems
 
 
-def load(config: str | Path | None = None, today: dt.date | None = None) -> Project:
+def load(config: str | Path | None = None, today: dt.date | str | None = None) -> Project:
     """The config and the sheet as a dry run sees them (CLI.md); `config` as `--config`
-    (default $PARTNERS_CONFIG, else config/partners.toml), `today` as `--today`."""
+    (default $PARTNERS_CONFIG, else config/partners.toml), `today` as `--today` (a date, or
+    one written 2026-12-01)."""
     from automations.commands.common import clock_of
     from automations.config import config_path_from, load_settings
     from automations.jobs.session import session
 
     settings = load_settings(config_path_from(None if config is None else str(config)))
     now = clock_of(settings)()
-    day = today or now.date()
+    day = _day(today) if today is not None else now.date()
     with session(settings, day, now, writing=False) as s:
         return Project(settings, day, s.tables)
+
+
+def _day(today: dt.date | str) -> dt.date:
+    """`today` as a date, as `--today` reads it; anything else is a UsageError naming it."""
+    import datetime as dt
+
+    from automations.errors import UsageError
+
+    if isinstance(today, dt.date):
+        return today.date() if isinstance(today, dt.datetime) else today
+    try:
+        return dt.date.fromisoformat(str(today))
+    except ValueError:
+        raise UsageError(
+            f"today={today!r} is not a day: give a datetime.date or one written 2026-12-01"
+        ) from None
 
 
 def decide(project: Project) -> Decisions:

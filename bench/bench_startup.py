@@ -22,7 +22,6 @@ HEAVY = (
     "matplotlib",
     "gspread",
     "icalendar",
-    "dateparser",
     "rich",
     "jinja2",
     "msal",

@@ -107,3 +107,12 @@ def test_the_manuals_example_runs_on_the_demo(demo: Path) -> None:
     assert re.fullmatch(
         r"\d+ of them would wait for your approval first \(\[mail\] review\)", lines[-1]
     )
+
+
+def test_load_takes_today_written_as_on_the_command_line_and_names_a_wrong_one(
+    demo: Path,
+) -> None:
+    config = demo / "config" / "partners.toml"
+    assert automations.load(config, today="2026-12-01").today == dt.date(2026, 12, 1)
+    with pytest.raises(UsageError, match=r"today='1 December' is not a day: give a datetime"):
+        automations.load(config, today="1 December")
