@@ -204,11 +204,22 @@ def _parser() -> argparse.ArgumentParser:
     return build_parser()
 
 
+def _parsed(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments of one main() call (CLI.md), each list its own: argparse hands a list
+    default (`review --send []`) to every parse as the same object, and the parser lives as
+    long as the process, so a command that changed one would change the next call's."""
+    args = _parser().parse_args(argv)
+    for name, value in vars(args).items():
+        if isinstance(value, list):
+            setattr(args, name, list(value))
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args: argparse.Namespace | None = None
     try:
-        args = _parser().parse_args(argv)
+        args = _parsed(argv)
         from automations import commands
         from automations.config import config_path_from, load_settings
 

@@ -693,3 +693,27 @@ def test_init_says_where_to_go_next_and_is_silent_with_quiet(
     code, out, _ = run(capsys, "init", "quiet", "-q")
     assert code == 0 and out == ""
     assert (tmp_path / "quiet" / "config" / "partners.toml").is_file()
+
+
+def test_a_list_a_command_changes_in_one_main_call_is_fresh_in_the_next(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The parser is built once per process (issue 24); argparse hands a list default
+    # (`review --send`, `--skip`, `--later`) to every parse as the same object, so a command
+    # that added to it would have passed its keys on to the next main() of the process.
+    from automations import commands
+
+    seen: list[tuple[list[str], list[str], list[list[str]]]] = []
+
+    def review(args: Any, _settings: Any) -> int:
+        seen.append((list(args.send), list(args.skip), list(args.later)))
+        args.send.append("from-the-first-call")
+        args.skip.append("from-the-first-call")
+        args.later.append(["from-the-first-call", "2026-07-01"])
+        return 0
+
+    monkeypatch.setitem(commands.COMMANDS, "review", review)
+    monkeypatch.chdir(project)
+    assert run(capsys, "review")[0] == 0
+    assert run(capsys, "review")[0] == 0
+    assert seen == [([], [], []), ([], [], [])]
