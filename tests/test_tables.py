@@ -68,6 +68,26 @@ def test_ragged_rows_are_padded_and_extra_columns_kept_under_their_normalised_na
     assert list(tables.partners["row"]) == [2, 3]
 
 
+@pytest.mark.parametrize("header", ["Row", " row ", "Problem"])
+def test_a_column_headed_like_one_the_toolkit_adds_is_a_warning_and_the_rest_is_read(
+    header: str,
+) -> None:
+    raw = _raw(
+        partners=[["Name", "Email", header], ["Dana", "dana@p.example", 7]],
+        referrals=[["Date", "Direction", "Partner Email", header], ["2026-06-01", "in", "d", 9]],
+    )
+    tables = build_tables(raw, TODAY, TITLES)
+    name = header.strip()
+    assert [str(p) for p in tables.problems if p.column == name] == [
+        f"{tab} {name}: column {name!r} is not read: the toolkit keeps a "
+        f"{normalise_header(name)!r} of its own; rename the column (for example "
+        f"{name + ' note'!r}) to use it in templates"
+        for tab in ("Partners", "Referrals")
+    ]
+    assert list(tables.partners["email"]) == ["dana@p.example"]
+    assert list(tables.partners["row"]) == [2]  # the sheet's own row number
+
+
 def test_blank_rows_in_the_middle_are_skipped_but_row_numbers_stay_true() -> None:
     raw = _raw(
         partners=[

@@ -90,14 +90,44 @@ def read_tab(
     missing = [c.name for c in SCHEMAS[tab] if c.required and c.name not in positions]
     if missing:
         return _without_required(tab, title, missing)
+    unread = _set_aside_reserved(tab, title, rows[0], positions)
     body, sheet_rows = _body(rows, len(headers))
     columns = list(zip(*body, strict=True)) if body else [() for _ in range(len(headers))]
     data, row_errors = _parse(tab, positions, columns, len(body), order, zone)
     result = _skip_error_rows(tab, title, data, row_errors, sheet_rows)
+    result.problems[:0] = unread
     if row_errors and tab == "partners":
         raw_emails = columns[positions["email"]]
         result.aside.append(_set_aside(tab, data, raw_emails, sorted(row_errors), sheet_rows))
     return result
+
+
+# Columns the toolkit adds to every table itself: the sheet row's number, and Health's
+# `fix row` problem. A column of the user's with one of these headers is not read.
+RESERVED_COLUMNS = ("row", "problem")
+
+
+def _set_aside_reserved(
+    tab: str, title: str, header: list[Any], positions: dict[str, int]
+) -> list[Problem]:
+    """Drop from `positions` a user column whose header names a column the toolkit adds
+    itself (`Row`, `Problem`), with a warning that says so; the rest of the tab is read."""
+    known = {c.name for c in SCHEMAS[tab]}
+    problems = []
+    for name in RESERVED_COLUMNS:
+        if name in positions and name not in known:
+            typed = str(header[positions.pop(name)]).strip()
+            problems.append(
+                Problem(
+                    title,
+                    None,
+                    typed,
+                    f"column {typed!r} is not read: the toolkit keeps a {name!r} of its own; "
+                    f"rename the column (for example {typed + ' note'!r}) to use it in templates",
+                    "warning",
+                )
+            )
+    return problems
 
 
 def _without_required(tab: str, title: str, missing: list[str]) -> TabResult:
