@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -163,3 +164,15 @@ def test_pacing_spaces_the_messages_by_max_per_minute(smtp_server: SmtpServer) -
         m.send(message(n).as_bytes(), FROM, "pat@partner.example", "t")
         now[0] += 0.5
     assert waits == [pytest.approx(1.5), pytest.approx(1.5)]
+
+
+@pytest.mark.parametrize("ca_file", ["missing.pem", "not-a-certificate.pem"])
+def test_a_ca_file_that_cannot_be_used_is_named_not_a_traceback(
+    tls_smtp_server: SmtpServer, tmp_path: Path, ca_file: str
+) -> None:
+    (tmp_path / "not-a-certificate.pem").write_text("[mail]\nhost = 'x'\n")
+    m = mailer(tls_smtp_server, ca_file=str(tmp_path / ca_file))
+    with pytest.raises(MailError, match=rf"\[mail\] ca_file .*{ca_file} cannot be used") as caught:
+        m.send(message().as_bytes(), FROM, "pat@partner.example", "t")
+    assert "a PEM file" in str(caught.value)
+    assert not tls_smtp_server.recorder.received

@@ -513,3 +513,17 @@ def test_health_and_a_dry_run_see_a_waiting_reply_without_recording_it_and_the_s
     assert "1 new in the Log" in out and "follow_up-priya" not in out
     run(project, capsys, "nurture", "--send")
     assert [r["partner_email"] for r in ours(project, "reply")] == [PRIYA]
+
+
+def test_an_imap_ca_file_that_cannot_be_used_is_named_and_holds_back_follow_ups(
+    project: SheetProject,
+    imap_server: ImapServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_imap(project, imap_server, monkeypatch, security="starttls", ca_file="certs/ours.pem")
+    code, out, err = run(project, capsys, "nurture", "--send")
+    assert code == 1
+    assert "[imap] ca_file " in err and "ours.pem cannot be used (No such file" in err
+    assert "internal error" not in err and "Traceback" not in err
+    assert "follow_up-" not in out and "thank-dana@northwind.example" in out

@@ -64,7 +64,16 @@ class ImapInbox:
         return f"{self.host}:{self.port}"
 
     def _tls_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=self.ca_file or None)
+        try:
+            return ssl.create_default_context(cafile=self.ca_file or None)
+        except ssl.SSLError:
+            why = "it holds no certificate"
+        except OSError as exc:  # a wrong path, or a file that cannot be read
+            why = exc.strerror or str(exc)
+        raise InboxError(
+            f"[imap] ca_file {self.ca_file} cannot be used ({why}): give the path of your "
+            "certificate authority's certificate (a PEM file), or leave ca_file empty"
+        )
 
     def __enter__(self) -> ImapInbox:
         # Built only for an encrypted connection: it reads the CA store (~20 ms a connection).

@@ -161,7 +161,16 @@ class SmtpMailer:
             raise MailError(f"no email could be sent: {exc}") from None
 
     def _tls_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=self.ca_file or None)
+        try:
+            return ssl.create_default_context(cafile=self.ca_file or None)
+        except ssl.SSLError:
+            why = "it holds no certificate"
+        except OSError as exc:  # a wrong path, or a file that cannot be read
+            why = exc.strerror or str(exc)
+        raise MailError(
+            f"[mail] ca_file {self.ca_file} cannot be used ({why}): give the path of your "
+            "certificate authority's certificate (a PEM file), or leave ca_file empty"
+        )
 
     def _connect(self) -> _Plain | _Ssl:
         token = self._token()
