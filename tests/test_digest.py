@@ -110,3 +110,17 @@ def test_the_digest_lists_every_referral_still_stale_even_after_its_escalation(
     text = digest(project, SAM).get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Referrals still open:" in text and "**" not in text  # EMAIL.md: no markers
     assert "Harbor Bakery (from Dana Whitfield," in text and "still new after 20 days" in text
+
+
+def test_an_owner_whose_every_partner_row_has_a_problem_still_gets_a_digest(
+    project: SheetProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Each of Sam's rows is `fix row` in Health, with no next_due at all: the "coming up"
+    # list compared an all-empty date column to a day, which pandas refuses.
+    for email in SAMS:
+        project.set_partner(email, "type", "nonsense")
+    code, out, err = run(project, capsys, "digest")
+    assert "internal error" not in err
+    assert f"--- digest for {SAM}" in out
+    assert "Partners!" in err and "type" in err  # each row is still named, with its fix
+    assert code == 1

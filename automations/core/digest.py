@@ -123,10 +123,11 @@ def _when(day: dt.date, today: dt.date) -> str:
 def _coming(h: pd.DataFrame, today: dt.date) -> list[str]:
     """What falls due in the next 7 days, each in words: "check-in with Dana Whitfield on
     9 December (last contact 2 September)"."""
-    next_due = h["next_due"]
+    # Each day as a date, never `.dt.date`: on a column all empty (every row `fix row`)
+    # pandas gives back datetimes, which refuse a comparison with a day.
+    days = h["next_due"].map(lambda d: d.date() if not pd.isna(d) else None)
     soon = h[
-        next_due.notna()
-        & (next_due.dt.date <= today + dt.timedelta(days=7))
+        days.map(lambda d: d is not None and d <= today + dt.timedelta(days=7)).astype(bool)
         & ~h["action"].isin([Action.ESCALATE, Action.FADE, Action.BLOCKED])
     ]
     lines = []
