@@ -224,3 +224,24 @@ def test_survey_timestamps_with_a_zone_and_text_log_times_are_read_not_fatal() -
     assert [p for p in tables.problems if p.severity == "error"] == []
     assert list(tables.survey["timestamp"].dt.hour) == [10, 9]
     assert tables.log["timestamp"].iloc[0].date() == dt.date(2026, 6, 3)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("Partner Email", "Partner Email"), ("Partner Email", "partner_email")]
+)
+def test_a_second_column_of_a_header_already_taken_is_a_warning_naming_both_columns(
+    first: str, second: str
+) -> None:
+    raw = _raw(
+        partners=[["Name", "Email"], ["Dana", "dana@p.example"]],
+        referrals=[
+            ["Date", "Direction", first, second],
+            ["2026-06-01", "in", "dana@p.example", "other@p.example"],
+        ],
+    )
+    tables = build_tables(raw, TODAY, TITLES)
+    name = normalise_header(first)
+    assert [str(p) for p in tables.problems if p.column == second] == [
+        f"Referrals {second}: column D is not read: column C ({first!r}) has the same header "
+        f"once matched ({name!r}) and is read; rename one of them, or merge them into one"
+    ]

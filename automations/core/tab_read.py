@@ -83,10 +83,7 @@ def read_tab(
     if not rows or blank_row(rows[0]):
         return TabResult(empty_table(tab), [], {})
     headers = [renames.get(normalise_header(h), normalise_header(h)) for h in rows[0]]
-    positions: dict[str, int] = {}
-    for i, h in enumerate(headers):
-        if h and h not in positions:
-            positions[h] = i
+    positions, doubles = _positions(title, rows[0], headers)
     missing = [c.name for c in SCHEMAS[tab] if c.required and c.name not in positions]
     if missing:
         return _without_required(tab, title, missing)
@@ -95,11 +92,47 @@ def read_tab(
     columns = list(zip(*body, strict=True)) if body else [() for _ in range(len(headers))]
     data, row_errors = _parse(tab, positions, columns, len(body), order, zone)
     result = _skip_error_rows(tab, title, data, row_errors, sheet_rows)
-    result.problems[:0] = unread
+    result.problems[:0] = doubles + unread
     if row_errors and tab == "partners":
         raw_emails = columns[positions["email"]]
         result.aside.append(_set_aside(tab, data, raw_emails, sorted(row_errors), sheet_rows))
     return result
+
+
+def _positions(
+    title: str, header: list[Any], names: list[str]
+) -> tuple[dict[str, int], list[Problem]]:
+    """Each matched header name's column (the first of that name), and a warning for each
+    later column of a name already taken: it is not read, so the user must hear of it."""
+    positions: dict[str, int] = {}
+    doubles = []
+    for i, name in enumerate(names):
+        if name and name in positions:
+            first, typed = str(header[positions[name]]).strip(), str(header[i]).strip()
+            doubles.append(
+                Problem(
+                    title,
+                    None,
+                    typed,
+                    f"column {_letter(i)} is not read: column {_letter(positions[name])} "
+                    f"({first!r}) has the same header once matched ({name!r}) and is read; "
+                    "rename one of them, or merge them into one",
+                    "warning",
+                )
+            )
+        elif name:
+            positions[name] = i
+    return positions, doubles
+
+
+def _letter(index: int) -> str:
+    """0 -> A, 26 -> AA: the column as the sheet shows it."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 # Columns the toolkit adds to every table itself: the sheet row's number, and Health's
