@@ -717,3 +717,19 @@ def test_a_list_a_command_changes_in_one_main_call_is_fresh_in_the_next(
     assert run(capsys, "review")[0] == 0
     assert run(capsys, "review")[0] == 0
     assert seen == [([], [], []), ([], [], [])]
+
+
+@pytest.mark.parametrize("template", ["alert", "review", "review_answer"])
+def test_preview_of_an_email_to_you_about_runs_says_what_it_is_not_a_template_error(
+    project: Path, capsys: pytest.CaptureFixture[str], template: str
+) -> None:
+    # These emails are about runs, not about a partner: a made-up partner look has none of
+    # their fields, so the untouched template read as broken ("unknown field 'failures'").
+    config = str(project / "config" / "partners.toml")
+    code, out, err = run(
+        capsys, "preview", template, "--partner", "zoe@nunez.example", "--config", config
+    )
+    assert code == 1 and out == ""
+    assert "template error" not in err and "unknown field" not in err
+    assert f"templates/{template}.md is the email to you" in err
+    assert "nothing to preview for a partner" in err

@@ -43,6 +43,15 @@ class Preview:
 NEEDS_A_REFERRAL: dict[str, str] = {Kind.THANK: "thank-you", Kind.OUTCOME: "outcome"}
 
 
+# Emails to you about the runs themselves, never about one partner: a made-up partner look
+# has none of their fields, so each is named for what it is instead of a template error.
+ABOUT_RUNS: dict[str, str] = {
+    Kind.ALERT: "after runs keep failing ([alerts] email_owner_after)",
+    Kind.REVIEW: "listing the emails waiting for your approval ([mail] review)",
+    "review_answer": "when a reply to the review email could not be acted on",
+}
+
+
 def run_preview(
     settings: Settings, today: dt.date, now: dt.datetime, template: str, email: str
 ) -> Preview:
@@ -51,6 +60,11 @@ def run_preview(
     if template not in templates.sources:
         names = ", ".join(sorted(templates.sources))
         raise PreviewError(f"templates/{template}.md: no such template; the templates are: {names}")
+    if template in ABOUT_RUNS:
+        raise PreviewError(
+            f"templates/{template}.md is the email to you {ABOUT_RUNS[template]}, so there is "
+            "nothing to preview for a partner; preview a partner email or digest instead"
+        )
     with session(settings, today, now, writing=False) as s:  # the inbox, calendars read-only
         decisions = decide(s.tables, today, settings.rules, decide_options(settings))
         draft = preview_draft(
