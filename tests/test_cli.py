@@ -491,6 +491,24 @@ def test_a_toolkit_tab_named_like_a_user_tab_is_a_config_error_naming_both_keys(
     assert "'sheet.tabs.referrals' and 'sheet.tabs.health' both name the tab" in err
 
 
+@pytest.mark.parametrize(
+    ("title", "wrong"),
+    [
+        ("H" * 32, "is 32 characters; a workbook's tab names hold at most 31"),
+        ("Health?", "has '?', which a workbook's tab names cannot hold"),
+    ],
+)
+def test_a_tab_name_a_workbook_cannot_hold_is_a_config_error_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], title: str, wrong: str
+) -> None:
+    # It ended in "cannot write data/partners.toolkit.xlsx ... (is the folder writable, is
+    # the disk full?)" after the run had decided everything.
+    (tmp_path / "bad.toml").write_text(f'[sheet.tabs]\nhealth = "{title}"\n')
+    code, _, err = run(capsys, "check", "--config", str(tmp_path / "bad.toml"))
+    assert code == 2
+    assert f"config key 'sheet.tabs.health' {wrong} (name the tab" in err
+
+
 def test_a_sender_address_that_is_no_address_is_a_config_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

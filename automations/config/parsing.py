@@ -122,11 +122,34 @@ def _coerce(tp: Any, value: Any, dotted: str) -> Any:
 POSITIVE = ("mail.timeout", "imap.timeout", "mail.retry_attempts", "calendar.timeout")
 
 
-def _check_tabs(tabs: Tabs) -> None:
+# What an .xlsx tab name cannot be (Excel's rule): found at the end of a run, when the
+# toolkit file is written, it was a write failure blaming the folder or the disk.
+XLSX_TAB_LENGTH = 31
+XLSX_TAB_FORBIDDEN = "[]:*?/\\"
+
+
+def _check_xlsx_tab(name: str, title: str) -> None:
+    """A tab name a workbook can hold, or a ConfigError naming its key and what is wrong."""
+    if len(title) > XLSX_TAB_LENGTH:
+        wrong = f"is {len(title)} characters; a workbook's tab names hold at most {XLSX_TAB_LENGTH}"
+    else:
+        bad = next((c for c in title if c in XLSX_TAB_FORBIDDEN), None)
+        if bad is None:
+            return
+        wrong = f"has {bad!r}, which a workbook's tab names cannot hold"
+    raise ConfigError(
+        f"config key 'sheet.tabs.{name}' {wrong} (name the tab without "
+        f"{' '.join(XLSX_TAB_FORBIDDEN)}, in at most {XLSX_TAB_LENGTH} characters)"
+    )
+
+
+def _check_tabs(tabs: Tabs, backend: str) -> None:
     """Every tab name distinct (SHEET.md): a toolkit tab named like a user tab would be
-    written over the user's rows."""
+    written over the user's rows; in a workbook, each one a workbook can hold."""
     seen: dict[str, str] = {}
     for name, title in dataclasses.asdict(tabs).items():
+        if backend == "xlsx":
+            _check_xlsx_tab(name, title)
         other = seen.get(title.strip().lower())
         if other is not None:
             raise ConfigError(
@@ -178,7 +201,7 @@ def parse_settings(data: dict[str, Any], base_dir: Path) -> Settings:
     """Settings from already-parsed TOML data (validated)."""
     settings: Settings = _build(Settings, data, "")
     settings = dataclasses.replace(settings, base_dir=base_dir)
-    _check_tabs(settings.sheet.tabs)
+    _check_tabs(settings.sheet.tabs, settings.sheet.backend)
     _check_addresses(settings)
     try:
         parse_window(settings.mail.send_days, settings.mail.send_hours, settings.mail.holidays)
