@@ -509,6 +509,20 @@ def test_a_tab_name_a_workbook_cannot_hold_is_a_config_error_before_anything_is_
     assert f"config key 'sheet.tabs.health' {wrong} (name the tab" in err
 
 
+def test_check_names_a_schedule_job_that_schedule_and_cron_would_refuse(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `check` said all was well, and only `partners schedule` (or `cron`) stopped on it.
+    config = project / "config" / "partners.toml"
+    text = config.read_text().replace(
+        'jobs = { nurture = "09:00" }', 'jobs = { nurture = "25:00" }'
+    )
+    config.write_text(text)
+    code, _, err = run(capsys, "check", "--config", str(config))
+    assert code == 2
+    assert '[schedule] jobs: nurture = \'25:00\'; write "09:00" or "monday 08:00"' in err
+
+
 def test_a_sender_address_that_is_no_address_is_a_config_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -34,6 +34,7 @@ from automations.jobs import health as health_job
 from automations.jobs import login as login_job
 from automations.jobs import maintenance, pipeline
 from automations.jobs import preview as preview_job
+from automations.jobs import scheduler
 from automations.jobs import survey as survey_job
 from automations.jobs.envelope import partners_in_bcc
 from automations.jobs.plans import PLANS, nurture
@@ -60,6 +61,7 @@ def init(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
+    scheduler.parse_slots(settings.schedule.jobs)  # as `schedule` and `cron` would refuse it
     today = today_of(args, settings)
     clock = clock_of(settings)
     result = pipeline.run(settings, today, clock, PLANS["nurture"], pipeline.RunOptions())
