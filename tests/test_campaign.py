@@ -131,6 +131,20 @@ def test_an_unknown_audience_column_is_named(
     assert f"campaign file {path}: audience.sector is not a Partners column" in err
 
 
+def test_an_audience_value_no_partner_can_have_is_named_with_the_choices(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "prospects" for "prospect" matched nobody and the run said "0 to reach", exit 0.
+    path = folder / "config" / "campaigns" / "bad.toml"
+    path.write_text('name = "x"\ntemplate = "outreach"\n[audience]\nstatus = ["prospects"]\n')
+    code, _, err = run(folder, capsys, "campaign", str(path))
+    assert code == 2
+    assert (
+        f"campaign file {path}: audience.status names 'prospects', which no Partners status "
+        "can be (one of: prospect, " in err
+    )
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

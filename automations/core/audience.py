@@ -16,6 +16,7 @@ from automations.core import keys
 from automations.core.engine import arrays
 from automations.core.engine.decisions import Decisions
 from automations.core.render import plain
+from automations.core.schema import SCHEMAS
 from automations.core.tables import Tables, normalise_header
 from automations.core.vocabulary import PARTNER_KINDS, Action, Kind
 from automations.errors import ConfigError
@@ -91,6 +92,18 @@ class Audience:
     waiting: dict[str, str] = field(default_factory=dict)
 
 
+def _check_choices(column: str, allowed: tuple[str, ...], source: str) -> None:
+    """An audience value a column of choices never holds (`prospects` for `prospect`) is
+    named: it would match nobody, and the run would say "0 to reach" as if all were well."""
+    choices = next((c.choices for c in SCHEMAS["partners"] if c.name == column), ())
+    wrong = [a for a in allowed if choices and a and a not in choices]
+    if wrong:
+        raise ConfigError(
+            f"campaign file {source}: audience.{column} names {wrong[0]!r}, which no Partners "
+            f"{column} can be (one of: {', '.join(choices)})"
+        )
+
+
 def select(
     campaign: Campaign,
     tables: Tables,
@@ -109,6 +122,7 @@ def select(
             raise ConfigError(
                 f"campaign file {source}: audience.{column} is not a Partners column ({columns})"
             )
+        _check_choices(column, allowed, source)
         cells = partners[column].map(lambda v: plain(v).strip().lower())
         mask &= cells.isin(list(allowed)).to_numpy()
     emails = pd.Index(partners["email"])
