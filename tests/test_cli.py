@@ -523,6 +523,19 @@ def test_check_names_a_schedule_job_that_schedule_and_cron_would_refuse(
     assert '[schedule] jobs: nurture = \'25:00\'; write "09:00" or "monday 08:00"' in err
 
 
+@pytest.mark.parametrize(
+    ("section", "key"), [("sheet", "path"), ("mail", "outbox_dir"), ("sheet.tabs", "health")]
+)
+def test_a_config_value_holding_a_nul_character_is_a_config_error_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], section: str, key: str
+) -> None:
+    # A path with "\u0000" in it stopped the run with "internal error" (embedded null byte).
+    (tmp_path / "bad.toml").write_text(f'[{section}]\n{key} = "data\\u0000.xlsx"\n')
+    code, _, err = run(capsys, "check", "--config", str(tmp_path / "bad.toml"))
+    assert code == 2
+    assert f"config key '{section}.{key}' holds a NUL character (\\x00); retype the value" in err
+
+
 def test_a_sender_address_that_is_no_address_is_a_config_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -56,10 +56,24 @@ def _build(cls: type, data: dict[str, Any], where: str) -> Any:
             kwargs[key] = _review_kinds(value)
             continue
         kwargs[key] = _coerce(hints[key], value, dotted)
+        _refuse_nul(kwargs[key], dotted)
         if dotted in CHOICES and kwargs[key] not in CHOICES[dotted]:
             options = ", ".join(repr(c) for c in CHOICES[dotted])
             raise ConfigError(f"config key {dotted!r} is {value!r}; expected one of {options}")
     return cls(**kwargs)
+
+
+def _refuse_nul(value: Any, dotted: str) -> None:
+    """No text value may hold a NUL: as a path it stopped the run deep in the file system
+    ("embedded null byte"), as a tab name it was written as typed."""
+    if isinstance(value, dict):
+        texts = [*value, *value.values()]
+    else:
+        texts = (
+            [value] if isinstance(value, str) else list(value) if isinstance(value, tuple) else []
+        )
+    if any(isinstance(text, str) and "\x00" in text for text in texts):
+        raise ConfigError(f"config key {dotted!r} holds a NUL character (\\x00); retype the value")
 
 
 def _review_kinds(value: Any) -> tuple[str, ...]:
