@@ -436,3 +436,31 @@ def test_a_full_disk_while_archiving_the_log_is_one_clear_message_and_no_traceba
         "partners.xlsx",
     ]  # no archive, no temporary file left behind
     assert toolkit.read_bytes() == before
+
+
+def test_a_date_cell_far_outside_any_date_is_named_and_the_rest_of_the_tab_is_read(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # calamine panicked on it (a Rust backtrace and a PanicException, no 'except' stops it).
+    from automations.core.tables import build_tables
+
+    path = tmp_path / "partners.xlsx"
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Partners"
+    sheet.append(["Name", "Email", "First contact", "Cadence days"])
+    sheet.append(["Dana", "dana@p.example", -(10**15), 30])
+    sheet.append(["Lee", "lee@p.example", dt.datetime(2025, 3, 1), None])
+    for row in (2, 3):
+        sheet.cell(row, 3).number_format = "yyyy-mm-dd"
+    book.save(path)
+    raw = XlsxBackend(path, Tabs()).read()
+    titles = {t: t.capitalize() for t in ("partners", "referrals", "touches", "survey", "log")}
+    tables = build_tables(raw, TODAY, titles, date_order="MDY")
+    assert [str(p) for p in tables.problems][0].startswith(
+        "Partners!2 first_contact: '#VALUE!' is not a date"
+    )
+    assert list(tables.partners["email"]) == ["lee@p.example"]
+    assert str(tables.partners["first_contact"].iloc[0].date()) == "2025-03-01"
+    assert "panicked" not in capfd.readouterr().err

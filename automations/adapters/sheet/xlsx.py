@@ -26,6 +26,11 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from automations.adapters.sheet import ReviewTable
 from automations.adapters.sheet.xlsx_look import dress_health, dress_review
+from automations.adapters.sheet.xlsx_panic import (
+    is_panic,
+    panic_unprinted,
+    rows_without_calamine,
+)
 from automations.config import Tabs
 from automations.core.review import REVIEW_COLUMNS
 from automations.core.schema import LOG_COLUMNS
@@ -98,9 +103,16 @@ def _rows(workbook: CalamineWorkbook, title: str) -> list[list[Any]] | None:
     if name is None:
         return None
     try:
-        rows: list[list[Any]] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        with panic_unprinted():
+            rows: list[list[Any]] = workbook.get_sheet_by_name(name).to_python(
+                skip_empty_area=False
+            )
     except (CalamineError, ValueError) as exc:
         raise SheetError(f"tab {name!r} of {workbook.path} cannot be read ({exc})") from exc
+    except BaseException as exc:  # a Rust panic: see xlsx_panic
+        if not is_panic(exc):
+            raise
+        rows = rows_without_calamine(Path(workbook.path), name)
     return rows
 
 
