@@ -458,9 +458,7 @@ def test_a_date_cell_far_outside_any_date_is_named_and_the_rest_of_the_tab_is_re
     raw = XlsxBackend(path, Tabs()).read()
     titles = {t: t.capitalize() for t in ("partners", "referrals", "touches", "survey", "log")}
     tables = build_tables(raw, TODAY, titles, date_order="MDY")
-    assert [str(p) for p in tables.problems][0].startswith(
-        "Partners!2 first_contact: '#VALUE!' is not a date"
-    )
+    assert str(tables.problems[0]).startswith("Partners!2 first_contact: '#VALUE!' is not a date")
     assert list(tables.partners["email"]) == ["lee@p.example"]
     assert str(tables.partners["first_contact"].iloc[0].date()) == "2025-03-01"
     assert "panicked" not in capfd.readouterr().err

@@ -32,9 +32,8 @@ from automations.core.wording import greeting_lines
 from automations.errors import UsageError
 from automations.jobs import health as health_job
 from automations.jobs import login as login_job
-from automations.jobs import maintenance, pipeline
+from automations.jobs import maintenance, pipeline, scheduler
 from automations.jobs import preview as preview_job
-from automations.jobs import scheduler
 from automations.jobs import survey as survey_job
 from automations.jobs.envelope import partners_in_bcc
 from automations.jobs.plans import PLANS, nurture

@@ -110,7 +110,7 @@ def _rows(workbook: CalamineWorkbook, title: str) -> list[list[Any]] | None:
     except (CalamineError, ValueError) as exc:
         raise SheetError(f"tab {name!r} of {workbook.path} cannot be read ({exc})") from exc
     except BaseException as exc:  # a Rust panic: see xlsx_panic
-        if not is_panic(exc):
+        if not is_panic(exc) or workbook.path is None:
             raise
         rows = rows_without_calamine(Path(workbook.path), name)
     return rows
