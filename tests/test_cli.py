@@ -536,6 +536,33 @@ def test_a_config_value_holding_a_nul_character_is_a_config_error_naming_the_key
     assert f"config key '{section}.{key}' holds a NUL character (\\x00); retype the value" in err
 
 
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://x.example/unsubscribe", "it has no {email} where the recipient's address goes"),
+        (
+            "https://x.example/u?e={email}&t={token}",
+            "it has {token} but PARTNERS_UNSUBSCRIBE_SECRET is not set",
+        ),
+    ],
+)
+def test_check_says_when_the_unsubscribe_url_would_go_in_no_email(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    why: str,
+) -> None:
+    # A run leaves such an address out without a word, and `check` said all was well.
+    monkeypatch.delenv("PARTNERS_UNSUBSCRIBE_SECRET", raising=False)
+    config = project / "config" / "partners.toml"
+    text = config.read_text().replace('unsubscribe_url = ""', f'unsubscribe_url = "{url}"')
+    config.write_text(text)
+    code, _, err = run(capsys, "check", "--config", str(config))
+    assert code == 1
+    assert f"partners: [mail] unsubscribe_url is left out of every email: {why}" in err
+
+
 def test_a_sender_address_that_is_no_address_is_a_config_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

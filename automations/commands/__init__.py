@@ -40,7 +40,7 @@ from automations.jobs.plans import PLANS, nurture
 from automations.jobs.plans.planned import Planned
 from automations.jobs.plans.survey import NO_RESPONDENT_FIELD
 from automations.jobs.review import command as approval
-from automations.jobs.wiring import mail_capabilities
+from automations.jobs.wiring import mail_capabilities, unsubscribe_url_unused
 
 
 def init(args: argparse.Namespace) -> int:
@@ -112,6 +112,9 @@ def _check_mail(settings: Settings, result: pipeline.RunResult[Planned]) -> bool
         print(f"inbox: {settings.imap.host}:{settings.imap.port} read: OK. {said}")
     if settings.survey.form_url and not settings.survey.respondent_field:
         print(f"partners: {NO_RESPONDENT_FIELD}", file=sys.stderr)
+    unused = unsubscribe_url_unused(settings)
+    for line in unused:
+        print(f"partners: {line}", file=sys.stderr)
     sample_sender = mail_capabilities(settings).delivers and settings.sender.email.endswith(
         ".example"
     )
@@ -121,7 +124,7 @@ def _check_mail(settings: Settings, result: pipeline.RunResult[Planned]) -> bool
             "set your own address before sending",
             file=sys.stderr,
         )
-    return bool(sample_sender or cannot or in_bcc)
+    return bool(sample_sender or cannot or in_bcc or unused)
 
 
 def _health(args: argparse.Namespace, settings: Settings) -> int:

@@ -245,6 +245,23 @@ def letterhead(settings: Settings) -> Letterhead:
     )
 
 
+def unsubscribe_url_unused(settings: Settings) -> list[str]:
+    """Why `[mail] unsubscribe_url` goes in no email, if it is set and does not (EMAIL.md:
+    it is only advertised when it names the recipient); said by `partners check`, since a
+    run leaves it out without a word."""
+    url = settings.mail.unsubscribe_url
+    if url and "{email}" not in url:
+        why = "it has no {email} where the recipient's address goes"
+    elif "{token}" in url and not secret("PARTNERS_UNSUBSCRIBE_SECRET", settings):
+        why = "it has {token} but PARTNERS_UNSUBSCRIBE_SECRET is not set (environment or .env)"
+    else:
+        return []
+    return [
+        f"[mail] unsubscribe_url is left out of every email: {why}; only the reply-to "
+        "unsubscribe is offered (docs/emails.md shows such an address)"
+    ]
+
+
 def decide_options(settings: Settings) -> DecideOptions:
     """The options of `decide` that come from the config."""
     return DecideOptions(
