@@ -339,6 +339,21 @@ def test_a_bad_today_is_a_usage_error(project: Path, capsys: pytest.CaptureFixtu
     assert (code, err) == (2, "partners: --today 'tomorrow' is not a date (write YYYY-MM-DD)\n")
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+@pytest.mark.parametrize("command", ["health", "nurture", "digest"])
+def test_a_today_no_run_can_decide_for_is_a_usage_error_naming_the_days_it_can(
+    project: Path, capsys: pytest.CaptureFixture[str], day: str, command: str
+) -> None:
+    # Such a day overflowed the date arithmetic: "internal error".
+    config = str(project / "config" / "partners.toml")
+    code, _, err = run(capsys, command, "--today", day, "--config", config)
+    assert (code, err) == (
+        2,
+        f"partners: --today '{day}' is outside the days a run can decide for "
+        "(1900-01-01 to 2199-12-31)\n",
+    )
+
+
 def test_python_dash_m_runs_without_traceback_for_a_missing_config(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "automations", "health"],

@@ -18,13 +18,24 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_FATAL = 0, 1, 2
 PROGRESS_FROM = 6  # show progress when sending more than a handful
 
 
+# The days a run can decide for: the sheet's dates start in 1900, and the day arithmetic
+# (a year back, cadences ahead, pandas' nanosecond times) overflows far beyond these.
+TODAY_RANGE = (dt.date(1900, 1, 1), dt.date(2199, 12, 31))
+
+
 def today_of(args: argparse.Namespace, settings: Settings | None) -> dt.date:
     text = getattr(args, "today", None)
     if text:
         try:
-            return dt.date.fromisoformat(text)
+            day = dt.date.fromisoformat(text)
         except ValueError as exc:
             raise UsageError(f"--today {text!r} is not a date (write YYYY-MM-DD)") from exc
+        first, last = TODAY_RANGE
+        if not first <= day <= last:
+            raise UsageError(
+                f"--today {text!r} is outside the days a run can decide for ({first} to {last})"
+            )
+        return day
     zone = settings.zone if settings else None
     return dt.datetime.now(zone).date()
 
