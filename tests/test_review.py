@@ -1221,3 +1221,21 @@ def test_a_decision_kept_in_the_terminal_for_an_earlier_proposal_never_applies_t
     assert code == 0, out
     assert proposal_to(project, DANA).status == "waiting"
     assert not list((project / "outbox").glob("thank-*.eml"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"), [(42, "'42'"), (dt.datetime(2026, 12, 20), "'2026-12-20'")]
+)
+def test_a_decision_typed_in_the_toolkit_files_review_tab_is_quoted_as_the_cell_shows_it(
+    project: SheetProject, capsys: pytest.CaptureFixture[str], typed: object, said: str
+) -> None:
+    # The note quoted Python's own spelling: "the decision datetime.date(2026, 12, 20)".
+    run(project, "nurture", "--send", capsys=capsys)
+    path = project / "data" / "partners.toolkit.xlsx"
+    book = load_workbook(path)
+    sheet = book["Review"]
+    header = [c.value for c in sheet[1]]
+    sheet.cell(2, header.index("decision") + 1).value = typed
+    book.save(path)
+    _, out = run(project, "nurture", "--send", capsys=capsys)
+    assert f"Review!2 of the toolkit file: the decision {said} for the " in out

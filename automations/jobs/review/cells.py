@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from automations.config import Settings
+from automations.core.render import plain
 from automations.core.review import (
     OPEN,
     Decision,
@@ -92,7 +93,7 @@ def typed_in_toolkit_file(
         key = p.keys[0] if p else str(cells.get("keys") or "KEY").split(" ")[0]
         what = f"the {about(p)}" if p else "a proposal"
         notes.append(
-            f"{title}!{n} of the toolkit file: the decision {value!r} for {what} was not "
+            f"{title}!{n} of the toolkit file: the decision {plain(value)!r} for {what} was not "
             "applied (that file is the toolkit's, rewritten each run); decide with "
             f"`partners review --send {key}` (or --skip, --later) or by reply to the review email"
         )
