@@ -245,3 +245,20 @@ def test_a_second_column_of_a_header_already_taken_is_a_warning_naming_both_colu
         f"Referrals {second}: column D is not read: column C ({first!r}) has the same header "
         f"once matched ({name!r}) and is read; rename one of them, or merge them into one"
     ]
+
+
+def test_an_unsubscribe_whose_time_cannot_be_read_still_blocks_the_address_with_a_warning() -> None:
+    # The row was skipped, so someone who had unsubscribed was emailed again.
+    raw = _raw(
+        unsubscribes=[
+            ["Timestamp", "Email"],
+            ["yesterday", "dana@p.example"],
+            ["2026-06-01", "lee@p.example"],
+        ]
+    )
+    tables = build_tables(raw, TODAY, {**TITLES, "unsubscribes": "Unsubscribes"})
+    assert sorted(tables.unsubscribes["email"]) == ["dana@p.example", "lee@p.example"]
+    (problem,) = [p for p in tables.problems if p.tab == "Unsubscribes"]
+    assert problem.severity == "warning"
+    assert str(problem).startswith("Unsubscribes!2 timestamp: 'yesterday' is not a date")
+    assert str(problem).endswith("; the address is blocked all the same, as of today")

@@ -91,8 +91,9 @@ def read_tab(
     body, sheet_rows = _body(rows, len(headers))
     columns = list(zip(*body, strict=True)) if body else [() for _ in range(len(headers))]
     data, row_errors = _parse(tab, positions, columns, len(body), order, zone)
+    kept = _unsubscribes_kept(title, data, row_errors, sheet_rows) if tab == "unsubscribes" else []
     result = _skip_error_rows(tab, title, data, row_errors, sheet_rows)
-    result.problems[:0] = doubles + unread
+    result.problems[:0] = doubles + unread + kept
     if row_errors and tab == "partners":
         raw_emails = columns[positions["email"]]
         result.aside.append(_set_aside(tab, data, raw_emails, sorted(row_errors), sheet_rows))
@@ -224,6 +225,30 @@ def _parse(
         if name not in known and not (tab == "partners" and name in LINKED_COLUMNS):
             data[name] = parse_column(columns[pos], v.parse_text)[0]
     return data, row_errors
+
+
+def _unsubscribes_kept(
+    title: str, data: dict[str, list[Any]], row_errors: RowErrors, sheet_rows: list[int]
+) -> list[Problem]:
+    """An unsubscribe whose only fault is its time still blocks its address, as one typed
+    without a time does (SHEET.md, Unsubscribes): skipping it would email someone who asked
+    not to be. Each such row is kept, its time blank, with a warning naming the cell."""
+    warnings = []
+    for i in sorted(row_errors):
+        if all(column == "timestamp" for column, _ in row_errors[i]):
+            for column, msg in row_errors.pop(i):
+                warnings.append(
+                    Problem(
+                        title,
+                        sheet_rows[i],
+                        column,
+                        f"{msg}; the address is blocked all the same, as of today",
+                        "warning",
+                        data["email"][i] or None,
+                    )
+                )
+            data["timestamp"][i] = None
+    return warnings
 
 
 def _skip_error_rows(
