@@ -28,8 +28,8 @@ from automations.adapters.sheet import ReviewTable
 from automations.adapters.sheet.xlsx_look import dress_health, dress_review
 from automations.adapters.sheet.xlsx_panic import (
     is_panic,
+    panic_row_error,
     panic_unprinted,
-    rows_without_calamine,
 )
 from automations.config import Tabs
 from automations.core.review import REVIEW_COLUMNS
@@ -103,16 +103,15 @@ def _rows(workbook: CalamineWorkbook, title: str) -> list[list[Any]] | None:
     if name is None:
         return None
     try:
+        sheet = workbook.get_sheet_by_name(name)
         with panic_unprinted():
-            rows: list[list[Any]] = workbook.get_sheet_by_name(name).to_python(
-                skip_empty_area=False
-            )
+            rows: list[list[Any]] = sheet.to_python(skip_empty_area=False)
     except (CalamineError, ValueError) as exc:
         raise SheetError(f"tab {name!r} of {workbook.path} cannot be read ({exc})") from exc
     except BaseException as exc:  # a Rust panic: see xlsx_panic
-        if not is_panic(exc) or workbook.path is None:
+        if not is_panic(exc):
             raise
-        rows = rows_without_calamine(Path(workbook.path), name)
+        raise panic_row_error(sheet, name) from None
     return rows
 
 

@@ -1,9 +1,9 @@
-"""A tab calamine cannot read without panicking, read with openpyxl instead (SHEET.md).
+"""A tab calamine cannot read without panicking, named by the row that makes it panic.
 
 calamine (Rust) panics on a date-formatted cell whose number lies far outside any date
 (-1e15 typed in `First contact`): the panic is a BaseException that no `except Exception`
-stops, so the run ended in a Rust backtrace. openpyxl reads such a cell as `#VALUE!`,
-which the sheet reader names as the cell that is not a date; the rest of the tab is read.
+stops, and Rust prints its own backtrace, so the run ended in one. Reading the tab row by
+row finds the row; the tab cannot be read past it, so the run stops naming it (SHEET.md).
 """
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ import contextlib
 import os
 import sys
 import tempfile
-import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import openpyxl
+from automations.errors import SheetError
 
 
 def is_panic(exc: BaseException) -> bool:
@@ -29,7 +27,7 @@ def is_panic(exc: BaseException) -> bool:
 def panic_unprinted() -> Iterator[None]:
     """Hold what is written to file descriptor 2 while calamine reads, and pass it on
     unless it panicked: Rust prints a panic's message there itself, which would read as a
-    crash to the user, whose cell is named instead."""
+    crash to the user, whose row is named instead."""
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as held:
@@ -48,26 +46,15 @@ def panic_unprinted() -> Iterator[None]:
                 os.write(2, held.read())
 
 
-def rows_without_calamine(path: Path, name: str) -> list[list[Any]]:
-    """The tab's cells as calamine would give them (blank is "", whole numbers float),
-    from row 1, every row as wide as the widest."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openpyxl warns of the very cell we report
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            rows = [
-                [_as_calamine(value) for value in row]
-                for row in book[name].iter_rows(values_only=True)
-            ]
-        finally:
-            book.close()
-    width = max((len(r) for r in rows), default=0)
-    return [r + [""] * (width - len(r)) for r in rows]
-
-
-def _as_calamine(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
+def panic_row_error(sheet: Any, name: str) -> SheetError:
+    """The error naming the row of `sheet` (tab `name`) that makes calamine panic."""
+    first_row = sheet.start[0] if sheet.start else 0
+    read = 0
+    with contextlib.suppress(BaseException), panic_unprinted():
+        for _ in sheet.iter_rows():
+            read += 1
+    return SheetError(
+        f"{name}!{first_row + read + 1}: a cell formatted as a date holds a number no date can "
+        "be (long before 1900 or after 9999), and the tab cannot be read past it; retype it "
+        "as a date such as 2026-11-24, or clear the cell"
+    )
