@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import re
 import smtplib
 import socket
 import ssl
 import time
 from collections.abc import Callable
-from typing import Any
 
 from automations.adapters.mail import Capabilities, Delivery
+from automations.adapters.mail.smtp_data import PlainSmtp, SslSmtp
 from automations.core.vocabulary import Status
 from automations.errors import MailError, ToolkitError
 
@@ -31,8 +30,6 @@ from automations.errors import MailError, ToolkitError
 # with pacing every message waits this long). A drop found later, before the end of DATA,
 # is still retried safely on a new connection.
 IDLE_CHECK_SECONDS = 1.0
-_LEADING_DOT = re.compile(rb"(?m)^\.")
-_LINE_END = re.compile(rb"\r\n|\n|\r(?!\n)")
 
 
 class _Retry(Exception):
@@ -41,35 +38,6 @@ class _Retry(Exception):
     def __init__(self, reason: str, connecting: bool = False) -> None:
         super().__init__(reason)
         self.connecting = connecting
-
-
-class _TrackedData:
-    """smtplib's DATA, remembering whether the final "." left this machine."""
-
-    end_of_data_sent = False
-
-    def data(self, msg: Any) -> tuple[int, bytes]:
-        conn: Any = self
-        self.end_of_data_sent = False
-        conn.putcmd("data")
-        code, reply = conn.getreply()
-        if code != 354:
-            return code, reply
-        body = _LEADING_DOT.sub(b"..", _LINE_END.sub(b"\r\n", msg))
-        if not body.endswith(b"\r\n"):
-            body += b"\r\n"
-        conn.send(body + b".\r\n")
-        self.end_of_data_sent = True
-        code, reply = conn.getreply()
-        return code, reply
-
-
-class _Plain(_TrackedData, smtplib.SMTP):
-    pass
-
-
-class _Ssl(_TrackedData, smtplib.SMTP_SSL):
-    pass
 
 
 def _text(reply: bytes | str) -> str:
@@ -107,7 +75,7 @@ class SmtpMailer:
         self.attempts, self.backoff = max(1, attempts), backoff
         self.interval = 60.0 / max_per_minute if max_per_minute > 0 else 0.0
         self.sleep, self.clock = sleep, clock
-        self._conn: _Plain | _Ssl | None = None
+        self._conn: PlainSmtp | SslSmtp | None = None
         self._last_start: float | None = None
         self._last_used = 0.0
         self.connections = 0  # how many times a connection was opened (for tests and reports)
@@ -172,16 +140,16 @@ class SmtpMailer:
             "certificate authority's certificate (a PEM file), or leave ca_file empty"
         )
 
-    def _connect(self) -> _Plain | _Ssl:
+    def _connect(self) -> PlainSmtp | SslSmtp:
         token = self._token()
         # Built only for an encrypted connection: it reads the CA store (~20 ms a connection).
         context = None if self.security == "none" else self._tls_context()
-        conn: _Plain | _Ssl | None = None
+        conn: PlainSmtp | SslSmtp | None = None
         try:
             if self.security == "ssl":
-                conn = _Ssl(self.host, self.port, timeout=self.timeout, context=context)
+                conn = SslSmtp(self.host, self.port, timeout=self.timeout, context=context)
             else:
-                conn = _Plain(self.host, self.port, timeout=self.timeout)
+                conn = PlainSmtp(self.host, self.port, timeout=self.timeout)
                 if self.security == "starttls":
                     conn.starttls(context=context)
             conn.ehlo_or_helo_if_needed()
@@ -256,7 +224,7 @@ class SmtpMailer:
             'Password; Google Workspace and Microsoft 365 may need [mail] auth = "oauth")'
         )
 
-    def _login(self, conn: _Plain | _Ssl, token: str) -> None:
+    def _login(self, conn: PlainSmtp | SslSmtp, token: str) -> None:
         """XOAUTH2 with a fresh access token; else smtplib's login, or AUTH PLAIN in UTF-8 for
         a name or password beyond ASCII (smtplib encodes them as ASCII; RFC 4616 says UTF-8)."""
         if self._oauth_token is not None:
@@ -283,7 +251,7 @@ class SmtpMailer:
         if code != 235:
             raise smtplib.SMTPAuthenticationError(code, reply)
 
-    def _ready(self) -> _Plain | _Ssl:
+    def _ready(self) -> PlainSmtp | SslSmtp:
         idle = self.clock() - self._last_used
         if self._conn is not None and idle < IDLE_CHECK_SECONDS:
             return self._conn
@@ -386,7 +354,7 @@ class SmtpMailer:
         finally:
             self._last_used = self.clock()
 
-    def _refused(self, step: str, code: int, reply: bytes, conn: _Plain | _Ssl) -> None:
+    def _refused(self, step: str, code: int, reply: bytes, conn: PlainSmtp | SslSmtp) -> None:
         """Raise _Retry for 4xx; otherwise reset the transaction so the next one is clean."""
         if 400 <= code < 500 or code == -1:
             raise _Retry(f"{step}: {code} {_text(reply)}")
