@@ -60,16 +60,24 @@ def _day(today: dt.date | str) -> dt.date:
     """`today` as a date, as `--today` reads it; anything else is a UsageError naming it."""
     import datetime as dt
 
+    from automations.commands.common import TODAY_RANGE
     from automations.errors import UsageError
 
     if isinstance(today, dt.date):
-        return today.date() if isinstance(today, dt.datetime) else today
-    try:
-        return dt.date.fromisoformat(str(today))
-    except ValueError:
+        day = today.date() if isinstance(today, dt.datetime) else today
+    else:
+        try:
+            day = dt.date.fromisoformat(str(today))
+        except ValueError:
+            raise UsageError(
+                f"today={today!r} is not a day: give a datetime.date or one written 2026-12-01"
+            ) from None
+    first, last = TODAY_RANGE
+    if not first <= day <= last:
         raise UsageError(
-            f"today={today!r} is not a day: give a datetime.date or one written 2026-12-01"
-        ) from None
+            f"today={day} is outside the days a run can decide for ({first} to {last})"
+        )
+    return day
 
 
 def decide(project: Project) -> Decisions:

@@ -116,3 +116,5 @@ def test_load_takes_today_written_as_on_the_command_line_and_names_a_wrong_one(
     assert automations.load(config, today="2026-12-01").today == dt.date(2026, 12, 1)
     with pytest.raises(UsageError, match=r"today='1 December' is not a day: give a datetime"):
         automations.load(config, today="1 December")
+    with pytest.raises(UsageError, match=r"today=9999-12-31 is outside the days a run can"):
+        automations.load(config, today=dt.date(9999, 12, 31))
