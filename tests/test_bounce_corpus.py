@@ -88,6 +88,7 @@ def test_the_public_bounces_block_exactly_the_partners_whose_address_failed(
             right += mine == set(addresses)
         else:
             assert not mine, f"{name}: a delay (4.x.x) blocked {mine}"
+    print(f"bounce corpus: {right} of 100 permanent bounces recorded for the right partner")
     assert right >= 95, f"only {right} of 100 permanent bounces recorded for the right partner"
     assert {p for _, p in bounced} <= set(failed)
     assert not [r for r in log if r["status"] == "reply"]  # a delivery report is never a reply
@@ -103,4 +104,6 @@ def test_the_public_bounces_block_exactly_the_partners_whose_address_failed(
     health = project.health()
     assert temporary_only and all(health[a]["action"] != "blocked" for a in temporary_only)
     blocked = [a for _, _, addrs in permanent for a in addrs if health[a]["action"] == "blocked"]
+    addresses = [a for _, _, addrs in permanent for a in addrs]
+    print(f"bounce corpus: {len(blocked)} of {len(addresses)} permanently failed addresses blocked")
     assert len(blocked) >= 95
