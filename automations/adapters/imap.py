@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+from automations.adapters.tls import tls_context
 from automations.errors import InboxError, ToolkitError
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -63,21 +64,8 @@ class ImapInbox:
         """host:port, for messages."""
         return f"{self.host}:{self.port}"
 
-    def _tls_context(self) -> ssl.SSLContext:
-        try:
-            return ssl.create_default_context(cafile=self.ca_file or None)
-        except ssl.SSLError:
-            why = "it holds no certificate"
-        except OSError as exc:  # a wrong path, or a file that cannot be read
-            why = exc.strerror or str(exc)
-        raise InboxError(
-            f"[imap] ca_file {self.ca_file} cannot be used ({why}): give the path of your "
-            "certificate authority's certificate (a PEM file), or leave ca_file empty"
-        )
-
     def __enter__(self) -> ImapInbox:
-        # Built only for an encrypted connection: it reads the CA store (~20 ms a connection).
-        context = None if self.security == "none" else self._tls_context()
+        context = tls_context(self.security, self.ca_file, "[imap] ca_file", InboxError)
         try:
             # The token before the connection: a missing sign-in is said as such, never as
             # a server that cannot be reached.

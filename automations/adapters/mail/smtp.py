@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from automations.adapters.mail import Capabilities, Delivery
 from automations.adapters.mail.smtp_data import PlainSmtp, SslSmtp
+from automations.adapters.tls import tls_context
 from automations.core.vocabulary import Status
 from automations.errors import MailError, ToolkitError
 
@@ -128,22 +129,9 @@ class SmtpMailer:
         except ToolkitError as exc:
             raise MailError(f"no email could be sent: {exc}") from None
 
-    def _tls_context(self) -> ssl.SSLContext:
-        try:
-            return ssl.create_default_context(cafile=self.ca_file or None)
-        except ssl.SSLError:
-            why = "it holds no certificate"
-        except OSError as exc:  # a wrong path, or a file that cannot be read
-            why = exc.strerror or str(exc)
-        raise MailError(
-            f"[mail] ca_file {self.ca_file} cannot be used ({why}): give the path of your "
-            "certificate authority's certificate (a PEM file), or leave ca_file empty"
-        )
-
     def _connect(self) -> PlainSmtp | SslSmtp:
         token = self._token()
-        # Built only for an encrypted connection: it reads the CA store (~20 ms a connection).
-        context = None if self.security == "none" else self._tls_context()
+        context = tls_context(self.security, self.ca_file, "[mail] ca_file", MailError)
         conn: PlainSmtp | SslSmtp | None = None
         try:
             if self.security == "ssl":
