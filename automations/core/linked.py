@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from automations.core.engine.decisions import HEALTH_COLUMNS
-from automations.core.schema import LINKED_COLUMNS
+from automations.core.schema import LINKED_COLUMNS, column_letter
 from automations.core.tables import normalise_header
 from automations.errors import LinkRefused
 
@@ -29,16 +29,6 @@ class LinkPlan:
         return list(LINKED_COLUMNS)
 
 
-def letter(index: int) -> str:
-    """0 -> A, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def plan_link(rows: Sequence[Sequence[Any]], title: str) -> LinkPlan | None:
     """Where the linked columns go in the Partners tab `rows` (row 1 first); None when
     they are there already (a second call changes nothing). SHEET.md, opt-in status."""
@@ -52,7 +42,7 @@ def plan_link(rows: Sequence[Sequence[Any]], title: str) -> LinkPlan | None:
     if len(present) == len(LINKED_COLUMNS):
         return None
     if present:
-        where = ", ".join(f"{c} (column {letter(header.index(c))})" for c in present)
+        where = ", ".join(f"{c} (column {column_letter(header.index(c))})" for c in present)
         raise LinkRefused(
             f"{title}: row 1 already has {where} but not all of {', '.join(LINKED_COLUMNS)}; "
             "rename or delete those columns and run again (nothing was changed)"
@@ -74,13 +64,13 @@ def _health_range(health: str, column: str, book: str = "") -> str:
     name = book + health
     plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", health)
     where = name if plain else "'" + name.replace("'", "''") + "'"
-    index = letter(HEALTH_COLUMNS.index(column))
+    index = column_letter(HEALTH_COLUMNS.index(column))
     return f"{where}!${index}:${index}"
 
 
 def google_formula(plan: LinkPlan, row: int, column: str, health: str) -> str:
     """XLOOKUP of this row's email in Health's email column (Google Sheets)."""
-    email = f"${letter(plan.email_column)}{row}"
+    email = f"${column_letter(plan.email_column)}{row}"
     found = _health_range(health, column)
     return f'=XLOOKUP({email}, {_health_range(health, "email")}, {found}, "")'
 
@@ -88,7 +78,7 @@ def google_formula(plan: LinkPlan, row: int, column: str, health: str) -> str:
 def excel_formula(plan: LinkPlan, row: int, column: str, health: str, book: str = "") -> str:
     """INDEX/MATCH of this row's email in Health's email column (Excel, LibreOffice): blank
     when the partner is not in Health or Health's cell is blank (INDEX alone shows 0)."""
-    email = f"${letter(plan.email_column)}{row}"
+    email = f"${column_letter(plan.email_column)}{row}"
     emails = _health_range(health, "email", book)
     found = f"INDEX({_health_range(health, column, book)},MATCH({email},{emails},0))"
     return f'=IFERROR(IF({found}="","",{found}),"")'

@@ -156,3 +156,13 @@ NOT_IN_FUTURE = {
     "touches": ("date",),
     "survey": ("timestamp",),
 }
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 26 -> AA: a column as the sheet shows it (SHEET.md)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

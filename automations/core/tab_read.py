@@ -11,7 +11,13 @@ from typing import Any
 import pandas as pd
 
 from automations.core import values as v
-from automations.core.schema import LINKED_COLUMNS, NOT_BLANK, SCHEMAS, STOP_IF_MISSING
+from automations.core.schema import (
+    LINKED_COLUMNS,
+    NOT_BLANK,
+    SCHEMAS,
+    STOP_IF_MISSING,
+    column_letter,
+)
 from automations.core.tab_values import (
     blank_row,
     column_parser,
@@ -115,7 +121,7 @@ def _positions(
                     title,
                     None,
                     typed,
-                    f"column {_letter(i)} is not read: column {_letter(positions[name])} "
+                    f"column {column_letter(i)} is not read: column {column_letter(positions[name])} "
                     f"({first!r}) has the same header once matched ({name!r}) and is read; "
                     "rename one of them, or merge them into one",
                     "warning",
@@ -124,16 +130,6 @@ def _positions(
         elif name:
             positions[name] = i
     return positions, doubles
-
-
-def _letter(index: int) -> str:
-    """0 -> A, 26 -> AA: the column as the sheet shows it."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 # Columns the toolkit adds to every table itself: the sheet row's number, and Health's

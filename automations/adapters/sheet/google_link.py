@@ -9,8 +9,8 @@ from typing import Any
 
 from automations.adapters.sheet.google import GoogleBackend
 from automations.adapters.sheet.google_parts import find_title, quoted
-from automations.core.linked import google_formula, letter, plan_link
-from automations.core.schema import LINKED_COLUMNS
+from automations.core.linked import google_formula, plan_link
+from automations.core.schema import LINKED_COLUMNS, column_letter
 from automations.errors import LinkRefused, SheetError
 
 ALREADY = "already linked, nothing changed"
@@ -59,7 +59,7 @@ def link_columns(backend: GoogleBackend) -> str:
             "widen the Partners tab",
             lambda: backend.http.batch_update(backend.key, {"requests": [grow]}),
         )
-    first = letter(plan.first_column)
+    first = column_letter(plan.first_column)
     cells = [{"range": f"{quoted(title)}!{first}1", "values": [plan.header]}]
     for row in plan.rows:
         formulas = [google_formula(plan, row, c, health) for c in LINKED_COLUMNS]
@@ -68,7 +68,7 @@ def link_columns(backend: GoogleBackend) -> str:
     backend.call(
         "write the linked columns", lambda: backend.http.values_batch_update(backend.key, body)
     )
-    last = letter(plan.first_column + len(LINKED_COLUMNS) - 1)
+    last = column_letter(plan.first_column + len(LINKED_COLUMNS) - 1)
     return (
         f"{title}: added {', '.join(LINKED_COLUMNS)} in columns {first} to {last} for "
         f"{len(plan.rows)} partner row(s); they look each partner up in {health} by email. "

@@ -3,6 +3,7 @@ Review): colours by action, the legend, column widths, date columns, the decisio
 
 from __future__ import annotations
 
+from automations.core.schema import column_letter
 from automations.core.vocabulary import Action
 
 # Light fills, so the text stays readable; the same action family shares a colour.
@@ -42,16 +43,6 @@ def rgb(colour: str) -> dict[str, float]:
     value = colour.lstrip("#")
     red, green, blue = (int(value[i : i + 2], 16) / 255 for i in (0, 2, 4))
     return {"red": round(red, 4), "green": round(green, 4), "blue": round(blue, 4)}
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def action_formula(action_column: int, action: str, first_row: int = 2) -> str:

@@ -22,8 +22,8 @@ from xml.sax.saxutils import escape
 
 from automations.adapters.sheet.xlsx import _open, _rows, toolkit_path
 from automations.config import Tabs
-from automations.core.linked import LinkPlan, excel_formula, letter, plan_link
-from automations.core.schema import LINKED_COLUMNS
+from automations.core.linked import LinkPlan, excel_formula, plan_link
+from automations.core.schema import LINKED_COLUMNS, column_letter
 from automations.errors import LinkRefused, SheetError
 
 ALREADY = "already linked, nothing changed"
@@ -80,7 +80,10 @@ def link_columns(path: Path, tabs: Tabs) -> str:
         ) from None
     except OSError as exc:
         raise SheetError(f"cannot write {path}: {exc.strerror or exc}") from None
-    first, last = letter(plan.first_column), letter(plan.first_column + len(LINKED_COLUMNS) - 1)
+    first, last = (
+        column_letter(plan.first_column),
+        column_letter(plan.first_column + len(LINKED_COLUMNS) - 1),
+    )
     later = "" if toolkit_path(path).exists() else " (not there yet: `partners health` makes it)"
     return (
         f"{title}: added {', '.join(LINKED_COLUMNS)} in columns {first} to {last} for "
@@ -255,7 +258,7 @@ def _add_cells(sheet: str, plan: LinkPlan, book: tuple[str, str], style: int | N
     sheet = row_pattern.sub(patched, sheet)
     if wanted:
         raise SheetError(f"row {min(wanted)} of the Partners tab cannot be found in the file")
-    last = letter(plan.first_column + len(LINKED_COLUMNS) - 1)
+    last = column_letter(plan.first_column + len(LINKED_COLUMNS) - 1)
 
     def widened(match: re.Match[str]) -> str:
         start, _, end = match.group(1).partition(":")
@@ -291,7 +294,7 @@ def _column(letters: str) -> int:
 
 def _header_cells(plan: LinkPlan, p: str) -> str:
     return "".join(
-        f'<{p}c r="{letter(plan.first_column + i)}1" t="inlineStr"><{p}is><{p}t>{name}</{p}t>'
+        f'<{p}c r="{column_letter(plan.first_column + i)}1" t="inlineStr"><{p}is><{p}t>{name}</{p}t>'
         f"</{p}is></{p}c>"
         for i, name in enumerate(LINKED_COLUMNS)
     )
@@ -304,7 +307,7 @@ def _formula_cells(
     for i, name in enumerate(LINKED_COLUMNS):
         formula = excel_formula(plan, row, name, book[1], book[0])
         shown = f' s="{style}"' if style is not None and name in DATES else ""
-        where = f"{letter(plan.first_column + i)}{row}"
+        where = f"{column_letter(plan.first_column + i)}{row}"
         out.append(f'<{p}c r="{where}"{shown}><{p}f>{escape(formula[1:])}</{p}f></{p}c>')
     return "".join(out)
 
